@@ -1,0 +1,1 @@
+"""deputy-hotline: deputy tickets on the 12345 government hotline."""

@@ -1,0 +1,119 @@
+"""The `hotline` command: serve, migrate, keys, calendar."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+
+cli = typer.Typer(help="deputy-hotline: deputy tickets on the 12345 hotline.",
+                  no_args_is_help=True, add_completion=False)
+keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+calendar_cli = typer.Typer(help="The working calendar.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(calendar_cli, name="calendar")
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from app.migrate import upgrade
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    upgrade(settings.database_url)
+    typer.echo("database is at the latest migration")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Apply pending migrations, then serve the API with uvicorn."""
+    import uvicorn
+
+    from app.migrate import upgrade
+    from app.observability import configure_logging
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    configure_logging(settings.log_level)
+    upgrade(settings.database_url)
+    uvicorn.run("app.main:app_factory", factory=True, host=host, port=port, workers=workers,
+                log_config=None, access_log=False)
+
+
+def _state():  # type: ignore[no-untyped-def]
+    from app.state import build_state
+
+    return build_state(get_settings())
+
+
+@keys_cli.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, hotline, liaison or unit")],
+    unit: Annotated[str | None, typer.Option(help="the unit code of a unit key")] = None,
+    label: Annotated[str, typer.Option(help="who holds the key")] = "created by the CLI",
+) -> None:
+    """Issue a key and print it once."""
+    from app.db import session_scope
+    from app.errors import DomainError
+    from app.services.registry import create_key
+
+    state = _state()
+    try:
+        for session in session_scope(state.db.write_session):
+            key, plain = create_key(session, role=role, unit_code=unit, label=label,
+                                    now=state.clock.now())
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(plain)
+
+
+@calendar_cli.command("show")
+def calendar_show(year: int) -> None:
+    """Print a year's holidays and make-up working days as JSON."""
+    state = _state()
+    with state.db.read_session() as session:
+        cal = state.calendars.current(session)
+        source = state.calendars.source(session, year)
+    arr = cal.years.get(year)
+    typer.echo(json.dumps({
+        "year": year, "source": source,
+        "holidays": sorted(d.isoformat() for d in arr.holidays) if arr else [],
+        "workdays": sorted(d.isoformat() for d in arr.workdays) if arr else [],
+    }, indent=2))
+
+
+@calendar_cli.command("load")
+def calendar_load(year: int, file: Path) -> None:
+    """Load a year from a JSON file {"holidays": [...], "workdays": [...]}; recomputes deadlines."""
+    from app.db import session_scope
+    from app.errors import DomainError
+    from app.services.calendar_admin import replace_year
+    from app.services.context import Actor
+
+    data = json.loads(file.read_text(encoding="utf-8"))
+    state = _state()
+    try:
+        for session in session_scope(state.db.write_session):
+            ctx = state.ctx(session, Actor(role="admin", label="cli"))
+            n = replace_year(ctx, year=year,
+                             holidays=[date.fromisoformat(d) for d in data.get("holidays", [])],
+                             workdays=[date.fromisoformat(d) for d in data.get("workdays", [])])
+    except (DomainError, ValueError) as exc:
+        typer.echo(f"error: {getattr(exc, 'detail', exc)}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"loaded {year}; recomputed {n} open clocks")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,66 @@
+"""Settings from the environment (and a `.env` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///./data/hotline.db", alias="DATABASE_URL")
+    admin_key: str | None = Field(default=None, alias="HOTLINE_ADMIN_KEY")
+    timezone: str = Field(default="Asia/Shanghai", alias="HOTLINE_TIMEZONE")
+    scheduler: bool = Field(default=True, alias="HOTLINE_SCHEDULER")
+    webhooks: bool = Field(default=True, alias="HOTLINE_WEBHOOKS")
+    webhook_deny_private: bool = Field(default=False, alias="HOTLINE_WEBHOOK_DENY_PRIVATE")
+    log_level: str = Field(default="INFO", alias="HOTLINE_LOG_LEVEL")
+    max_body_bytes: int = Field(default=1024 * 1024, alias="HOTLINE_MAX_BODY_BYTES")
+    db_pool_size: int = Field(default=10, alias="HOTLINE_DB_POOL_SIZE")
+
+    # Time limits (SPEC.md "Time limits"); every one is configuration.
+    contact_hours: int = Field(default=24, alias="HOTLINE_CONTACT_HOURS")
+    resolve_working_days: int = Field(default=7, alias="HOTLINE_RESOLVE_WORKING_DAYS")
+    urgent_resolve_hours: int = Field(default=24, alias="HOTLINE_URGENT_RESOLVE_HOURS")
+    feedback_days: int = Field(default=2, alias="HOTLINE_FEEDBACK_DAYS")
+    opinion_working_days: int = Field(default=5, alias="HOTLINE_OPINION_WORKING_DAYS")
+    warn_hours_before: int = Field(default=4, alias="HOTLINE_WARN_HOURS_BEFORE")
+    long_overdue_working_days: int = Field(default=5, alias="HOTLINE_LONG_OVERDUE_WORKING_DAYS")
+    sweep_interval_seconds: int = Field(default=60, alias="HOTLINE_SWEEP_INTERVAL_SECONDS")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises on an unknown zone: fail at start-up, not per request
+        return value
+
+    @field_validator("admin_key")
+    @classmethod
+    def _no_placeholder_key(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) < 16 or value.lower() in {"changeme", "change-me-please"}):
+            raise ValueError("HOTLINE_ADMIN_KEY must be at least 16 characters and not a placeholder")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def ensure_data_dir(self) -> None:
+        """Create the directory of a SQLite file database."""
+        if self.is_sqlite and ":memory:" not in self.database_url:
+            path = self.database_url.split("///", 1)[-1]
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,77 @@
+"""Request dependencies: who is calling, and a use-case context whose transaction the
+dependency commits (before the response is sent) or rolls back."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.db import session_scope
+from app.errors import Forbidden, Invalid, Unauthorized
+from app.services.context import Actor, Ctx
+from app.state import AppState
+
+bearer = HTTPBearer(auto_error=False, description="an API key issued by POST /api/v1/keys")
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.hotline
+    return state
+
+
+def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    state = app_state(request)
+    actor = state.authenticate(credentials.credentials if credentials else None)
+    if actor is None:
+        raise Unauthorized("a valid API key is required: Authorization: Bearer <key>")
+    request.state.actor = actor
+    return actor
+
+
+def _context(roles: tuple[str, ...], write: bool) -> Callable[..., Iterator[Ctx]]:
+    def dependency(
+        request: Request, actor: Annotated[Actor, Depends(current_actor)]
+    ) -> Iterator[Ctx]:
+        if roles and actor.role not in roles:
+            raise Forbidden(f"the {actor.role} role may not do this; needs {' or '.join(roles)}")
+        state = app_state(request)
+        factory = state.db.write_session if write else state.db.read_session
+        for session in session_scope(factory):
+            yield state.ctx(session, actor)
+
+    return dependency
+
+
+def reader(*roles: str) -> Any:
+    """A read-only context for these roles (all roles when none are named)."""
+    return Depends(_context(roles, write=False), scope="function")
+
+
+def writer(*roles: str) -> Any:
+    """A writing context for these roles; committed before the response goes out."""
+    return Depends(_context(roles, write=True), scope="function")
+
+
+Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, max 500)")]
+CursorParam = Annotated[str | None, Query(max_length=500, description="opaque, from next_cursor")]
+
+
+def encode_cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(value)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    if cursor is None:
+        return None
+    try:
+        return orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        raise Invalid("cursor", "not a cursor this service issued") from None

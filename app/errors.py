@@ -1,0 +1,157 @@
+"""Domain errors and their one mapping to problem+json.
+
+    DomainError
+    ├── Unauthorized       401  no key, or an unknown or revoked key
+    ├── Forbidden          403  the key's role may not do this
+    ├── NotFound           404  no such thing, or not visible to this key
+    ├── Conflict           409  the state forbids it (status machine, duplicates)
+    └── Invalid            422  the request is well-formed but wrong (names fields)
+
+Services raise these; they carry no HTTP. `install_handlers` maps them, and
+every framework error (404/405 routes, malformed JSON, schema validation), to
+`application/problem+json` (RFC 9457).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("hotline.errors")
+
+PROBLEM = "application/problem+json"
+
+
+@dataclass
+class FieldError:
+    field: str
+    detail: str
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class Invalid(DomainError):
+    status = 422
+    title = "Unprocessable content"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}", errors=[FieldError(field, detail)])
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Build an RFC 9457 problem response."""
+    body: dict[str, Any] = {
+        "type": f"https://deputy-hotline.example/problems/{status}",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if status == 422 or errors:
+        body["errors"] = [{"field": e.field, "detail": e.detail} for e in errors or []]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] if len(parts) > 1 else parts
+    # Pydantic names union members and tagged variants in the location; readers want the field.
+    parts = [p for p in parts if not p.startswith(("function-", "constrained-"))]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(raw: list[Any]) -> list[FieldError]:
+    """Pydantic's error list as field/detail pairs."""
+    out: list[FieldError] = []
+    for err in raw:
+        loc = err.get("loc", ())
+        msg = str(err.get("msg", "invalid"))
+        if err.get("type") == "json_invalid":
+            out.append(FieldError("body", "malformed JSON: " + msg))
+            continue
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        out.append(FieldError(_field_name(loc), msg))
+    return out
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Register the one mapping from errors to problem+json."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(list(exc.errors()))
+        detail = "; ".join(f"{e.field}: {e.detail}" for e in errors) or "invalid request"
+        return problem(422, detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "an unexpected error occurred; it has been logged")

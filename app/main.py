@@ -1,0 +1,142 @@
+"""create_app(): lifespan, middleware, routers, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import generate_latest
+from sqlalchemy import text
+
+from app.clock import Clock
+from app.config import Settings, get_settings
+from app.errors import install_handlers
+from app.middleware import BodyLimit
+from app.observability import (
+    CALENDAR_NEXT_YEAR_MISSING,
+    REGISTRY,
+    RequestObserver,
+    configure_logging,
+)
+from app.routers import actions, calendar, queue, registry, supervision, tickets
+from app.state import AppState, build_state
+
+log = logging.getLogger("hotline")
+
+DESCRIPTION = """Tracks the tickets people's-congress deputies raise on the city's 12345
+government hotline: routing to a lead unit and co-handlers, time limits on the Chinese
+working calendar, supervision when a deputy is unsatisfied, unit queues and reports.
+
+Authenticate with `Authorization: Bearer <key>`. Errors are `application/problem+json`."""
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, state: AppState | None = None,
+    background: bool = True,
+) -> FastAPI:
+    """The ASGI app; `background=False` keeps the scheduler and webhook worker off (tests)."""
+    settings = settings or get_settings()
+    state = state or build_state(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stoppers: list[Any] = []
+        if background and settings.scheduler:
+            from app.jobs.scheduler import start_scheduler
+
+            scheduler = start_scheduler(state)
+            stoppers.append(lambda: scheduler.shutdown(wait=False))
+        if background and settings.webhooks:
+            from app.webhooks.worker import start_worker
+
+            stoppers.append(start_worker(state))
+        try:
+            yield
+        finally:
+            for stop in reversed(stoppers):
+                stop()
+            state.db.dispose()
+
+    app = FastAPI(title="deputy-hotline", version="0.1.0", description=DESCRIPTION,
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.hotline = state
+    install_handlers(app)
+    for r in (registry, tickets, actions, queue, supervision, calendar):
+        app.include_router(r.router)
+    _optional_routers(app)
+    _operations(app, state)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestObserver)
+    return app
+
+
+def _optional_routers(app: FastAPI) -> None:
+    """Routers of capabilities that live in their own packages (reports, webhooks, docs)."""
+    import importlib
+
+    for name in ("app.routers.reports", "app.routers.webhooks", "app.routers.docs"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        app.include_router(module.router)
+
+
+def _operations(app: FastAPI, state: AppState) -> None:
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "not ready"}})
+    def readyz() -> JSONResponse:
+        """The database answers and its schema is at the latest migration."""
+        from app.migrate import current_revision, head_revision
+        from app.services.calendars import missing_next_year
+
+        details: dict[str, Any] = {}
+        try:
+            with state.db.reader.connect() as conn:
+                conn.execute(text("SELECT 1"))
+                current = current_revision(conn)
+            head = head_revision()
+            details["database"] = "ok"
+            details["migrations"] = {"current": current, "head": head}
+            ready = current == head
+            with state.db.read_session() as session:
+                cal = state.calendars.current(session)
+            today = state.clock.now().astimezone(state.settings.tz).date()
+            missing = missing_next_year(cal, today)
+            CALENDAR_NEXT_YEAR_MISSING.set(1 if missing else 0)
+            if missing:
+                details["warnings"] = [
+                    f"the working calendar for {missing} is not loaded: load it when the State "
+                    "Council publishes it (PUT /api/v1/calendar/{year})"
+                ]
+        except Exception as exc:  # readiness reports any failure rather than raising it
+            details["database"] = f"error: {type(exc).__name__}"
+            ready = False
+        return JSONResponse({"status": "ready" if ready else "not ready", **details},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        """Prometheus text format."""
+        from app.webhooks.outbox import refresh_backlog_gauge
+
+        refresh_backlog_gauge(state)
+        return PlainTextResponse(generate_latest(REGISTRY).decode(),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn --factory app.main:app_factory`."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,38 @@
+"""ORM tables, one module per aggregate; importing this registers them all."""
+
+from app.models.base import Base
+from app.models.calendar import CalendarYear
+from app.models.outbox import WebhookAttempt, WebhookDelivery
+from app.models.registry import ApiKey, Category, Deputy, Unit
+from app.models.supervision import Supervision, SupervisionNote
+from app.models.ticket import (
+    Assignment,
+    Clock,
+    Event,
+    Extension,
+    QueueItem,
+    Rating,
+    Resolution,
+    Ticket,
+)
+
+__all__ = [
+    "ApiKey",
+    "Assignment",
+    "Base",
+    "CalendarYear",
+    "Category",
+    "Clock",
+    "Deputy",
+    "Event",
+    "Extension",
+    "QueueItem",
+    "Rating",
+    "Resolution",
+    "Supervision",
+    "SupervisionNote",
+    "Ticket",
+    "Unit",
+    "WebhookAttempt",
+    "WebhookDelivery",
+]

@@ -1,0 +1,42 @@
+"""Supervision cases (督办) and their notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime, new_id
+
+
+class Supervision(Base):
+    __tablename__ = "supervisions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    round: Mapped[int] = mapped_column(Integer)
+    trigger_clock_id: Mapped[int | None] = mapped_column(ForeignKey("clocks.id"), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    conclusion: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        # Each kind of case opens at most once per ticket round, whoever races to open it.
+        UniqueConstraint("ticket_id", "kind", "round", name="uq_supervisions_ticket_kind_round"),
+        Index("ix_supervisions_unit_state", "unit_code", "state"),
+    )
+
+
+class SupervisionNote(Base):
+    __tablename__ = "supervision_notes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    supervision_id: Mapped[str] = mapped_column(ForeignKey("supervisions.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    content: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""Thin HTTP adapters: parse, call one use-case, shape the answer."""

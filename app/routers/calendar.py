@@ -1,0 +1,83 @@
+"""Working calendar and the SLA sweep."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from app.deps import reader, writer
+from app.errors import Invalid
+from app.schemas.common import problem_responses
+from app.schemas.supervision import (
+    CalendarChanged,
+    CalendarIn,
+    CalendarOut,
+    SweepOut,
+    WorkingDaysOut,
+)
+from app.services import calendar_admin
+from app.services.calendar import OutOfRange
+from app.services.calendars import check_year
+from app.services.context import Ctx
+from app.services.sweep import sweep
+
+router = APIRouter(prefix="/api/v1", tags=["calendar"],
+                   responses=problem_responses(401, 403, 422))
+
+
+@router.get("/calendar/working-days/add", response_model=WorkingDaysOut)
+def add_working_days(
+    start: date,
+    days: Annotated[int, Query(ge=0, le=3650)],
+    ctx: Ctx = reader(),
+) -> WorkingDaysOut:
+    """The Nth working day after `start` (0: `start` itself if it is a working day)."""
+    try:
+        result, provisional = ctx.calendar.add_working_days(start, days)
+    except OutOfRange as exc:
+        raise Invalid("start", str(exc)) from None
+    return WorkingDaysOut(start=start, days=days, date=result, provisional=provisional)
+
+
+def _year_out(request: Request, ctx: Ctx, year: int) -> CalendarOut:
+    provider = request.app.state.hotline.calendars
+    arrangement = ctx.calendar.years.get(year)
+    return CalendarOut(
+        year=year, source=provider.source(ctx.session, year),
+        holidays=sorted(arrangement.holidays) if arrangement else [],
+        workdays=sorted(arrangement.workdays) if arrangement else [],
+    )
+
+
+@router.get("/calendar/{year}", response_model=CalendarOut, responses=problem_responses(404))
+def get_year(year: int, request: Request, ctx: Ctx = reader()) -> CalendarOut:
+    """A year's holidays and make-up working days, and where they come from."""
+    check_year(year)
+    return _year_out(request, ctx, year)
+
+
+@router.put("/calendar/{year}", response_model=CalendarChanged, responses=problem_responses(404))
+def put_year(year: int, body: CalendarIn, request: Request,
+             ctx: Ctx = writer("admin")) -> CalendarChanged:
+    """Load or replace a year; every open deadline it affects is recomputed and logged."""
+    n = calendar_admin.replace_year(ctx, year=year, holidays=body.holidays,
+                                    workdays=body.workdays)
+    return CalendarChanged(year=year, source="custom", recomputed_clocks=n)
+
+
+@router.delete("/calendar/{year}", response_model=CalendarChanged,
+               responses=problem_responses(404))
+def delete_year(year: int, request: Request, ctx: Ctx = writer("admin")) -> CalendarChanged:
+    """Revert a year to the built-in data (or to none), recomputing open deadlines."""
+    n = calendar_admin.revert_year(ctx, year=year)
+    source = request.app.state.hotline.calendars.source(ctx.session, year)
+    return CalendarChanged(year=year, source=source, recomputed_clocks=n)
+
+
+@router.post("/admin/sla-sweep", response_model=SweepOut)
+def run_sweep(ctx: Ctx = writer("admin")) -> Any:
+    """Run the SLA sweep now; counts are of marks and cases newly recorded by this run."""
+    r = sweep(ctx)
+    return SweepOut(breached=r.breached, warned=r.warned, supervisions_opened=r.supervisions_opened)

@@ -1,0 +1,183 @@
+"""Keys, units, categories, deputies."""
+
+from __future__ import annotations
+
+import codecs
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
+from app.errors import Invalid
+from app.models import Category, Deputy, Unit
+from app.schemas.common import Code, Page, problem_responses
+from app.schemas.registry import (
+    CategoryIn,
+    CategoryOut,
+    DeputyIn,
+    DeputyOut,
+    ImportOut,
+    KeyCreated,
+    KeyIn,
+    KeyOut,
+    UnitIn,
+    UnitOut,
+)
+from app.services import registry as svc
+from app.services.context import Ctx
+
+router = APIRouter(prefix="/api/v1", tags=["registry"],
+                   responses=problem_responses(401, 403, 422))
+
+
+def unit_out(u: Unit) -> UnitOut:
+    return UnitOut(code=u.code, name=u.name, kind=u.kind, district=u.district,  # type: ignore[arg-type]
+                   webhook_url=u.webhook_url, webhook_secret_set=bool(u.webhook_secret))
+
+
+def category_out(c: Category) -> CategoryOut:
+    return CategoryOut(code=c.code, name=c.name, default_lead_unit=c.default_lead_unit,
+                       committee_unit=c.committee_unit, coordinator_unit=c.coordinator_unit)
+
+
+def deputy_out(d: Deputy) -> DeputyOut:
+    return DeputyOut(id=d.id, name=d.name, phone=d.phone, level=d.level,  # type: ignore[arg-type]
+                     district=d.district, delegation=d.delegation)
+
+
+@router.post("/keys", status_code=201, response_model=KeyCreated)
+def create_key(body: KeyIn, ctx: Ctx = writer("admin")) -> KeyCreated:
+    """Issue an API key; the key itself is shown only in this response."""
+    key, plain = svc.create_key(ctx.session, role=body.role, unit_code=body.unit_code,
+                                label=body.label, now=ctx.now())
+    return KeyCreated(id=key.id, key=plain, role=body.role, unit_code=key.unit_code,
+                      label=key.label)
+
+
+@router.get("/keys", response_model=list[KeyOut])
+def list_keys(ctx: Ctx = reader("admin")) -> list[KeyOut]:
+    """Every key with its prefix and state; never the key."""
+    return [KeyOut(id=k.id, prefix=k.prefix, role=k.role, unit_code=k.unit_code,  # type: ignore[arg-type]
+                   label=k.label, created_at=k.created_at.astimezone(ctx.tz),
+                   revoked_at=k.revoked_at and k.revoked_at.astimezone(ctx.tz))
+            for k in svc.list_keys(ctx.session)]
+
+
+@router.delete("/keys/{key_id}", status_code=204, responses=problem_responses(404))
+def revoke_key(key_id: str, ctx: Ctx = writer("admin")) -> Response:
+    """Revoke a key; it stops working at once."""
+    svc.revoke_key(ctx.session, key_id=key_id, now=ctx.now())
+    return Response(status_code=204)
+
+
+@router.put("/units/{code}", response_model=UnitOut, responses={201: {"model": UnitOut}})
+def put_unit(code: Code, body: UnitIn, response: Response, ctx: Ctx = writer("admin")) -> UnitOut:
+    """Create (201) or replace (200) a handling or supervising unit."""
+    unit, created = svc.put_unit(ctx.session, code=code, data=svc.UnitInput(**body.model_dump()),
+                                 now=ctx.now())
+    response.status_code = 201 if created else 200
+    return unit_out(unit)
+
+
+@router.get("/units", response_model=list[UnitOut])
+def list_units(ctx: Ctx = reader()) -> list[UnitOut]:
+    return [unit_out(u) for u in svc.list_units(ctx.session)]
+
+
+@router.get("/units/{code}", response_model=UnitOut, responses=problem_responses(404))
+def get_unit(code: str, ctx: Ctx = reader()) -> UnitOut:
+    return unit_out(svc.get_unit(ctx.session, code))
+
+
+@router.put("/categories/{code}", response_model=CategoryOut,
+            responses={201: {"model": CategoryOut}})
+def put_category(code: Code, body: CategoryIn, response: Response,
+                 ctx: Ctx = writer("admin")) -> CategoryOut:
+    """Create (201) or replace (200) a category and the units in charge of it."""
+    cat, created = svc.put_category(ctx.session, code=code,
+                                    data=svc.CategoryInput(**body.model_dump()), now=ctx.now())
+    response.status_code = 201 if created else 200
+    return category_out(cat)
+
+
+@router.get("/categories", response_model=list[CategoryOut])
+def list_categories(ctx: Ctx = reader()) -> list[CategoryOut]:
+    return [category_out(c) for c in svc.list_categories(ctx.session)]
+
+
+@router.get("/categories/{code}", response_model=CategoryOut, responses=problem_responses(404))
+def get_category(code: str, ctx: Ctx = reader()) -> CategoryOut:
+    return category_out(svc.get_category(ctx.session, code))
+
+
+@router.post("/deputies", status_code=201, response_model=DeputyOut,
+             responses=problem_responses(409))
+def create_deputy(body: DeputyIn, ctx: Ctx = writer("admin", "liaison")) -> DeputyOut:
+    """Register a deputy; a phone already registered → 409."""
+    return deputy_out(svc.create_deputy(ctx.session, data=svc.DeputyInput(**body.model_dump()),
+                                        now=ctx.now()))
+
+
+@router.get("/deputies", response_model=Page[DeputyOut])
+def list_deputies(
+    ctx: Ctx = reader("admin", "liaison", "hotline"),
+    phone: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Page[DeputyOut]:
+    """The registry, or the deputy with a phone number."""
+    after = decode_cursor(cursor)
+    if after is not None and not isinstance(after, str):
+        raise Invalid("cursor", "not a cursor this service issued")
+    rows = svc.list_deputies(ctx.session, phone=phone, after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=[deputy_out(d) for d in rows],
+                next_cursor=encode_cursor(rows[-1].id) if more else None)
+
+
+@router.get("/deputies/{deputy_id}", response_model=DeputyOut, responses=problem_responses(404))
+def get_deputy(deputy_id: str, ctx: Ctx = reader("admin", "liaison", "hotline")) -> DeputyOut:
+    return deputy_out(svc.get_deputy(ctx.session, deputy_id))
+
+
+@router.post(
+    "/deputies/import", response_model=ImportOut, responses=problem_responses(413, 415),
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {
+        "schema": {"type": "string"},
+        "example": "name,phone,level,district,delegation\n张三,13800000001,city,heshan,\n",
+    }}}},
+)
+async def import_deputies(request: Request, ctx: Ctx = writer("admin", "liaison")) -> ImportOut:
+    """Upsert deputies from CSV (UTF-8, header name,phone,level,district,delegation).
+
+    Good lines are kept even when others are bad; `errors` names each bad line (header = 1)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in ("text/csv", "text/plain", "application/csv"):
+        raise Invalid("content-type", "send the file as text/csv")
+    lines = await _read_lines(request)
+    result = await run_in_threadpool(svc.import_deputies, ctx.session, lines=lines, now=ctx.now())
+    return ImportOut(created=result.created, updated=result.updated,
+                     errors=result.errors)  # type: ignore[arg-type]
+
+
+async def _read_lines(request: Request) -> list[str]:
+    """Decode the body as it streams in; keeps lines, not a second copy of the raw bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines: list[str] = []
+    tail = ""
+    try:
+        async for chunk in request.stream():
+            text = tail + decoder.decode(chunk)
+            parts = text.splitlines(keepends=True)
+            tail = parts.pop() if parts and not parts[-1].endswith(("\n", "\r")) else ""
+            lines.extend(parts)
+        tail += decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise Invalid("body", "the CSV must be UTF-8") from None
+    if tail:
+        lines.append(tail)
+    return lines
+
+

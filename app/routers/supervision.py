@@ -1,0 +1,77 @@
+"""Supervision cases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
+from app.errors import Invalid
+from app.models import Supervision, Ticket
+from app.schemas.common import Page, problem_responses
+from app.schemas.supervision import CaseKind, CaseState, CloseIn, NoteIn, SupervisionOut
+from app.services import supervision as svc
+from app.services.context import Ctx
+from app.services.views import local
+
+router = APIRouter(prefix="/api/v1", tags=["supervision"],
+                   responses=problem_responses(401, 403, 404, 422))
+
+
+def cases_out(ctx: Ctx, cases: list[Supervision]) -> list[dict[str, Any]]:
+    notes = svc.notes_of(ctx, [c.id for c in cases])
+    ids = {c.ticket_id for c in cases}
+    numbers = dict(ctx.session.execute(
+        select(Ticket.id, Ticket.hotline_no).where(Ticket.id.in_(ids))
+    ).tuples().all()) if ids else {}
+    return [{
+        "id": c.id, "ticket_id": c.ticket_id, "hotline_no": numbers.get(c.ticket_id, ""),
+        "kind": c.kind, "unit": c.unit_code, "state": c.state, "reason": c.reason,
+        "round": c.round, "opened_at": local(c.opened_at, ctx.tz),
+        "closed_at": local(c.closed_at, ctx.tz), "conclusion": c.conclusion,
+        "notes": [{"id": n.id, "author": n.author, "content": n.content,
+                   "at": local(n.at, ctx.tz)} for n in notes[c.id]],
+    } for c in cases]
+
+
+@router.get("/supervisions", response_model=Page[SupervisionOut])
+def list_cases(
+    ctx: Ctx = reader("liaison", "admin", "unit"),
+    kind: CaseKind | None = None,
+    state: CaseState | None = None,
+    unit: Annotated[str | None, Query(max_length=64)] = None,
+    ticket_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> Any:
+    """Cases, newest first; a unit sees only its own."""
+    after = decode_cursor(cursor)
+    if after is not None and not isinstance(after, str):
+        raise Invalid("cursor", "not a cursor this service issued")
+    rows = svc.list_cases(ctx, kind=kind, state=state, unit=unit, ticket_id=ticket_id,
+                          after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": cases_out(ctx, rows),
+            "next_cursor": encode_cursor(rows[-1].id) if more else None}
+
+
+@router.get("/supervisions/{case_id}", response_model=SupervisionOut)
+def get_case(case_id: str, ctx: Ctx = reader("liaison", "admin", "unit")) -> Any:
+    return cases_out(ctx, [svc.get_case(ctx, case_id)])[0]
+
+
+@router.post("/supervisions/{case_id}/notes", response_model=SupervisionOut,
+             responses=problem_responses(409))
+def add_note(case_id: str, body: NoteIn, ctx: Ctx = writer("unit", "liaison")) -> Any:
+    """The supervising unit or the liaison committee adds a note."""
+    return cases_out(ctx, [svc.add_note(ctx, case_id=case_id, content=body.content)])[0]
+
+
+@router.post("/supervisions/{case_id}/close", response_model=SupervisionOut,
+             responses=problem_responses(409))
+def close_case(case_id: str, body: CloseIn, ctx: Ctx = writer("unit", "liaison")) -> Any:
+    """The supervising unit or the liaison committee closes the case with a conclusion."""
+    return cases_out(ctx, [svc.close_case(ctx, case_id=case_id, conclusion=body.conclusion)])[0]

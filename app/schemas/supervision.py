@@ -1,0 +1,74 @@
+"""Supervision, calendar and sweep bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import LongText, Strict
+
+CaseKind = Literal["committee", "local", "joint", "coordination"]
+CaseState = Literal["open", "closed", "withdrawn"]
+
+
+class NoteOut(BaseModel):
+    id: str
+    author: str
+    content: str
+    at: dt.datetime
+
+
+class SupervisionOut(BaseModel):
+    id: str
+    ticket_id: str
+    hotline_no: str
+    kind: CaseKind
+    unit: str | None
+    state: CaseState
+    reason: str
+    round: int
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None
+    conclusion: str | None
+    notes: list[NoteOut]
+
+
+class NoteIn(Strict):
+    content: LongText
+
+
+class CloseIn(Strict):
+    conclusion: LongText
+
+
+class CalendarOut(BaseModel):
+    year: int
+    source: Literal["builtin", "custom", "none"]
+    holidays: list[dt.date]
+    workdays: list[dt.date]
+
+
+class CalendarIn(Strict):
+    holidays: list[dt.date] = Field(max_length=366)
+    workdays: list[dt.date] = Field(max_length=366)
+
+
+class CalendarChanged(BaseModel):
+    year: int
+    source: Literal["builtin", "custom", "none"]
+    recomputed_clocks: int
+
+
+class WorkingDaysOut(BaseModel):
+    start: dt.date
+    days: int
+    date: dt.date
+    provisional: bool
+
+
+class SweepOut(BaseModel):
+    breached: int
+    warned: int
+    supervisions_opened: int

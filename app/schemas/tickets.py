@@ -1,0 +1,238 @@
+"""Ticket bodies and representations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+from app.schemas.common import Code, LongText, Name, ShortText, Strict
+from app.services.registry import normalize_phone, valid_phone
+
+Kind = Literal["problem", "consultation", "suggestion"]
+Urgency = Literal["urgent", "normal"]
+Status = Literal["dispatched", "in_progress", "resolved", "fed_back", "supervising", "returned",
+                 "closed"]
+Outcome = Literal["solved", "stepwise", "referred", "explained"]
+Method = Literal["phone", "visit", "meeting", "online"]
+RatingCode = Literal["very_satisfied", "satisfied", "basically_satisfied", "unsatisfied",
+                     "very_unsatisfied", "非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+ClockKindName = Literal["contact", "resolve", "feedback", "opinion"]
+ClockStateName = Literal["running", "met", "met_late", "breached", "cancelled"]
+
+MAX_UNITS = 20
+
+
+class Caller(Strict):
+    name: Name = Field(max_length=100)
+    phone: str = Field(min_length=1, max_length=32)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if not valid_phone(normalize_phone(value)):
+            raise ValueError("must be 5 to 20 digits (spaces, dashes and +86 are ignored)")
+        return value
+
+
+class TicketIn(Strict):
+    hotline_no: Code
+    deputy_call: bool
+    called_at: AwareDatetime
+    dispatched_at: AwareDatetime | None = None
+    caller: Caller
+    kind: Kind | None = None
+    category: Code
+    content: LongText
+    district: Code | None = None
+    urgency: Urgency | None = None
+    units: list[Code] | None = Field(default=None, max_length=MAX_UNITS)
+    lead_unit: Code | None = None
+    complex: bool | None = None
+
+    @field_validator("deputy_call")
+    @classmethod
+    def _deputy_line_only(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError("only calls on the deputy line (deputy_call: true) are accepted")
+        return value
+
+
+class CallerOut(BaseModel):
+    name: str
+    phone: str
+
+
+class DeputyRef(BaseModel):
+    id: str
+    name: str
+    level: str
+
+
+class AssignmentOut(BaseModel):
+    unit: str
+    role: Literal["lead", "co"]
+    active: bool
+    assigned_at: datetime
+    ended_at: datetime | None
+    opinion: str | None
+    opinion_at: datetime | None
+
+
+class ClockOut(BaseModel):
+    id: int
+    kind: ClockKindName
+    unit: str
+    round: int
+    started_at: datetime
+    due_at: datetime
+    state: ClockStateName
+    met_at: datetime | None
+    provisional: bool
+
+
+class ResolutionOut(BaseModel):
+    outcome: Outcome
+    reply: str
+    at: datetime
+
+
+class FeedbackOut(BaseModel):
+    method: Method
+    content: str
+    at: datetime
+
+
+class RatingOut(BaseModel):
+    rating: str
+    comment: str | None
+    at: datetime
+
+
+class TicketOut(BaseModel):
+    id: str
+    hotline_no: str
+    status: Status
+    kind: Kind
+    category: str
+    district: str | None
+    urgency: Urgency
+    complex: bool
+    content: str
+    called_at: datetime
+    dispatched_at: datetime
+    caller: CallerOut
+    deputy: DeputyRef | None
+    deputy_verified: bool
+    lead_unit: str | None
+    assignments: list[AssignmentOut]
+    clocks: list[ClockOut]
+    resolution: ResolutionOut | None
+    feedback: FeedbackOut | None
+    rating: RatingOut | None
+    round: int
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketSummary(BaseModel):
+    id: str
+    hotline_no: str
+    status: Status
+    kind: Kind
+    category: str
+    district: str | None
+    urgency: Urgency
+    round: int
+    lead_unit: str | None
+    called_at: datetime
+
+
+class EventOut(BaseModel):
+    seq: int
+    at: datetime
+    recorded_at: datetime
+    actor: str
+    type: str
+    data: dict[str, object]
+
+
+class EventList(BaseModel):
+    items: list[EventOut]
+
+
+class ContactIn(Strict):
+    at: AwareDatetime | None = None
+    method: Method
+    deputy_invited: bool
+    note: ShortText | None = None
+
+
+class OpinionIn(Strict):
+    content: LongText
+    at: AwareDatetime | None = None
+
+
+class ResolveIn(Strict):
+    at: AwareDatetime | None = None
+    outcome: Outcome
+    reply: LongText
+
+
+class FeedbackIn(Strict):
+    at: AwareDatetime | None = None
+    method: Method
+    content: LongText
+
+
+class ExtensionIn(Strict):
+    working_days: int = Field(ge=1, le=7)
+    reason: ShortText
+
+
+class ExtensionOut(BaseModel):
+    id: str
+    ticket_id: str
+    state: Literal["pending", "approved", "refused"]
+    working_days: int
+    reason: str
+    round: int
+    requested_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    note: str | None
+
+
+class DecisionIn(Strict):
+    approve: bool
+    note: ShortText | None = None
+
+
+class ReturnIn(Strict):
+    reason: ShortText
+    at: AwareDatetime | None = None
+
+
+class DispatchIn(Strict):
+    units: list[Code] = Field(min_length=1, max_length=MAX_UNITS)
+    lead_unit: Code | None = None
+    at: AwareDatetime | None = None
+
+
+class RatingIn(Strict):
+    rating: RatingCode
+    at: AwareDatetime | None = None
+    comment: ShortText | None = None
+
+
+class QueueItemOut(BaseModel):
+    ticket: TicketSummary
+    role: Literal["lead", "co", "supervisor"]
+    next_action: Literal["contact", "resolve", "feedback", "opinion", "supervise"] | None
+    next_due_at: datetime | None
+    breached: bool
+    in_queue: bool = Field(description="false only for items that left the queue, listed when "
+                           "`updated_since` is given")
+    updated_at: datetime

@@ -1,0 +1,1 @@
+"""Domain logic: pure rule modules and the use-cases that tie them to storage."""

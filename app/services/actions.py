@@ -1,0 +1,247 @@
+"""The handling round: contact, opinions, resolve, feedback, return, re-dispatch, rating."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.errors import Conflict, Forbidden, Invalid
+from app.models import Assignment, Category, Clock, Rating, Resolution, Ticket
+from app.services.clocks import cancel, meet, open_clocks, start_clock
+from app.services.context import Ctx
+from app.services.events import emit, log
+from app.services.queue import refresh_queue
+from app.services.routing import choose_lead
+from app.services.sla import ClockKind
+from app.services.tickets import _check_units, dispatch_to, get_visible
+from app.services.workflow import Action, Status, TransitionRefused, next_status
+
+RATINGS = {
+    "very_satisfied": True, "satisfied": True, "basically_satisfied": True,
+    "unsatisfied": False, "very_unsatisfied": False,
+}
+RATING_LABELS = {
+    "非常满意": "very_satisfied", "满意": "satisfied", "基本满意": "basically_satisfied",
+    "不满意": "unsatisfied", "非常不满意": "very_unsatisfied",
+}
+
+
+def _transition(ticket: Ticket, action: Action) -> Status:
+    try:
+        return next_status(Status(ticket.status), action)
+    except TransitionRefused as exc:
+        raise Conflict(str(exc)) from None
+
+
+def _active_role(ctx: Ctx, ticket: Ticket) -> Assignment | None:
+    return ctx.session.scalar(select(Assignment).where(
+        Assignment.ticket_id == ticket.id, Assignment.unit_code == ctx.actor.unit_code,
+        Assignment.active.is_(True),
+    ))
+
+
+def _require(ctx: Ctx, ticket: Ticket, role: str, what: str) -> Assignment:
+    assignment = _active_role(ctx, ticket)
+    if assignment is None or assignment.role != role:
+        who = "the lead unit" if role == "lead" else "a co-handling unit"
+        raise Forbidden(f"only {who} may {what}")
+    return assignment
+
+
+def _at(ctx: Ctx, at: datetime | None, *, not_before: datetime, step: str) -> datetime:
+    """The action's instant: default now; never in the future; never before the step it follows."""
+    now = ctx.now()
+    if at is None:
+        return max(now, not_before)
+    if at > now:
+        raise Invalid("at", "lies in the future")
+    if at < not_before:
+        raise Invalid("at", f"is before {step} ({not_before.astimezone(ctx.tz).isoformat()})")
+    return at
+
+
+def _open_clock(ctx: Ctx, ticket: Ticket, kind: ClockKind, unit: str | None) -> Clock | None:
+    for clock in open_clocks(ctx, ticket.id):
+        if clock.kind == kind.value and clock.unit_code == unit:
+            return clock
+    return None
+
+
+def _round_started_at(ctx: Ctx, ticket: Ticket, lead: Assignment) -> datetime:
+    if ticket.round == 1:
+        return lead.assigned_at
+    started = ctx.session.scalar(
+        select(Rating.at).where(Rating.ticket_id == ticket.id, Rating.round == ticket.round - 1)
+    )
+    return started or lead.assigned_at
+
+
+def contact(ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str,
+            deputy_invited: bool, note: str | None) -> Ticket:
+    """The lead records contact with the deputy (联系代表); meets the contact clock."""
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    lead = _require(ctx, ticket, "lead", "record contact")
+    new_status = _transition(ticket, Action.CONTACT)
+    at = _at(ctx, at, not_before=lead.assigned_at, step="the dispatch")
+    clock = _open_clock(ctx, ticket, ClockKind.CONTACT, lead.unit_code)
+    ticket.status = new_status.value
+    log(ctx, ticket, "ticket.contacted", at=at, data={
+        "method": method, "deputy_invited": deputy_invited, "note": note,
+    })
+    if clock is not None:
+        meet(ctx, ticket, clock, at)
+    refresh_queue(ctx, ticket)
+    return ticket
+
+
+def opinion(ctx: Ctx, *, ticket_id: str, content: str, at: datetime | None) -> Ticket:
+    """A co-handler sends its opinion (协办意见) to the lead; meets its opinion clock."""
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    _transition(ticket, Action.OPINION)
+    co = _require(ctx, ticket, "co", "submit a co-handling opinion")
+    at = _at(ctx, at, not_before=co.assigned_at, step="the dispatch")
+    co.opinion, co.opinion_at = content, at
+    log(ctx, ticket, "ticket.opinion", at=at, data={"unit": co.unit_code, "content": content})
+    clock = _open_clock(ctx, ticket, ClockKind.OPINION, co.unit_code)
+    if clock is not None:
+        meet(ctx, ticket, clock, at)
+    refresh_queue(ctx, ticket)
+    return ticket
+
+
+def resolve(ctx: Ctx, *, ticket_id: str, at: datetime | None, outcome: str,
+            reply: str) -> Ticket:
+    """The lead resolves (办结): meets the resolve clock, starts the feedback clock."""
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    lead = _require(ctx, ticket, "lead", "resolve")
+    new_status = _transition(ticket, Action.RESOLVE)
+    at = _at(ctx, at, not_before=_round_started_at(ctx, ticket, lead), step="the round's start")
+    ticket.status = new_status.value
+    ticket.resolved_at, ticket.resolution_outcome, ticket.resolution_reply = at, outcome, reply
+    ctx.session.add(Resolution(ticket_id=ticket.id, round=ticket.round, unit_code=lead.unit_code,
+                               at=at, outcome=outcome, reply=reply))
+    log(ctx, ticket, "ticket.resolved", at=at, data={
+        "outcome": outcome, "reply": reply, "round": ticket.round,
+    })
+    clock = _open_clock(ctx, ticket, ClockKind.RESOLVE, lead.unit_code)
+    if clock is not None:
+        meet(ctx, ticket, clock, at)
+    start_clock(ctx, ticket, unit=lead.unit_code, kind=ClockKind.FEEDBACK, round_=ticket.round,
+                started_at=at)
+    ctx.session.flush()
+    refresh_queue(ctx, ticket)
+    return ticket
+
+
+def feedback(ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str,
+             content: str) -> Ticket:
+    """The lead feeds the result back to the deputy (反馈); meets the feedback clock."""
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    lead = _require(ctx, ticket, "lead", "record feedback")
+    new_status = _transition(ticket, Action.FEEDBACK)
+    assert ticket.resolved_at is not None
+    at = _at(ctx, at, not_before=ticket.resolved_at, step="the resolution")
+    ticket.status = new_status.value
+    ticket.fed_back_at, ticket.feedback_method, ticket.feedback_content = at, method, content
+    log(ctx, ticket, "ticket.fed_back", at=at, data={"method": method, "content": content})
+    clock = _open_clock(ctx, ticket, ClockKind.FEEDBACK, lead.unit_code)
+    if clock is not None:
+        meet(ctx, ticket, clock, at)
+    refresh_queue(ctx, ticket)
+    return ticket
+
+
+def return_ticket(ctx: Ctx, *, ticket_id: str, reason: str, at: datetime | None) -> Ticket:
+    """The lead returns a misrouted ticket (退回) before resolving; its clocks are cancelled."""
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    lead = _require(ctx, ticket, "lead", "return the ticket")
+    new_status = _transition(ticket, Action.RETURN)
+    at = _at(ctx, at, not_before=lead.assigned_at, step="the dispatch")
+    assignments = list(ctx.session.scalars(select(Assignment).where(
+        Assignment.ticket_id == ticket.id, Assignment.active.is_(True)
+    )))
+    for a in assignments:
+        a.active, a.ended_at = False, at
+    cancel(ctx, ticket, open_clocks(ctx, ticket.id), at, "assignment returned")
+    ticket.status, ticket.lead_unit = new_status.value, None
+    log(ctx, ticket, "ticket.returned", at=at, data={"unit": lead.unit_code, "reason": reason})
+    emit(ctx, "ticket.returned", ticket=ticket, units=[a.unit_code for a in assignments],
+         data={"returned_by": lead.unit_code, "reason": reason})
+    refresh_queue(ctx, ticket)
+    return ticket
+
+
+def redispatch(ctx: Ctx, *, ticket_id: str, units: list[str], lead_unit: str | None,
+               at: datetime | None) -> Ticket:
+    """The hotline re-dispatches a returned ticket; the new lead's clocks start now."""
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    new_status = _transition(ticket, Action.DISPATCH)
+    units = list(dict.fromkeys(units))
+    if not units:
+        raise Invalid("units", "at least one unit")
+    _check_units(ctx, units, "units")
+    if lead_unit is not None and lead_unit not in units:
+        raise Invalid("lead_unit", f"{lead_unit!r} is not one of units")
+    returned_at = ctx.session.scalar(
+        select(Assignment.ended_at).where(Assignment.ticket_id == ticket.id)
+        .order_by(Assignment.ended_at.desc()).limit(1)
+    ) or ticket.dispatched_at
+    at = _at(ctx, at, not_before=returned_at, step="the return")
+    category = ctx.session.get(Category, ticket.category)
+    routing = choose_lead(units, lead_unit, category.default_lead_unit if category else None)
+    ticket.status = new_status.value
+    dispatch_to(ctx, ticket, routing.lead, list(routing.co_handlers), at, rule=routing.rule)
+    return ticket
+
+
+def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None,
+         comment: str | None) -> Ticket:
+    """The hotline records the deputy's rating after the follow-up call (回访)."""
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    code = RATING_LABELS.get(rating, rating)
+    if code not in RATINGS:
+        raise Invalid("rating", "must be one of " + ", ".join([*RATINGS, *RATING_LABELS]))
+    satisfied = RATINGS[code]
+    new_status = _transition(ticket, Action.RATE_SATISFIED if satisfied
+                             else Action.RATE_UNSATISFIED)
+    assert ticket.fed_back_at is not None
+    at = _at(ctx, at, not_before=ticket.fed_back_at, step="the feedback")
+    ctx.session.add(Rating(ticket_id=ticket.id, round=ticket.round, at=at, rating=code,
+                           satisfied=satisfied, comment=comment))
+    ticket.rated_at, ticket.rating, ticket.rating_comment = at, code, comment
+    log(ctx, ticket, "rating.recorded", at=at, data={
+        "rating": code, "satisfied": satisfied, "comment": comment, "round": ticket.round,
+    })
+    emit(ctx, "rating.recorded", ticket=ticket, units=[ticket.lead_unit],
+         data={"rating": code, "satisfied": satisfied, "round": ticket.round})
+    ticket.status = new_status.value
+    if satisfied:
+        ticket.closed_at = at
+        still_running = [c for c in open_clocks(ctx, ticket.id) if c.due_at > at]
+        cancel(ctx, ticket, still_running, at, "ticket closed")
+        log(ctx, ticket, "ticket.closed", at=at, data={"rating": code})
+    else:
+        _start_rehandling(ctx, ticket, at)
+    ctx.session.flush()
+    refresh_queue(ctx, ticket)
+    return ticket
+
+
+def _start_rehandling(ctx: Ctx, ticket: Ticket, at: datetime) -> None:
+    """Unsatisfied: a new round (重办) with fresh resolve and feedback clocks, and supervision."""
+    from app.services.supervision import open_rating_cases
+
+    previous_round = ticket.round
+    ticket.round += 1
+    ticket.resolved_at = ticket.resolution_outcome = ticket.resolution_reply = None
+    ticket.fed_back_at = ticket.feedback_method = ticket.feedback_content = None
+    assert ticket.lead_unit is not None
+    clock = start_clock(ctx, ticket, unit=ticket.lead_unit, kind=ClockKind.RESOLVE,
+                        round_=ticket.round, started_at=at)
+    ctx.session.flush()
+    log(ctx, ticket, "ticket.rehandling", at=at, data={
+        "round": ticket.round, "lead_unit": ticket.lead_unit,
+        "resolve_due_at": clock.due_at.isoformat(),
+    })
+    open_rating_cases(ctx, ticket, at=at, second=previous_round >= 2)

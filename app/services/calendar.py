@@ -1,0 +1,163 @@
+"""Working-day arithmetic on the Chinese working calendar (pure).
+
+A day is a working day when it is a weekday that is not a statutory holiday,
+or a weekend day named a make-up working day (调休上班). Years without an
+arrangement are reckoned on weekends alone; any answer that relied on such a
+year is `provisional`.
+
+Every working day in the span gets an ordinal, so "the Nth working day after
+D" is one bisection and one index, O(log n), with no day-by-day loop.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+FIRST_YEAR = 1950
+LAST_YEAR = 2200
+
+
+@dataclass(frozen=True)
+class YearArrangement:
+    """One year's statutory holidays and make-up working days."""
+
+    year: int
+    holidays: frozenset[date]
+    workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        for d in self.holidays | self.workdays:
+            if d.year != self.year:
+                raise ValueError(f"{d.isoformat()} is not in {self.year}")
+        both = self.holidays & self.workdays
+        if both:
+            raise ValueError(f"{min(both).isoformat()} is both a holiday and a working day")
+
+
+def builtin_arrangements() -> dict[int, YearArrangement]:
+    """The years the `chinesecalendar` package knows, as arrangements."""
+    from chinese_calendar import constants
+
+    by_year: dict[int, tuple[set[date], set[date]]] = {}
+    for d in constants.holidays:
+        by_year.setdefault(d.year, (set(), set()))[0].add(d)
+    for d in constants.workdays:
+        by_year.setdefault(d.year, (set(), set()))[1].add(d)
+    for d in CORRECTIONS_WORKDAYS:
+        by_year.setdefault(d.year, (set(), set()))[1].add(d)
+        by_year[d.year][0].discard(d)
+    return {
+        y: YearArrangement(y, frozenset(h), frozenset(w)) for y, (h, w) in sorted(by_year.items())
+    }
+
+
+# Make-up working days the data package misses. 2005-12-31 (a Saturday): the State Council's
+# 2006 notice (国办发明电〔2005〕35号) says "12月31日（星期六）上班"; chinesecalendar 1.11 omits it.
+CORRECTIONS_WORKDAYS = (date(2005, 12, 31),)
+
+
+class OutOfRange(ValueError):
+    """A date outside the span the calendar reckons."""
+
+
+class WorkingCalendar:
+    """Immutable: build a new one when an arrangement changes."""
+
+    def __init__(self, years: Mapping[int, YearArrangement]) -> None:
+        self.years = dict(years)
+        self._start = date(FIRST_YEAR, 1, 1)
+        self._end = date(LAST_YEAR, 12, 31)
+        holidays: set[date] = set()
+        workdays: set[date] = set()
+        for arr in self.years.values():
+            holidays |= arr.holidays
+            workdays |= arr.workdays
+        ordinals: list[int] = []
+        # _next[k]: index in _working of the first working day on or after day k of the span,
+        # so that every lookup is two list indexings.
+        nxt: list[int] = []
+        self._first = first = self._start.toordinal()
+        for o in range(first, self._end.toordinal() + 1):
+            nxt.append(len(ordinals))
+            d = date.fromordinal(o)
+            if d in workdays or (d.weekday() < 5 and d not in holidays):
+                ordinals.append(o)
+        nxt.append(len(ordinals))
+        self._working = ordinals
+        self._dates = [date.fromordinal(o) for o in ordinals]
+        self._next = nxt
+        self._known_years = frozenset(self.years)
+
+    def _check(self, d: date) -> None:
+        if not self._start <= d <= self._end:
+            raise OutOfRange(f"{d.isoformat()} is outside {FIRST_YEAR}..{LAST_YEAR}")
+
+    def has_year(self, year: int) -> bool:
+        return year in self._known_years
+
+    def provisional_between(self, a: date, b: date) -> bool:
+        """Whether any year from a to b (inclusive) has no arrangement."""
+        lo, hi = (a.year, b.year) if a <= b else (b.year, a.year)
+        known = self._known_years
+        if lo == hi:
+            return lo not in known
+        return any(y not in known for y in range(lo, hi + 1))
+
+    def is_working_day(self, d: date) -> bool:
+        self._check(d)
+        o = d.toordinal()
+        i = bisect_left(self._working, o)
+        return i < len(self._working) and self._working[i] == o
+
+    def add_working_days(self, start: date, n: int) -> tuple[date, bool]:
+        """The nth working day after `start` (n=0: `start` if working, else the next one)."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        k = start.toordinal() - self._first
+        if k < 0 or k >= len(self._next) - 1:
+            raise OutOfRange(f"{start.isoformat()} is outside {FIRST_YEAR}..{LAST_YEAR}")
+        i = self._next[k] if n == 0 else self._next[k + 1] + n - 1
+        if i >= len(self._dates):
+            raise OutOfRange(f"{n} working days after {start.isoformat()} is past {LAST_YEAR}")
+        result = self._dates[i]
+        return result, self.provisional_between(start, result)
+
+    def next_working_day(self, d: date) -> tuple[date, bool]:
+        """`d` if it is a working day, else the first working day after it."""
+        return self.add_working_days(d, 0)
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Working days in (a, b]: how many steps `add_working_days` takes from a to b."""
+        self._check(a)
+        self._check(b)
+        if b <= a:
+            return 0
+        return bisect_right(self._working, b.toordinal()) - bisect_right(
+            self._working, a.toordinal()
+        )
+
+    def with_year(self, arrangement: YearArrangement | None, year: int) -> WorkingCalendar:
+        """A copy with one year replaced (or removed, given None)."""
+        if arrangement is not None and arrangement.year != year:
+            raise ValueError(f"the arrangement is for {arrangement.year}, not {year}")
+        years = dict(self.years)
+        if arrangement is None:
+            years.pop(year, None)
+        else:
+            years[year] = arrangement
+        return WorkingCalendar(years)
+
+
+def parse_dates(values: Iterable[str | date], year: int, field_name: str) -> frozenset[date]:
+    """Dates of one year from ISO strings; errors name the field and index."""
+    out: set[date] = set()
+    for i, v in enumerate(values):
+        d = v if isinstance(v, date) else date.fromisoformat(v)
+        if d.year != year:
+            raise ValueError(f"{field_name}[{i}]: {d.isoformat()} is not in {year}")
+        out.add(d)
+    return frozenset(out)
+

@@ -1,0 +1,141 @@
+"""Use-cases of the clock engine: start, meet, cancel, move and recompute clocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.models import Clock, Ticket
+from app.services.context import Ctx
+from app.services.events import log
+from app.services.sla import Basis, ClockKind, clock_state, compute_due, rule_for
+
+
+def start_clock(
+    ctx: Ctx, ticket: Ticket, *, unit: str, kind: ClockKind, round_: int, started_at: datetime
+) -> Clock:
+    """A new running clock, its due time computed on the calendar in force."""
+    basis, amount = rule_for(kind, ticket.urgency, ctx.policy)
+    due = compute_due(
+        calendar=ctx.calendar, tz=ctx.tz, basis=basis, amount=amount, started_at=started_at,
+        policy=ctx.policy, escalates=kind is ClockKind.RESOLVE,
+    )
+    clock = Clock(
+        ticket_id=ticket.id, unit_code=unit, kind=kind.value, round=round_,
+        started_at=started_at, basis=basis.value, amount=amount, due_at=due.due_at,
+        warn_at=due.warn_at, escalate_at=due.escalate_at, provisional=due.provisional,
+    )
+    ctx.session.add(clock)
+    return clock
+
+
+def open_clocks(ctx: Ctx, ticket_id: str) -> list[Clock]:
+    return list(ctx.session.scalars(
+        select(Clock).where(
+            Clock.ticket_id == ticket_id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None)
+        ).order_by(Clock.id)
+    ))
+
+
+def ticket_clocks(ctx: Ctx, ticket_id: str) -> list[Clock]:
+    return list(ctx.session.scalars(
+        select(Clock).where(Clock.ticket_id == ticket_id).order_by(Clock.id)
+    ))
+
+
+def meet(ctx: Ctx, ticket: Ticket, clock: Clock, at: datetime) -> None:
+    """Record the action that meets a clock, judged by its `at`."""
+    clock.met_at = at
+    state = clock_state(due_at=clock.due_at, met_at=at, cancelled_at=None, now=ctx.now())
+    log(ctx, ticket, "clock.met", at=at, data={
+        "clock_id": clock.id, "kind": clock.kind, "unit": clock.unit_code, "round": clock.round,
+        "state": state.value, "due_at": clock.due_at.isoformat(),
+    })
+    # Imported here: escalation depends on clocks, not the other way round.
+    from app.services.supervision import withdraw_disproved
+
+    withdraw_disproved(ctx, ticket, clock)
+
+
+def cancel(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime, reason: str) -> None:
+    """Cancel clocks that are no longer needed (assignment returned, ticket closed)."""
+    for clock in clocks:
+        clock.cancelled_at = at
+    if clocks:
+        log(ctx, ticket, "clock.cancelled", at=at, data={
+            "reason": reason,
+            "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code} for c in clocks],
+        })
+
+
+def apply_due(ctx: Ctx, clock: Clock, *, amount: int | None = None) -> dict[str, Any] | None:
+    """Recompute a clock's due from its rule; the change, or None when nothing moved.
+
+    A moved deadline that lies ahead again may warn and breach again: those marks reset."""
+    if amount is not None:
+        clock.amount = amount
+    due = compute_due(
+        calendar=ctx.calendar, tz=ctx.tz, basis=Basis(clock.basis), amount=clock.amount,
+        started_at=clock.started_at, policy=ctx.policy,
+        escalates=clock.kind == ClockKind.RESOLVE.value,
+    )
+    if (due.due_at, due.provisional, due.escalate_at) == (
+        clock.due_at, clock.provisional, clock.escalate_at
+    ):
+        return None
+    change = {
+        "clock_id": clock.id, "kind": clock.kind, "unit": clock.unit_code, "round": clock.round,
+        "old_due_at": clock.due_at.isoformat(), "new_due_at": due.due_at.isoformat(),
+        "old_provisional": clock.provisional, "new_provisional": due.provisional,
+    }
+    now = ctx.now()
+    clock.due_at, clock.warn_at = due.due_at, due.warn_at
+    clock.escalate_at, clock.provisional = due.escalate_at, due.provisional
+    if clock.due_at > now:
+        clock.breach_recorded_at = None
+    if clock.warn_at > now:
+        clock.warned_at = None
+    if clock.escalate_at is not None and clock.escalate_at > now:
+        clock.escalated_at = None
+    return change
+
+
+def recompute_open(ctx: Ctx, years: set[int]) -> int:
+    """Recompute every open day-counted clock whose period may touch `years`; returns the count.
+
+    Hour-counted clocks change only their provisional mark and long-overdue time."""
+    if not years:
+        return 0
+    lo = min(years)
+    from datetime import date
+
+    from app.services.sla import end_of_day
+
+    # A period reaches at most a few weeks past its start: anything started before the
+    # year's start minus that margin and due before the year cannot be affected.
+    boundary = end_of_day(date(lo - 1, 11, 30), ctx.tz)
+    q = select(Clock).where(
+        Clock.met_at.is_(None), Clock.cancelled_at.is_(None),
+        (Clock.due_at >= boundary) | (Clock.escalate_at >= boundary),
+    ).order_by(Clock.ticket_id, Clock.id)
+    changed = 0
+    tickets: dict[str, Ticket] = {}
+    for clock in ctx.session.scalars(q):
+        change = apply_due(ctx, clock)
+        if change is None:
+            continue
+        changed += 1
+        ticket = tickets.get(clock.ticket_id) or ctx.session.get(Ticket, clock.ticket_id)
+        assert ticket is not None
+        tickets[ticket.id] = ticket
+        log(ctx, ticket, "clock.recomputed", at=ctx.now(), data={
+            **change, "reason": f"working calendar changed for {sorted(years)}",
+        })
+    if tickets:
+        from app.services.queue import refresh_queue
+
+        for ticket in tickets.values():
+            refresh_queue(ctx, ticket)
+    return changed

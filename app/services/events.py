@@ -1,0 +1,50 @@
+"""The ticket event log and the webhook outbox, both written in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from app.models import Event, Ticket, Unit, WebhookDelivery
+from app.models.base import new_id
+from app.services.context import Ctx
+
+
+def log(ctx: Ctx, ticket: Ticket, type_: str, *, at: datetime, data: dict[str, Any]) -> Event:
+    """Append an event to the ticket's log; the ticket counts as changed."""
+    now = ctx.now()
+    event = Event(
+        ticket_id=ticket.id, at=at, recorded_at=now, actor=ctx.actor.name, type=type_, data=data
+    )
+    ctx.session.add(event)
+    ticket.updated_at = now
+    return event
+
+
+def emit(
+    ctx: Ctx, type_: str, *, ticket: Ticket, units: Iterable[str | None], data: dict[str, Any]
+) -> int:
+    """Queue a webhook for every concerned unit that has an endpoint; returns how many."""
+    codes = sorted({u for u in units if u})
+    if not codes:
+        return 0
+    if ctx.webhook_units is None:
+        ctx.webhook_units = set(
+            ctx.session.scalars(select(Unit.code).where(Unit.webhook_url.is_not(None)))
+        )
+    targets = [c for c in codes if c in ctx.webhook_units]
+    now = ctx.now()
+    payload = {"ticket_id": ticket.id, "hotline_no": ticket.hotline_no, **data}
+    for code in targets:
+        body = orjson.dumps(
+            {"type": type_, "timestamp": now.isoformat(), "data": {**payload, "unit": code}}
+        ).decode()
+        ctx.session.add(WebhookDelivery(
+            id=new_id(), unit_code=code, event_type=type_, ticket_id=ticket.id, body=body,
+            state="pending", attempts=0, next_attempt_at=now, created_at=now,
+        ))
+    return len(targets)

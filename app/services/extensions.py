@@ -1,0 +1,90 @@
+"""Extension requests (延期) on a normal resolve clock, and their decision."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, NotFound
+from app.models import Clock, Extension, Ticket
+from app.services.actions import _require, _transition
+from app.services.clocks import apply_due
+from app.services.context import Ctx
+from app.services.events import log
+from app.services.queue import refresh_queue
+from app.services.sla import Basis, ClockKind
+from app.services.tickets import get_visible
+from app.services.workflow import Action, Status
+
+UNRESOLVED = {Status.DISPATCHED.value, Status.IN_PROGRESS.value, Status.SUPERVISING.value}
+
+
+def request_extension(ctx: Ctx, *, ticket_id: str, working_days: int, reason: str) -> Extension:
+    """The lead asks for more working days on the current round's resolve clock."""
+    ticket = get_visible(ctx, ticket_id, for_update=True)
+    lead = _require(ctx, ticket, "lead", "ask for an extension")
+    _transition(ticket, Action.EXTENSION)
+    if ticket.status not in UNRESOLVED:
+        raise Conflict(f"an extension is for an unresolved ticket; this one is {ticket.status}")
+    clock = ctx.session.scalar(select(Clock).where(
+        Clock.ticket_id == ticket.id, Clock.kind == ClockKind.RESOLVE.value,
+        Clock.round == ticket.round, Clock.unit_code == lead.unit_code,
+        Clock.cancelled_at.is_(None),
+    ).order_by(Clock.id.desc()).limit(1))
+    if clock is None:
+        raise Conflict("there is no resolve clock to extend")
+    if clock.basis != Basis.WORKDAYS.value:
+        raise Conflict("an urgent ticket's resolve limit cannot be extended")
+    pending = ctx.session.scalar(select(Extension.id).where(
+        Extension.ticket_id == ticket.id, Extension.state == "pending"
+    ))
+    if pending is not None:
+        raise Conflict(f"extension {pending} is still pending")
+    now = ctx.now()
+    ext = Extension(ticket_id=ticket.id, clock_id=clock.id, unit_code=lead.unit_code,
+                    round=ticket.round, working_days=working_days, reason=reason,
+                    state="pending", requested_at=now)
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(ext)
+            ctx.session.flush()
+    except IntegrityError:
+        raise Conflict("another extension request is pending") from None
+    log(ctx, ticket, "extension.requested", at=now, data={
+        "extension_id": ext.id, "working_days": working_days, "reason": reason,
+    })
+    return ext
+
+
+def decide_extension(ctx: Ctx, *, extension_id: str, approve: bool, note: str | None) -> Extension:
+    """Approve (moving the resolve due on by the working days asked) or refuse."""
+    ext = ctx.session.scalar(select(Extension).where(Extension.id == extension_id)
+                             .with_for_update())
+    if ext is None:
+        raise NotFound(f"no extension {extension_id}")
+    if ext.state != "pending":
+        raise Conflict(f"extension {extension_id} was already {ext.state}")
+    ticket = ctx.session.get(Ticket, ext.ticket_id)
+    assert ticket is not None
+    if ticket.status == Status.CLOSED.value:
+        raise Conflict("the ticket is closed")
+    now = ctx.now()
+    ext.state = "approved" if approve else "refused"
+    ext.decided_at, ext.decided_by, ext.note = now, ctx.actor.name, note
+    data: dict[str, object] = {"extension_id": ext.id, "approve": approve, "note": note}
+    if approve:
+        clock = ctx.session.get(Clock, ext.clock_id)
+        assert clock is not None
+        change = apply_due(ctx, clock, amount=clock.amount + ext.working_days)
+        if change:
+            data.update(change)
+    log(ctx, ticket, "extension.decided", at=now, data=data)
+    refresh_queue(ctx, ticket)
+    return ext
+
+
+def get_extension(ctx: Ctx, extension_id: str) -> Extension:
+    ext = ctx.session.get(Extension, extension_id)
+    if ext is None:
+        raise NotFound(f"no extension {extension_id}")
+    return ext

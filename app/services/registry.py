@@ -1,0 +1,308 @@
+"""Use-cases of the registry: keys, units, categories, deputies."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.auth import ROLES, generate_key, hash_key
+from app.errors import Conflict, Invalid, NotFound
+from app.models import ApiKey, Category, Deputy, Unit
+
+UNIT_KINDS = ("department", "district_government", "special_committee", "district_congress",
+              "coordinator")
+DEPUTY_LEVELS = ("national", "provincial", "city", "county", "township")
+_PHONE_JUNK = re.compile(r"[\s\-()]")
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits only, without a +86/0086 country prefix, so that registry and caller match."""
+    phone = _PHONE_JUNK.sub("", raw)
+    for prefix in ("+86", "0086"):
+        if phone.startswith(prefix) and len(phone) > 11:
+            phone = phone[len(prefix):]
+    return phone
+
+
+def valid_phone(phone: str) -> bool:
+    return phone.isdigit() and 5 <= len(phone) <= 20
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+def create_key(
+    session: Session, *, role: str, unit_code: str | None, label: str, now: datetime
+) -> tuple[ApiKey, str]:
+    """Issue a key; the plain key is returned once and never stored."""
+    if role not in ROLES:
+        raise Invalid("role", f"must be one of {', '.join(ROLES)}")
+    if role == "unit":
+        if not unit_code:
+            raise Invalid("unit_code", "a unit key must name its unit")
+        if session.get(Unit, unit_code) is None:
+            raise Invalid("unit_code", f"unknown unit {unit_code!r}")
+    elif unit_code:
+        raise Invalid("unit_code", "only a unit key is bound to a unit")
+    plain = generate_key()
+    key = ApiKey(
+        prefix=plain[:10], key_hash=hash_key(plain), role=role,
+        unit_code=unit_code if role == "unit" else None, label=label, created_at=now,
+    )
+    session.add(key)
+    session.flush()
+    return key, plain
+
+
+def revoke_key(session: Session, *, key_id: str, now: datetime) -> None:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no key {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = now
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+
+
+def find_key(session: Session, key_hash: str) -> ApiKey | None:
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
+    return key if key is not None and key.revoked_at is None else None
+
+
+# --- units and categories ---------------------------------------------------------------------
+
+@dataclass
+class UnitInput:
+    name: str
+    kind: str
+    district: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+
+
+def put_unit(session: Session, *, code: str, data: UnitInput, now: datetime) -> tuple[Unit, bool]:
+    """Create or replace a unit; True when created."""
+    unit = session.get(Unit, code)
+    created = unit is None
+    if unit is None:
+        unit = Unit(code=code, created_at=now)
+        session.add(unit)
+    unit.name = data.name
+    unit.kind = data.kind
+    unit.district = data.district
+    unit.webhook_url = data.webhook_url
+    unit.webhook_secret = data.webhook_secret
+    unit.updated_at = now
+    session.flush()
+    return unit, created
+
+
+def get_unit(session: Session, code: str) -> Unit:
+    unit = session.get(Unit, code)
+    if unit is None:
+        raise NotFound(f"no unit {code!r}")
+    return unit
+
+
+def list_units(session: Session) -> list[Unit]:
+    return list(session.scalars(select(Unit).order_by(Unit.code)))
+
+
+@dataclass
+class CategoryInput:
+    name: str
+    default_lead_unit: str | None = None
+    committee_unit: str | None = None
+    coordinator_unit: str | None = None
+
+
+def put_category(
+    session: Session, *, code: str, data: CategoryInput, now: datetime
+) -> tuple[Category, bool]:
+    """Create or replace a category; the units it names must exist and be of the right kind."""
+    checks = (
+        ("default_lead_unit", data.default_lead_unit, None),
+        ("committee_unit", data.committee_unit, "special_committee"),
+        ("coordinator_unit", data.coordinator_unit, "coordinator"),
+    )
+    for field_name, unit_code, kind in checks:
+        if unit_code is None:
+            continue
+        unit = session.get(Unit, unit_code)
+        if unit is None:
+            raise Invalid(field_name, f"unknown unit {unit_code!r}")
+        if kind is not None and unit.kind != kind:
+            raise Invalid(field_name, f"unit {unit_code!r} is a {unit.kind}, not a {kind}")
+    cat = session.get(Category, code)
+    created = cat is None
+    if cat is None:
+        cat = Category(code=code, created_at=now)
+        session.add(cat)
+    cat.name = data.name
+    cat.default_lead_unit = data.default_lead_unit
+    cat.committee_unit = data.committee_unit
+    cat.coordinator_unit = data.coordinator_unit
+    cat.updated_at = now
+    session.flush()
+    return cat, created
+
+
+def list_categories(session: Session) -> list[Category]:
+    return list(session.scalars(select(Category).order_by(Category.code)))
+
+
+def get_category(session: Session, code: str) -> Category:
+    cat = session.get(Category, code)
+    if cat is None:
+        raise NotFound(f"no category {code!r}")
+    return cat
+
+
+# --- deputies ---------------------------------------------------------------------------------
+
+@dataclass
+class DeputyInput:
+    name: str
+    phone: str
+    level: str
+    district: str | None = None
+    delegation: str | None = None
+
+
+def create_deputy(session: Session, *, data: DeputyInput, now: datetime) -> Deputy:
+    """Register a deputy; a phone already registered is a conflict."""
+    phone = normalize_phone(data.phone)
+    if session.scalar(select(Deputy.id).where(Deputy.phone == phone)) is not None:
+        raise Conflict(f"a deputy with phone {phone} is already registered")
+    deputy = Deputy(
+        name=data.name, phone=phone, level=data.level, district=data.district,
+        delegation=data.delegation, created_at=now, updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(deputy)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"a deputy with phone {phone} is already registered") from None
+    return deputy
+
+
+def get_deputy(session: Session, deputy_id: str) -> Deputy:
+    deputy = session.get(Deputy, deputy_id)
+    if deputy is None:
+        raise NotFound(f"no deputy {deputy_id}")
+    return deputy
+
+
+def find_deputy_by_phone(session: Session, phone: str) -> Deputy | None:
+    return session.scalar(select(Deputy).where(Deputy.phone == normalize_phone(phone)))
+
+
+def list_deputies(
+    session: Session, *, phone: str | None, after: str | None, limit: int
+) -> list[Deputy]:
+    q = select(Deputy).order_by(Deputy.id).limit(limit)
+    if phone:
+        q = q.where(Deputy.phone == normalize_phone(phone))
+    if after:
+        q = q.where(Deputy.id > after)
+    return list(session.scalars(q))
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[dict[str, object]] = field(default_factory=list)
+
+
+IMPORT_HEADER = ["name", "phone", "level", "district", "delegation"]
+MAX_IMPORT_ERRORS = 1000
+
+
+def _check_row(row: list[str]) -> DeputyInput | str:
+    if len(row) != len(IMPORT_HEADER):
+        return f"expected {len(IMPORT_HEADER)} fields, found {len(row)}"
+    name, phone, level, district, delegation = (c.strip() for c in row)
+    if not name or len(name) > 100:
+        return "name: required, at most 100 characters"
+    phone = normalize_phone(phone)
+    if not valid_phone(phone):
+        return "phone: 5 to 20 digits"
+    if level not in DEPUTY_LEVELS:
+        return f"level: must be one of {', '.join(DEPUTY_LEVELS)}"
+    if len(district) > 64 or len(delegation) > 200:
+        return "district or delegation too long"
+    return DeputyInput(name, phone, level, district or None, delegation or None)
+
+
+def import_deputies(session: Session, *, lines: Iterable[str], now: datetime) -> ImportResult:
+    """Upsert deputies from CSV lines, by phone; bad lines are reported and skipped.
+
+    Works in batches so that a large file streams through with bounded memory."""
+    result = ImportResult()
+    reader = csv.reader(_strip_bom(lines))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != IMPORT_HEADER:
+        raise Invalid("body", "the first line must be the header " + ",".join(IMPORT_HEADER))
+    batch: dict[str, tuple[int, DeputyInput]] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in row):
+            continue
+        checked = _check_row(row)
+        if isinstance(checked, str):
+            if len(result.errors) < MAX_IMPORT_ERRORS:
+                result.errors.append({"line": line, "detail": checked})
+            continue
+        if checked.phone in batch:
+            _flush_import(session, batch, result, now)
+        batch[checked.phone] = (line, checked)
+        if len(batch) >= 500:
+            _flush_import(session, batch, result, now)
+    _flush_import(session, batch, result, now)
+    return result
+
+
+def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
+    first = True
+    for line in lines:
+        if first:
+            line = line.lstrip("\ufeff")
+            first = False
+        yield line
+
+
+def _flush_import(
+    session: Session, batch: dict[str, tuple[int, DeputyInput]], result: ImportResult,
+    now: datetime,
+) -> None:
+    if not batch:
+        return
+    existing = {
+        d.phone: d for d in session.scalars(select(Deputy).where(Deputy.phone.in_(batch)))
+    }
+    for phone, (_, data) in batch.items():
+        deputy = existing.get(phone)
+        if deputy is None:
+            session.add(Deputy(
+                name=data.name, phone=phone, level=data.level, district=data.district,
+                delegation=data.delegation, created_at=now, updated_at=now,
+            ))
+            result.created += 1
+        else:
+            deputy.name, deputy.level = data.name, data.level
+            deputy.district, deputy.delegation = data.district, data.delegation
+            deputy.updated_at = now
+            result.updated += 1
+    session.flush()
+    session.expunge_all()
+    batch.clear()

@@ -1,0 +1,203 @@
+"""Supervision (督办): when cases open, who owns them, and their notes and conclusions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, Forbidden, NotFound
+from app.models import Category, Clock, Supervision, SupervisionNote, Ticket, Unit
+from app.services.context import Ctx
+from app.services.events import emit, log
+
+KINDS = ("committee", "local", "joint", "coordination")
+
+
+def open_case(
+    ctx: Ctx, ticket: Ticket, *, kind: str, round_: int, unit: str | None, reason: str,
+    at: datetime, trigger_clock_id: int | None = None,
+) -> Supervision | None:
+    """Open a case unless this kind is already open for this round (the unique key decides)."""
+    existing = ctx.session.scalar(select(Supervision).where(
+        Supervision.ticket_id == ticket.id, Supervision.kind == kind, Supervision.round == round_
+    ))
+    if existing is not None:
+        return None
+    case = Supervision(ticket_id=ticket.id, kind=kind, unit_code=unit, state="open",
+                       reason=reason, round=round_, trigger_clock_id=trigger_clock_id,
+                       opened_at=at)
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(case)
+            ctx.session.flush()
+    except IntegrityError:
+        return None
+    log(ctx, ticket, "supervision.opened", at=at, data={
+        "supervision_id": case.id, "kind": kind, "unit": unit, "round": round_, "reason": reason,
+    })
+    emit(ctx, "supervision.opened", ticket=ticket, units=[unit, ticket.lead_unit], data={
+        "supervision_id": case.id, "kind": kind, "supervising_unit": unit, "round": round_,
+        "reason": reason,
+    })
+    return case
+
+
+def open_coordination(ctx: Ctx, ticket: Ticket, category: Category, *, at: datetime) -> None:
+    """A complex ticket (复杂疑难) goes to the coordinator in charge (呈签)."""
+    unit, reason = category.coordinator_unit, "complex ticket: coordination by the category's " \
+        "coordinator"
+    if unit is None:
+        coordinators = list(ctx.session.scalars(
+            select(Unit.code).where(Unit.kind == "coordinator").limit(2)
+        ))
+        if len(coordinators) == 1:
+            unit, reason = coordinators[0], "complex ticket: coordination by the only coordinator"
+        else:
+            why = "no coordinator unit is registered" if not coordinators else \
+                "several coordinator units and the category names none"
+            reason = f"complex ticket: {why}; the liaison committee owns the case"
+    open_case(ctx, ticket, kind="coordination", round_=1, unit=unit, reason=reason, at=at)
+
+
+def open_rating_cases(ctx: Ctx, ticket: Ticket, *, at: datetime, second: bool) -> None:
+    """Unsatisfied: committee and local cases for the new round; joint from the second time."""
+    category = ctx.session.get(Category, ticket.category)
+    committee = category.committee_unit if category else None
+    reason = f"rated {ticket.rating}"
+    open_case(ctx, ticket, kind="committee", round_=ticket.round, unit=committee,
+              reason=reason if committee else
+              f"{reason}; category {ticket.category} has no committee unit, so the liaison "
+              "committee owns the case", at=at)
+    congress = None
+    if ticket.district:
+        congress = ctx.session.scalar(select(Unit.code).where(
+            Unit.kind == "district_congress", Unit.district == ticket.district
+        ).order_by(Unit.code).limit(1))
+    local_reason = reason
+    if congress is None:
+        local_reason = (f"{reason}; district {ticket.district} has no district congress unit, "
+                        "so the liaison committee owns the case") if ticket.district else \
+            f"{reason}; the ticket names no district, so the liaison committee owns the case"
+    open_case(ctx, ticket, kind="local", round_=ticket.round, unit=congress,
+              reason=local_reason, at=at)
+    if second:
+        open_case(ctx, ticket, kind="joint", round_=ticket.round, unit=None,
+                  reason=f"rated unsatisfied again ({ticket.rating}) after re-handling", at=at)
+
+
+def open_long_overdue(ctx: Ctx, ticket: Ticket, clock: Clock, *, at: datetime) -> bool:
+    """久拖不决: a resolve clock still unmet 5 working days after its due day."""
+    case = open_case(
+        ctx, ticket, kind="joint", round_=clock.round, unit=None, trigger_clock_id=clock.id,
+        reason=(f"long overdue (久拖不决): resolve clock due "
+                f"{clock.due_at.astimezone(ctx.tz).isoformat()} still unmet "
+                f"{ctx.policy.long_overdue_working_days} working days after its due day"),
+        at=at,
+    )
+    return case is not None
+
+
+def withdraw_disproved(ctx: Ctx, ticket: Ticket, clock: Clock) -> None:
+    """A case opened because this clock ran long is withdrawn if the clock was in fact met."""
+    if clock.met_at is None or clock.escalate_at is None or clock.met_at >= clock.escalate_at:
+        return
+    for case in ctx.session.scalars(select(Supervision).where(
+        Supervision.trigger_clock_id == clock.id, Supervision.state == "open"
+    )):
+        case.state, case.closed_at = "withdrawn", ctx.now()
+        case.conclusion = (f"withdrawn: the clock was met at "
+                           f"{clock.met_at.astimezone(ctx.tz).isoformat()}, before the "
+                           "long-overdue threshold, as recorded later")
+        log(ctx, ticket, "supervision.withdrawn", at=ctx.now(), data={
+            "supervision_id": case.id, "kind": case.kind, "reason": case.conclusion,
+        })
+
+
+def _visible_case(ctx: Ctx, case_id: str, *, for_update: bool = False) -> Supervision:
+    q = select(Supervision).where(Supervision.id == case_id)
+    if for_update:
+        q = q.with_for_update()
+    case = ctx.session.scalar(q)
+    if case is None:
+        raise NotFound(f"no supervision case {case_id}")
+    if ctx.actor.role == "unit" and case.unit_code != ctx.actor.unit_code:
+        raise NotFound(f"no supervision case {case_id}")
+    return case
+
+
+def get_case(ctx: Ctx, case_id: str) -> Supervision:
+    return _visible_case(ctx, case_id)
+
+
+def _may_work(ctx: Ctx, case: Supervision) -> None:
+    if ctx.actor.role == "liaison":
+        return
+    if ctx.actor.role == "unit" and case.unit_code == ctx.actor.unit_code:
+        return
+    raise Forbidden("only the case's own unit or the liaison committee works a case")
+
+
+def add_note(ctx: Ctx, *, case_id: str, content: str) -> Supervision:
+    case = _visible_case(ctx, case_id, for_update=True)
+    _may_work(ctx, case)
+    if case.state != "open":
+        raise Conflict(f"the case is {case.state}")
+    now = ctx.now()
+    ctx.session.add(SupervisionNote(supervision_id=case.id, author=ctx.actor.name,
+                                    content=content, at=now))
+    ticket = ctx.session.get(Ticket, case.ticket_id)
+    assert ticket is not None
+    log(ctx, ticket, "supervision.note", at=now, data={"supervision_id": case.id,
+                                                       "content": content})
+    ctx.session.flush()
+    return case
+
+
+def close_case(ctx: Ctx, *, case_id: str, conclusion: str) -> Supervision:
+    case = _visible_case(ctx, case_id, for_update=True)
+    _may_work(ctx, case)
+    if case.state != "open":
+        raise Conflict(f"the case is already {case.state}")
+    now = ctx.now()
+    case.state, case.closed_at, case.conclusion = "closed", now, conclusion
+    ticket = ctx.session.get(Ticket, case.ticket_id)
+    assert ticket is not None
+    log(ctx, ticket, "supervision.closed", at=now, data={
+        "supervision_id": case.id, "kind": case.kind, "conclusion": conclusion,
+    })
+    from app.services.queue import refresh_queue
+
+    refresh_queue(ctx, ticket)
+    return case
+
+
+def notes_of(ctx: Ctx, case_ids: list[str]) -> dict[str, list[SupervisionNote]]:
+    out: dict[str, list[SupervisionNote]] = {i: [] for i in case_ids}
+    if case_ids:
+        for n in ctx.session.scalars(select(SupervisionNote).where(
+            SupervisionNote.supervision_id.in_(case_ids)
+        ).order_by(SupervisionNote.at, SupervisionNote.id)):
+            out[n.supervision_id].append(n)
+    return out
+
+
+def list_cases(
+    ctx: Ctx, *, kind: str | None, state: str | None, unit: str | None, ticket_id: str | None,
+    after: str | None, limit: int,
+) -> list[Supervision]:
+    q = select(Supervision).order_by(Supervision.id.desc()).limit(limit)
+    if ctx.actor.role == "unit":
+        q = q.where(Supervision.unit_code == ctx.actor.unit_code)
+    if kind:
+        q = q.where(Supervision.kind == kind)
+    if state:
+        q = q.where(Supervision.state == state)
+    if unit:
+        q = q.where(Supervision.unit_code == unit)
+    if ticket_id:
+        q = q.where(Supervision.ticket_id == ticket_id)
+    if after:
+        q = q.where(Supervision.id < after)
+    return list(ctx.session.scalars(q))

@@ -1,0 +1,55 @@
+"""Process-wide state: settings, database, clock, calendar cache, admin bootstrap key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from app.auth import hash_key, same_hash
+from app.clock import Clock, SystemClock
+from app.config import Settings
+from app.db import Database, make_database
+from app.services.calendars import CalendarProvider
+from app.services.context import Actor, Ctx
+from app.services.registry import find_key
+from app.services.sla import Policy
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default_factory=SystemClock)
+    calendars: CalendarProvider = field(default_factory=CalendarProvider)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.policy = Policy(
+            contact_hours=s.contact_hours, resolve_working_days=s.resolve_working_days,
+            urgent_resolve_hours=s.urgent_resolve_hours, feedback_days=s.feedback_days,
+            opinion_working_days=s.opinion_working_days, warn_hours_before=s.warn_hours_before,
+            long_overdue_working_days=s.long_overdue_working_days,
+        )
+        self.admin_hash = hash_key(s.admin_key) if s.admin_key else None
+
+    def authenticate(self, token: str | None) -> Actor | None:
+        """The actor a bearer key stands for, or None."""
+        if not token or len(token) > 200:
+            return None
+        digest = hash_key(token)
+        if self.admin_hash is not None and same_hash(digest, self.admin_hash):
+            return Actor(role="admin", label="bootstrap")
+        with self.db.read_session() as session:
+            key = find_key(session, digest)
+            if key is None or not same_hash(key.key_hash, digest):
+                return None
+            return Actor(role=key.role, unit_code=key.unit_code, key_id=key.id, label=key.label)
+
+    def ctx(self, session: Session, actor: Actor) -> Ctx:
+        return Ctx(session=session, clock=self.clock, tz=self.settings.tz, policy=self.policy,
+                   calendars=self.calendars.current, actor=actor)
+
+
+def build_state(settings: Settings, clock: Clock | None = None, url: str | None = None) -> AppState:
+    return AppState(settings=settings, db=make_database(settings, url), clock=clock or SystemClock())

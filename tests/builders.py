@@ -1,0 +1,123 @@
+"""Builders for tests: a thin client over the HTTP API with the sample city."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.clock import FixedClock
+from tests.conftest import ADMIN_KEY
+
+UNITS = {
+    "water-bureau": ("益阳市水务局", "department", None),
+    "housing-bureau": ("益阳市住房和城乡建设局", "department", None),
+    "heshan-gov": ("赫山区人民政府", "district_government", "heshan"),
+    "ziyang-gov": ("资阳区人民政府", "district_government", "ziyang"),
+    "urban-env-committee": ("城乡建设环境保护委员会", "special_committee", None),
+    "heshan-congress": ("赫山区人大常委会", "district_congress", "heshan"),
+    "ziyang-congress": ("资阳区人大常委会", "district_congress", "ziyang"),
+    "coordinator": ("分管副秘书长", "coordinator", None),
+}
+_numbers = itertools.count(1)
+
+
+@dataclass
+class Api:
+    client: TestClient
+    clock: FixedClock
+    app: FastAPI
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def h(self, who: str) -> dict[str, str]:
+        """Headers for 'admin', 'hotline', 'liaison' or a unit code."""
+        if who == "admin":
+            return {"Authorization": f"Bearer {ADMIN_KEY}"}
+        if who not in self.keys:
+            role = who if who in ("hotline", "liaison") else "unit"
+            body = {"role": role, "label": f"test {who}"}
+            if role == "unit":
+                body["unit_code"] = who
+            r = self.client.post("/api/v1/keys", json=body, headers=self.h("admin"))
+            assert r.status_code == 201, r.text
+            self.keys[who] = r.json()["key"]
+        return {"Authorization": f"Bearer {self.keys[who]}"}
+
+    def call(self, method: str, path: str, who: str = "admin", **kw: Any) -> Any:
+        return self.client.request(method, path, headers={**self.h(who), **kw.pop("headers", {})},
+                                   **kw)
+
+    def get(self, path: str, who: str = "admin", **kw: Any) -> Any:
+        return self.call("GET", path, who, **kw)
+
+    def post(self, path: str, who: str = "admin", **kw: Any) -> Any:
+        return self.call("POST", path, who, **kw)
+
+    def put(self, path: str, who: str = "admin", **kw: Any) -> Any:
+        return self.call("PUT", path, who, **kw)
+
+    def city(self) -> Api:
+        """The sample units and two categories."""
+        for code, (name, kind, district) in UNITS.items():
+            r = self.put(f"/api/v1/units/{code}", json={"name": name, "kind": kind,
+                                                        "district": district})
+            assert r.status_code in (200, 201), r.text
+        for code, lead in (("water", "water-bureau"), ("housing", "housing-bureau")):
+            r = self.put(f"/api/v1/categories/{code}", json={
+                "name": code, "default_lead_unit": lead, "committee_unit": "urban-env-committee",
+            })
+            assert r.status_code in (200, 201), r.text
+        r = self.put("/api/v1/categories/misc", json={"name": "其他"})
+        assert r.status_code in (200, 201), r.text
+        r = self.post("/api/v1/deputies", "liaison", json={
+            "name": "张三", "phone": "13800000001", "level": "city", "district": "heshan"})
+        assert r.status_code == 201, r.text
+        return self
+
+    def ticket_body(self, **overrides: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "hotline_no": f"YY-{next(_numbers):06d}",
+            "deputy_call": True,
+            "called_at": self.local(self.clock.now()).isoformat(),
+            "caller": {"name": "张三", "phone": "13800000001"},
+            "category": "water",
+            "content": "小区停水三天",
+            "district": "heshan",
+            "units": ["water-bureau"],
+        }
+        body.update(overrides)
+        return body
+
+    def ticket(self, **overrides: Any) -> dict[str, Any]:
+        r = self.post("/api/v1/tickets", "hotline", json=self.ticket_body(**overrides))
+        assert r.status_code == 201, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    def local(self, dt: datetime) -> datetime:
+        from zoneinfo import ZoneInfo
+
+        return dt.astimezone(ZoneInfo("Asia/Shanghai"))
+
+    def at(self, iso_local: str) -> str:
+        """'2025-10-01 09:00' in Shanghai as RFC 3339."""
+        return iso_local.replace(" ", "T") + ":00+08:00"
+
+    def set_now(self, iso_local: str) -> None:
+        self.clock.set(datetime.fromisoformat(self.at(iso_local)))
+
+    def sweep(self) -> dict[str, int]:
+        r = self.post("/api/v1/admin/sla-sweep")
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    def clock_of(self, ticket: dict[str, Any], kind: str, unit: str | None = None,
+                 round_: int | None = None) -> dict[str, Any]:
+        found = [c for c in ticket["clocks"] if c["kind"] == kind
+                 and (unit is None or c["unit"] == unit)
+                 and (round_ is None or c["round"] == round_)]
+        assert found, f"no {kind} clock in {ticket['clocks']}"
+        return found[-1]  # type: ignore[no-any-return]

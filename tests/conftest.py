@@ -1,0 +1,91 @@
+"""Test database and app fixtures, for SQLite (default) or PostgreSQL.
+
+HOTLINE_TEST_DATABASE_URL picks the engine; the schema is built by `alembic upgrade head`
+once per run, and every table is emptied before each test that asks for the database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app.clock import FixedClock
+from app.config import Settings
+from app.models import Base
+
+ADMIN_KEY = "test-admin-key-0123456789abcdef"
+
+
+def _test_url(tmp_root: Path) -> str:
+    url = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_root / 'hotline-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from app.migrate import upgrade
+
+    url = _test_url(tmp_path_factory.mktemp("db"))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if url.startswith("postgresql"):
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    return url
+
+
+def empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if url.startswith("postgresql"):
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(database_url: str) -> str:
+    empty_tables(database_url)
+    return database_url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2025, 9, 30, 2, 0, tzinfo=UTC))  # 10:00 in Shanghai
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN_KEY, "HOTLINE_SCHEDULER": False,
+        "HOTLINE_WEBHOOKS": False,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+def api(settings: Settings, clock: FixedClock) -> Iterator[object]:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.builders import Api
+
+    app = create_app(settings, clock=clock, background=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, clock, app)

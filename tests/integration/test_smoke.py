@@ -1,0 +1,19 @@
+"""The first walk: registry, ingestion, read-back."""
+
+from __future__ import annotations
+
+
+def test_ingest_routes_and_starts_clocks_on_national_day(api):
+    api.city()
+    t = api.ticket(units=["water-bureau", "heshan-gov"])
+    assert t["status"] == "dispatched"
+    assert t["lead_unit"] == "water-bureau"
+    assert t["deputy_verified"] is True and t["deputy"]["name"] == "张三"
+    assert api.clock_of(t, "contact")["due_at"] == "2025-10-01T10:00:00+08:00"
+    assert api.clock_of(t, "resolve")["due_at"] == "2025-10-17T00:00:00+08:00"
+    assert api.clock_of(t, "opinion", "heshan-gov")["due_at"] == "2025-10-15T00:00:00+08:00"
+    r = api.get(f"/api/v1/tickets/{t['id']}", "heshan-gov")
+    assert r.status_code == 200
+    r = api.get(f"/api/v1/tickets/{t['id']}", "housing-bureau")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
