@@ -117,10 +117,10 @@ def fill(url: str, n: int, seed: int) -> dict[str, int]:
 
 
 BASELINE_APP = '''
-import json, sys
+import os
 from fastapi import FastAPI
 from fastapi.responses import Response
-page = open(sys.argv[1], "rb").read() if len(sys.argv) > 1 else b"{}"
+page = open(os.environ["BENCH_PAGE"], "rb").read()
 app = FastAPI()
 @app.get("/page")
 def serve_page():
@@ -133,8 +133,8 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
                             stderr=subprocess.DEVNULL, cwd=tempfile.mkdtemp())
     for _ in range(200):
         try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz" if "hotline" in cmd[0]
-                      else f"http://127.0.0.1:{port}/page", timeout=1)
+            path = "/healthz" if cmd[0].endswith("hotline") else "/page"
+            httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).raise_for_status()
             return proc
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -210,17 +210,9 @@ def main() -> None:
         app_file = page_file.with_name("baseline_app.py")
         app_file.write_text(BASELINE_APP)
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
-        base = subprocess.Popen(
-            [sys.executable, "-c", f"import sys; sys.argv=['x', {str(page_file)!r}]; "
-             f"exec(open({str(app_file)!r}).read()); import uvicorn; "
-             f"uvicorn.run('__main__:app', port={base_port}, workers=1, log_level='warning')"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{base_port}/page", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        base = start([uvicorn, "baseline_app:app", "--app-dir", str(app_file.parent), "--port",
+                      str(base_port), "--workers", str(args.workers), "--log-level", "warning"],
+                     {"BENCH_PAGE": str(page_file)}, base_port)
         try:
             baseline = asyncio.run(load([(f"http://127.0.0.1:{base_port}/page", {})],
                                         args.clients, args.seconds))
