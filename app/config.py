@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="HOTLINE_LOG_LEVEL")
     max_body_bytes: int = Field(default=1024 * 1024, alias="HOTLINE_MAX_BODY_BYTES")
     db_pool_size: int = Field(default=10, alias="HOTLINE_DB_POOL_SIZE")
+    key_cache_seconds: float = Field(default=5.0, ge=0, alias="HOTLINE_KEY_CACHE_SECONDS")
 
     # Time limits (SPEC.md "Time limits"); every one is configuration.
     contact_hours: int = Field(default=24, alias="HOTLINE_CONTACT_HOURS")

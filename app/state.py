@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -32,6 +33,9 @@ class AppState:
             long_overdue_working_days=s.long_overdue_working_days,
         )
         self.admin_hash = hash_key(s.admin_key) if s.admin_key else None
+        # Valid keys are remembered briefly: polling units would otherwise pay a query per
+        # request. A key revoked on another replica stops working within the TTL.
+        self._keys: dict[str, tuple[Actor, float]] = {}
 
     def authenticate(self, token: str | None) -> Actor | None:
         """The actor a bearer key stands for, or None."""
@@ -40,11 +44,23 @@ class AppState:
         digest = hash_key(token)
         if self.admin_hash is not None and same_hash(digest, self.admin_hash):
             return Actor(role="admin", label="bootstrap")
+        cached = self._keys.get(digest)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         with self.db.read_session() as session:
             key = find_key(session, digest)
             if key is None or not same_hash(key.key_hash, digest):
+                self._keys.pop(digest, None)
                 return None
-            return Actor(role=key.role, unit_code=key.unit_code, key_id=key.id, label=key.label)
+            actor = Actor(role=key.role, unit_code=key.unit_code, key_id=key.id, label=key.label)
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[digest] = (actor, time.monotonic() + self.settings.key_cache_seconds)
+        return actor
+
+    def forget_keys(self) -> None:
+        """Drop remembered keys (after a revocation on this process)."""
+        self._keys.clear()
 
     def ctx(self, session: Session, actor: Actor) -> Ctx:
         return Ctx(session=session, clock=self.clock, tz=self.settings.tz, policy=self.policy,

@@ -65,9 +65,11 @@ def list_keys(ctx: Ctx = reader("admin")) -> list[KeyOut]:
 
 
 @router.delete("/keys/{key_id}", status_code=204, responses=problem_responses(404))
-def revoke_key(key_id: str, ctx: Ctx = writer("admin")) -> Response:
-    """Revoke a key; it stops working at once."""
+def revoke_key(key_id: str, request: Request, ctx: Ctx = writer("admin")) -> Response:
+    """Revoke a key; it stops working at once here (other replicas: within a few seconds)."""
     svc.revoke_key(ctx.session, key_id=key_id, now=ctx.now())
+    ctx.session.commit()
+    request.app.state.hotline.forget_keys()
     return Response(status_code=204)
 
 
