@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.config import get_settings
+
+if TYPE_CHECKING:
+    from app.state import AppState
 
 cli = typer.Typer(help="deputy-hotline: deputy tickets on the 12345 hotline.",
                   no_args_is_help=True, add_completion=False)
@@ -50,7 +53,7 @@ def serve(
                 log_config=None, access_log=False)
 
 
-def _state():  # type: ignore[no-untyped-def]
+def _state() -> AppState:
     from app.state import build_state
 
     return build_state(get_settings())

@@ -81,8 +81,8 @@ def rating(ticket_id: str, body: RatingIn, ctx: Ctx = writer("hotline")) -> Any:
 
 def extension_out(e: Extension, ctx: Ctx) -> ExtensionOut:
     return ExtensionOut(
-        id=e.id, ticket_id=e.ticket_id, state=e.state, working_days=e.working_days,  # type: ignore[arg-type]
-        reason=e.reason, round=e.round, requested_at=local(e.requested_at, ctx.tz),  # type: ignore[arg-type]
+        id=e.id, ticket_id=e.ticket_id, state=e.state, working_days=e.working_days,
+        reason=e.reason, round=e.round, requested_at=local(e.requested_at, ctx.tz),
         decided_at=local(e.decided_at, ctx.tz), decided_by=e.decided_by, note=e.note,
     )
 

@@ -32,7 +32,7 @@ router = APIRouter(prefix="/api/v1", tags=["registry"],
 
 
 def unit_out(u: Unit) -> UnitOut:
-    return UnitOut(code=u.code, name=u.name, kind=u.kind, district=u.district,  # type: ignore[arg-type]
+    return UnitOut(code=u.code, name=u.name, kind=u.kind, district=u.district,
                    webhook_url=u.webhook_url, webhook_secret_set=bool(u.webhook_secret))
 
 
@@ -42,7 +42,7 @@ def category_out(c: Category) -> CategoryOut:
 
 
 def deputy_out(d: Deputy) -> DeputyOut:
-    return DeputyOut(id=d.id, name=d.name, phone=d.phone, level=d.level,  # type: ignore[arg-type]
+    return DeputyOut(id=d.id, name=d.name, phone=d.phone, level=d.level,
                      district=d.district, delegation=d.delegation)
 
 
@@ -58,7 +58,7 @@ def create_key(body: KeyIn, ctx: Ctx = writer("admin")) -> KeyCreated:
 @router.get("/keys", response_model=list[KeyOut])
 def list_keys(ctx: Ctx = reader("admin")) -> list[KeyOut]:
     """Every key with its prefix and state; never the key."""
-    return [KeyOut(id=k.id, prefix=k.prefix, role=k.role, unit_code=k.unit_code,  # type: ignore[arg-type]
+    return [KeyOut(id=k.id, prefix=k.prefix, role=k.role, unit_code=k.unit_code,
                    label=k.label, created_at=k.created_at.astimezone(ctx.tz),
                    revoked_at=k.revoked_at and k.revoked_at.astimezone(ctx.tz))
             for k in svc.list_keys(ctx.session)]
@@ -161,7 +161,7 @@ async def import_deputies(request: Request, ctx: Ctx = writer("admin", "liaison"
     lines = await _read_lines(request)
     result = await run_in_threadpool(svc.import_deputies, ctx.session, lines=lines, now=ctx.now())
     return ImportOut(created=result.created, updated=result.updated,
-                     errors=result.errors)  # type: ignore[arg-type]
+                     errors=result.errors)
 
 
 async def _read_lines(request: Request) -> list[str]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
 from app.errors import Invalid
 from app.models import Event
+from app.observability import TICKETS_INGESTED
 from app.schemas.common import Page, problem_responses
 from app.schemas.tickets import EventList, EventOut, Status, TicketIn, TicketOut
 from app.services import tickets as svc
@@ -36,6 +37,8 @@ def ingest(body: TicketIn, response: Response, ctx: Ctx = writer("hotline")) -> 
         urgency=body.urgency, units=body.units, lead_unit=body.lead_unit, complex=body.complex,
     )
     ticket, created = svc.ingest(ctx, data)
+    if created:
+        TICKETS_INGESTED.inc()
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/tickets/{ticket.id}"
     return view(ctx, ticket)
@@ -88,7 +91,7 @@ def events(ticket_id: str, ctx: Ctx = reader()) -> EventList:
     svc.get_visible(ctx, ticket_id)
     rows = ctx.session.scalars(select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id))
     return EventList(items=[
-        EventOut(seq=e.id, at=local(e.at, ctx.tz), recorded_at=local(e.recorded_at, ctx.tz),  # type: ignore[arg-type]
+        EventOut(seq=e.id, at=local(e.at, ctx.tz), recorded_at=local(e.recorded_at, ctx.tz),
                  actor=e.actor, type=e.type, data=e.data)
         for e in rows
     ])
