@@ -23,9 +23,10 @@ router = APIRouter(prefix="/api/v1", tags=["supervision"],
 def cases_out(ctx: Ctx, cases: list[Supervision]) -> list[dict[str, Any]]:
     notes = svc.notes_of(ctx, [c.id for c in cases])
     ids = {c.ticket_id for c in cases}
-    numbers = dict(ctx.session.execute(
-        select(Ticket.id, Ticket.hotline_no).where(Ticket.id.in_(ids))
-    ).tuples().all()) if ids else {}
+    numbers: dict[str, str] = {
+        tid: no for tid, no in ctx.session.execute(
+            select(Ticket.id, Ticket.hotline_no).where(Ticket.id.in_(ids)))
+    } if ids else {}
     return [{
         "id": c.id, "ticket_id": c.ticket_id, "hotline_no": numbers.get(c.ticket_id, ""),
         "kind": c.kind, "unit": c.unit_code, "state": c.state, "reason": c.reason,
