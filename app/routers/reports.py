@@ -1,0 +1,76 @@
+"""Reports (liaison, admin): monthly, annual, deputy participation; JSON, CSV, XLSX, HTML."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from app.deps import reader
+from app.schemas.common import problem_responses
+from app.schemas.reports import AnnualReport, DeputiesReport, MonthlyReport
+from app.services import reports as svc
+from app.services.context import Ctx
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"],
+                   responses=problem_responses(401, 403, 422))
+
+FormatParam = Annotated[str, Query(max_length=8, description="json (default), csv, xlsx or html")]
+MaskParam = Annotated[bool, Query(description="mask phone numbers (138****0001) in CSV, XLSX "
+                                  "and HTML; false shows them")]
+DOWNLOADS: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "text/csv": {"schema": {"type": "string"}},
+    svc.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+    "text/html": {"schema": {"type": "string"}},
+}, "description": "the report; `format` picks JSON or a download"}}
+
+
+def _respond(kind: str, report: dict[str, Any], fmt: str, mask: bool) -> Any:
+    if fmt == "json":
+        return report
+    body = svc.render(kind, report, fmt, mask=mask)
+    _, stem = svc.title_of(kind, report)
+    disposition = "inline" if fmt == "html" else "attachment"
+    return Response(body, media_type=svc.MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'{disposition}; filename="{stem}.{fmt}"',
+        "Cache-Control": "no-store",
+    })
+
+
+@router.get("/monthly", response_model=MonthlyReport, responses=DOWNLOADS)
+def monthly(
+    month: Annotated[str, Query(max_length=16, description="YYYY-MM; not in the future")],
+    format: FormatParam = "json",  # noqa: A002 - the contract's name
+    mask: MaskParam = True,
+    ctx: Ctx = reader("liaison", "admin"),
+) -> Any:
+    """The monthly report to the liaison committee (月报), as it stood at the cut-off."""
+    fmt = svc.check_format(format)
+    report = svc.monthly_report(ctx.session, month, ctx.now(), ctx.tz)
+    return _respond("monthly", report, fmt, mask)
+
+
+@router.get("/annual", response_model=AnnualReport, responses=DOWNLOADS)
+def annual(
+    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    format: FormatParam = "json",  # noqa: A002
+    mask: MaskParam = True,
+    ctx: Ctx = reader("liaison", "admin"),
+) -> Any:
+    """The annual report (年报): the monthly figures over a year, with month-by-month totals."""
+    fmt = svc.check_format(format)
+    report = svc.annual_report(ctx.session, year, ctx.now(), ctx.tz)
+    return _respond("annual", report, fmt, mask)
+
+
+@router.get("/deputies", response_model=DeputiesReport, responses=DOWNLOADS)
+def deputies(
+    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    format: FormatParam = "json",  # noqa: A002
+    mask: MaskParam = True,
+    ctx: Ctx = reader("liaison", "admin"),
+) -> Any:
+    """Deputy participation (代表履职): calls, problems and points; silent deputies."""
+    fmt = svc.check_format(format)
+    report = svc.deputies_report(ctx.session, year, ctx.now(), ctx.tz)
+    return _respond("deputies", report, fmt, mask)

@@ -1,0 +1,77 @@
+"""Reports (月报, 年报, 代表履职): built in SQL, rendered as JSON, CSV, XLSX or HTML."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from app.errors import Invalid
+from app.services.reports import deputies, monthly
+from app.services.reports.period import Period, month_period, year_period
+
+FORMATS = ("json", "csv", "xlsx", "html")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+    "json": "application/json",
+}
+TITLE = "人大代表民情通达专线"
+
+
+def check_format(value: str) -> str:
+    fmt = (value or "json").lower()
+    if fmt not in FORMATS:
+        raise Invalid("format", "must be one of " + ", ".join(FORMATS))
+    return fmt
+
+
+def monthly_report(session: Session, month: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    return monthly.build(session, month_period(month, now, tz))
+
+
+def annual_report(session: Session, year: str | int, now: datetime,
+                  tz: ZoneInfo) -> dict[str, Any]:
+    return monthly.build(session, year_period(year, now, tz, "year"))
+
+
+def deputies_report(session: Session, year: str | int, now: datetime,
+                    tz: ZoneInfo) -> dict[str, Any]:
+    return deputies.build(session, year_period(year, now, tz, "year"))
+
+
+def title_of(kind: str, report: dict[str, Any]) -> tuple[str, str]:
+    """(title, file stem) of a report."""
+    if kind == "monthly":
+        y, m = report["month"].split("-")
+        return f"{TITLE}办理情况月报（{y}年{int(m)}月）", f"report-{report['month']}"
+    if kind == "annual":
+        return f"{TITLE}办理情况年报（{report['year']}年）", f"report-{report['year']}"
+    return f"{TITLE}代表履职情况（{report['year']}年）", f"deputies-{report['year']}"
+
+
+def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) -> bytes:
+    """A report as a CSV, XLSX or HTML document."""
+    from app.services.reports import export_csv, export_html, export_xlsx
+    from app.services.reports.tables import deputy_tables, report_tables
+
+    title, _ = title_of(kind, report)
+    tables = (deputy_tables(report, mask=mask) if kind == "deputies"
+              else report_tables(report, mask=mask))
+    if fmt == "csv":
+        return export_csv.render(title, tables)
+    if fmt == "xlsx":
+        return export_xlsx.render(title, tables)
+    if fmt == "html":
+        cutoff = report["cutoff_at"].strftime("%Y-%m-%d %H:%M")
+        subtitle = f"人大常委会联工委 · 统计截止 {cutoff}"
+        return export_html.render(title, subtitle, tables,
+                                  None if kind == "deputies" else report["by_unit"])
+    raise Invalid("format", "must be one of " + ", ".join(FORMATS))
+
+
+__all__ = ["FORMATS", "MEDIA_TYPES", "Period", "annual_report", "check_format",
+           "deputies_report", "monthly_report", "render", "title_of"]

@@ -1,0 +1,50 @@
+"""Deputy participation (代表履职): calls and problems per deputy in a year, points, silence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Deputy, Ticket
+from app.services.reports.period import Period
+
+MAX_POINTS = 5  # one point per problem raised on the line, at most 5 a year
+
+
+def build(session: Session, period: Period) -> dict[str, Any]:
+    problems = func.coalesce(func.sum(case((Ticket.kind == "problem", 1), else_=0)), 0)
+    counts = {
+        deputy_id: (int(calls), int(probs))
+        for deputy_id, calls, probs in session.execute(
+            select(Ticket.deputy_id, func.count(), problems)
+            .where(Ticket.deputy_id.is_not(None), period.within(Ticket.called_at))
+            .group_by(Ticket.deputy_id))
+    }
+    items, silent = [], []
+    for d in session.scalars(select(Deputy).order_by(Deputy.name, Deputy.phone)):
+        base = {"deputy_id": d.id, "name": d.name, "phone": d.phone, "level": d.level,
+                "district": d.district, "delegation": d.delegation}
+        if d.id in counts:
+            calls, probs = counts[d.id]
+            items.append({**base, "calls": calls, "problems": probs,
+                          "points": min(probs, MAX_POINTS)})
+        else:
+            silent.append(base)
+    items.sort(key=lambda i: (-i["points"], -i["calls"], i["name"], i["phone"]))
+    unverified = [
+        {"name": name, "phone": phone, "calls": int(calls), "problems": int(probs)}
+        for name, phone, calls, probs in session.execute(
+            select(func.max(Ticket.caller_name), Ticket.caller_phone, func.count(), problems)
+            .where(Ticket.deputy_id.is_(None), period.within(Ticket.called_at))
+            .group_by(Ticket.caller_phone).order_by(Ticket.caller_phone))
+    ]
+    return {
+        "year": int(period.label), "cutoff_at": period.local(period.cutoff),
+        "items": items, "silent_deputies": silent, "unverified_callers": unverified,
+        "totals": {"deputies": len(items) + len(silent), "active": len(items),
+                   "silent": len(silent), "calls": sum(i["calls"] for i in items),
+                   "problems": sum(i["problems"] for i in items),
+                   "points": sum(i["points"] for i in items)},
+    }

@@ -1,0 +1,303 @@
+"""Benchmark: the monthly report (JSON) over a year of tickets, against a bare count.
+
+Bulk-generates a year (2025) of tickets with their clocks, resolutions, ratings,
+supervision cases, extensions and events straight into a fresh, migrated database
+(SQLAlchemy core inserts), then times:
+
+- ours: ``app.services.reports.monthly.build`` for one month (every figure, the lists,
+  the per-unit/category/district tables) plus serializing it to JSON;
+- baseline: ``SELECT count(*) FROM tickets WHERE called_at`` in that month.
+
+Prints a table and a final JSON line, also written to ``bench/out/report-<db>.json``.
+
+Run: ``.venv/bin/python bench/report.py --db sqlite --tickets 50000``
+(default 1,000,000 over 12 months; ``--db postgres`` uses ``--url`` or
+``postgresql+psycopg://postgres@127.0.0.1:5432/hotline_h_reports_bench``, dropped and rebuilt).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# bench/ holds a calendar.py that would shadow the standard library's: keep it off the path.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_HERE)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+import orjson  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app.models import (  # noqa: E402
+    Category,
+    Clock,
+    Deputy,
+    Event,
+    Extension,
+    Rating,
+    Resolution,
+    Supervision,
+    Ticket,
+    Unit,
+)
+from app.services.reports.monthly import build  # noqa: E402
+from app.services.reports.period import month_period  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+OUT = Path(_ROOT) / "bench" / "out"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_h_reports_bench"
+YEAR_START = datetime(2025, 1, 1, tzinfo=TZ).astimezone(UTC)
+YEAR_SECONDS = 365 * 86400
+BATCH = 5000
+H = timedelta(hours=1)
+D = timedelta(days=1)
+
+
+def fresh_database(db: str, url: str | None) -> str:
+    from app.migrate import upgrade
+
+    if db == "sqlite":
+        OUT.mkdir(parents=True, exist_ok=True)
+        path = OUT / "bench-report.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        url = url or PG_URL
+        base, name = url.rsplit("/", 1)
+        admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    upgrade(url)
+    return url
+
+
+class Writer:
+    """Buffers rows per table and flushes them in executemany batches."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.buf: dict[Any, list[dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {}
+
+    ORDER = [Unit, Category, Deputy, Ticket, Event, Clock, Extension, Resolution, Rating,
+             Supervision]
+
+    def add(self, table: Any, row: dict[str, Any]) -> None:
+        rows = self.buf.setdefault(table, [])
+        rows.append(row)
+        if len(rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Everything buffered, parents before children (foreign keys)."""
+        tables = [m.__table__ for m in self.ORDER]
+        with self.engine.begin() as conn:
+            for t in tables:
+                rows = self.buf.get(t)
+                if rows:
+                    conn.execute(insert(t), rows)
+                    name = t.name
+                    self.counts[name] = self.counts.get(name, 0) + len(rows)
+                    self.buf[t] = []
+
+
+def generate(engine: Engine, n: int, seed: int) -> dict[str, int]:
+    """A year of tickets with plausible outcomes; ids are sequential strings."""
+    rnd = random.Random(seed)
+    now = datetime(2026, 1, 15, tzinfo=UTC)
+    units = [f"unit-{i:02d}" for i in range(30)]
+    cats = [f"cat-{i:02d}" for i in range(20)]
+    districts = [f"district-{i}" for i in range(10)]
+    w = Writer(engine)
+    # Parents first, flushed before children (PostgreSQL checks foreign keys per statement).
+    for i, code in enumerate(units):
+        w.add(Unit.__table__, {"code": code, "name": f"单位{i}", "kind": "department",
+                               "district": None, "created_at": now, "updated_at": now})
+    for i, code in enumerate(cats):
+        w.add(Category.__table__, {"code": code, "name": f"分类{i}", "default_lead_unit": None,
+                                   "committee_unit": None, "coordinator_unit": None,
+                                   "created_at": now, "updated_at": now})
+    deputies = [f"dep-{i:05d}" for i in range(max(50, n // 500))]
+    for i, dep in enumerate(deputies):
+        w.add(Deputy.__table__, {"id": dep, "name": f"代表{i}", "phone": f"139{i:08d}",
+                                 "level": "city", "created_at": now, "updated_at": now})
+    w.flush()
+    clock_id = 0
+    for i in range(n):
+        tid = f"t-{i:09d}"
+        called = YEAR_START + timedelta(seconds=rnd.uniform(0, YEAR_SECONDS))
+        dispatched = called + timedelta(minutes=rnd.uniform(0, 120))
+        r = rnd.random()
+        kind = "consultation" if r < 0.08 else "suggestion" if r < 0.15 else "problem"
+        lead = rnd.choice(units)
+        urgent = rnd.random() < 0.15
+        dep = rnd.choice(deputies) if rnd.random() < 0.85 else None
+        t: dict[str, Any] = {
+            "id": tid, "hotline_no": f"YY{i:09d}", "request_hash": "x" * 64,
+            "status": "closed" if kind == "consultation" else "dispatched", "kind": kind,
+            "category": rnd.choice(cats), "district": rnd.choice(districts),
+            "urgency": "urgent" if urgent else "normal", "complex": False, "content": "内容",
+            "called_at": called, "dispatched_at": dispatched, "caller_name": "来电人",
+            "caller_phone": f"139{rnd.randrange(10**8):08d}", "deputy_id": dep,
+            "deputy_verified": dep is not None, "lead_unit": lead, "round": 1,
+            "created_at": called, "updated_at": called,
+        }
+        w.add(Ticket.__table__, t)
+        w.add(Event.__table__, {"ticket_id": tid, "at": called, "recorded_at": called,
+                                "actor": "hotline", "type": "ticket.ingested", "data": {}})
+        if kind == "consultation":
+            continue
+        pending: list[tuple[Any, dict[str, Any]]] = []
+
+        def clock(kind_: str, round_: int, start: datetime, due: datetime,
+                  met: datetime | None, tid: str = tid, lead: str = lead,
+                  pending: list[tuple[Any, dict[str, Any]]] = pending) -> int:
+            nonlocal clock_id
+            clock_id += 1
+            met = met if met is not None and met <= now else None
+            pending.append((Clock.__table__, {
+                "id": clock_id, "ticket_id": tid, "unit_code": lead, "kind": kind_,
+                "round": round_, "started_at": start, "basis": "hours", "amount": 24,
+                "due_at": due, "warn_at": due - 4 * H, "provisional": False, "met_at": met}))
+            return clock_id
+
+        if rnd.random() < 0.03:
+            back = dispatched + rnd.uniform(1, 20) * H
+            pending.append((Event.__table__, {
+                "ticket_id": tid, "at": back, "recorded_at": back, "actor": f"unit:{lead}",
+                "type": "ticket.returned", "data": {"unit": lead}}))
+        contact = dispatched + rnd.uniform(0.5, 40) * H if rnd.random() < 0.85 else None
+        clock("contact", 1, dispatched, dispatched + 24 * H, contact)
+        start, round_ = dispatched, 1
+        while round_ <= 3:
+            due = start + (24 * H if urgent else 10 * D)
+            resolved = start + rnd.uniform(0.1, 15) * D if rnd.random() < 0.8 else None
+            cid = clock("resolve", round_, start, due, resolved)
+            if rnd.random() < 0.02:
+                pending.append((Extension.__table__, {
+                    "id": f"x-{tid}-{round_}", "ticket_id": tid, "clock_id": cid,
+                    "unit_code": lead, "round": round_, "working_days": 3, "reason": "协调",
+                    "state": "approved", "requested_at": start + D,
+                    "decided_at": start + 2 * D}))
+            if resolved is None or resolved > now:
+                break
+            pending.append((Resolution.__table__, {
+                "ticket_id": tid, "round": round_, "unit_code": lead, "at": resolved,
+                "outcome": rnd.choice(["solved", "solved", "stepwise", "referred", "explained"]),
+                "reply": "已办理"}))
+            fed = resolved + rnd.uniform(0.1, 4) * D if rnd.random() < 0.8 else None
+            clock("feedback", round_, resolved, resolved + 3 * D, fed)
+            if fed is None or fed > now or rnd.random() > 0.75:
+                break
+            rated = fed + rnd.uniform(0.1, 3) * D
+            if rated > now:
+                break
+            happy = rnd.random() < 0.75
+            pending.append((Rating.__table__, {
+                "ticket_id": tid, "round": round_, "at": rated,
+                "rating": "satisfied" if happy else "unsatisfied", "satisfied": happy}))
+            if happy:
+                break
+            for case in ("committee", "local"):
+                closed = rated + rnd.uniform(2, 30) * D if rnd.random() < 0.6 else None
+                pending.append((Supervision.__table__, {
+                    "id": f"s-{tid}-{round_}-{case}", "ticket_id": tid, "kind": case,
+                    "unit_code": None, "state": "closed" if closed and closed <= now else "open",
+                    "reason": "不满意", "round": round_ + 1, "opened_at": rated,
+                    "closed_at": closed if closed and closed <= now else None}))
+            start, round_ = rated, round_ + 1
+        for table, row in pending:
+            w.add(table, row)
+    w.flush()
+    return w.counts
+
+
+def timed(fn: Any, repeat: int) -> list[float]:
+    fn()  # warm-up: caches, statistics
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--url", help="PostgreSQL URL of a database this benchmark may drop")
+    ap.add_argument("--tickets", type=int, default=1_000_000)
+    ap.add_argument("--month", default="2025-06")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    url = fresh_database(args.db, args.url)
+    engine = create_engine(url)
+    t0 = time.perf_counter()
+    counts = generate(engine, args.tickets, args.seed)
+    gen_s = time.perf_counter() - t0
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    now = datetime(2026, 1, 15, tzinfo=UTC)
+    period = month_period(args.month, now, TZ)
+    size: dict[str, Any] = {}
+
+    def report() -> None:
+        with Session(engine) as session:
+            data = build(session, period)
+        body = orjson.dumps(data)
+        size.update(bytes=len(body), calls=data["totals"]["calls"],
+                    overdue=len(data["overdue_unresolved"]),
+                    unsatisfied=len(data["unsatisfied"]))
+
+    def baseline() -> None:
+        with engine.connect() as conn:
+            conn.execute(select(func.count()).select_from(Ticket).where(
+                Ticket.called_at >= period.start, Ticket.called_at < period.end)).scalar_one()
+
+    ours = timed(report, args.repeat)
+    base = timed(baseline, args.repeat)
+    engine.dispose()
+    ours_ms, base_ms = statistics.median(ours), statistics.median(base)
+    ratio = ours_ms / base_ms if base_ms else None
+    print(f"{'':<28}{'median ms':>12}{'min ms':>12}{'max ms':>12}")
+    print(f"{'monthly report (JSON)':<28}{ours_ms:>12.1f}{min(ours):>12.1f}{max(ours):>12.1f}")
+    print(f"{'baseline count(*)':<28}{base_ms:>12.1f}{min(base):>12.1f}{max(base):>12.1f}")
+    print(f"rows: {counts}; generated in {gen_s:.1f}s; report: {size}")
+    line = {
+        "bench": "report", "db": args.db,
+        "params": {"tickets": args.tickets, "month": args.month, "repeat": args.repeat,
+                   "seed": args.seed},
+        "metrics": {"report_ms_median": round(ours_ms, 2), "report_ms_min": round(min(ours), 2),
+                    "report_ms_max": round(max(ours), 2), "json_bytes": size.get("bytes"),
+                    "month_calls": size.get("calls"), "overdue_listed": size.get("overdue"),
+                    "unsatisfied_listed": size.get("unsatisfied"), "rows": counts,
+                    "generate_s": round(gen_s, 1)},
+        "baseline": {"count_ms_median": round(base_ms, 3), "count_ms_min": round(min(base), 3)},
+        "ratio": round(ratio, 1) if ratio else None,
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"report-{args.db}.json").write_text(json.dumps(line, ensure_ascii=False) + "\n")
+    print(json.dumps(line, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
