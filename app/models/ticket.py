@@ -89,7 +89,10 @@ class Event(Base):
     type: Mapped[str] = mapped_column(String(48))
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
-    __table_args__ = (Index("ix_events_ticket_id_id", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_ticket_id_id", "ticket_id", "id"),
+        Index("ix_events_type_at", "type", "at"),  # reports count returns by type and time
+    )
 
 
 _OPEN = "met_at IS NULL AND cancelled_at IS NULL"
@@ -142,6 +145,7 @@ class Clock(Base):
         ),
         Index("ix_clocks_started_at", "started_at"),
         Index("ix_clocks_due_at", "due_at"),
+        Index("ix_clocks_kind_met_at", "kind", "met_at"),
     )
 
 
