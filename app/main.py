@@ -15,7 +15,7 @@ from sqlalchemy import text
 from app.clock import Clock
 from app.config import Settings, get_settings
 from app.errors import install_handlers
-from app.middleware import BodyLimit
+from app.middleware import RequestGuard
 from app.observability import (
     CALENDAR_NEXT_YEAR_MISSING,
     REGISTRY,
@@ -69,7 +69,7 @@ def create_app(
         app.include_router(r.router)
     _optional_routers(app)
     _operations(app, state)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
     app.add_middleware(RequestObserver)
     return app
 

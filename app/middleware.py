@@ -1,26 +1,60 @@
-"""ASGI middleware: request body size limit."""
+"""ASGI middleware: request body size limit, and no NUL characters in text.
+
+PostgreSQL cannot store NUL in text columns; rather than a database error deep inside a
+use-case, a request carrying one (raw, as a JSON escape, or %00 in the URL) is refused
+up front with a 422 that changes nothing.
+"""
 
 from __future__ import annotations
+
+import re
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-def _problem_body(status: int, title: str, detail: str) -> bytes:
-    return orjson.dumps({"type": f"https://deputy-hotline.example/problems/{status}",
-                         "title": title, "status": status, "detail": detail})
+_NUL_IN_BODY = re.compile(rb"\x00|\\u0000", re.IGNORECASE)
+_NUL_IN_URL = re.compile(rb"%00|\x00")
 
 
-class BodyLimit:
-    """Refuses bodies over `limit` bytes with 413, by Content-Length or while streaming."""
+def _problem(status: int, title: str, detail: str, field: str | None = None) -> bytes:
+    body: dict[str, object] = {"type": f"https://deputy-hotline.example/problems/{status}",
+                               "title": title, "status": status, "detail": detail}
+    if field is not None:
+        body["errors"] = [{"field": field, "detail": detail}]
+    return orjson.dumps(body)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status = status
+        self.body = body
+
+
+class RequestGuard:
+    """Refuses bodies over `limit` bytes (413) and NUL characters in the URL or body (422)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
         self.limit = limit
 
+    def _too_large(self) -> _Refused:
+        return _Refused(413, _problem(413, "Content too large",
+                                      f"the request body is over the limit of {self.limit} bytes"))
+
+    @staticmethod
+    def _nul(field: str) -> _Refused:
+        return _Refused(422, _problem(422, "Unprocessable content",
+                                      "NUL characters are not allowed in text", field))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if _NUL_IN_URL.search(scope.get("query_string", b"")):
+            await self._send(send, self._nul("query"))
+            return
+        if _NUL_IN_URL.search(scope.get("raw_path") or b"") or "\x00" in scope.get("path", ""):
+            await self._send(send, self._nul("path"))
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
@@ -30,43 +64,53 @@ class BodyLimit:
             except ValueError:
                 too_big = False
             if too_big:
-                await self._refuse(send)
+                await self._send(send, self._too_large())
                 return
         received = 0
+        tail = b""
         started = False
+        refused: _Refused | None = None
 
-        async def limited_receive() -> Message:
-            nonlocal received
+        async def guarded_receive() -> Message:
+            nonlocal received, tail, refused
+            if refused is not None:
+                raise refused
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.limit:
-                    raise _TooLarge
+                    refused = self._too_large()
+                elif _NUL_IN_BODY.search(tail + chunk):
+                    refused = self._nul("body")
+                if refused is not None:
+                    raise refused
+                tail = chunk[-5:]  # an escape split across chunks
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused is not None:
+                # Frameworks catch errors raised while reading the body (FastAPI answers
+                # 400 "error parsing the body"): whatever the app says, the client gets ours.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._send(send, refused)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+            await self.app(scope, guarded_receive, guarded_send)
+        except _Refused as exc:
             if not started:
-                await self._refuse(send)
+                await self._send(send, exc)
 
-    async def _refuse(self, send: Send) -> None:
-        body = _problem_body(413, "Content too large",
-                             f"the request body is over the limit of {self.limit} bytes")
-        await send({"type": "http.response.start", "status": 413, "headers": [
+    @staticmethod
+    async def _send(send: Send, refused: _Refused) -> None:
+        await send({"type": "http.response.start", "status": refused.status, "headers": [
             (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
+            (b"content-length", str(len(refused.body)).encode()),
         ]})
-        await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
-
-
+        await send({"type": "http.response.body", "body": refused.body})

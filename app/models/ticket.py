@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, UTCDateTime, new_id
@@ -224,3 +234,6 @@ class Rating(Base):
     rating: Mapped[str] = mapped_column(String(24))
     satisfied: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    # A round is rated once, whatever races; the row lock in rate() is the first guard.
+    __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_ratings_ticket_round"),)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from app.deps import reader, writer
 from app.errors import Invalid
+from app.observability import record_sweep
 from app.schemas.common import problem_responses
 from app.schemas.supervision import (
     CalendarChanged,
@@ -79,5 +81,7 @@ def delete_year(year: int, request: Request, ctx: Ctx = writer("admin")) -> Cale
 @router.post("/admin/sla-sweep", response_model=SweepOut)
 def run_sweep(ctx: Ctx = writer("admin")) -> Any:
     """Run the SLA sweep now; counts are of marks and cases newly recorded by this run."""
+    started = time.perf_counter()
     r = sweep(ctx)
+    record_sweep(r, time.perf_counter() - started)
     return SweepOut(breached=r.breached, warned=r.warned, supervisions_opened=r.supervisions_opened)

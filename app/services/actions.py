@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import Conflict, Forbidden, Invalid
 from app.models import Assignment, Category, Clock, Rating, Resolution, Ticket
@@ -42,6 +42,10 @@ def _active_role(ctx: Ctx, ticket: Ticket) -> Assignment | None:
 
 
 def _require(ctx: Ctx, ticket: Ticket, role: str, what: str) -> Assignment:
+    if ticket.status == Status.CLOSED.value:
+        # Nothing is done on a closed ticket (409), even by a unit whose assignment ended
+        # with it (a consultation is closed at intake with inactive assignments).
+        raise Conflict(f"cannot {what} on a closed ticket")
     assignment = _active_role(ctx, ticket)
     if assignment is None or assignment.role != role:
         who = "the lead unit" if role == "lead" else "a co-handling unit"
@@ -184,8 +188,7 @@ def redispatch(ctx: Ctx, *, ticket_id: str, units: list[str], lead_unit: str | N
     if lead_unit is not None and lead_unit not in units:
         raise Invalid("lead_unit", f"{lead_unit!r} is not one of units")
     returned_at = ctx.session.scalar(
-        select(Assignment.ended_at).where(Assignment.ticket_id == ticket.id)
-        .order_by(Assignment.ended_at.desc()).limit(1)
+        select(func.max(Assignment.ended_at)).where(Assignment.ticket_id == ticket.id)
     ) or ticket.dispatched_at
     at = _at(ctx, at, not_before=returned_at, step="the return")
     category = ctx.session.get(Category, ticket.category)

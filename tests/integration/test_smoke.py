@@ -17,3 +17,14 @@ def test_ingest_routes_and_starts_clocks_on_national_day(api):
     r = api.get(f"/api/v1/tickets/{t['id']}", "housing-bureau")
     assert r.status_code == 404
     assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(api):
+    api.city()
+    body = api.ticket_body(content="停水\u0000")
+    r = api.post("/api/v1/tickets", "hotline", json=body)
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "body", "detail": "NUL characters are not allowed in text"}]
+    r = api.get("/api/v1/tickets?category=wa%00ter", "hotline")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query"
+    assert api.get("/api/v1/tickets", "hotline").json()["items"] == []

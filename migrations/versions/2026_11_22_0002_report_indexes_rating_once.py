@@ -1,4 +1,4 @@
-"""report indexes: returns by event type and time, clocks by kind and met time
+"""report indexes, and one rating per ticket round
 
 Revision ID: 0002
 Revises: 0001
@@ -20,8 +20,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index("ix_events_type_at", "events", ["type", "at"])
     op.create_index("ix_clocks_kind_met_at", "clocks", ["kind", "met_at"])
+    with op.batch_alter_table("ratings") as batch:
+        batch.create_unique_constraint("uq_ratings_ticket_round", ["ticket_id", "round"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("ratings") as batch:
+        batch.drop_constraint("uq_ratings_ticket_round", type_="unique")
     op.drop_index("ix_clocks_kind_met_at", table_name="clocks")
     op.drop_index("ix_events_type_at", table_name="events")
