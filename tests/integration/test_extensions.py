@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-
 
 def ok(r: Any, status: int = 200) -> dict[str, Any]:
     assert r.status_code == status, r.text

@@ -6,8 +6,6 @@ import asyncio
 from typing import Any
 
 import httpx
-import pytest
-
 
 
 def act(api: Any, t: dict[str, Any], action: str, who: str, **body: Any) -> Any:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-
 CO_UNITS = ["water-bureau", "heshan-gov", "ziyang-gov"]
 
 
