@@ -1,12 +1,174 @@
-"""Outbox queries shared by the worker, the API and the metrics."""
+"""Outbox queries shared by the worker, the API and the metrics.
+
+A delivery is `pending` until an attempt gets a 2xx (`delivered`) or MAX_ATTEMPTS
+attempts have failed (`failed`). A worker claims due rows in a short write
+transaction (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's single write lock
+serialises claims) and leases them by moving `next_attempt_at` to the lease's end,
+so no other worker picks them while the HTTP call runs outside any transaction.
+That lease instant is also the claim's token: an outcome is written only while the
+row still carries it, so a redelivery or a re-claim after an expired lease wins.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from app.models import WebhookDelivery
+from sqlalchemy import Update, func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import Unit, WebhookAttempt, WebhookDelivery
 from app.observability import OUTBOX_BACKLOG
 from app.state import AppState
+
+MAX_ATTEMPTS = 12
+# Longer than a whole batch of attempts can take (PER_UNIT_BATCH x the request timeouts),
+# so a lease ends early only when its worker died.
+LEASE = timedelta(minutes=5)
+BACKOFF_BASE_SECONDS = 15.0
+BACKOFF_CAP_SECONDS = 4 * 3600.0
+STATES = ("pending", "delivered", "failed")
+
+
+def backoff(failed_attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Wait after the n-th failed attempt: 15 s doubling up to 4 h, times a jitter in [0.5, 1].
+
+    Twelve attempts span roughly 4 to 9 hours, enough to ride out a night's outage of
+    a unit's server; after that an operator redelivers.
+    """
+    raw = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, failed_attempts - 1))
+    return timedelta(seconds=raw * (rng or random).uniform(0.5, 1.0))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    body: str
+    attempts: int  # attempts made before this one
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Due rows of one unit, attempted in order by one worker thread."""
+
+    unit_code: str
+    url: str | None
+    secret: str | None
+    rows: list[Claimed]
+
+
+def claim_due(
+    state: AppState, *, now: datetime, max_units: int, per_unit: int,
+    skip_units: frozenset[str] = frozenset(),
+) -> list[Batch]:
+    """Lease up to `per_unit` due rows for each of up to `max_units` units not skipped."""
+    if max_units <= 0:
+        return []
+    due = (WebhookDelivery.state == "pending") & (WebhookDelivery.next_attempt_at <= now)
+    with state.db.write_session() as session, session.begin():
+        q = select(WebhookDelivery.unit_code).where(due).distinct()
+        if skip_units:
+            q = q.where(WebhookDelivery.unit_code.not_in(skip_units))
+        units = list(session.scalars(q))
+        random.shuffle(units)  # no unit starves behind others when more are due than fit
+        batches: list[Batch] = []
+        for code in units:
+            if len(batches) >= max_units:
+                break
+            rows = list(session.scalars(
+                select(WebhookDelivery).where(due, WebhookDelivery.unit_code == code)
+                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                .limit(per_unit).with_for_update(skip_locked=True)
+            ))
+            if not rows:
+                continue  # another worker holds them
+            unit = session.get(Unit, code)
+            # A microsecond of noise keeps lease tokens distinct even under a frozen test clock.
+            lease_until = now + LEASE + timedelta(microseconds=random.randrange(1, 1_000_000))
+            claimed = []
+            for row in rows:
+                row.next_attempt_at = lease_until
+                claimed.append(Claimed(row.id, row.body, row.attempts, lease_until))
+            batches.append(Batch(code, unit.webhook_url if unit else None,
+                                 unit.webhook_secret if unit else None, claimed))
+    return batches
+
+
+@dataclass(frozen=True)
+class Outcome:
+    at: datetime
+    status: int | None
+    error: str | None
+    duration_ms: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def record(state: AppState, row: Claimed, outcome: Outcome) -> datetime | None:
+    """Store an attempt and its effect on the row; returns the retry time, if any."""
+    attempts = row.attempts + 1
+    values: dict[str, object] = {"attempts": attempts, "last_status": outcome.status,
+                                 "last_error": outcome.error}
+    retry_at: datetime | None = None
+    if outcome.ok:
+        values.update(state="delivered", delivered_at=outcome.at, next_attempt_at=outcome.at)
+    elif attempts >= MAX_ATTEMPTS:
+        values.update(state="failed", next_attempt_at=outcome.at)
+    else:
+        retry_at = outcome.at + backoff(attempts)
+        values.update(next_attempt_at=retry_at)
+    with state.db.write_session() as session, session.begin():
+        session.add(WebhookAttempt(delivery_id=row.id, at=outcome.at, status_code=outcome.status,
+                                   error=outcome.error, duration_ms=outcome.duration_ms))
+        session.execute(_still_ours(row).values(**values))
+    return retry_at
+
+
+def release(state: AppState, rows: list[Claimed], *, at: datetime) -> None:
+    """Give back leased rows that were not attempted, due again at `at`."""
+    if not rows:
+        return
+    with state.db.write_session() as session, session.begin():
+        for row in rows:
+            session.execute(_still_ours(row).values(next_attempt_at=at))
+
+
+def _still_ours(row: Claimed) -> Update:
+    return (update(WebhookDelivery)
+            .where(WebhookDelivery.id == row.id, WebhookDelivery.state == "pending",
+                   WebhookDelivery.next_attempt_at == row.lease_until)
+            .execution_options(synchronize_session=False))
+
+
+def list_deliveries(
+    session: Session, *, unit: str | None, state: str | None, after: str | None, limit: int,
+) -> list[WebhookDelivery]:
+    """Deliveries newest first."""
+    q = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
+    if unit:
+        q = q.where(WebhookDelivery.unit_code == unit)
+    if state:
+        q = q.where(WebhookDelivery.state == state)
+    if after:
+        q = q.where(WebhookDelivery.id < after)
+    return list(session.scalars(q))
+
+
+def attempts_of(session: Session, delivery_id: str) -> list[WebhookAttempt]:
+    return list(session.scalars(select(WebhookAttempt).where(
+        WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)))
+
+
+def redeliver(session: Session, delivery: WebhookDelivery, *, now: datetime) -> None:
+    """Back to pending with a fresh set of attempts, due now."""
+    delivery.state = "pending"
+    delivery.attempts = 0
+    delivery.next_attempt_at = now
+    delivery.delivered_at = None
 
 
 def refresh_backlog_gauge(state: AppState) -> None:
