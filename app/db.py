@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from app.config import Settings
 
@@ -43,13 +44,18 @@ class Database:
 
 
 def _sqlite_engine(url: str, *, write: bool, pool_size: int) -> Engine:
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=1 if write else pool_size,
-        max_overflow=0,
-        pool_timeout=60,
-    )
+    if ":memory:" in url or url.rstrip("/") == "sqlite:":
+        # One shared in-memory database for the process (demos, throwaway runs).
+        engine = create_engine(url, connect_args={"check_same_thread": False},
+                               poolclass=StaticPool)
+    else:
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=1 if write else pool_size,
+            max_overflow=0,
+            pool_timeout=60,
+        )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _: Any) -> None:
@@ -75,7 +81,9 @@ def make_database(settings: Settings, url: str | None = None) -> Database:
     if url.startswith("sqlite"):
         settings.ensure_data_dir()
         writer = _sqlite_engine(url, write=True, pool_size=1)
-        reader = _sqlite_engine(url, write=False, pool_size=max(4, settings.db_pool_size))
+        memory = ":memory:" in url or url.rstrip("/") == "sqlite:"
+        reader = writer if memory else _sqlite_engine(url, write=False,
+                                                     pool_size=max(4, settings.db_pool_size))
     else:
         writer = create_engine(
             url,

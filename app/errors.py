@@ -133,6 +133,14 @@ def validation_errors(raw: list[Any]) -> list[FieldError]:
     return out
 
 
+def _has_valid_key(request: Request) -> bool:
+    from app.auth import bearer_token
+
+    state = getattr(request.app.state, "hotline", None)
+    token = bearer_token(request.headers.get("authorization"))
+    return state is not None and state.authenticate(token) is not None
+
+
 def install_handlers(app: FastAPI) -> None:
     """Register the one mapping from errors to problem+json."""
 
@@ -141,7 +149,11 @@ def install_handlers(app: FastAPI) -> None:
         return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI validates the body before the auth dependency runs: a caller without a
+        # valid key learns nothing about the request's shape, only that it needs a key.
+        if request.url.path.startswith("/api/") and not _has_valid_key(request):
+            return problem(401, "a valid API key is required: Authorization: Bearer <key>")
         errors = validation_errors(list(exc.errors()))
         detail = "; ".join(f"{e.field}: {e.detail}" for e in errors) or "invalid request"
         return problem(422, detail, errors=errors)

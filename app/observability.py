@@ -65,10 +65,11 @@ class JsonFormatter(logging.Formatter):
         }
         for k, v in record.__dict__.items():
             if k not in self._skip and not k.startswith("_"):
-                out[k] = mask_phones(v) if isinstance(v, str) else v
+                out[k] = v
         if record.exc_info:
-            out["exc"] = mask_phones(self.formatException(record.exc_info))
-        return orjson.dumps(out, default=str).decode()
+            out["exc"] = self.formatException(record.exc_info)
+        # Masked on the finished line, so nested fields are covered too.
+        return mask_phones(orjson.dumps(out, default=str).decode())
 
 
 def configure_logging(level: str) -> None:
