@@ -77,7 +77,7 @@ def validated_arrangement(year: int, holidays: list[date], workdays: list[date])
     except ValueError as exc:
         field, _, detail = str(exc).partition(": ")
         raise Invalid(field, detail) from None
-    for i, d in enumerate(sorted(work)):
+    for i, d in enumerate(workdays):  # the index as submitted, so the field names the entry
         if d.weekday() < 5:
             raise Invalid(f"workdays[{i}]", f"{d.isoformat()} is a weekday; list only weekend "
                           "days worked in lieu")
