@@ -10,12 +10,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import AwareDatetime
 
 from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader
-from app.errors import Forbidden, Invalid
+from app.errors import Forbidden, Invalid, NotFound
 from app.schemas.common import Page, problem_responses
 from app.schemas.tickets import QueueItemOut
 from app.services import queue as svc
 from app.services.context import Ctx
-from app.services.registry import get_unit
 
 router = APIRouter(prefix="/api/v1", tags=["queue"],
                    responses=problem_responses(401, 403, 404, 422))
@@ -45,10 +44,11 @@ def queue(
     """The unit's open work, nearest due first; send If-None-Match to poll cheaply."""
     if ctx.actor.role == "unit" and ctx.actor.unit_code != code:
         raise Forbidden("a unit key reads only its own unit's queue")
-    get_unit(ctx.session, code)
     after = _after(cursor)
     params = f"{limit}|{cursor}|{updated_since and updated_since.timestamp()}"
     tag = svc.etag(ctx, code, params)
+    if tag is None:
+        raise NotFound(f"no unit {code!r}")
     if tag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
         return Response(status_code=304, headers={"ETag": tag})
     rows = svc.read_queue(ctx, unit=code, limit=limit + 1, after=after,

@@ -45,8 +45,9 @@ class Ctx:
     policy: Policy
     calendars: Callable[[Session], WorkingCalendar]
     actor: Actor
-    # Units with a webhook endpoint, loaded once per use-case (the sweep emits thousands).
-    webhook_units: set[str] | None = field(default=None)
+    # Whether a unit has a webhook endpoint, remembered per use-case (the sweep emits
+    # thousands of events; intake learns it with the check that its units exist).
+    webhook_units: dict[str, bool] = field(default_factory=dict)
 
     _calendar: WorkingCalendar | None = field(default=None)
 

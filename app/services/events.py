@@ -32,11 +32,13 @@ def emit(
     codes = sorted({u for u in units if u})
     if not codes:
         return 0
-    if ctx.webhook_units is None:
-        ctx.webhook_units = set(
-            ctx.session.scalars(select(Unit.code).where(Unit.webhook_url.is_not(None)))
-        )
-    targets = [c for c in codes if c in ctx.webhook_units]
+    unknown = [c for c in codes if c not in ctx.webhook_units]
+    if unknown:
+        ctx.webhook_units.update({c: False for c in unknown})
+        ctx.webhook_units.update({c: True for c in ctx.session.scalars(
+            select(Unit.code).where(Unit.code.in_(unknown), Unit.webhook_url.is_not(None))
+        )})
+    targets = [c for c in codes if ctx.webhook_units[c]]
     now = ctx.now()
     payload = {"ticket_id": ticket.id, "hotline_no": ticket.hotline_no, **data}
     for code in targets:

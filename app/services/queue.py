@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
 
-from app.models import Assignment, Clock, QueueItem, Supervision, Ticket
+from app.models import Assignment, Clock, QueueItem, Supervision, Ticket, Unit
 from app.services.context import Ctx
 from app.services.sla import ClockKind
 
@@ -17,51 +17,65 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 LEAD_ORDER = (ClockKind.CONTACT.value, ClockKind.RESOLVE.value, ClockKind.FEEDBACK.value)
 
 
-def _desired(ctx: Ctx, ticket: Ticket) -> dict[tuple[str, str], tuple[str, datetime | None]]:
+def _desired(
+    ctx: Ctx, ticket: Ticket, assignments: list[Assignment], clocks: list[Clock],
+    supervising: list[str],
+) -> dict[tuple[str, str], tuple[str, datetime | None]]:
     """What each unit should see for this ticket: (unit, role) -> (next_action, next_due_at)."""
     want: dict[tuple[str, str], tuple[str, datetime | None]] = {}
     if ticket.status not in ("closed", "returned"):
-        roles = {
-            a.unit_code: a.role
-            for a in ctx.session.scalars(select(Assignment).where(
-                Assignment.ticket_id == ticket.id, Assignment.active.is_(True)
-            ))
-        }
+        roles = {a.unit_code: a.role for a in assignments if a.active}
         by_unit: dict[str, list[Clock]] = {}
-        for c in ctx.session.scalars(select(Clock).where(
-            Clock.ticket_id == ticket.id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None)
-        )):
-            by_unit.setdefault(c.unit_code, []).append(c)
-        for unit, clocks in by_unit.items():
+        for c in clocks:
+            if c.met_at is None and c.cancelled_at is None:
+                by_unit.setdefault(c.unit_code, []).append(c)
+        for unit, open_ in by_unit.items():
             role = roles.get(unit)
             if role is None:
                 continue
-            due = min(c.due_at for c in clocks)
-            kinds = {c.kind for c in clocks}
+            due = min(c.due_at for c in open_)
+            kinds = {c.kind for c in open_}
             if role == "lead":
                 action = next((k for k in LEAD_ORDER if k in kinds), None)
                 if action:
                     want[(unit, "lead")] = (action, due)
             elif ClockKind.OPINION.value in kinds:
                 want[(unit, "co")] = ("opinion", due)
-    for unit in ctx.session.scalars(select(Supervision.unit_code).where(
-        Supervision.ticket_id == ticket.id, Supervision.state == "open",
-        Supervision.unit_code.is_not(None),
-    )):
-        if unit is not None:
-            want[(unit, "supervisor")] = ("supervise", None)
+    for unit in supervising:
+        want[(unit, "supervisor")] = ("supervise", None)
     return want
 
 
-def refresh_queue(ctx: Ctx, ticket: Ticket) -> None:
-    """Bring this ticket's queue rows in line with its state; every row it touches is 'changed'."""
-    ctx.session.flush()
+def refresh_queue(
+    ctx: Ctx, ticket: Ticket, *, fresh: tuple[list[Assignment], list[Clock]] | None = None
+) -> None:
+    """Bring this ticket's queue rows in line with its state; every row it touches is 'changed'.
+
+    `fresh`: a ticket just created in this transaction, with all its assignments and clocks,
+    so there is nothing to read back (intake's hot path)."""
+    if fresh is None:
+        ctx.session.flush()
     now = ctx.now()
-    want = _desired(ctx, ticket)
-    rows = {
-        (r.unit_code, r.role): r
-        for r in ctx.session.scalars(select(QueueItem).where(QueueItem.ticket_id == ticket.id))
-    }
+    rows: dict[tuple[str, str], QueueItem] = {}
+    if fresh is not None:
+        assignments, clocks = fresh
+        supervising: list[str] = []
+    else:
+        assignments = list(ctx.session.scalars(
+            select(Assignment).where(Assignment.ticket_id == ticket.id)
+        ))
+        clocks = list(ctx.session.scalars(select(Clock).where(
+            Clock.ticket_id == ticket.id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None)
+        )))
+        supervising = [u for u in ctx.session.scalars(select(Supervision.unit_code).where(
+            Supervision.ticket_id == ticket.id, Supervision.state == "open",
+            Supervision.unit_code.is_not(None),
+        )) if u is not None]
+        rows = {
+            (r.unit_code, r.role): r
+            for r in ctx.session.scalars(select(QueueItem).where(QueueItem.ticket_id == ticket.id))
+        }
+    want = _desired(ctx, ticket, assignments, clocks, supervising)
     for key, (action, due) in want.items():
         row = rows.get(key)
         if row is None:
@@ -74,7 +88,8 @@ def refresh_queue(ctx: Ctx, ticket: Ticket) -> None:
         if key not in want and row.active:
             row.active, row.next_action, row.next_due_at = False, None, None
             row.updated_at = now
-    ctx.session.flush()
+    if fresh is None:
+        ctx.session.flush()
 
 
 def touch(ctx: Ctx, ticket_ids: Iterable[str]) -> None:
@@ -86,19 +101,24 @@ def touch(ctx: Ctx, ticket_ids: Iterable[str]) -> None:
         ).values(updated_at=ctx.now()))
 
 
-def etag(ctx: Ctx, unit: str, params: str) -> str:
+def etag(ctx: Ctx, unit: str, params: str) -> str | None:
     """Changes when any row of the unit changes or the clock passes its next due time.
 
-    Two index seeks, whatever the queue's size: no page is built to decide a 304."""
+    One round trip of index seeks, whatever the queue's size: no page is built to decide a
+    304. None when there is no such unit."""
     now = ctx.now()
-    last_change = ctx.session.scalar(
-        select(func.max(QueueItem.updated_at)).where(QueueItem.unit_code == unit)
-    )
-    next_due = ctx.session.scalar(select(func.min(QueueItem.sort_key)).where(
+    last_change = select(func.max(QueueItem.updated_at)).where(
+        QueueItem.unit_code == unit).scalar_subquery()
+    next_due = select(func.min(QueueItem.sort_key)).where(
         QueueItem.unit_code == unit, QueueItem.active.is_(True), QueueItem.sort_key > now
-    ))
-    raw = f"{unit}|{params}|{last_change and last_change.timestamp()}|" \
-          f"{next_due and next_due.timestamp()}"
+    ).scalar_subquery()
+    row = ctx.session.execute(
+        select(Unit.code, last_change, next_due).where(Unit.code == unit)
+    ).first()
+    if row is None:
+        return None
+    _, changed, due = row
+    raw = f"{unit}|{params}|{changed}|{due}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 

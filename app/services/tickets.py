@@ -12,7 +12,8 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Assignment, Category, Clock, Supervision, Ticket, Unit
+from app.models import Assignment, Category, Clock, Deputy, Supervision, Ticket, Unit
+from app.models.base import new_id
 from app.services.clocks import start_clock
 from app.services.context import Ctx
 from app.services.events import emit, log
@@ -49,12 +50,21 @@ class TicketInput:
         return hashlib.sha256(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def ingest(ctx: Ctx, data: TicketInput) -> tuple[Ticket, bool]:
-    """Store a deputy call; (ticket, True) when new, (existing, False) on an identical retry."""
+@dataclass
+class Ingested:
+    """A ticket as intake left it; `parts` holds what a new one was built with."""
+
+    ticket: Ticket
+    created: bool
+    parts: tuple[list[Assignment], list[Clock], Deputy | None] | None = None
+
+
+def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
+    """Store a deputy call; created=False (the existing ticket) on an identical retry."""
     fingerprint = data.fingerprint()
     existing = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == data.hotline_no))
     if existing is not None:
-        return _same_or_conflict(existing, fingerprint), False
+        return Ingested(_same_or_conflict(existing, fingerprint), False)
     now = ctx.now()
     dispatched_at = data.dispatched_at or now
     _check_times(data.called_at, dispatched_at, now)
@@ -73,7 +83,7 @@ def ingest(ctx: Ctx, data: TicketInput) -> tuple[Ticket, bool]:
     deputy = find_deputy_by_phone(ctx.session, data.caller_phone)
     kind = data.kind or "problem"
     ticket = Ticket(
-        hotline_no=data.hotline_no, request_hash=fingerprint,
+        id=new_id(), hotline_no=data.hotline_no, request_hash=fingerprint,
         status=Status.CLOSED.value if kind == "consultation" else Status.DISPATCHED.value,
         kind=kind, category=category.code, district=data.district,
         urgency=data.urgency or "normal", complex=bool(data.complex), content=data.content,
@@ -83,16 +93,24 @@ def ingest(ctx: Ctx, data: TicketInput) -> tuple[Ticket, bool]:
         lead_unit=routing.lead, round=1, created_at=now, updated_at=now,
         closed_at=dispatched_at if kind == "consultation" else None,
     )
-    try:
-        # The unique hotline_no decides races between identical concurrent posts.
-        with ctx.session.begin_nested():
-            ctx.session.add(ticket)
-            ctx.session.flush()
-    except IntegrityError:
-        winner = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == data.hotline_no))
-        if winner is None:
-            raise
-        return _same_or_conflict(winner, fingerprint), False
+    if ctx.session.get_bind().dialect.name == "sqlite":
+        # One writer (BEGIN IMMEDIATE): the existence check above cannot be raced, so no
+        # savepoint. Flushed first: without ORM relationships, inserts are not FK-ordered.
+        ctx.session.add(ticket)
+        ctx.session.flush()
+    else:
+        try:
+            # The unique hotline_no decides races between identical concurrent posts.
+            with ctx.session.begin_nested():
+                ctx.session.add(ticket)
+                ctx.session.flush()
+        except IntegrityError:
+            winner = ctx.session.scalar(
+                select(Ticket).where(Ticket.hotline_no == data.hotline_no)
+            )
+            if winner is None:
+                raise
+            return Ingested(_same_or_conflict(winner, fingerprint), False)
 
     log(ctx, ticket, "ticket.received", at=data.called_at, data={
         "hotline_no": ticket.hotline_no, "kind": kind, "category": category.code,
@@ -100,37 +118,39 @@ def ingest(ctx: Ctx, data: TicketInput) -> tuple[Ticket, bool]:
     })
     if kind == "consultation":
         # Answered on the spot by the hotline: a call to count, not a problem to handle.
-        for unit in units:
-            ctx.session.add(Assignment(
-                ticket_id=ticket.id, unit_code=unit,
-                role="lead" if unit == routing.lead else "co", active=False,
-                assigned_at=dispatched_at, ended_at=dispatched_at,
-            ))
+        assignments = [Assignment(
+            ticket_id=ticket.id, unit_code=unit, role="lead" if unit == routing.lead else "co",
+            active=False, assigned_at=dispatched_at, ended_at=dispatched_at,
+        ) for unit in units]
+        ctx.session.add_all(assignments)
         log(ctx, ticket, "ticket.closed", at=dispatched_at, data={
             "reason": "consultation answered by the hotline at intake",
         })
         ctx.session.flush()
-        return ticket, True
-    dispatch_to(ctx, ticket, routing.lead, list(routing.co_handlers), dispatched_at,
-                rule=routing.rule)
+        return Ingested(ticket, True, (assignments, [], deputy))
+    assignments, clocks = dispatch_to(ctx, ticket, routing.lead, list(routing.co_handlers),
+                                      dispatched_at, rule=routing.rule, fresh=True)
     if ticket.complex:
         from app.services.supervision import open_coordination
 
         open_coordination(ctx, ticket, category, at=dispatched_at)
     ctx.session.flush()
-    return ticket, True
+    return Ingested(ticket, True, (assignments, clocks, deputy))
 
 
 def dispatch_to(
-    ctx: Ctx, ticket: Ticket, lead: str, co: list[str], at: datetime, *, rule: str
-) -> None:
-    """Assign lead and co-handlers and start their clocks (intake and re-dispatch)."""
+    ctx: Ctx, ticket: Ticket, lead: str, co: list[str], at: datetime, *, rule: str,
+    fresh: bool = False,
+) -> tuple[list[Assignment], list[Clock]]:
+    """Assign lead and co-handlers and start their clocks (intake and re-dispatch).
+
+    `fresh`: the ticket is new in this transaction, so its queue rows need no read-back."""
     ticket.lead_unit = lead
-    for unit, role in [(lead, "lead"), *((u, "co") for u in co)]:
-        ctx.session.add(Assignment(
-            ticket_id=ticket.id, unit_code=unit, role=role, active=True, assigned_at=at
-        ))
-    ctx.session.flush()
+    assignments = [
+        Assignment(ticket_id=ticket.id, unit_code=unit, role=role, active=True, assigned_at=at)
+        for unit, role in [(lead, "lead"), *((u, "co") for u in co)]
+    ]
+    ctx.session.add_all(assignments)
     clocks = [
         start_clock(ctx, ticket, unit=lead, kind=ClockKind.CONTACT, round_=ticket.round,
                     started_at=at),
@@ -151,7 +171,8 @@ def dispatch_to(
     })
     from app.services.queue import refresh_queue
 
-    refresh_queue(ctx, ticket)
+    refresh_queue(ctx, ticket, fresh=(assignments, clocks) if fresh else None)
+    return assignments, clocks
 
 
 def _same_or_conflict(ticket: Ticket, fingerprint: str) -> Ticket:
@@ -172,7 +193,11 @@ def _check_times(called_at: datetime, dispatched_at: datetime, now: datetime) ->
 
 
 def _check_units(ctx: Ctx, units: list[str], field: str) -> None:
-    known = set(ctx.session.scalars(select(Unit.code).where(Unit.code.in_(units))))
+    rows = ctx.session.execute(
+        select(Unit.code, Unit.webhook_url.is_not(None)).where(Unit.code.in_(units))
+    ).all()
+    known = {code for code, _ in rows}
+    ctx.webhook_units.update({code: bool(has_hook) for code, has_hook in rows})
     for i, unit in enumerate(units):
         if unit not in known:
             raise Invalid(f"{field}[{i}]", f"unknown unit {unit!r}")
