@@ -54,9 +54,14 @@ def serve(
 
 
 def _state() -> AppState:
+    """The app state over a database brought to the latest migration (as `serve` does)."""
+    from app.migrate import upgrade
     from app.state import build_state
 
-    return build_state(get_settings())
+    settings = get_settings()
+    settings.ensure_data_dir()
+    upgrade(settings.database_url)
+    return build_state(settings)
 
 
 @keys_cli.command("create")

@@ -7,11 +7,10 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from pydantic import AwareDatetime
 
 from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader
 from app.errors import Forbidden, Invalid, NotFound
-from app.schemas.common import Page, problem_responses
+from app.schemas.common import Page, QueryInstant, problem_responses
 from app.schemas.tickets import QueueItemOut
 from app.services import queue as svc
 from app.services.context import Ctx
@@ -39,7 +38,7 @@ def queue(
     ctx: Ctx = reader("unit", "liaison", "admin"),
     limit: Limit = 50,
     cursor: CursorParam = None,
-    updated_since: AwareDatetime | None = None,
+    updated_since: QueryInstant | None = None,
 ) -> Any:
     """The unit's open work, nearest due first; send If-None-Match to poll cheaply."""
     if ctx.actor.role == "unit" and ctx.actor.unit_code != code:

@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
 from app.errors import Invalid
 from app.models import Event
 from app.observability import TICKETS_INGESTED
-from app.schemas.common import Page, problem_responses
+from app.schemas.common import Page, QueryInstant, problem_responses
 from app.schemas.tickets import EventList, EventOut, Status, TicketIn, TicketOut
 from app.services import tickets as svc
 from app.services.context import Ctx
@@ -60,8 +59,8 @@ def list_tickets(
     unit: Annotated[str | None, Query(max_length=64)] = None,
     breached: bool | None = None,
     deputy_verified: bool | None = None,
-    called_from: AwareDatetime | None = None,
-    called_to: AwareDatetime | None = None,
+    called_from: QueryInstant | None = None,
+    called_to: QueryInstant | None = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> dict[str, Any]:

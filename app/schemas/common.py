@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+import re
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
 
@@ -15,6 +16,19 @@ ShortText = Annotated[str, StringConstraints(min_length=1, max_length=2000,
                                              strip_whitespace=True)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000,
                                             strip_whitespace=True)]
+
+
+_SPACE_FOR_PLUS = re.compile(r"(.+T[0-9:.]+) ([0-9]{2}:?[0-9]{2})")
+
+
+def _plus_restored(value: Any) -> Any:
+    """An unencoded '+' in a query string arrives as a space: '…T08:00:00 08:00' means +08:00."""
+    if isinstance(value, str) and (m := _SPACE_FOR_PLUS.fullmatch(value)):
+        return f"{m[1]}+{m[2]}"
+    return value
+
+
+QueryInstant = Annotated[AwareDatetime, BeforeValidator(_plus_restored)]
 
 
 class Strict(BaseModel):

@@ -61,7 +61,7 @@ def _at(ctx: Ctx, at: datetime | None, *, not_before: datetime, step: str) -> da
     if at > now:
         raise Invalid("at", "lies in the future")
     if at < not_before:
-        raise Invalid("at", f"is before {step} ({not_before.astimezone(ctx.tz).isoformat()})")
+        raise Invalid("at", f"is before {step} ({ctx.iso(not_before)})")
     return at
 
 
@@ -245,6 +245,6 @@ def _start_rehandling(ctx: Ctx, ticket: Ticket, at: datetime) -> None:
     ctx.session.flush()
     log(ctx, ticket, "ticket.rehandling", at=at, data={
         "round": ticket.round, "lead_unit": ticket.lead_unit,
-        "resolve_due_at": clock.due_at.isoformat(),
+        "resolve_due_at": ctx.iso(clock.due_at),
     })
     open_rating_cases(ctx, ticket, at=at, second=previous_round >= 2)

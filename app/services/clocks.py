@@ -51,7 +51,7 @@ def meet(ctx: Ctx, ticket: Ticket, clock: Clock, at: datetime) -> None:
     state = clock_state(due_at=clock.due_at, met_at=at, cancelled_at=None, now=ctx.now())
     log(ctx, ticket, "clock.met", at=at, data={
         "clock_id": clock.id, "kind": clock.kind, "unit": clock.unit_code, "round": clock.round,
-        "state": state.value, "due_at": clock.due_at.isoformat(),
+        "state": state.value, "due_at": ctx.iso(clock.due_at),
     })
     # Imported here: escalation depends on clocks, not the other way round.
     from app.services.supervision import withdraw_disproved
@@ -87,7 +87,7 @@ def apply_due(ctx: Ctx, clock: Clock, *, amount: int | None = None) -> dict[str,
         return None
     change = {
         "clock_id": clock.id, "kind": clock.kind, "unit": clock.unit_code, "round": clock.round,
-        "old_due_at": clock.due_at.isoformat(), "new_due_at": due.due_at.isoformat(),
+        "old_due_at": ctx.iso(clock.due_at), "new_due_at": ctx.iso(due.due_at),
         "old_provisional": clock.provisional, "new_provisional": due.provisional,
     }
     now = ctx.now()

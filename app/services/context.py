@@ -54,6 +54,10 @@ class Ctx:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def iso(self, dt: datetime) -> str:
+        """An instant as RFC 3339 in the service's time zone, as every output shows it."""
+        return dt.astimezone(self.tz).isoformat()
+
     @property
     def calendar(self) -> WorkingCalendar:
         """The working calendar in force, looked up on first use only."""

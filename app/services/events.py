@@ -43,7 +43,7 @@ def emit(
     payload = {"ticket_id": ticket.id, "hotline_no": ticket.hotline_no, **data}
     for code in targets:
         body = orjson.dumps(
-            {"type": type_, "timestamp": now.isoformat(), "data": {**payload, "unit": code}}
+            {"type": type_, "timestamp": ctx.iso(now), "data": {**payload, "unit": code}}
         ).decode()
         ctx.session.add(WebhookDelivery(
             id=new_id(), unit_code=code, event_type=type_, ticket_id=ticket.id, body=body,

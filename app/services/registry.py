@@ -232,15 +232,18 @@ def _check_row(row: list[str]) -> DeputyInput | str:
     if len(row) != len(IMPORT_HEADER):
         return f"expected {len(IMPORT_HEADER)} fields, found {len(row)}"
     name, phone, level, district, delegation = (c.strip() for c in row)
-    if not name or len(name) > 100:
-        return "name: required, at most 100 characters"
     phone = normalize_phone(phone)
-    if not valid_phone(phone):
-        return "phone: 5 to 20 digits"
-    if level not in DEPUTY_LEVELS:
-        return f"level: must be one of {', '.join(DEPUTY_LEVELS)}"
-    if len(district) > 64 or len(delegation) > 200:
-        return "district or delegation too long"
+    problems = [
+        problem for bad, problem in (
+            (not name or len(name) > 100, "name: required, at most 100 characters"),
+            (not valid_phone(phone), "phone: 5 to 20 digits"),
+            (level not in DEPUTY_LEVELS, f"level: must be one of {', '.join(DEPUTY_LEVELS)}"),
+            (len(district) > 64, "district: at most 64 characters"),
+            (len(delegation) > 200, "delegation: at most 200 characters"),
+        ) if bad
+    ]
+    if problems:
+        return "; ".join(problems)
     return DeputyInput(name, phone, level, district or None, delegation or None)
 
 

@@ -98,7 +98,7 @@ def open_long_overdue(ctx: Ctx, ticket: Ticket, clock: Clock, *, at: datetime) -
     case = open_case(
         ctx, ticket, kind="joint", round_=clock.round, unit=None, trigger_clock_id=clock.id,
         reason=(f"long overdue (久拖不决): resolve clock due "
-                f"{clock.due_at.astimezone(ctx.tz).isoformat()} still unmet "
+                f"{ctx.iso(clock.due_at)} still unmet "
                 f"{ctx.policy.long_overdue_working_days} working days after its due day"),
         at=at,
     )
@@ -114,7 +114,7 @@ def withdraw_disproved(ctx: Ctx, ticket: Ticket, clock: Clock) -> None:
     )):
         case.state, case.closed_at = "withdrawn", ctx.now()
         case.conclusion = (f"withdrawn: the clock was met at "
-                           f"{clock.met_at.astimezone(ctx.tz).isoformat()}, before the "
+                           f"{ctx.iso(clock.met_at)}, before the "
                            "long-overdue threshold, as recorded later")
         log(ctx, ticket, "supervision.withdrawn", at=ctx.now(), data={
             "supervision_id": case.id, "kind": case.kind, "reason": case.conclusion,

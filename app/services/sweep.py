@@ -92,7 +92,7 @@ def _tickets(ctx: Ctx, clocks: list[Any]) -> dict[str, Ticket]:
 
 def _clock_data(ctx: Ctx, c: Any) -> dict[str, object]:
     return {"clock_id": c.id, "kind": c.kind, "unit": c.unit_code, "round": c.round,
-            "due_at": c.due_at.astimezone(ctx.tz).isoformat()}
+            "due_at": ctx.iso(c.due_at)}
 
 
 def sweep(ctx: Ctx) -> SweepResult:

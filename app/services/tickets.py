@@ -163,7 +163,7 @@ def dispatch_to(
     log(ctx, ticket, "ticket.dispatched", at=at, data={
         "lead_unit": lead, "co_units": co, "rule": rule,
         "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code,
-                    "due_at": c.due_at.isoformat(), "provisional": c.provisional}
+                    "due_at": ctx.iso(c.due_at), "provisional": c.provisional}
                    for c in clocks],
     })
     emit(ctx, "ticket.assigned", ticket=ticket, units=[lead, *co], data={

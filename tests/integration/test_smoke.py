@@ -28,3 +28,21 @@ def test_nul_characters_are_refused_before_they_reach_the_database(api):
     r = api.get("/api/v1/tickets?category=wa%00ter", "hotline")
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query"
     assert api.get("/api/v1/tickets", "hotline").json()["items"] == []
+
+
+def test_event_data_times_are_in_the_service_zone(api):
+    api.city()
+    t = api.ticket()
+    events = api.get(f"/api/v1/tickets/{t['id']}/events").json()["items"]
+    dispatched = next(e for e in events if e["type"] == "ticket.dispatched")
+    assert {c["due_at"] for c in dispatched["data"]["clocks"]} == {
+        "2025-10-01T10:00:00+08:00", "2025-10-17T00:00:00+08:00"}
+
+
+def test_an_unencoded_plus_in_a_query_time_is_read_as_the_offset(api):
+    api.city()
+    api.ticket()
+    r = api.get("/api/v1/tickets?called_from=2025-09-30T09:00:00+08:00", "hotline")
+    assert r.status_code == 200 and len(r.json()["items"]) == 1
+    r = api.get("/api/v1/tickets?called_from=2025-09-30T11:00:00%2B08:00", "hotline")
+    assert r.status_code == 200 and r.json()["items"] == []
