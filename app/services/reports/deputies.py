@@ -32,7 +32,8 @@ def build(session: Session, period: Period) -> dict[str, Any]:
                           "points": min(probs, MAX_POINTS)})
         else:
             silent.append(base)
-    items.sort(key=lambda i: (-i["points"], -i["calls"], i["name"], i["phone"]))
+    items.sort(key=lambda i: (-int(i["points"] or 0), -int(i["calls"] or 0), str(i["name"]),
+                              str(i["phone"])))
     unverified = [
         {"name": name, "phone": phone, "calls": int(calls), "problems": int(probs)}
         for name, phone, calls, probs in session.execute(
