@@ -4,14 +4,15 @@ dependency commits (before the response is sent) or rolls back."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
-from app.db import session_scope
 from app.errors import Forbidden, Invalid, Unauthorized
 from app.services.context import Actor, Ctx
 from app.state import AppState
@@ -24,28 +25,53 @@ def app_state(request: Request) -> AppState:
     return state
 
 
-def current_actor(
+async def current_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
+    # Async, so that a remembered key costs no trip to the thread pool; a lookup takes one.
     state = app_state(request)
-    actor = state.authenticate(credentials.credentials if credentials else None)
+    token = credentials.credentials if credentials else None
+    actor = state.remembered(token)
+    if actor is None:
+        actor = await run_in_threadpool(state.authenticate, token)
     if actor is None:
         raise Unauthorized("a valid API key is required: Authorization: Bearer <key>")
     request.state.actor = actor
     return actor
 
 
-def _context(roles: tuple[str, ...], write: bool) -> Callable[..., Iterator[Ctx]]:
-    def dependency(
+def _finish(session: Session, ok: bool) -> None:
+    """Commit (or roll back) and release the connection, in one trip to the thread pool."""
+    try:
+        if ok:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _context(roles: tuple[str, ...], write: bool) -> Callable[..., AsyncIterator[Ctx]]:
+    # An async generator: opening a session does no I/O, so only the endpoint and the
+    # commit run in the thread pool (each trip there costs more than a simple query).
+    async def dependency(
         request: Request, actor: Annotated[Actor, Depends(current_actor)]
-    ) -> Iterator[Ctx]:
+    ) -> AsyncIterator[Ctx]:
         if roles and actor.role not in roles:
             raise Forbidden(f"the {actor.role} role may not do this; needs {' or '.join(roles)}")
         state = app_state(request)
         factory = state.db.write_session if write else state.db.read_session
-        for session in session_scope(factory):
+        session = factory()
+        try:
             yield state.ctx(session, actor)
+        except BaseException:
+            await run_in_threadpool(_finish, session, False)
+            raise
+        await run_in_threadpool(_finish, session, True)
 
     return dependency
 

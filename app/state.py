@@ -37,6 +37,16 @@ class AppState:
         # request. A key revoked on another replica stops working within the TTL.
         self._keys: dict[str, tuple[Actor, float]] = {}
 
+    def remembered(self, token: str | None) -> Actor | None:
+        """The actor of a key known without a query (bootstrap key, or recently seen)."""
+        if not token or len(token) > 200:
+            return None
+        digest = hash_key(token)
+        if self.admin_hash is not None and same_hash(digest, self.admin_hash):
+            return Actor(role="admin", label="bootstrap")
+        cached = self._keys.get(digest)
+        return cached[0] if cached is not None and cached[1] > time.monotonic() else None
+
     def authenticate(self, token: str | None) -> Actor | None:
         """The actor a bearer key stands for, or None."""
         if not token or len(token) > 200:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, insert, select, tuple_, update
 
 from app.models import Assignment, Clock, QueueItem, Supervision, Ticket, Unit
 from app.services.context import Ctx
@@ -76,6 +76,15 @@ def refresh_queue(
             for r in ctx.session.scalars(select(QueueItem).where(QueueItem.ticket_id == ticket.id))
         }
     want = _desired(ctx, ticket, assignments, clocks, supervising)
+    if fresh is not None:
+        if want:
+            ctx.session.execute(insert(QueueItem), [
+                {"unit_code": unit, "ticket_id": ticket.id, "role": role, "active": True,
+                 "next_action": action, "next_due_at": due, "sort_key": due or FAR_FUTURE,
+                 "updated_at": now}
+                for (unit, role), (action, due) in want.items()
+            ])
+        return
     for key, (action, due) in want.items():
         row = rows.get(key)
         if row is None:
@@ -88,8 +97,7 @@ def refresh_queue(
         if key not in want and row.active:
             row.active, row.next_action, row.next_due_at = False, None, None
             row.updated_at = now
-    if fresh is None:
-        ctx.session.flush()
+    ctx.session.flush()
 
 
 def touch(ctx: Ctx, ticket_ids: Iterable[str]) -> None:

@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Assignment, Category, Clock, Deputy, Supervision, Ticket, Unit
 from app.models.base import new_id
-from app.services.clocks import start_clock
+from app.services.clocks import clock_values, insert_clocks
 from app.services.context import Ctx
 from app.services.events import emit, log
 from app.services.registry import find_deputy_by_phone, normalize_phone
@@ -146,20 +146,19 @@ def dispatch_to(
 
     `fresh`: the ticket is new in this transaction, so its queue rows need no read-back."""
     ticket.lead_unit = lead
-    assignments = [
-        Assignment(ticket_id=ticket.id, unit_code=unit, role=role, active=True, assigned_at=at)
+    ctx.session.flush()  # the ticket row first: the rows below are inserted without the ORM
+    rows = [
+        {"ticket_id": ticket.id, "unit_code": unit, "role": role, "active": True,
+         "assigned_at": at, "ended_at": None, "opinion": None, "opinion_at": None}
         for unit, role in [(lead, "lead"), *((u, "co") for u in co)]
     ]
-    ctx.session.add_all(assignments)
-    clocks = [
-        start_clock(ctx, ticket, unit=lead, kind=ClockKind.CONTACT, round_=ticket.round,
-                    started_at=at),
-        start_clock(ctx, ticket, unit=lead, kind=ClockKind.RESOLVE, round_=ticket.round,
-                    started_at=at),
-        *(start_clock(ctx, ticket, unit=u, kind=ClockKind.OPINION, round_=ticket.round,
-                      started_at=at) for u in co),
-    ]
-    ctx.session.flush()
+    ctx.session.execute(insert(Assignment), rows)
+    assignments = [Assignment(**r) for r in rows]
+    clocks = insert_clocks(ctx, [
+        clock_values(ctx, ticket, unit=unit, kind=kind, round_=ticket.round, started_at=at)
+        for unit, kind in [(lead, ClockKind.CONTACT), (lead, ClockKind.RESOLVE),
+                           *((u, ClockKind.OPINION) for u in co)]
+    ])
     log(ctx, ticket, "ticket.dispatched", at=at, data={
         "lead_unit": lead, "co_units": co, "rule": rule,
         "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code,
