@@ -188,3 +188,33 @@ def report_deputies(year: str, format: _ReportFormat = "json",  # noqa: A002
                     output: _ReportOut = None, mask: _ReportMask = True) -> None:
     """Deputy participation in YEAR (YYYY): calls, problems, points, silent deputies."""
     _report("deputies", year, format, output, mask)
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load the sample city (Yiyang's units, categories and 300 invented deputies) for demos."""
+    import csv
+    from importlib.resources import files
+
+    from app.db import session_scope
+    from app.services import registry
+
+    data = files("app") / "fixtures"
+    state = _state()
+    now = state.clock.now()
+    for session in session_scope(state.db.write_session):
+        with (data / "units.csv").open(encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                registry.put_unit(session, code=row["code"], now=now, data=registry.UnitInput(
+                    name=row["name"], kind=row["kind"], district=row["district"] or None))
+        with (data / "categories.csv").open(encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                registry.put_category(session, code=row["code"], now=now,
+                                      data=registry.CategoryInput(
+                                          name=row["name"],
+                                          default_lead_unit=row["default_lead_unit"] or None,
+                                          committee_unit=row["committee_unit"] or None))
+        with (data / "deputies.csv").open(encoding="utf-8") as f:
+            result = registry.import_deputies(session, lines=f, now=now)
+    typer.echo(f"sample city loaded: units, categories; deputies created {result.created}, "
+               f"updated {result.updated}")
