@@ -129,8 +129,11 @@ def serve_page():
 
 
 def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=tempfile.mkdtemp())
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    print(f"  server log: {log}")
+    out = log.open("wb")
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                            cwd=log.parent)
     for _ in range(200):
         try:
             path = "/healthz" if cmd[0].endswith("hotline") else "/page"
@@ -155,7 +158,11 @@ async def load(urls: list[tuple[str, dict[str, str]]], clients: int, seconds: fl
                 url, headers = urls[i % len(urls)]
                 i += clients
                 t0 = time.perf_counter()
-                r = await client.get(url, headers=headers)
+                try:
+                    r = await client.get(url, headers=headers)
+                except httpx.HTTPError:
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - t0)
                 if r.status_code not in (200, 304):
                     errors += 1
