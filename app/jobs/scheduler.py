@@ -46,8 +46,11 @@ def _calendar_reminder(state: AppState) -> None:
     from app.services.calendars import missing_next_year
 
     today = state.clock.now().astimezone(state.settings.tz).date()
+    from app.observability import CALENDAR_NEXT_YEAR_MISSING
+
     with state.db.read_session() as session:
         missing = missing_next_year(state.calendars.current(session), today)
+    CALENDAR_NEXT_YEAR_MISSING.set(1 if missing else 0)
     if missing is not None and today not in _reminded:
         _reminded.add(today)
         _reminded.discard(today - timedelta(days=1))
