@@ -14,6 +14,7 @@ from app.services.events import emit, log
 from app.services.queue import refresh_queue
 from app.services.routing import choose_lead
 from app.services.sla import ClockKind
+from app.services.supervision import open_rating_cases
 from app.services.tickets import _check_units, dispatch_to, get_visible
 from app.services.workflow import Action, Status, TransitionRefused, next_status
 
@@ -233,8 +234,6 @@ def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None,
 
 def _start_rehandling(ctx: Ctx, ticket: Ticket, at: datetime) -> None:
     """Unsatisfied: a new round (重办) with fresh resolve and feedback clocks, and supervision."""
-    from app.services.supervision import open_rating_cases
-
     previous_round = ticket.round
     ticket.round += 1
     ticket.resolved_at = ticket.resolution_outcome = ticket.resolution_reply = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -10,7 +10,9 @@ from sqlalchemy import insert, select
 from app.models import Clock, Ticket
 from app.services.context import Ctx
 from app.services.events import log
-from app.services.sla import Basis, ClockKind, clock_state, compute_due, rule_for
+from app.services.queue import refresh_queue
+from app.services.sla import Basis, ClockKind, clock_state, compute_due, end_of_day, rule_for
+from app.services.supervision import withdraw_disproved
 
 
 def clock_values(
@@ -73,9 +75,6 @@ def meet(ctx: Ctx, ticket: Ticket, clock: Clock, at: datetime) -> None:
         "clock_id": clock.id, "kind": clock.kind, "unit": clock.unit_code, "round": clock.round,
         "state": state.value, "due_at": ctx.iso(clock.due_at),
     })
-    # Imported here: escalation depends on clocks, not the other way round.
-    from app.services.supervision import withdraw_disproved
-
     withdraw_disproved(ctx, ticket, clock)
 
 
@@ -125,14 +124,10 @@ def apply_due(ctx: Ctx, clock: Clock, *, amount: int | None = None) -> dict[str,
 def recompute_open(ctx: Ctx, years: set[int]) -> int:
     """Recompute every open day-counted clock whose period may touch `years`; returns the count.
 
-    Hour-counted clocks change only their provisional mark and long-overdue time."""
+    Hour-counted clocks can change only their long-overdue time."""
     if not years:
         return 0
     lo = min(years)
-    from datetime import date
-
-    from app.services.sla import end_of_day
-
     # A period reaches at most a few weeks past its start: anything started before the
     # year's start minus that margin and due before the year cannot be affected.
     boundary = end_of_day(date(lo - 1, 11, 30), ctx.tz)
@@ -153,9 +148,6 @@ def recompute_open(ctx: Ctx, years: set[int]) -> int:
         log(ctx, ticket, "clock.recomputed", at=ctx.now(), data={
             **change, "reason": f"working calendar changed for {sorted(years)}",
         })
-    if tickets:
-        from app.services.queue import refresh_queue
-
-        for ticket in tickets.values():
-            refresh_queue(ctx, ticket)
+    for ticket in tickets.values():
+        refresh_queue(ctx, ticket)
     return changed

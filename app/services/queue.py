@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, tuple_, update
 from app.models import Assignment, Clock, QueueItem, Supervision, Ticket, Unit
 from app.services.context import Ctx
 from app.services.sla import ClockKind
+from app.services.views import local, ticket_summary
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 LEAD_ORDER = (ClockKind.CONTACT.value, ClockKind.RESOLVE.value, ClockKind.FEEDBACK.value)
@@ -152,8 +153,6 @@ def read_queue(
 
 
 def item_view(item: QueueItem, ticket: Ticket, now: datetime, tz: Any) -> dict[str, Any]:
-    from app.services.views import local, ticket_summary
-
     return {
         "ticket": ticket_summary(ticket, tz),
         "role": item.role,

@@ -11,6 +11,7 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.models import Category, Clock, Supervision, SupervisionNote, Ticket, Unit
 from app.services.context import Ctx
 from app.services.events import emit, log
+from app.services.queue import refresh_queue
 
 KINDS = ("committee", "local", "joint", "coordination")
 
@@ -44,8 +45,6 @@ def open_case(
     if unit is not None:
         # The supervising unit's queue gets its `supervise` item now: a coordination case
         # opens after intake has already refreshed the queue.
-        from app.services.queue import refresh_queue
-
         refresh_queue(ctx, ticket)
     return case
 
@@ -173,8 +172,6 @@ def close_case(ctx: Ctx, *, case_id: str, conclusion: str) -> Supervision:
     log(ctx, ticket, "supervision.closed", at=now, data={
         "supervision_id": case.id, "kind": case.kind, "conclusion": conclusion,
     })
-    from app.services.queue import refresh_queue
-
     refresh_queue(ctx, ticket)
     return case
 

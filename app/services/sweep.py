@@ -16,6 +16,7 @@ from app.models import Clock, Event, Ticket
 from app.services.context import Ctx
 from app.services.events import emit
 from app.services.queue import touch
+from app.services.supervision import open_long_overdue
 
 SWEEP_LOCK = 0x5E1A_5EE9  # pg advisory lock key: one sweeping replica at a time
 BATCH = 1000
@@ -97,8 +98,6 @@ def _clock_data(ctx: Ctx, c: Any) -> dict[str, object]:
 
 def sweep(ctx: Ctx) -> SweepResult:
     """Run one sweep at ctx.now(); safe to run on every replica at once."""
-    from app.services.supervision import open_long_overdue
-
     result = SweepResult()
     if not _locked(ctx):
         result.skipped = True

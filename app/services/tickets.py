@@ -17,9 +17,11 @@ from app.models.base import new_id
 from app.services.clocks import clock_values, insert_clocks
 from app.services.context import Ctx
 from app.services.events import emit, log
+from app.services.queue import refresh_queue
 from app.services.registry import find_deputy_by_phone, normalize_phone
 from app.services.routing import choose_lead
 from app.services.sla import ClockKind
+from app.services.supervision import open_coordination
 from app.services.workflow import Status
 
 
@@ -131,8 +133,6 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     assignments, clocks = dispatch_to(ctx, ticket, routing.lead, list(routing.co_handlers),
                                       dispatched_at, rule=routing.rule, fresh=True)
     if ticket.complex:
-        from app.services.supervision import open_coordination
-
         open_coordination(ctx, ticket, category, at=dispatched_at)
     ctx.session.flush()
     return Ingested(ticket, True, (assignments, clocks, deputy))
@@ -168,8 +168,6 @@ def dispatch_to(
     emit(ctx, "ticket.assigned", ticket=ticket, units=[lead, *co], data={
         "lead_unit": lead, "co_units": co, "status": ticket.status,
     })
-    from app.services.queue import refresh_queue
-
     refresh_queue(ctx, ticket, fresh=(assignments, clocks) if fresh else None)
     return assignments, clocks
 
