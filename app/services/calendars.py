@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,12 +30,14 @@ class CalendarProvider:
         self._signature: tuple[int, datetime | None] | None = None
         self._calendar = WorkingCalendar(self.builtin)
 
-    def current(self, session: Session) -> WorkingCalendar:
-        """The calendar in force, checked against the database in one small query."""
-        count, latest = session.execute(
-            select(func.count(), func.max(CalendarYear.updated_at))
-        ).one()
-        signature = (int(count), latest)
+    def current(
+        self, session: Session, signature: tuple[int, datetime | None] | None = None
+    ) -> WorkingCalendar:
+        """The calendar in force, checked against the database in one small query (or with
+        a signature the caller read in a query of its own, see `signature_columns`)."""
+        if signature is None:
+            count, latest = session.execute(select(*signature_columns())).one()
+            signature = (int(count), latest)
         if signature == self._signature:
             return self._calendar
         with self._lock:
@@ -54,6 +57,14 @@ class CalendarProvider:
     def invalidate(self) -> None:
         with self._lock:
             self._signature = None
+
+
+def signature_columns() -> tuple[Any, Any]:
+    """What identifies the operator's years: their count and latest change."""
+    return (
+        select(func.count()).select_from(CalendarYear).scalar_subquery(),
+        select(func.max(CalendarYear.updated_at)).scalar_subquery(),
+    )
 
 
 def _arrangement(row: CalendarYear) -> YearArrangement:

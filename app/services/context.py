@@ -43,7 +43,7 @@ class Ctx:
     clock: Clock
     tz: ZoneInfo
     policy: Policy
-    calendars: Callable[[Session], WorkingCalendar]
+    calendars: Callable[..., WorkingCalendar]
     actor: Actor
     # Whether a unit has a webhook endpoint, remembered per use-case (the sweep emits
     # thousands of events; intake learns it with the check that its units exist).

@@ -14,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Assignment, Category, Clock, Deputy, Supervision, Ticket, Unit
 from app.models.base import new_id
+from app.services.calendars import signature_columns
 from app.services.clocks import clock_values, insert_clocks
 from app.services.context import Ctx
 from app.services.events import emit, log
 from app.services.queue import refresh_queue
-from app.services.registry import find_deputy_by_phone, normalize_phone
+from app.services.registry import normalize_phone
 from app.services.routing import choose_lead
 from app.services.sla import ClockKind
 from app.services.supervision import open_coordination
@@ -64,58 +65,66 @@ class Ingested:
 def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     """Store a deputy call; created=False (the existing ticket) on an identical retry."""
     fingerprint = data.fingerprint()
-    existing = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == data.hotline_no))
-    if existing is not None:
+    phone = normalize_phone(data.caller_phone)
+    # Everything intake looks up, in one round trip.
+    looked_up = ctx.session.execute(select(
+        select(Ticket.id).where(Ticket.hotline_no == data.hotline_no).scalar_subquery(),
+        select(Category.code).where(Category.code == data.category).scalar_subquery(),
+        select(Category.default_lead_unit).where(Category.code == data.category)
+        .scalar_subquery(),
+        *(select(col).where(Deputy.phone == phone).scalar_subquery()
+          for col in (Deputy.id, Deputy.name, Deputy.level)),
+        *signature_columns(),
+    )).one()
+    existing_id, category_code, default_lead, deputy_id, deputy_name, deputy_level, \
+        cal_count, cal_latest = tuple(looked_up)
+    if existing_id is not None:
+        existing = ctx.session.get(Ticket, existing_id)
+        assert existing is not None
         return Ingested(_same_or_conflict(existing, fingerprint), False)
+    ctx._calendar = ctx.calendars(ctx.session, (int(cal_count), cal_latest))
     now = ctx.now()
     dispatched_at = data.dispatched_at or now
     _check_times(data.called_at, dispatched_at, now)
-    category = ctx.session.get(Category, data.category)
-    if category is None:
+    if category_code is None:
         raise Invalid("category", f"unknown category {data.category!r}")
     units = list(dict.fromkeys(data.units or []))
     if not units:
-        if category.default_lead_unit is None:
+        if default_lead is None:
             raise Invalid("units", "required: the category has no default lead unit")
-        units = [category.default_lead_unit]
+        units = [default_lead]
     _check_units(ctx, units, "units")
     if data.lead_unit is not None and data.lead_unit not in units:
         raise Invalid("lead_unit", f"{data.lead_unit!r} is not one of units")
-    routing = choose_lead(units, data.lead_unit, category.default_lead_unit)
-    deputy = find_deputy_by_phone(ctx.session, data.caller_phone)
+    routing = choose_lead(units, data.lead_unit, default_lead)
+    deputy = None if deputy_id is None else Deputy(id=deputy_id, name=deputy_name,
+                                                   level=deputy_level)
     kind = data.kind or "problem"
     ticket = Ticket(
         id=new_id(), hotline_no=data.hotline_no, request_hash=fingerprint,
         status=Status.CLOSED.value if kind == "consultation" else Status.DISPATCHED.value,
-        kind=kind, category=category.code, district=data.district,
+        kind=kind, category=category_code, district=data.district,
         urgency=data.urgency or "normal", complex=bool(data.complex), content=data.content,
         called_at=data.called_at, dispatched_at=dispatched_at, caller_name=data.caller_name,
-        caller_phone=normalize_phone(data.caller_phone),
-        deputy_id=deputy.id if deputy else None, deputy_verified=deputy is not None,
+        caller_phone=phone, deputy_id=deputy_id, deputy_verified=deputy_id is not None,
         lead_unit=routing.lead, round=1, created_at=now, updated_at=now,
         closed_at=dispatched_at if kind == "consultation" else None,
     )
-    if ctx.session.get_bind().dialect.name == "sqlite":
-        # One writer (BEGIN IMMEDIATE): the existence check above cannot be raced, so no
-        # savepoint. Flushed first: without ORM relationships, inserts are not FK-ordered.
-        ctx.session.add(ticket)
+    # Flushed at once: without ORM relationships, inserts are not ordered by foreign key.
+    ctx.session.add(ticket)
+    try:
         ctx.session.flush()
-    else:
-        try:
-            # The unique hotline_no decides races between identical concurrent posts.
-            with ctx.session.begin_nested():
-                ctx.session.add(ticket)
-                ctx.session.flush()
-        except IntegrityError:
-            winner = ctx.session.scalar(
-                select(Ticket).where(Ticket.hotline_no == data.hotline_no)
-            )
-            if winner is None:
-                raise
-            return Ingested(_same_or_conflict(winner, fingerprint), False)
+    except IntegrityError:
+        # A concurrent identical post won the unique hotline_no. Nothing was written yet,
+        # so the whole transaction goes (cheaper than a savepoint on every intake).
+        ctx.session.rollback()
+        winner = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == data.hotline_no))
+        if winner is None:
+            raise
+        return Ingested(_same_or_conflict(winner, fingerprint), False)
 
     log(ctx, ticket, "ticket.received", at=data.called_at, data={
-        "hotline_no": ticket.hotline_no, "kind": kind, "category": category.code,
+        "hotline_no": ticket.hotline_no, "kind": kind, "category": category_code,
         "deputy_verified": ticket.deputy_verified, "deputy_id": ticket.deputy_id,
     })
     if kind == "consultation":
@@ -133,6 +142,8 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     assignments, clocks = dispatch_to(ctx, ticket, routing.lead, list(routing.co_handlers),
                                       dispatched_at, rule=routing.rule, fresh=True)
     if ticket.complex:
+        category = ctx.session.get(Category, category_code)
+        assert category is not None
         open_coordination(ctx, ticket, category, at=dispatched_at)
     ctx.session.flush()
     return Ingested(ticket, True, (assignments, clocks, deputy))
@@ -146,29 +157,32 @@ def dispatch_to(
 
     `fresh`: the ticket is new in this transaction, so its queue rows need no read-back."""
     ticket.lead_unit = lead
-    ctx.session.flush()  # the ticket row first: the rows below are inserted without the ORM
-    rows = [
-        {"ticket_id": ticket.id, "unit_code": unit, "role": role, "active": True,
-         "assigned_at": at, "ended_at": None, "opinion": None, "opinion_at": None}
-        for unit, role in [(lead, "lead"), *((u, "co") for u in co)]
-    ]
-    ctx.session.execute(insert(Assignment), rows)
-    assignments = [Assignment(**r) for r in rows]
-    clocks = insert_clocks(ctx, [
-        clock_values(ctx, ticket, unit=unit, kind=kind, round_=ticket.round, started_at=at)
-        for unit, kind in [(lead, ClockKind.CONTACT), (lead, ClockKind.RESOLVE),
-                           *((u, ClockKind.OPINION) for u in co)]
-    ])
-    log(ctx, ticket, "ticket.dispatched", at=at, data={
-        "lead_unit": lead, "co_units": co, "rule": rule,
-        "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code,
-                    "due_at": ctx.iso(c.due_at), "provisional": c.provisional}
-                   for c in clocks],
-    })
-    emit(ctx, "ticket.assigned", ticket=ticket, units=[lead, *co], data={
-        "lead_unit": lead, "co_units": co, "status": ticket.status,
-    })
-    refresh_queue(ctx, ticket, fresh=(assignments, clocks) if fresh else None)
+    if not fresh:
+        ctx.session.flush()  # the ticket row first: the rows below are inserted without the ORM
+    # No autoflush in between: the events written here go out together at the end.
+    with ctx.session.no_autoflush:
+        rows = [
+            {"ticket_id": ticket.id, "unit_code": unit, "role": role, "active": True,
+             "assigned_at": at, "ended_at": None, "opinion": None, "opinion_at": None}
+            for unit, role in [(lead, "lead"), *((u, "co") for u in co)]
+        ]
+        ctx.session.execute(insert(Assignment), rows)
+        assignments = [Assignment(**r) for r in rows]
+        clocks = insert_clocks(ctx, [
+            clock_values(ctx, ticket, unit=unit, kind=kind, round_=ticket.round, started_at=at)
+            for unit, kind in [(lead, ClockKind.CONTACT), (lead, ClockKind.RESOLVE),
+                               *((u, ClockKind.OPINION) for u in co)]
+        ])
+        log(ctx, ticket, "ticket.dispatched", at=at, data={
+            "lead_unit": lead, "co_units": co, "rule": rule,
+            "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code,
+                        "due_at": ctx.iso(c.due_at), "provisional": c.provisional}
+                       for c in clocks],
+        })
+        emit(ctx, "ticket.assigned", ticket=ticket, units=[lead, *co], data={
+            "lead_unit": lead, "co_units": co, "status": ticket.status,
+        })
+        refresh_queue(ctx, ticket, fresh=(assignments, clocks) if fresh else None)
     return assignments, clocks
 
 
