@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -53,15 +55,21 @@ def serve(
                 log_config=None, access_log=False)
 
 
-def _state() -> AppState:
-    """The app state over a database brought to the latest migration (as `serve` does)."""
+@contextmanager
+def _open_state() -> Iterator[AppState]:
+    """The app state over a database brought to the latest migration (as `serve` does),
+    its connections closed when the command is done."""
     from app.migrate import upgrade
     from app.state import build_state
 
     settings = get_settings()
     settings.ensure_data_dir()
     upgrade(settings.database_url)
-    return build_state(settings)
+    state = build_state(settings)
+    try:
+        yield state
+    finally:
+        state.db.dispose()
 
 
 @keys_cli.command("create")
@@ -75,30 +83,30 @@ def keys_create(
     from app.errors import DomainError
     from app.services.registry import create_key
 
-    state = _state()
-    try:
-        for session in session_scope(state.db.write_session):
-            key, plain = create_key(session, role=role, unit_code=unit, label=label,
-                                    now=state.clock.now())
-    except DomainError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(plain)
+    with _open_state() as state:
+        try:
+            for session in session_scope(state.db.write_session):
+                key, plain = create_key(session, role=role, unit_code=unit, label=label,
+                                        now=state.clock.now())
+        except DomainError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(plain)
 
 
 @calendar_cli.command("show")
 def calendar_show(year: int) -> None:
     """Print a year's holidays and make-up working days as JSON."""
-    state = _state()
-    with state.db.read_session() as session:
-        cal = state.calendars.current(session)
-        source = state.calendars.source(session, year)
-    arr = cal.years.get(year)
-    typer.echo(json.dumps({
-        "year": year, "source": source,
-        "holidays": sorted(d.isoformat() for d in arr.holidays) if arr else [],
-        "workdays": sorted(d.isoformat() for d in arr.workdays) if arr else [],
-    }, indent=2))
+    with _open_state() as state:
+        with state.db.read_session() as session:
+            cal = state.calendars.current(session)
+            source = state.calendars.source(session, year)
+        arr = cal.years.get(year)
+        typer.echo(json.dumps({
+            "year": year, "source": source,
+            "holidays": sorted(d.isoformat() for d in arr.holidays) if arr else [],
+            "workdays": sorted(d.isoformat() for d in arr.workdays) if arr else [],
+        }, indent=2))
 
 
 @calendar_cli.command("load")
@@ -110,17 +118,17 @@ def calendar_load(year: int, file: Path) -> None:
     from app.services.context import Actor
 
     data = json.loads(file.read_text(encoding="utf-8"))
-    state = _state()
-    try:
-        for session in session_scope(state.db.write_session):
-            ctx = state.ctx(session, Actor(role="admin", label="cli"))
-            n = replace_year(ctx, year=year,
-                             holidays=[date.fromisoformat(d) for d in data.get("holidays", [])],
-                             workdays=[date.fromisoformat(d) for d in data.get("workdays", [])])
-    except (DomainError, ValueError) as exc:
-        typer.echo(f"error: {getattr(exc, 'detail', exc)}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"loaded {year}; recomputed {n} open clocks")
+    with _open_state() as state:
+        try:
+            for session in session_scope(state.db.write_session):
+                ctx = state.ctx(session, Actor(role="admin", label="cli"))
+                n = replace_year(ctx, year=year,
+                                 holidays=[date.fromisoformat(d) for d in data.get("holidays", [])],
+                                 workdays=[date.fromisoformat(d) for d in data.get("workdays", [])])
+        except (DomainError, ValueError) as exc:
+            typer.echo(f"error: {getattr(exc, 'detail', exc)}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"loaded {year}; recomputed {n} open clocks")
 
 
 def main() -> None:
@@ -146,27 +154,27 @@ def _report(kind: str, period: str, fmt: str, output: Path | None, mask: bool) -
     from app.errors import DomainError
     from app.services import reports
 
-    state = _state()
-    try:
-        fmt = reports.check_format(fmt)
-        builder = {"monthly": reports.monthly_report, "annual": reports.annual_report,
-                   "deputies": reports.deputies_report}[kind]
-        with state.db.read_session() as session:
-            data = builder(session, period, state.clock.now(), state.settings.tz)
-    except DomainError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    if fmt == "json":
-        body = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    with _open_state() as state:
+        try:
+            fmt = reports.check_format(fmt)
+            builder = {"monthly": reports.monthly_report, "annual": reports.annual_report,
+                       "deputies": reports.deputies_report}[kind]
+            with state.db.read_session() as session:
+                data = builder(session, period, state.clock.now(), state.settings.tz)
+        except DomainError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(2) from None
+        if fmt == "json":
+            body = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+            if output is None:
+                typer.echo(body.decode())
+                return
+        else:
+            body = reports.render(kind, data, fmt, mask=mask)
         if output is None:
-            typer.echo(body.decode())
-            return
-    else:
-        body = reports.render(kind, data, fmt, mask=mask)
-    if output is None:
-        output = Path(f"{reports.title_of(kind, data)[1]}.{fmt}")
-    output.write_bytes(body)
-    typer.echo(f"wrote {output} ({len(body)} bytes)")
+            output = Path(f"{reports.title_of(kind, data)[1]}.{fmt}")
+        output.write_bytes(body)
+        typer.echo(f"wrote {output} ({len(body)} bytes)")
 
 
 @report_cli.command("monthly")
@@ -200,21 +208,21 @@ def seed_demo() -> None:
     from app.services import registry
 
     data = files("app") / "fixtures"
-    state = _state()
-    now = state.clock.now()
-    for session in session_scope(state.db.write_session):
-        with (data / "units.csv").open(encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                registry.put_unit(session, code=row["code"], now=now, data=registry.UnitInput(
-                    name=row["name"], kind=row["kind"], district=row["district"] or None))
-        with (data / "categories.csv").open(encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                registry.put_category(session, code=row["code"], now=now,
-                                      data=registry.CategoryInput(
-                                          name=row["name"],
-                                          default_lead_unit=row["default_lead_unit"] or None,
-                                          committee_unit=row["committee_unit"] or None))
-        with (data / "deputies.csv").open(encoding="utf-8") as f:
-            result = registry.import_deputies(session, lines=f, now=now)
-    typer.echo(f"sample city loaded: units, categories; deputies created {result.created}, "
-               f"updated {result.updated}")
+    with _open_state() as state:
+        now = state.clock.now()
+        for session in session_scope(state.db.write_session):
+            with (data / "units.csv").open(encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    registry.put_unit(session, code=row["code"], now=now, data=registry.UnitInput(
+                        name=row["name"], kind=row["kind"], district=row["district"] or None))
+            with (data / "categories.csv").open(encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    registry.put_category(session, code=row["code"], now=now,
+                                          data=registry.CategoryInput(
+                                              name=row["name"],
+                                              default_lead_unit=row["default_lead_unit"] or None,
+                                              committee_unit=row["committee_unit"] or None))
+            with (data / "deputies.csv").open(encoding="utf-8") as f:
+                result = registry.import_deputies(session, lines=f, now=now)
+        typer.echo(f"sample city loaded: units, categories; deputies created {result.created}, "
+                   f"updated {result.updated}")
