@@ -7,6 +7,7 @@ Every benchmark prints a readable table and ends with ONE JSON line
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -14,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,33 +31,15 @@ VENV_BIN = ROOT / ".venv" / "bin"
 
 def fresh_database(kind: str) -> tuple[str, Callable[[], None]]:
     """A new empty database of this kind and a function that drops it."""
-    if kind == "sqlite":
-        folder = tempfile.mkdtemp(prefix="hotline-bench-")
-        path = Path(folder) / "bench.db"
-
-        def drop_file() -> None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-            os.rmdir(folder)
-
-        return f"sqlite:///{path}", drop_file
-    if kind != "postgres":
+    if kind not in ("sqlite", "postgres"):
         raise SystemExit(f"--db must be sqlite or postgres, not {kind}")
-    from sqlalchemy import create_engine, text
+    from tests.support import throwaway_database
 
-    name = f"hotline_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop_db() -> None:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return f"{PG_SERVER}/{name}", drop_db
+    stack = contextlib.ExitStack()
+    url = stack.enter_context(
+        throwaway_database(PG_SERVER + "/postgres" if kind == "postgres" else None,
+                           "hotline_bench"))
+    return url, stack.close
 
 
 def free_port() -> int:

@@ -27,33 +27,16 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 
+from bench._common import fresh_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "bench-admin-key-0123456789abcdef"
 UNITS = 200
-
-
-def fresh_database(kind: str) -> tuple[str, Callable[[], None]]:
-    if kind == "sqlite":
-        path = Path(tempfile.mkdtemp()) / "queue.db"
-        return f"sqlite:///{path}", lambda: None
-    import psycopg
-
-    name = f"hotline_bench_queue_{os.getpid()}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name}")
-        c.execute(f"CREATE DATABASE {name}")
-
-    def drop() -> None:
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
 
 
 def fill(url: str, n: int, seed: int) -> dict[str, int]:

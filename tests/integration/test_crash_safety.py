@@ -10,7 +10,6 @@ database of its own on that server (never the database the fixtures truncate).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
@@ -18,14 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+from tests.support import throwaway_database
 
 ADMIN_KEY = "crash-admin-key-0123456789abcdef"
 WORKERS = 8
@@ -35,25 +32,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def throwaway_database(tmp_path: Path) -> Iterator[str]:
-    """A database URL nobody else uses: a SQLite file, or a fresh PostgreSQL database."""
-    base = os.environ.get("HOTLINE_TEST_DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'crash.db'}"
-        return
-    name = f"hotline_crash_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Server:
@@ -129,7 +107,7 @@ def body(n: int) -> dict[str, Any]:
 
 
 def test_sigkill_during_ingestion_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    with throwaway_database(tmp_path) as url:
+    with throwaway_database(os.environ.get("HOTLINE_TEST_DATABASE_URL"), "hotline_crash") as url:
         server = Server(url, tmp_path / "server.log")
         try:
             run_crash_scenario(server)

@@ -3,41 +3,24 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, inspect
 
 from app.migrate import alembic_config, current_revision, head_revision, upgrade
 from app.models import Base
+from tests.support import throwaway_database
 
 
 @pytest.fixture
-def fresh_url(tmp_path: Path) -> Iterator[str]:
+def fresh_url() -> Iterator[str]:
     """An empty database of the engine under test, dropped afterwards."""
-    base = os.environ.get("HOTLINE_TEST_DATABASE_URL")
-    if not base or not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    name = f"hotline_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with throwaway_database(os.environ.get("HOTLINE_TEST_DATABASE_URL"), "hotline_mig") as url:
+        yield url
 
 
 def schema_diffs(url: str) -> list[object]:

@@ -21,7 +21,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.integration.test_crash_safety import ADMIN_KEY, Server, body, throwaway_database
+from tests.integration.test_crash_safety import ADMIN_KEY, Server, body
+from tests.support import throwaway_database
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("HOTLINE_TEST_DATABASE_URL", "").startswith("postgresql"),
@@ -78,7 +79,7 @@ def start_replica(url: str, log: Path) -> Server:
 
 def test_two_replicas_record_everything_once(tmp_path: Path) -> None:
     receiver = Receiver()
-    with throwaway_database(tmp_path) as url:
+    with throwaway_database(os.environ.get("HOTLINE_TEST_DATABASE_URL"), "hotline_rep") as url:
         from app.migrate import upgrade
 
         upgrade(url)  # before both start, so they do not race to migrate
