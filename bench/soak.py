@@ -24,6 +24,8 @@ import sys
 # email and http): keep this folder off sys.path when run as `python bench/soak.py`.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+if os.path.dirname(_HERE) not in sys.path:
+    sys.path.insert(0, os.path.dirname(_HERE))  # the repository, for tests.support
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
