@@ -42,10 +42,6 @@ def open_case(
         "supervision_id": case.id, "kind": kind, "supervising_unit": unit, "round": round_,
         "reason": reason,
     })
-    if unit is not None:
-        # The supervising unit's queue gets its `supervise` item now: a coordination case
-        # opens after intake has already refreshed the queue.
-        refresh_queue(ctx, ticket)
     return case
 
 

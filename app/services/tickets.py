@@ -145,6 +145,7 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
         category = ctx.session.get(Category, category_code)
         assert category is not None
         open_coordination(ctx, ticket, category, at=dispatched_at)
+        refresh_queue(ctx, ticket)  # the coordinator's `supervise` item
     ctx.session.flush()
     return Ingested(ticket, True, (assignments, clocks, deputy))
 
