@@ -71,9 +71,18 @@ def _context(roles: tuple[str, ...], write: bool) -> Callable[..., AsyncIterator
         except BaseException:
             await run_in_threadpool(_finish, session, False)
             raise
-        await run_in_threadpool(_finish, session, True)
+        if session.in_transaction():
+            await run_in_threadpool(_finish, session, True)
+        else:
+            session.close()  # the endpoint committed (see `commit_now`): no I/O left
 
     return dependency
+
+
+def commit_now(ctx: Ctx) -> None:
+    """Commit from inside a sync endpoint, in the thread-pool trip it already runs in, so
+    the dependency needs no second trip (each costs more than a simple query)."""
+    ctx.session.commit()
 
 
 def reader(*roles: str) -> Any:

@@ -14,14 +14,20 @@ from app.models.base import new_id
 from app.services.context import Ctx
 
 
-def log(ctx: Ctx, ticket: Ticket, type_: str, *, at: datetime, data: dict[str, Any]) -> Event:
-    """Append an event to the ticket's log; the ticket counts as changed."""
+def event_row(
+    ctx: Ctx, ticket: Ticket, type_: str, *, at: datetime, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The columns of an event; the ticket counts as changed."""
     now = ctx.now()
-    event = Event(
-        ticket_id=ticket.id, at=at, recorded_at=now, actor=ctx.actor.name, type=type_, data=data
-    )
-    ctx.session.add(event)
     ticket.updated_at = now
+    return {"ticket_id": ticket.id, "at": at, "recorded_at": now, "actor": ctx.actor.name,
+            "type": type_, "data": data}
+
+
+def log(ctx: Ctx, ticket: Ticket, type_: str, *, at: datetime, data: dict[str, Any]) -> Event:
+    """Append an event to the ticket's log (written with the session's next flush)."""
+    event = Event(**event_row(ctx, ticket, type_, at=at, data=data))
+    ctx.session.add(event)
     return event
 
 

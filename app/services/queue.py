@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 
 from app.models import Assignment, Clock, QueueItem, Supervision, Ticket, Unit
 from app.services.context import Ctx
+from app.services.rows import insert_rows
 from app.services.sla import ClockKind
-from app.services.views import local, ticket_summary
+from app.services.views import AssignmentLike, ClockLike, local, ticket_summary
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 LEAD_ORDER = (ClockKind.CONTACT.value, ClockKind.RESOLVE.value, ClockKind.FEEDBACK.value)
 
 
 def _desired(
-    ctx: Ctx, ticket: Ticket, assignments: list[Assignment], clocks: list[Clock],
+    ctx: Ctx, ticket: Ticket, assignments: Sequence[AssignmentLike], clocks: Sequence[ClockLike],
     supervising: list[str],
 ) -> dict[tuple[str, str], tuple[str, datetime | None]]:
     """What each unit should see for this ticket: (unit, role) -> (next_action, next_due_at)."""
     want: dict[tuple[str, str], tuple[str, datetime | None]] = {}
     if ticket.status not in ("closed", "returned"):
         roles = {a.unit_code: a.role for a in assignments if a.active}
-        by_unit: dict[str, list[Clock]] = {}
+        by_unit: dict[str, list[ClockLike]] = {}
         for c in clocks:
             if c.met_at is None and c.cancelled_at is None:
                 by_unit.setdefault(c.unit_code, []).append(c)
@@ -48,7 +49,8 @@ def _desired(
 
 
 def refresh_queue(
-    ctx: Ctx, ticket: Ticket, *, fresh: tuple[list[Assignment], list[Clock]] | None = None
+    ctx: Ctx, ticket: Ticket, *,
+    fresh: tuple[Sequence[AssignmentLike], Sequence[ClockLike]] | None = None,
 ) -> None:
     """Bring this ticket's queue rows in line with its state; every row it touches is 'changed'.
 
@@ -78,13 +80,12 @@ def refresh_queue(
         }
     want = _desired(ctx, ticket, assignments, clocks, supervising)
     if fresh is not None:
-        if want:
-            ctx.session.execute(insert(QueueItem), [
-                {"unit_code": unit, "ticket_id": ticket.id, "role": role, "active": True,
-                 "next_action": action, "next_due_at": due, "sort_key": due or FAR_FUTURE,
-                 "updated_at": now}
-                for (unit, role), (action, due) in want.items()
-            ])
+        insert_rows(ctx.session, QueueItem, [
+            {"unit_code": unit, "ticket_id": ticket.id, "role": role, "active": True,
+             "next_action": action, "next_due_at": due, "sort_key": due or FAR_FUTURE,
+             "updated_at": now}
+            for (unit, role), (action, due) in want.items()
+        ])
         return
     for key, (action, due) in want.items():
         row = rows.get(key)

@@ -8,19 +8,20 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Assignment, Category, Clock, Deputy, Supervision, Ticket, Unit
+from app.models import Assignment, Category, Clock, Deputy, Event, Supervision, Ticket, Unit
 from app.models.base import new_id
 from app.services.calendars import signature_columns
-from app.services.clocks import clock_values, insert_clocks
+from app.services.clocks import NewClock, clock_values, insert_clocks
 from app.services.context import Ctx
-from app.services.events import emit, log
+from app.services.events import emit, event_row
 from app.services.queue import refresh_queue
 from app.services.registry import normalize_phone
 from app.services.routing import choose_lead
+from app.services.rows import insert_rows
 from app.services.sla import ClockKind
 from app.services.supervision import open_coordination
 from app.services.workflow import Status
@@ -59,23 +60,30 @@ class Ingested:
 
     ticket: Ticket
     created: bool
-    parts: tuple[list[Assignment], list[Clock], Deputy | None] | None = None
+    parts: tuple[list[NewAssignment], list[NewClock], Deputy | None] | None = None
+
+
+# Everything intake looks up, in one round trip; built once (building costs more than running).
+_LOOKUP = select(
+    select(Ticket.id).where(Ticket.hotline_no == bindparam("hotline_no")).scalar_subquery(),
+    select(Category.code).where(Category.code == bindparam("category")).scalar_subquery(),
+    select(Category.default_lead_unit).where(Category.code == bindparam("category"))
+    .scalar_subquery(),
+    *(select(col).where(Deputy.phone == bindparam("phone")).scalar_subquery()
+      for col in (Deputy.id, Deputy.name, Deputy.level)),
+    *signature_columns(),
+)
+_UNITS = select(Unit.code, Unit.webhook_url.is_not(None)).where(
+    Unit.code.in_(bindparam("units", expanding=True)))
 
 
 def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     """Store a deputy call; created=False (the existing ticket) on an identical retry."""
     fingerprint = data.fingerprint()
     phone = normalize_phone(data.caller_phone)
-    # Everything intake looks up, in one round trip.
-    looked_up = ctx.session.execute(select(
-        select(Ticket.id).where(Ticket.hotline_no == data.hotline_no).scalar_subquery(),
-        select(Category.code).where(Category.code == data.category).scalar_subquery(),
-        select(Category.default_lead_unit).where(Category.code == data.category)
-        .scalar_subquery(),
-        *(select(col).where(Deputy.phone == phone).scalar_subquery()
-          for col in (Deputy.id, Deputy.name, Deputy.level)),
-        *signature_columns(),
-    )).one()
+    looked_up = ctx.session.connection().execute(_LOOKUP, {
+        "hotline_no": data.hotline_no, "category": data.category, "phone": phone,
+    }).one()
     existing_id, category_code, default_lead, deputy_id, deputy_name, deputy_level, \
         cal_count, cal_latest = tuple(looked_up)
     if existing_id is not None:
@@ -100,20 +108,26 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     deputy = None if deputy_id is None else Deputy(id=deputy_id, name=deputy_name,
                                                    level=deputy_level)
     kind = data.kind or "problem"
-    ticket = Ticket(
-        id=new_id(), hotline_no=data.hotline_no, request_hash=fingerprint,
-        status=Status.CLOSED.value if kind == "consultation" else Status.DISPATCHED.value,
-        kind=kind, category=category_code, district=data.district,
-        urgency=data.urgency or "normal", complex=bool(data.complex), content=data.content,
-        called_at=data.called_at, dispatched_at=dispatched_at, caller_name=data.caller_name,
-        caller_phone=phone, deputy_id=deputy_id, deputy_verified=deputy_id is not None,
-        lead_unit=routing.lead, round=1, created_at=now, updated_at=now,
-        closed_at=dispatched_at if kind == "consultation" else None,
-    )
-    # Flushed at once: without ORM relationships, inserts are not ordered by foreign key.
-    ctx.session.add(ticket)
+    consultation = kind == "consultation"
+    row = {
+        "id": new_id(), "hotline_no": data.hotline_no, "request_hash": fingerprint,
+        "status": Status.CLOSED.value if consultation else Status.DISPATCHED.value,
+        "kind": kind, "category": category_code, "district": data.district,
+        "urgency": data.urgency or "normal", "complex": bool(data.complex),
+        "content": data.content, "called_at": data.called_at, "dispatched_at": dispatched_at,
+        "caller_name": data.caller_name, "caller_phone": phone, "deputy_id": deputy_id,
+        "deputy_verified": deputy_id is not None, "lead_unit": routing.lead, "round": 1,
+        "resolved_at": None, "resolution_outcome": None, "resolution_reply": None,
+        "fed_back_at": None, "feedback_method": None, "feedback_content": None,
+        "rated_at": None, "rating": None, "rating_comment": None,
+        "closed_at": dispatched_at if consultation else None,
+        "created_at": now, "updated_at": now,
+    }
+    # The new rows go out below the ORM (see app.services.rows); `ticket` is a transient
+    # object carrying the same values, for the helpers and the response.
+    ticket = Ticket(**row)
     try:
-        ctx.session.flush()
+        insert_rows(ctx.session, Ticket, [row])
     except IntegrityError:
         # A concurrent identical post won the unique hotline_no. Nothing was written yet,
         # so the whole transaction goes (cheaper than a savepoint on every intake).
@@ -123,67 +137,86 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
             raise
         return Ingested(_same_or_conflict(winner, fingerprint), False)
 
-    log(ctx, ticket, "ticket.received", at=data.called_at, data={
+    events = [event_row(ctx, ticket, "ticket.received", at=data.called_at, data={
         "hotline_no": ticket.hotline_no, "kind": kind, "category": category_code,
         "deputy_verified": ticket.deputy_verified, "deputy_id": ticket.deputy_id,
-    })
-    if kind == "consultation":
+    })]
+    if consultation:
         # Answered on the spot by the hotline: a call to count, not a problem to handle.
-        assignments = [Assignment(
-            ticket_id=ticket.id, unit_code=unit, role="lead" if unit == routing.lead else "co",
-            active=False, assigned_at=dispatched_at, ended_at=dispatched_at,
-        ) for unit in units]
-        ctx.session.add_all(assignments)
-        log(ctx, ticket, "ticket.closed", at=dispatched_at, data={
+        assignments = [
+            NewAssignment(unit, "lead" if unit == routing.lead else "co", False,
+                          dispatched_at, ended_at=dispatched_at)
+            for unit in units
+        ]
+        insert_rows(ctx.session, Assignment, [a.row(ticket.id) for a in assignments])
+        events.append(event_row(ctx, ticket, "ticket.closed", at=dispatched_at, data={
             "reason": "consultation answered by the hotline at intake",
-        })
-        ctx.session.flush()
+        }))
+        insert_rows(ctx.session, Event, events)
         return Ingested(ticket, True, (assignments, [], deputy))
     assignments, clocks = dispatch_to(ctx, ticket, routing.lead, list(routing.co_handlers),
-                                      dispatched_at, rule=routing.rule, fresh=True)
+                                      dispatched_at, rule=routing.rule, events=events)
     if ticket.complex:
         category = ctx.session.get(Category, category_code)
-        assert category is not None
-        open_coordination(ctx, ticket, category, at=dispatched_at)
-        refresh_queue(ctx, ticket)  # the coordinator's `supervise` item
-    ctx.session.flush()
+        stored = ctx.session.get(Ticket, ticket.id)
+        assert category is not None and stored is not None
+        open_coordination(ctx, stored, category, at=dispatched_at)
+        refresh_queue(ctx, stored)  # the coordinator's `supervise` item
+        ctx.session.flush()
+        ticket = stored
     return Ingested(ticket, True, (assignments, clocks, deputy))
+
+
+@dataclass(slots=True)
+class NewAssignment:
+    """An assignment as written by dispatch (the ORM class costs more than the row)."""
+
+    unit_code: str
+    role: str
+    active: bool
+    assigned_at: datetime
+    ended_at: datetime | None = None
+    opinion: str | None = None
+    opinion_at: datetime | None = None
+
+    def row(self, ticket_id: str) -> dict[str, Any]:
+        return {"ticket_id": ticket_id, "unit_code": self.unit_code, "role": self.role,
+                "active": self.active, "assigned_at": self.assigned_at,
+                "ended_at": self.ended_at, "opinion": None, "opinion_at": None}
 
 
 def dispatch_to(
     ctx: Ctx, ticket: Ticket, lead: str, co: list[str], at: datetime, *, rule: str,
-    fresh: bool = False,
-) -> tuple[list[Assignment], list[Clock]]:
+    events: list[dict[str, Any]] | None = None,
+) -> tuple[list[NewAssignment], list[NewClock]]:
     """Assign lead and co-handlers and start their clocks (intake and re-dispatch).
 
-    `fresh`: the ticket is new in this transaction, so its queue rows need no read-back."""
+    `events`: a ticket new in this transaction, with its log so far; nothing of it is in
+    the session, so its queue rows need no read-back and its events go out with these."""
+    fresh = events is not None
     ticket.lead_unit = lead
     if not fresh:
-        ctx.session.flush()  # the ticket row first: the rows below are inserted without the ORM
-    # No autoflush in between: the events written here go out together at the end.
-    with ctx.session.no_autoflush:
-        rows = [
-            {"ticket_id": ticket.id, "unit_code": unit, "role": role, "active": True,
-             "assigned_at": at, "ended_at": None, "opinion": None, "opinion_at": None}
-            for unit, role in [(lead, "lead"), *((u, "co") for u in co)]
-        ]
-        ctx.session.execute(insert(Assignment), rows)
-        assignments = [Assignment(**r) for r in rows]
-        clocks = insert_clocks(ctx, [
-            clock_values(ctx, ticket, unit=unit, kind=kind, round_=ticket.round, started_at=at)
-            for unit, kind in [(lead, ClockKind.CONTACT), (lead, ClockKind.RESOLVE),
-                               *((u, ClockKind.OPINION) for u in co)]
-        ])
-        log(ctx, ticket, "ticket.dispatched", at=at, data={
-            "lead_unit": lead, "co_units": co, "rule": rule,
-            "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code,
-                        "due_at": ctx.iso(c.due_at), "provisional": c.provisional}
-                       for c in clocks],
-        })
-        emit(ctx, "ticket.assigned", ticket=ticket, units=[lead, *co], data={
-            "lead_unit": lead, "co_units": co, "status": ticket.status,
-        })
-        refresh_queue(ctx, ticket, fresh=(assignments, clocks) if fresh else None)
+        # Whatever the session holds goes first: the rows below are inserted without it.
+        ctx.session.flush()
+    assignments = [NewAssignment(lead, "lead", True, at),
+                   *(NewAssignment(u, "co", True, at) for u in co)]
+    insert_rows(ctx.session, Assignment, [a.row(ticket.id) for a in assignments])
+    clocks = insert_clocks(ctx, [
+        clock_values(ctx, ticket, unit=unit, kind=kind, round_=ticket.round, started_at=at)
+        for unit, kind in [(lead, ClockKind.CONTACT), (lead, ClockKind.RESOLVE),
+                           *((u, ClockKind.OPINION) for u in co)]
+    ])
+    dispatched = event_row(ctx, ticket, "ticket.dispatched", at=at, data={
+        "lead_unit": lead, "co_units": co, "rule": rule,
+        "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code,
+                    "due_at": ctx.iso(c.due_at), "provisional": c.provisional}
+                   for c in clocks],
+    })
+    insert_rows(ctx.session, Event, [*(events or []), dispatched])
+    emit(ctx, "ticket.assigned", ticket=ticket, units=[lead, *co], data={
+        "lead_unit": lead, "co_units": co, "status": ticket.status,
+    })
+    refresh_queue(ctx, ticket, fresh=(assignments, clocks) if fresh else None)
     return assignments, clocks
 
 
@@ -205,9 +238,7 @@ def _check_times(called_at: datetime, dispatched_at: datetime, now: datetime) ->
 
 
 def _check_units(ctx: Ctx, units: list[str], field: str) -> None:
-    rows = ctx.session.execute(
-        select(Unit.code, Unit.webhook_url.is_not(None)).where(Unit.code.in_(units))
-    ).all()
+    rows = ctx.session.connection().execute(_UNITS, {"units": units}).all()
     known = {code for code, _ in rows}
     ctx.webhook_units.update({code: bool(has_hook) for code, has_hook in rows})
     for i, unit in enumerate(units):
