@@ -64,8 +64,16 @@ def _context(roles: tuple[str, ...], write: bool) -> Callable[..., AsyncIterator
         if roles and actor.role not in roles:
             raise Forbidden(f"the {actor.role} role may not do this; needs {' or '.join(roles)}")
         state = app_state(request)
-        factory = state.db.write_session if write else state.db.read_session
-        session = factory()
+        if not write:
+            # Reads hold no transaction on either engine (see app.db): releasing the
+            # connection does no I/O, so it needs no trip to the thread pool.
+            session = state.db.read_session()
+            try:
+                yield state.ctx(session, actor)
+            finally:
+                session.close()
+            return
+        session = state.db.write_session()
         try:
             yield state.ctx(session, actor)
         except BaseException:

@@ -65,10 +65,12 @@ def create_app(
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.hotline = state
     install_handlers(app)
-    for r in (registry, tickets, actions, queue, supervision, calendar):
+    # Routes are matched in order: the polled and posted ones first.
+    for r in (queue, tickets, actions, registry, supervision, calendar):
         app.include_router(r.router)
     _optional_routers(app)
     _operations(app, state)
+    app.add_middleware(queue.UnchangedPolls)
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
     app.add_middleware(RequestObserver)
     return app

@@ -58,6 +58,10 @@ class RequestGuard:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
+        if declared is None and b"transfer-encoding" not in headers:
+            # No body (a poll, a read): nothing to watch on the way in or out.
+            await self.app(scope, receive, send)
+            return
         if declared is not None:
             try:
                 too_big = int(declared) > self.limit

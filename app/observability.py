@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import sys
 import time
@@ -84,6 +86,15 @@ def configure_logging(level: str) -> None:
 
 
 access_log = logging.getLogger("hotline.access")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,100}")
+# A random prefix, the process id (forked workers share the prefix) and a counter: unique
+# across replicas, and cheaper than a uuid4 per request.
+_ID_PREFIX = uuid.uuid4().hex[:12]
+_ids = itertools.count(1)
+
+
+def _new_request_id() -> str:
+    return f"{_ID_PREFIX}{os.getpid():08x}{next(_ids):012x}"
 
 
 class RequestObserver:
@@ -98,8 +109,7 @@ class RequestObserver:
             return
         headers = dict(scope.get("headers") or [])
         raw_id = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = raw_id if re.fullmatch(r"[A-Za-z0-9._\-]{1,100}", raw_id or "") \
-            else uuid.uuid4().hex
+        request_id = raw_id if raw_id and _REQUEST_ID.fullmatch(raw_id) else _new_request_id()
         status = 500
         started = time.perf_counter()
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import Executable, Row, bindparam, event, func, select, tuple_, update
+from sqlalchemy.orm import Session
 
 from app.models import Assignment, Clock, QueueItem, Supervision, Ticket, Unit
 from app.services.context import Ctx
@@ -86,6 +87,7 @@ def refresh_queue(
              "updated_at": now}
             for (unit, role), (action, due) in want.items()
         ])
+        changed(ctx.session, (unit for unit, _ in want))
         return
     for key, (action, due) in want.items():
         row = rows.get(key)
@@ -95,10 +97,13 @@ def refresh_queue(
         row.active, row.next_action, row.next_due_at = True, action, due
         row.sort_key = due or FAR_FUTURE
         row.updated_at = now
+    units = {unit for unit, _ in want}
     for key, row in rows.items():
         if key not in want and row.active:
             row.active, row.next_action, row.next_due_at = False, None, None
             row.updated_at = now
+            units.add(key[0])
+    changed(ctx.session, units)
     ctx.session.flush()
 
 
@@ -106,60 +111,122 @@ def touch(ctx: Ctx, ticket_ids: Iterable[str]) -> None:
     """Mark tickets' queue rows as changed (e.g. a breach recorded), without recomputing."""
     ids = list(set(ticket_ids))
     if ids:
-        ctx.session.execute(update(QueueItem).where(
+        changed(ctx.session, ctx.session.scalars(update(QueueItem).where(
             QueueItem.ticket_id.in_(ids), QueueItem.active.is_(True)
-        ).values(updated_at=ctx.now()))
+        ).values(updated_at=ctx.now()).returning(QueueItem.unit_code)))
+
+
+# --- queue versions ------------------------------------------------------------------------
+#
+# A poll's ETag rests on a per-unit counter, raised in the same transaction as any change to
+# the unit's queue rows. Row timestamps cannot serve: a transaction that commits after
+# another can carry the earlier time (or, under a fixed clock, the same one), and a poll
+# between the two commits would then never see it. The raise takes the unit row's lock, so
+# concurrent changes to one unit's queue commit in the order of their versions; the units
+# are raised once per transaction, in code order, so two transactions cannot deadlock.
+
+_UNITS_KEY = "hotline.queue_units"
+
+
+def changed(session: Session, units: Iterable[str]) -> None:
+    """Record that these units' queues change in the session's current transaction."""
+    session.info.setdefault(_UNITS_KEY, set()).update(units)
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_versions(session: Session) -> None:
+    units = session.info.pop(_UNITS_KEY, None)
+    if units:
+        session.connection().execute(_RAISE, [{"unit": code} for code in sorted(units)])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_versions(session: Session) -> None:
+    session.info.pop(_UNITS_KEY, None)
+
+
+_RAISE = update(Unit).where(Unit.code == bindparam("unit")).values(
+    queue_version=Unit.queue_version + 1)
+
+
+# Built once: a poll's 304 costs about as much to build as to run (bound per request).
+_ETAG = select(
+    Unit.code,
+    Unit.queue_version,
+    select(func.min(QueueItem.sort_key)).where(
+        QueueItem.unit_code == bindparam("unit"), QueueItem.active.is_(True),
+        QueueItem.sort_key > bindparam("now", type_=QueueItem.sort_key.type),
+    ).scalar_subquery(),
+).where(Unit.code == bindparam("unit"))
 
 
 def etag(ctx: Ctx, unit: str, params: str) -> str | None:
-    """Changes when any row of the unit changes or the clock passes its next due time.
+    """Changes when the unit's queue changes (its version) or the clock passes its next due
+    time.
 
     One round trip of index seeks, whatever the queue's size: no page is built to decide a
     304. None when there is no such unit."""
-    now = ctx.now()
-    last_change = select(func.max(QueueItem.updated_at)).where(
-        QueueItem.unit_code == unit).scalar_subquery()
-    next_due = select(func.min(QueueItem.sort_key)).where(
-        QueueItem.unit_code == unit, QueueItem.active.is_(True), QueueItem.sort_key > now
-    ).scalar_subquery()
-    row = ctx.session.execute(
-        select(Unit.code, last_change, next_due).where(Unit.code == unit)
-    ).first()
+    row = ctx.session.connection().execute(_ETAG, {"unit": unit, "now": ctx.now()}).first()
     if row is None:
         return None
-    _, changed, due = row
-    raw = f"{unit}|{params}|{changed}|{due}"
+    _, version, due = row
+    raw = f"{unit}|{params}|{version}|{due}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+_PAGE_COLUMNS = (
+    QueueItem.sort_key, Ticket.id, QueueItem.role, QueueItem.active,
+    QueueItem.next_action, QueueItem.next_due_at, QueueItem.updated_at,
+    Ticket.hotline_no, Ticket.status, Ticket.kind, Ticket.category, Ticket.district,
+    Ticket.urgency, Ticket.round, Ticket.lead_unit, Ticket.called_at,
+)
+
+
+def _page_query(*, since: bool, after: bool) -> Executable:
+    q = (
+        select(*_PAGE_COLUMNS).join(Ticket, Ticket.id == QueueItem.ticket_id)
+        .where(QueueItem.unit_code == bindparam("unit"))
+        .order_by(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
+        .limit(bindparam("limit"))
+    )
+    if since:
+        q = q.where(QueueItem.updated_at > bindparam("since", type_=QueueItem.updated_at.type))
+    else:
+        q = q.where(QueueItem.active.is_(True))
+    if after:
+        q = q.where(tuple_(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role) > tuple_(
+            bindparam("after_key", type_=QueueItem.sort_key.type), bindparam("after_ticket"),
+            bindparam("after_role")))
+    return q
+
+
+# The four shapes of a page, built once: building a statement cost as much as running it.
+_PAGES = {(since, after): _page_query(since=since, after=after)
+          for since in (False, True) for after in (False, True)}
 
 
 def read_queue(
     ctx: Ctx, *, unit: str, limit: int, after: tuple[datetime, str, str] | None,
     updated_since: datetime | None,
-) -> list[tuple[QueueItem, Ticket]]:
-    """One page, nearest due first; with updated_since also the rows that left the queue."""
-    q = (
-        select(QueueItem, Ticket).join(Ticket, Ticket.id == QueueItem.ticket_id)
-        .where(QueueItem.unit_code == unit)
-        .order_by(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
-        .limit(limit)
-    )
-    if updated_since is None:
-        q = q.where(QueueItem.active.is_(True))
-    else:
-        q = q.where(QueueItem.updated_at > updated_since)
+) -> list[Row[Any]]:
+    """One page, nearest due first; with updated_since also the rows that left the queue.
+
+    Plain rows of the columns a page shows: loading ORM objects cost more than the query."""
+    params: dict[str, Any] = {"unit": unit, "limit": limit, "since": updated_since}
     if after is not None:
-        q = q.where(tuple_(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
-                    > tuple_(*after))
-    return [(row[0], row[1]) for row in ctx.session.execute(q)]
+        params.update(after_key=after[0], after_ticket=after[1], after_role=after[2])
+    q = _PAGES[(updated_since is not None, after is not None)]
+    return list(ctx.session.connection().execute(q, params))
 
 
-def item_view(item: QueueItem, ticket: Ticket, now: datetime, tz: Any) -> dict[str, Any]:
+def item_view(row: Row[Any], now: datetime, tz: Any) -> dict[str, Any]:
+    """A queue item as the API shows it."""
     return {
-        "ticket": ticket_summary(ticket, tz),
-        "role": item.role,
-        "next_action": item.next_action,
-        "next_due_at": local(item.next_due_at, tz),
-        "breached": item.next_due_at is not None and item.next_due_at <= now,
-        "in_queue": item.active,
-        "updated_at": local(item.updated_at, tz),
+        "ticket": ticket_summary(row, tz),
+        "role": row.role,
+        "next_action": row.next_action,
+        "next_due_at": local(row.next_due_at, tz),
+        "breached": row.next_due_at is not None and row.next_due_at <= now,
+        "in_queue": row.active,
+        "updated_at": local(row.updated_at, tz),
     }

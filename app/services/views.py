@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Clock, Deputy, Ticket
@@ -152,7 +152,8 @@ def ticket_view(
     }
 
 
-def ticket_summary(t: Ticket, tz: ZoneInfo) -> dict[str, Any]:
+def ticket_summary(t: Ticket | Row[Any], tz: ZoneInfo) -> dict[str, Any]:
+    """A ticket in a list (a queue page): an ORM object or a row of the same columns."""
     return {
         "id": t.id, "hotline_no": t.hotline_no, "status": t.status, "kind": t.kind,
         "category": t.category, "district": t.district, "urgency": t.urgency, "round": t.round,

@@ -1,0 +1,134 @@
+"""Conditional queue polls: the lane that answers unchanged polls before routing must give
+exactly the route's answer, and must really take the polls it can decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.routers import queue as queue_router
+
+QUEUE = "/api/v1/units/water-bureau/queue"
+
+
+@pytest.fixture
+def lane_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The units whose ETag the lane looked up."""
+    calls: list[str] = []
+    original = queue_router.UnchangedPolls._etag
+
+    def spy(state: Any, actor: Any, code: str, params: str) -> str | None:
+        calls.append(code)
+        return original(state, actor, code, params)
+
+    monkeypatch.setattr(queue_router.UnchangedPolls, "_etag", staticmethod(spy))
+    return calls
+
+
+def test_an_unchanged_poll_is_answered_by_the_lane(api, lane_calls):
+    api.city()
+    api.ticket()
+    first = api.get(QUEUE, "water-bureau")
+    assert first.status_code == 200
+    assert lane_calls == []  # no If-None-Match: the route answers
+    again = api.get(QUEUE, "water-bureau", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["x-request-id"]
+    assert again.content == b""
+    assert lane_calls == ["water-bureau"]
+    metrics = api.client.get("/metrics").text
+    assert ('route="/api/v1/units/{code}/queue",status="304"' in metrics
+            or 'route="/api/v1/units/{code}/queue",method="GET",status="304"' in metrics
+            or ('status="304"' in metrics and "/api/v1/units/{code}/queue" in metrics))
+
+
+def test_a_changed_queue_gets_the_page_with_its_new_tag(api, lane_calls):
+    api.city()
+    api.ticket()
+    tag = api.get(QUEUE, "water-bureau").headers["etag"]
+    api.ticket()
+    r = api.get(QUEUE, "water-bureau", headers={"If-None-Match": tag})
+    assert r.status_code == 200
+    assert r.headers["etag"] != tag
+    assert len(r.json()["items"]) == 2
+    assert lane_calls == ["water-bureau"]  # the lane looked, and let the route answer
+
+
+def test_liaison_and_admin_polls_share_the_unit_tag(api):
+    api.city()
+    api.ticket()
+    tag = api.get(QUEUE, "water-bureau").headers["etag"]
+    for who in ("liaison", "admin"):
+        api.get(QUEUE, who)  # the key is now remembered
+        r = api.get(QUEUE, who, headers={"If-None-Match": tag})
+        assert r.status_code == 304, who
+
+
+def test_keys_the_route_would_refuse_are_refused(api, lane_calls):
+    api.city()
+    api.ticket()
+    tag = api.get(QUEUE, "water-bureau").headers["etag"]
+    api.get("/api/v1/units/heshan-gov/queue", "heshan-gov")
+    other = api.get(QUEUE, "heshan-gov", headers={"If-None-Match": tag})
+    assert other.status_code == 403
+    assert other.headers["content-type"].startswith("application/problem+json")
+    api.get("/api/v1/tickets", "hotline")
+    assert api.get(QUEUE, "hotline", headers={"If-None-Match": tag}).status_code == 403
+    unknown = api.client.get(QUEUE, headers={"If-None-Match": tag,
+                                             "Authorization": "Bearer dhk_not_a_key"})
+    assert unknown.status_code == 401
+    wrong_scheme = api.client.get(QUEUE, headers={
+        "If-None-Match": tag, "Authorization": api.h("water-bureau")["Authorization"]
+        .replace("Bearer", "Basic")})
+    assert wrong_scheme.status_code == 401
+    assert lane_calls == []
+
+
+def test_no_such_unit_is_a_404_even_with_a_tag(api):
+    api.city()
+    api.get("/api/v1/tickets", "liaison")
+    r = api.get("/api/v1/units/nowhere/queue", "liaison", headers={"If-None-Match": '"x"'})
+    assert r.status_code == 404
+
+
+@pytest.mark.parametrize("query", [
+    "", "limit=10", "limit=500", "limit=501", "limit=0", "limit=050", "limit=abc", "limit=",
+    "limit=10&limit=20", "limit=%2B10", "cursor=", "cursor=notacursor", "cursor=" + "A" * 501,
+    "updated_since=2025-09-30T08:00:00%2B08:00", "updated_since=2025-09-30T08:00:00+08:00",
+    "updated_since=2025-09-30T08:00:00", "updated_since=yesterday", "updated_since=",
+    "foo=bar", "limit=5&foo=bar",
+])
+def test_the_lane_gives_the_routes_answer_for_every_query(api, query):
+    """Whatever the parameters, a conditional poll answers as the route would: 304 only
+    when the route would serve this very page with this tag, else the route's status."""
+    api.city()
+    for _ in range(3):
+        api.ticket()
+    default_tag = api.get(QUEUE, "water-bureau").headers["etag"]
+    plain = api.get(f"{QUEUE}?{query}", "water-bureau")
+    tags = {default_tag, '"not-a-tag"'}
+    if plain.status_code == 200:
+        tags.add(plain.headers["etag"])
+    for tag in tags:
+        r = api.get(f"{QUEUE}?{query}", "water-bureau", headers={"If-None-Match": tag})
+        if plain.status_code == 200 and plain.headers["etag"] == tag:
+            assert r.status_code == 304, (query, r.text)
+        else:
+            assert r.status_code == plain.status_code, (query, tag, r.text)
+
+
+def test_a_page_cursor_is_honoured_by_the_lane(api, lane_calls):
+    api.city()
+    for _ in range(3):
+        api.ticket()
+    first = api.get(f"{QUEUE}?limit=2", "water-bureau").json()
+    cursor = first["next_cursor"]
+    assert cursor
+    page2 = api.get(f"{QUEUE}?limit=2&cursor={cursor}", "water-bureau")
+    assert len(page2.json()["items"]) == 1
+    r = api.get(f"{QUEUE}?limit=2&cursor={cursor}", "water-bureau",
+                headers={"If-None-Match": page2.headers["etag"]})
+    assert r.status_code == 304
+    assert lane_calls == ["water-bureau"]
