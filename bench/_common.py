@@ -7,6 +7,7 @@ Every benchmark prints a readable table and ends with ONE JSON line
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -118,3 +119,146 @@ def emit(bench: str, db: str, params: dict[str, Any], metrics: dict[str, Any],
     (out_dir / f"{bench}-{db}.json").write_text(line + "\n", encoding="utf-8")
     print(line, flush=True)
     return result
+
+
+# --- lean load generation and CPU accounting ---------------------------------------------
+#
+# On a two-core machine the load generator shares the CPU with the server under test, and
+# httpx spends about a millisecond of Python per request: enough to dominate a cheap
+# endpoint's latency. The client below writes pre-built HTTP/1.1 requests on keep-alive
+# connections and reads only the status line and Content-Length.
+
+class LeanConnection:
+    """One keep-alive HTTP/1.1 connection sending GETs with fixed headers."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        self.writer.write(head.encode("latin-1"))
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding":
+                raise RuntimeError("chunked responses are not supported by the lean client")
+        body = await self.reader.readexactly(length) if length else b""
+        return status, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+
+
+async def lean_load(
+    host: str, port: int, targets: Sequence[tuple[str, dict[str, str]]], *, clients: int,
+    seconds: float, interval: float | None = None, expect: tuple[int, ...] = (200, 304),
+) -> dict[str, Any]:
+    """`clients` connections cycling through `targets` for `seconds`.
+
+    interval=None: closed loop, each client sends its next request when the last answers
+    (saturation). interval=T: each client sends one request every T seconds on a fixed
+    schedule, and latency counts from the scheduled time, so a stall is not hidden by the
+    client waiting it out (no coordinated omission)."""
+    latencies: list[float] = []
+    errors = 0
+    statuses: dict[int, int] = {}
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    deadline = started + seconds
+
+    async def client(k: int) -> None:
+        nonlocal errors
+        conn = LeanConnection(host, port)
+        i = k
+        # Spread the clients' schedules over one interval.
+        scheduled = started + (interval * k / clients if interval else 0.0)
+        try:
+            while True:
+                if interval:
+                    delay = scheduled - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    t0 = scheduled
+                    scheduled += interval
+                else:
+                    t0 = loop.time()
+                if t0 >= deadline:
+                    return
+                path, headers = targets[i % len(targets)]
+                i += clients
+                try:
+                    status, _ = await conn.get(path, headers)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    errors += 1
+                    await conn.close()
+                    conn = LeanConnection(host, port)
+                    continue
+                latencies.append(loop.time() - t0)
+                statuses[status] = statuses.get(status, 0) + 1
+                if status not in expect:
+                    errors += 1
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    elapsed = loop.time() - started
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "requests": n, "rps": round(n / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2) if n else None,
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2) if n else None,
+        "errors": errors, "status": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+def _ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0
+    # utime, stime, cutime, cstime (fields 14-17; index 11-14 after the command name)
+    return sum(int(x) for x in fields[11:15])
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in task.read_text().split()]
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its descendants (live ones)."""
+    return sum(_ticks(p) for p in _tree(pid)) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process (the benchmark is the only client)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            raw = stat.read_bytes()
+            if b"(postgres)" in raw[:60]:
+                total += _ticks(int(stat.parent.name))
+    return total / os.sysconf("SC_CLK_TCK")

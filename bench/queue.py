@@ -23,16 +23,17 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
 
-from bench._common import fresh_database  # noqa: E402
+from bench import _common as c  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "bench-admin-key-0123456789abcdef"
@@ -128,37 +129,58 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
     raise SystemExit(f"server on {port} did not start")
 
 
-async def load(urls: list[tuple[str, dict[str, str]]], clients: int, seconds: float) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        async def worker(k: int) -> None:
-            nonlocal errors
-            i = k
-            while time.perf_counter() < deadline:
-                url, headers = urls[i % len(urls)]
-                i += clients
-                t0 = time.perf_counter()
-                try:
-                    r = await client.get(url, headers=headers)
-                except httpx.HTTPError:
-                    errors += 1
-                    continue
-                latencies.append(time.perf_counter() - t0)
-                if r.status_code not in (200, 304):
-                    errors += 1
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(k) for k in range(clients)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
+def measure(proc: subprocess.Popen[bytes], port: int, targets: list[tuple[str, dict[str, str]]],
+            args: argparse.Namespace) -> dict[str, Any]:
+    """Saturation (closed loop) with the CPU it cost, then a paced phase."""
+    asyncio.run(c.lean_load("127.0.0.1", port, targets, clients=args.clients, seconds=2))
+    cpu0, db0 = c.tree_cpu_seconds(proc.pid), c.postgres_cpu_seconds()
+    sat = asyncio.run(c.lean_load("127.0.0.1", port, targets, clients=args.clients,
+                                  seconds=args.seconds))
+    cpu1, db1 = c.tree_cpu_seconds(proc.pid), c.postgres_cpu_seconds()
+    n = max(sat["requests"], 1)
+    paced = asyncio.run(c.lean_load("127.0.0.1", port, targets, clients=args.clients,
+                                    seconds=args.seconds, interval=args.interval))
     return {
-        "requests": len(latencies), "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
-        "errors": errors,
+        **sat,
+        "server_cpu_ms": round((cpu1 - cpu0) * 1000 / n, 3),
+        "db_cpu_ms": round((db1 - db0) * 1000 / n, 3),
+        "cpu_ms": round(((cpu1 - cpu0) + (db1 - db0)) * 1000 / n, 3),
+        "paced": paced,
     }
+
+
+def database(args: argparse.Namespace) -> tuple[str, Callable[[], None], dict[str, int], float | None]:
+    """The filled database: a fresh one, or with --reuse the one an identical run left."""
+    params = {"tickets": args.tickets, "seed": args.seed}
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = out / f"queue-{args.db}.params"
+    if not args.reuse:
+        url, drop = c.fresh_database(args.db)
+        t0 = time.perf_counter()
+        return url, drop, fill(url, args.tickets, args.seed), time.perf_counter() - t0
+    if args.db == "sqlite":
+        url = f"sqlite:///{out / 'bench-queue.db'}"
+    else:
+        url = f"{c.PG_SERVER}/hotline_bench_queue"
+    if stamp.exists() and json.loads(stamp.read_text())["params"] == params:
+        return url, lambda: None, json.loads(stamp.read_text())["open"], None
+    stamp.unlink(missing_ok=True)
+    if args.db == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(out / "bench-queue.db") + suffix).unlink(missing_ok=True)
+    else:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(f"{c.PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS hotline_bench_queue WITH (FORCE)"))
+            conn.execute(text("CREATE DATABASE hotline_bench_queue"))
+        admin.dispose()
+    t0 = time.perf_counter()
+    open_counts = fill(url, args.tickets, args.seed)
+    stamp.write_text(json.dumps({"params": params, "open": open_counts}))
+    return url, lambda: None, open_counts, time.perf_counter() - t0
 
 
 def main() -> None:
@@ -166,32 +188,34 @@ def main() -> None:
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--tickets", type=int, default=1_000_000)
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--seconds", type=float, default=30, help="per phase")
+    ap.add_argument("--interval", type=float, default=0.5,
+                    help="paced phase: seconds between one client's polls (default 0.5)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the filled database for the next run with the same size")
     args = ap.parse_args()
 
-    url, drop = fresh_database(args.db)
+    url, drop, open_counts, fill_s = database(args)
     try:
-        t0 = time.perf_counter()
-        open_counts = fill(url, args.tickets, args.seed)
-        fill_s = time.perf_counter() - t0
         busy = sorted(open_counts, key=open_counts.get, reverse=True)[:20]  # type: ignore[arg-type]
-        port, base_port = 18700 + os.getpid() % 500, 19300 + os.getpid() % 500
+        port, base_port = c.free_port(), c.free_port()
         hotline = str(Path(sys.executable).with_name("hotline"))
         server = start([hotline, "serve", "--port", str(port), "--workers", str(args.workers)],
                        {"DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN, "HOTLINE_SCHEDULER": "off",
                         "HOTLINE_WEBHOOKS": "off", "HOTLINE_LOG_LEVEL": "WARNING"}, port)
         try:
-            targets = [(f"http://127.0.0.1:{port}/api/v1/units/{u}/queue?limit={args.limit}",
+            targets = [(f"/api/v1/units/{u}/queue?limit={args.limit}",
                         {"Authorization": f"Bearer key-{u}"}) for u in busy]
-            sample = httpx.get(targets[0][0], headers=targets[0][1], timeout=30)
+            base_url = f"http://127.0.0.1:{port}"
+            sample = httpx.get(base_url + targets[0][0], headers=targets[0][1], timeout=30)
             sample.raise_for_status()
-            etags = {u: h for (u, h) in [(t[0], {**t[1], "If-None-Match": httpx.get(
-                t[0], headers=t[1], timeout=30).headers["etag"]}) for t in targets]}
-            full = asyncio.run(load(targets, args.clients, args.seconds))
-            not_modified = asyncio.run(load(list(etags.items()), args.clients, args.seconds))
+            unchanged = [(path, {**h, "If-None-Match": httpx.get(
+                base_url + path, headers=h, timeout=30).headers["etag"]}) for path, h in targets]
+            full = measure(server, port, targets, args)
+            not_modified = measure(server, port, unchanged, args)
         finally:
             server.terminate()
             server.wait(10)
@@ -204,8 +228,7 @@ def main() -> None:
                       str(base_port), "--workers", str(args.workers), "--log-level", "warning"],
                      {"BENCH_PAGE": str(page_file)}, base_port)
         try:
-            baseline = asyncio.run(load([(f"http://127.0.0.1:{base_port}/page", {})],
-                                        args.clients, args.seconds))
+            baseline = measure(base, base_port, [("/page", {})], args)
         finally:
             base.terminate()
             base.wait(10)
@@ -214,27 +237,32 @@ def main() -> None:
 
     rows = [("queue page (200)", full), ("queue unchanged (304)", not_modified),
             ("baseline bare page", baseline)]
-    print(f"\nqueue polling, {args.db}, {args.tickets:,} tickets, {sum(open_counts.values()):,} open, "
-          f"busiest unit {open_counts[busy[0]]:,} open; fill {fill_s:.0f} s; {args.clients} clients, "
-          f"{args.seconds:.0f} s each, page size {args.limit}, {len(sample.content):,} bytes")
-    print(f"{'what':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-    for name, m in rows:
-        print(f"{name:<24}{m['rps']:>10}{m['p50_ms']:>10}{m['p99_ms']:>10}{m['errors']:>8}")
-    result = {
-        "bench": "queue", "db": args.db,
-        "params": {"tickets": args.tickets, "clients": args.clients, "seconds": args.seconds,
-                   "workers": args.workers, "limit": args.limit,
-                   "open_items": sum(open_counts.values())},
-        "metrics": {"page": full, "not_modified": not_modified,
-                    "not_modified_vs_page_p50": round(full["p50_ms"] / not_modified["p50_ms"], 2)},
-        "baseline": baseline,
-        "ratio": round(full["rps"] / baseline["rps"], 3),
-    }
-    line = json.dumps(result, ensure_ascii=False)
-    print(line)
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"queue-{args.db}.json").write_text(line + "\n")
+    made = f"fill {fill_s:.0f} s" if fill_s is not None else "database reused"
+    print(f"\nqueue polling, {args.db}, {args.tickets:,} tickets, {sum(open_counts.values()):,} "
+          f"open, busiest unit {open_counts[busy[0]]:,} open; {made}; {args.clients} clients, "
+          f"{args.seconds:.0f} s per phase, page size {args.limit}, {len(sample.content):,} bytes")
+    print(c.table(
+        ["what", "req/s", "p50 ms", "p99 ms", "CPU ms/req (server+db)",
+         f"paced {args.clients / args.interval:.0f}/s: p50 ms", "p99 ms", "errors"],
+        [[name, m["rps"], m["p50_ms"], m["p99_ms"],
+          f"{m['cpu_ms']:.2f} ({m['server_cpu_ms']:.2f}+{m['db_cpu_ms']:.2f})",
+          m["paced"]["p50_ms"], m["paced"]["p99_ms"], m["errors"] + m["paced"]["errors"]]
+         for name, m in rows]))
+    cheaper_cpu = full["cpu_ms"] / not_modified["cpu_ms"] if not_modified["cpu_ms"] else None
+    cheaper_p50 = full["p50_ms"] / not_modified["p50_ms"]
+    print(f"a 304 costs 1/{cheaper_cpu:.1f} of a page in CPU (target: 1/3 or less); "
+          f"1/{cheaper_p50:.1f} by p50 at saturation" if cheaper_cpu else "")
+    print(f"paced p99: {full['paced']['p99_ms']} ms for a page, {not_modified['paced']['p99_ms']} "
+          f"ms for a 304, {baseline['paced']['p99_ms']} ms for the bare page (target <= 50 ms)")
+    c.emit(
+        "queue", args.db,
+        {"tickets": args.tickets, "clients": args.clients, "seconds": args.seconds,
+         "interval": args.interval, "workers": args.workers, "limit": args.limit,
+         "open_items": sum(open_counts.values())},
+        {"page": full, "not_modified": not_modified,
+         "not_modified_cheaper_cpu": round(cheaper_cpu, 2) if cheaper_cpu else None,
+         "not_modified_cheaper_p50": round(cheaper_p50, 2)},
+        baseline, round(full["rps"] / baseline["rps"], 3))
 
 
 if __name__ == "__main__":
