@@ -106,6 +106,7 @@ class Event(Base):
 
 
 _OPEN = "met_at IS NULL AND cancelled_at IS NULL"
+_LATE_RESOLVE = "kind = 'resolve' AND (met_at IS NULL OR met_at >= due_at)"
 
 
 class Clock(Base):
@@ -156,6 +157,14 @@ class Clock(Base):
         Index("ix_clocks_started_at", "started_at"),
         Index("ix_clocks_due_at", "due_at"),
         Index("ix_clocks_kind_met_at", "kind", "met_at"),
+        # "Should have been resolved": resolve clocks unmet or met late, by due time. Any
+        # clock due by a cut-off and unmet at it is one of these, whatever the cut-off.
+        Index(
+            "ix_clocks_resolve_late_due",
+            "due_at",
+            postgresql_where=text(_LATE_RESOLVE),
+            sqlite_where=text(_LATE_RESOLVE),
+        ),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -34,8 +34,12 @@ def _after(cursor: str | None) -> tuple[datetime, str, str] | None:
         return None
     try:
         sort_key, ticket_id, role = raw
-        return datetime.fromisoformat(sort_key), str(ticket_id), str(role)
-    except (TypeError, ValueError):
+        key = datetime.fromisoformat(sort_key)
+        if key.tzinfo is None:
+            raise ValueError("no offset")
+        key.astimezone(UTC)  # representable as a stored instant
+        return key, str(ticket_id), str(role)
+    except (TypeError, ValueError, OverflowError):
         raise Invalid("cursor", "not a cursor this service issued") from None
 
 
@@ -114,38 +118,48 @@ class UnchangedPolls:
             match = _QUEUE_PATH.fullmatch(scope["path"])
             if match is not None:
                 try:
-                    answered = await self._not_modified(scope, match[1], send)
+                    found = await self._unchanged(scope, match[1])
                 except Exception:  # the route will meet it again and answer properly
                     log.debug("unchanged-poll lane passed a request on", exc_info=True)
-                    answered = False
-                if answered:
+                    found = None
+                if found is not None:
+                    tag, actor = found
+                    scope["route"] = _Route()
+                    scope.setdefault("state", {})["actor"] = actor
+                    await send({"type": "http.response.start", "status": 304,
+                                "headers": [(b"etag", tag.encode("latin-1"))]})
+                    await send({"type": "http.response.body", "body": b""})
                     return
         await self.app(scope, receive, send)
 
-    async def _not_modified(self, scope: Scope, code: str, send: Send) -> bool:
-        headers = dict(scope["headers"])
-        if_none_match = headers.get(b"if-none-match")
-        authorization = headers.get(b"authorization")
+    async def _unchanged(self, scope: Scope, code: str) -> tuple[str, Actor] | None:
+        """(ETag, actor) when the route would answer this poll 304."""
+        if_none_match = authorization = None
+        for name, value in scope["headers"]:
+            if name in (b"if-none-match", b"authorization"):
+                if name == b"if-none-match":
+                    if if_none_match is not None:
+                        return None  # a list over several lines: the route reads it
+                    if_none_match = value
+                else:
+                    if authorization is not None:
+                        return None
+                    authorization = value
         if not if_none_match or not authorization:
-            return False
+            return None
         scheme, token = get_authorization_scheme_param(authorization.decode("latin-1"))
         state: AppState = scope["app"].state.hotline
         actor = state.remembered(token) if scheme.lower() == "bearer" else None
         if actor is None or actor.role not in _POLL_ROLES or (
                 actor.role == "unit" and actor.unit_code != code):
-            return False
+            return None
         params = self._params(scope["query_string"])
         if params is None:
-            return False
+            return None
         tag = await run_in_threadpool(self._etag, state, actor, code, params)
         if tag is None or not _matches(tag, if_none_match.decode("latin-1")):
-            return False
-        scope["route"] = _Route()
-        scope.setdefault("state", {})["actor"] = actor
-        await send({"type": "http.response.start", "status": 304,
-                    "headers": [(b"etag", tag.encode("latin-1"))]})
-        await send({"type": "http.response.body", "body": b""})
-        return True
+            return None
+        return tag, actor
 
     @staticmethod
     def _params(query_string: bytes) -> str | None:

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 T = TypeVar("T")
 
@@ -28,7 +37,18 @@ def _plus_restored(value: Any) -> Any:
     return value
 
 
-QueryInstant = Annotated[AwareDatetime, BeforeValidator(_plus_restored)]
+def _representable(value: datetime) -> datetime:
+    """An instant the database can store: near the ends of the calendar an offset can push
+    it out of range once converted to UTC."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    return value
+
+
+QueryInstant = Annotated[AwareDatetime, BeforeValidator(_plus_restored),
+                         AfterValidator(_representable)]
 
 
 class Strict(BaseModel):

@@ -15,10 +15,12 @@ from app.services.context import Ctx
 
 
 def event_row(
-    ctx: Ctx, ticket: Ticket, type_: str, *, at: datetime, data: dict[str, Any]
+    ctx: Ctx, ticket: Ticket, type_: str, *, at: datetime, data: dict[str, Any],
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The columns of an event; the ticket counts as changed."""
-    now = ctx.now()
+    """The columns of an event recorded `now` (default: the clock's now); the ticket counts
+    as changed."""
+    now = now or ctx.now()
     ticket.updated_at = now
     return {"ticket_id": ticket.id, "at": at, "recorded_at": now, "actor": ctx.actor.name,
             "type": type_, "data": data}

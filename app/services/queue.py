@@ -97,7 +97,9 @@ def refresh_queue(
         row.active, row.next_action, row.next_due_at = True, action, due
         row.sort_key = due or FAR_FUTURE
         row.updated_at = now
-    units = {unit for unit, _ in want}
+    # Every unit with a row for the ticket: a row out of the queue still shows the ticket's
+    # summary to `updated_since` polls.
+    units = {unit for unit, _ in want} | {unit for unit, _ in rows}
     for key, row in rows.items():
         if key not in want and row.active:
             row.active, row.next_action, row.next_due_at = False, None, None
@@ -135,14 +137,19 @@ def changed(session: Session, units: Iterable[str]) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _raise_versions(session: Session) -> None:
-    units = session.info.pop(_UNITS_KEY, None)
-    if units:
-        session.connection().execute(_RAISE, [{"unit": code} for code in sorted(units)])
+    if session.in_nested_transaction():
+        return  # a savepoint: the units are raised when the whole transaction commits
+    if not session.info.get(_UNITS_KEY):
+        return
+    session.flush()  # every other write first, so the unit locks are held the least
+    units = session.info.pop(_UNITS_KEY)
+    session.connection().execute(_RAISE, [{"unit": code} for code in sorted(units)])
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_versions(session: Session) -> None:
-    session.info.pop(_UNITS_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_versions(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the whole transaction ended (rolled back or closed)
+        session.info.pop(_UNITS_KEY, None)
 
 
 _RAISE = update(Unit).where(Unit.code == bindparam("unit")).values(

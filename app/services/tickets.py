@@ -137,7 +137,8 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
             raise
         return Ingested(_same_or_conflict(winner, fingerprint), False)
 
-    events = [event_row(ctx, ticket, "ticket.received", at=data.called_at, data={
+    # One instant for the new ticket: its row, its events and what the response shows.
+    events = [event_row(ctx, ticket, "ticket.received", at=data.called_at, now=now, data={
         "hotline_no": ticket.hotline_no, "kind": kind, "category": category_code,
         "deputy_verified": ticket.deputy_verified, "deputy_id": ticket.deputy_id,
     })]
@@ -149,7 +150,7 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
             for unit in units
         ]
         insert_rows(ctx.session, Assignment, [a.row(ticket.id) for a in assignments])
-        events.append(event_row(ctx, ticket, "ticket.closed", at=dispatched_at, data={
+        events.append(event_row(ctx, ticket, "ticket.closed", at=dispatched_at, now=now, data={
             "reason": "consultation answered by the hotline at intake",
         }))
         insert_rows(ctx.session, Event, events)
@@ -206,7 +207,8 @@ def dispatch_to(
         for unit, kind in [(lead, ClockKind.CONTACT), (lead, ClockKind.RESOLVE),
                            *((u, ClockKind.OPINION) for u in co)]
     ])
-    dispatched = event_row(ctx, ticket, "ticket.dispatched", at=at, data={
+    dispatched = event_row(ctx, ticket, "ticket.dispatched", at=at,
+                           now=ticket.created_at if fresh else None, data={
         "lead_unit": lead, "co_units": co, "rule": rule,
         "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code,
                     "due_at": ctx.iso(c.due_at), "provisional": c.provisional}

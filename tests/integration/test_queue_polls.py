@@ -132,3 +132,48 @@ def test_a_page_cursor_is_honoured_by_the_lane(api, lane_calls):
                 headers={"If-None-Match": page2.headers["etag"]})
     assert r.status_code == 304
     assert lane_calls == ["water-bureau"]
+
+
+def test_a_tag_list_over_several_header_lines_is_read_as_the_route_reads_it(api):
+    api.city()
+    api.ticket()
+    tag = api.get(QUEUE, "water-bureau").headers["etag"]
+    auth = api.h("water-bureau")["Authorization"]
+    r = api.client.get(QUEUE, headers=[("Authorization", auth), ("If-None-Match", '"other"'),
+                                       ("If-None-Match", tag)])
+    plain = api.client.get(QUEUE, headers=[("Authorization", auth),
+                                           ("If-None-Match", '"other"')])
+    assert r.status_code == plain.status_code == 200
+    two_keys = api.client.get(QUEUE, headers=[("Authorization", "Bearer dhk_wrong"),
+                                              ("Authorization", auth), ("If-None-Match", tag)])
+    assert two_keys.status_code == 401
+
+
+def _cursor(value: Any) -> str:
+    import base64
+
+    import orjson
+
+    return base64.urlsafe_b64encode(orjson.dumps(value)).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("query", [
+    "cursor=" + _cursor(["2025-09-30T08:00:00", "x", "lead"]),           # no offset
+    "cursor=" + _cursor(["0001-01-01T00:00:00+14:00", "x", "lead"]),     # before year 1 in UTC
+    "cursor=" + _cursor(["2025-09-30T08:00:00+08:00", "x"]),             # short
+    "updated_since=0001-01-01T00:00:00%2B14:00",
+    "updated_since=9999-12-31T23:59:59-14:00",
+])
+def test_instants_the_database_cannot_hold_are_refused_by_name(api, query):
+    api.city()
+    for headers in ({}, {"If-None-Match": '"x"'}):
+        r = api.get(f"{QUEUE}?{query}", "water-bureau", headers=headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] in ("cursor", "updated_since"), r.text
+
+
+def test_intake_shows_the_times_it_stored(api):
+    api.city()
+    t = api.ticket()
+    again = api.get(f"/api/v1/tickets/{t['id']}")
+    assert again.json()["updated_at"] == t["updated_at"] == t["created_at"]
