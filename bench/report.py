@@ -44,7 +44,6 @@ from zoneinfo import ZoneInfo  # noqa: E402
 import orjson  # noqa: E402
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
 
 from app.models import (  # noqa: E402
     Category,
@@ -293,8 +292,14 @@ def main() -> None:
     period = month_period(args.month, now, TZ)
     size: dict[str, Any] = {}
 
+    # The report reads through the service's own database setup, as the API does.
+    from app.config import Settings
+    from app.db import make_database
+
+    app_db = make_database(Settings(), url)
+
     def report() -> None:
-        with Session(engine) as session:
+        with app_db.read_session() as session:
             data = build(session, period)
         body = orjson.dumps(data)
         size.update(bytes=len(body), calls=data["totals"]["calls"],
@@ -309,6 +314,7 @@ def main() -> None:
     ours = timed(report, args.repeat)
     base = timed(baseline, args.repeat)
     engine.dispose()
+    app_db.dispose()
     ours_ms, base_ms = statistics.median(ours), statistics.median(base)
     ratio = ours_ms / base_ms if base_ms else None
     print(f"{'':<28}{'median ms':>12}{'min ms':>12}{'max ms':>12}")
