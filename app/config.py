@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     webhook_deny_private: bool = Field(default=False, alias="HOTLINE_WEBHOOK_DENY_PRIVATE")
     log_level: str = Field(default="INFO", alias="HOTLINE_LOG_LEVEL")
     max_body_bytes: int = Field(default=1024 * 1024, alias="HOTLINE_MAX_BODY_BYTES")
-    db_pool_size: int = Field(default=10, alias="HOTLINE_DB_POOL_SIZE")
+    db_pool_size: int = Field(default=10, ge=1, alias="HOTLINE_DB_POOL_SIZE")
     key_cache_seconds: float = Field(default=5.0, ge=0, alias="HOTLINE_KEY_CACHE_SECONDS")
 
     # Time limits (SPEC.md "Time limits"); every one is configuration.

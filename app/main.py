@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import generate_latest
@@ -44,6 +45,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Request threads never outnumber the pooled connections: past the pool, every
+        # request would open and close a database connection of its own (on PostgreSQL a
+        # new backend, ~2.5 ms of its CPU per poll at 50 clients); they queue instead.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         stoppers: list[Any] = []
         if background and settings.scheduler:
             from app.jobs.scheduler import start_scheduler

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Invalid, NotFound
@@ -72,6 +72,11 @@ _LOOKUP = select(
     *(select(col).where(Deputy.phone == bindparam("phone")).scalar_subquery()
       for col in (Deputy.id, Deputy.name, Deputy.level)),
     *signature_columns(),
+    # The units named, and how many have webhooks: the usual post needs no other look-up.
+    select(func.count()).where(Unit.code.in_(bindparam("units", expanding=True)))
+    .scalar_subquery(),
+    select(func.count()).where(Unit.code.in_(bindparam("units", expanding=True)),
+                               Unit.webhook_url.is_not(None)).scalar_subquery(),
 )
 _UNITS = select(Unit.code, Unit.webhook_url.is_not(None)).where(
     Unit.code.in_(bindparam("units", expanding=True)))
@@ -81,11 +86,13 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     """Store a deputy call; created=False (the existing ticket) on an identical retry."""
     fingerprint = data.fingerprint()
     phone = normalize_phone(data.caller_phone)
+    named = list(dict.fromkeys(data.units or []))
     looked_up = ctx.session.connection().execute(_LOOKUP, {
         "hotline_no": data.hotline_no, "category": data.category, "phone": phone,
+        "units": named,
     }).one()
     existing_id, category_code, default_lead, deputy_id, deputy_name, deputy_level, \
-        cal_count, cal_latest = tuple(looked_up)
+        cal_count, cal_latest, known_units, hooked_units = tuple(looked_up)
     if existing_id is not None:
         existing = ctx.session.get(Ticket, existing_id)
         assert existing is not None
@@ -96,12 +103,15 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     _check_times(data.called_at, dispatched_at, now)
     if category_code is None:
         raise Invalid("category", f"unknown category {data.category!r}")
-    units = list(dict.fromkeys(data.units or []))
+    units = named
     if not units:
         if default_lead is None:
             raise Invalid("units", "required: the category has no default lead unit")
         units = [default_lead]
-    _check_units(ctx, units, "units")
+    if units is named and known_units == len(units) and hooked_units == 0:
+        ctx.webhook_units.update(dict.fromkeys(units, False))
+    else:
+        _check_units(ctx, units, "units")  # names the unknown one, learns the webhooks
     if data.lead_unit is not None and data.lead_unit not in units:
         raise Invalid("lead_unit", f"{data.lead_unit!r} is not one of units")
     routing = choose_lead(units, data.lead_unit, default_lead)
