@@ -112,23 +112,6 @@ def serve_page():
 '''
 
 
-def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    log = Path(tempfile.mkdtemp()) / "server.log"
-    print(f"  server log: {log}")
-    out = log.open("wb")
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-                            cwd=log.parent)
-    for _ in range(200):
-        try:
-            path = "/healthz" if cmd[0].endswith("hotline") else "/page"
-            httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).raise_for_status()
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"server on {port} did not start")
-
-
 def measure(proc: subprocess.Popen[bytes], port: int, targets: list[tuple[str, dict[str, str]]],
             args: argparse.Namespace) -> dict[str, Any]:
     """Saturation (closed loop) with the CPU it cost, then a paced phase."""
@@ -203,9 +186,11 @@ def main() -> None:
         busy = sorted(open_counts, key=open_counts.get, reverse=True)[:20]  # type: ignore[arg-type]
         port, base_port = c.free_port(), c.free_port()
         hotline = str(Path(sys.executable).with_name("hotline"))
-        server = start([hotline, "serve", "--port", str(port), "--workers", str(args.workers)],
-                       {"DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN, "HOTLINE_SCHEDULER": "off",
-                        "HOTLINE_WEBHOOKS": "off", "HOTLINE_LOG_LEVEL": "WARNING"}, port)
+        server = c.start_server(
+            [hotline, "serve", "--port", str(port), "--workers", str(args.workers)],
+            {"DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN, "HOTLINE_SCHEDULER": "off",
+             "HOTLINE_WEBHOOKS": "off", "HOTLINE_LOG_LEVEL": "WARNING"}, port,
+            ready_path="/healthz", log_name="queue-ours")
         try:
             targets = [(f"/api/v1/units/{u}/queue?limit={args.limit}",
                         {"Authorization": f"Bearer key-{u}"}) for u in busy]
@@ -217,21 +202,21 @@ def main() -> None:
             full = measure(server, port, targets, args)
             not_modified = measure(server, port, unchanged, args)
         finally:
-            server.terminate()
-            server.wait(10)
+            c.stop(server)
         page_file = Path(tempfile.mkdtemp()) / "page.json"
         page_file.write_bytes(sample.content)
         app_file = page_file.with_name("baseline_app.py")
         app_file.write_text(BASELINE_APP)
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
-        base = start([uvicorn, "baseline_app:app", "--app-dir", str(app_file.parent), "--port",
-                      str(base_port), "--workers", str(args.workers), "--log-level", "warning"],
-                     {"BENCH_PAGE": str(page_file)}, base_port)
+        base = c.start_server(
+            [uvicorn, "baseline_app:app", "--app-dir", str(app_file.parent), "--port",
+             str(base_port), "--workers", str(args.workers), "--log-level", "warning"],
+            {"BENCH_PAGE": str(page_file)}, base_port, ready_path="/page",
+            log_name="queue-baseline")
         try:
             baseline = measure(base, base_port, [("/page", {})], args)
         finally:
-            base.terminate()
-            base.wait(10)
+            c.stop(base)
     finally:
         drop()
 

@@ -108,10 +108,8 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
         if default_lead is None:
             raise Invalid("units", "required: the category has no default lead unit")
         units = [default_lead]
-    if units is named and known_units == len(units) and hooked_units == 0:
-        ctx.webhook_units.update(dict.fromkeys(units, False))
-    else:
-        _check_units(ctx, units, "units")  # names the unknown one, learns the webhooks
+    _check_units(ctx, units, "units",
+                 counted=(known_units, hooked_units) if units is named else None)
     if data.lead_unit is not None and data.lead_unit not in units:
         raise Invalid("lead_unit", f"{data.lead_unit!r} is not one of units")
     routing = choose_lead(units, data.lead_unit, default_lead)
@@ -249,7 +247,15 @@ def _check_times(called_at: datetime, dispatched_at: datetime, now: datetime) ->
         raise Invalid("dispatched_at", "is before called_at")
 
 
-def _check_units(ctx: Ctx, units: list[str], field: str) -> None:
+def _check_units(
+    ctx: Ctx, units: list[str], field: str, *, counted: tuple[int, int] | None = None
+) -> None:
+    """Every unit exists (else a 422 naming the first unknown one); remembers which have
+    webhooks. `counted`: how many of them exist and have webhooks, when a caller's own
+    query already counted them; all known and none hooked needs no look-up of its own."""
+    if counted == (len(units), 0):
+        ctx.webhook_units.update(dict.fromkeys(units, False))
+        return
     rows = ctx.session.connection().execute(_UNITS, {"units": units}).all()
     known = {code for code, _ in rows}
     ctx.webhook_units.update({code: bool(has_hook) for code, has_hook in rows})
