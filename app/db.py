@@ -10,11 +10,13 @@ statement, and a poll saves the BEGIN and ROLLBACK round trips.
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -78,6 +80,31 @@ def _sqlite_engine(url: str, *, write: bool, pool_size: int) -> Engine:
     return engine
 
 
+def _ping_if_readable(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+    """Pessimistic disconnect handling without a round trip per checkout.
+
+    An idle PostgreSQL connection has nothing to read. When the server ends it (a restart,
+    pg_terminate_backend, an idle timeout) it sends its last words and closes the socket,
+    which then polls readable. Only then does a SELECT 1 decide; a failure makes the pool
+    open a fresh connection, so the request never sees the dead one. `pool_pre_ping`
+    would cost every request, intake and each queue poll, one more round trip."""
+    try:
+        readable, _, _ = select.select([dbapi_conn.pgconn.socket], [], [], 0)
+    except Exception:  # closed, or no socket any more: let the ping below decide
+        readable = [True]
+    if not readable:
+        return
+    try:
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_conn.rollback()
+    except Exception as exc:
+        raise DisconnectionError("the server closed the connection") from exc
+
+
 def make_database(settings: Settings, url: str | None = None) -> Database:
     """Create the engines for a database URL."""
     url = url or settings.database_url
@@ -92,12 +119,12 @@ def make_database(settings: Settings, url: str | None = None) -> Database:
             url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
-            pool_pre_ping=True,
             pool_timeout=30,
             # JIT compilation cost the report's grouped queries 100-175 ms each, more than
             # it saved; the service's other queries never reach its threshold.
             connect_args={"options": "-c jit=off"},
         )
+        event.listen(writer, "checkout", _ping_if_readable)
         # Reads run in autocommit: no BEGIN/ROLLBACK round trips around a poll. The flag is
         # client-side in psycopg, so sharing the writer's pool costs nothing.
         reader = writer.execution_options(isolation_level="AUTOCOMMIT")

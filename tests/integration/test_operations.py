@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 from html.parser import HTMLParser
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, text
 
 from app.observability import JsonFormatter
 from tests.conftest import ADMIN_KEY
@@ -145,3 +147,23 @@ def test_openapi_describes_the_webhook_endpoints_and_hides_the_docs(api):
     assert "/api/v1/webhooks/deliveries" in spec["paths"]
     assert "/api/v1/webhooks/deliveries/{delivery_id}/redeliver" in spec["paths"]
     assert not any(p.startswith("/docs") or p == "/redoc" for p in spec["paths"])
+
+
+@pytest.mark.skipif(not os.environ.get("HOTLINE_TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="PostgreSQL: the server ends pooled connections")
+def test_connections_the_server_ended_are_replaced_before_a_request_uses_them(api, db_url):
+    """A database restart (here: every backend of the pool terminated) costs no request."""
+    api.city()
+    ticket = api.ticket()
+    assert api.get(f"/api/v1/tickets/{ticket['id']}", "hotline").status_code == 200
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        ended = conn.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar_one()
+    engine.dispose()
+    assert ended >= 1
+    # A read and a write, each on a pooled connection the server has closed.
+    assert api.get(f"/api/v1/tickets/{ticket['id']}", "hotline").status_code == 200
+    assert api.post("/api/v1/tickets", "hotline",
+                    json=api.ticket_body(hotline_no="after-restart")).status_code == 201
