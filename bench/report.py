@@ -8,7 +8,8 @@ supervision cases, extensions and events straight into a fresh, migrated databas
   the per-unit/category/district tables) plus serializing it to JSON;
 - baseline: ``SELECT count(*) FROM tickets WHERE called_at`` in that month.
 
-The spread is a city's: about 2% of rounds never resolved and 8% resolved late by default
+Rows go in in call order, as a running service appends them. The spread is a city's:
+about 2% of rounds never resolved and 8% resolved late by default
 (`--unresolved`, `--late`); every unresolved ticket stays in each later month's "should have
 been resolved" list, so that share sets the size of the report.
 
@@ -147,9 +148,11 @@ def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float
                                  "level": "city", "created_at": now, "updated_at": now})
     w.flush()
     clock_id = 0
+    # Written in call order, as a running service appends them: a month's rows lie together.
+    calls = sorted(rnd.uniform(0, YEAR_SECONDS) for _ in range(n))
     for i in range(n):
         tid = f"t-{i:09d}"
-        called = YEAR_START + timedelta(seconds=rnd.uniform(0, YEAR_SECONDS))
+        called = YEAR_START + timedelta(seconds=calls[i])
         dispatched = called + timedelta(minutes=rnd.uniform(0, 120))
         r = rnd.random()
         kind = "consultation" if r < 0.08 else "suggestion" if r < 0.15 else "problem"
@@ -172,16 +175,18 @@ def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float
         if kind == "consultation":
             continue
         pending: list[tuple[Any, dict[str, Any]]] = []
+        where = {"category": t["category"], "district": t["district"]}  # copied, as intake does
 
         def clock(kind_: str, round_: int, start: datetime, due: datetime,
                   met: datetime | None, tid: str = tid, lead: str = lead,
-                  pending: list[tuple[Any, dict[str, Any]]] = pending) -> int:
+                  pending: list[tuple[Any, dict[str, Any]]] = pending,
+                  where: dict[str, Any] = where) -> int:
             nonlocal clock_id
             clock_id += 1
             met = met if met is not None and met <= now else None
             pending.append((Clock.__table__, {
                 "id": clock_id, "ticket_id": tid, "unit_code": lead, "kind": kind_,
-                "round": round_, "started_at": start, "basis": "hours", "amount": 24,
+                "round": round_, "started_at": start, **where, "basis": "hours", "amount": 24,
                 "due_at": due, "warn_at": due - 4 * H, "provisional": False, "met_at": met}))
             return clock_id
 
@@ -211,6 +216,7 @@ def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float
                 break
             pending.append((Resolution.__table__, {
                 "ticket_id": tid, "round": round_, "unit_code": lead, "at": resolved,
+                **where, "ticket_kind": kind,
                 "outcome": rnd.choice(["solved", "solved", "stepwise", "referred", "explained"]),
                 "reply": "已办理"}))
             fed = resolved + rnd.uniform(0.1, 4) * D if rnd.random() < 0.8 else None
@@ -222,7 +228,7 @@ def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float
                 break
             happy = rnd.random() < 0.75
             pending.append((Rating.__table__, {
-                "ticket_id": tid, "round": round_, "at": rated,
+                "ticket_id": tid, "round": round_, "at": rated, "unit_code": lead, **where,
                 "rating": "satisfied" if happy else "unsatisfied", "satisfied": happy}))
             if happy:
                 break
@@ -274,6 +280,9 @@ def main() -> None:
     if args.reuse and stamp.exists() and json.loads(stamp.read_text()) == params:
         url = f"sqlite:///{OUT / 'bench-report.db'}" if args.db == "sqlite" \
             else (args.url or PG_URL)
+        from app.migrate import upgrade
+
+        upgrade(url)  # a database kept from an older schema gets the newer migrations
         engine = create_engine(url)
         with engine.connect() as conn:
             counts = {"tickets": conn.execute(select(func.count()).select_from(Ticket))

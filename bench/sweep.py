@@ -89,7 +89,8 @@ def fill(url: str, n_clocks: int, seed: int) -> float:
                 due = NOW + timedelta(minutes=rng.randint(60 * 5, 60 * 24 * 20))
                 clocks.append({
                     "ticket_id": tid, "unit_code": lead, "kind": kind, "round": 1,
-                    "started_at": dispatched, "basis": "hours" if kind == "contact"
+                    "started_at": dispatched, "category": "water", "district": "heshan",
+                    "basis": "hours" if kind == "contact"
                     else "workdays", "amount": 24 if kind == "contact" else 7,
                     "due_at": due, "warn_at": due - timedelta(hours=4),
                     "escalate_at": due + timedelta(days=7) if kind == "resolve" else None,

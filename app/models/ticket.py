@@ -120,6 +120,9 @@ class Clock(Base):
     kind: Mapped[str] = mapped_column(String(16))
     round: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The ticket's, fixed at intake: the report groups a month of clocks without the tickets.
+    category: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # How the period is counted: "hours", "workdays" (N working days, end of day) or
     # "days" (N calendar days, end of day, rolled to a working day); amount includes extensions.
     basis: Mapped[str] = mapped_column(String(16))
@@ -229,6 +232,10 @@ class Resolution(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     reply: Mapped[str] = mapped_column(Text)
+    # The ticket's, fixed at intake (see Clock.category).
+    category: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ticket_kind: Mapped[str] = mapped_column(String(16))
 
 
 class Rating(Base):
@@ -243,6 +250,11 @@ class Rating(Base):
     rating: Mapped[str] = mapped_column(String(24))
     satisfied: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The unit that resolved the rated round: the one the rating is counted against.
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
+    # The ticket's, fixed at intake (see Clock.category).
+    category: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     # A round is rated once, whatever races; the row lock in rate() is the first guard.
     __table_args__ = (UniqueConstraint("ticket_id", "round", name="uq_ratings_ticket_round"),)

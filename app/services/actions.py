@@ -125,7 +125,8 @@ def resolve(ctx: Ctx, *, ticket_id: str, at: datetime | None, outcome: str,
     ticket.status = new_status.value
     ticket.resolved_at, ticket.resolution_outcome, ticket.resolution_reply = at, outcome, reply
     ctx.session.add(Resolution(ticket_id=ticket.id, round=ticket.round, unit_code=lead.unit_code,
-                               at=at, outcome=outcome, reply=reply))
+                               at=at, outcome=outcome, reply=reply, category=ticket.category,
+                               district=ticket.district, ticket_kind=ticket.kind))
     log(ctx, ticket, "ticket.resolved", at=at, data={
         "outcome": outcome, "reply": reply, "round": ticket.round,
     })
@@ -211,8 +212,12 @@ def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None,
                              else Action.RATE_UNSATISFIED)
     assert ticket.fed_back_at is not None
     at = _at(ctx, at, not_before=ticket.fed_back_at, step="the feedback")
+    resolved_by = ctx.session.scalar(select(Resolution.unit_code).where(
+        Resolution.ticket_id == ticket.id, Resolution.round == ticket.round))
     ctx.session.add(Rating(ticket_id=ticket.id, round=ticket.round, at=at, rating=code,
-                           satisfied=satisfied, comment=comment))
+                           satisfied=satisfied, comment=comment,
+                           unit_code=resolved_by or ticket.lead_unit,
+                           category=ticket.category, district=ticket.district))
     ticket.rated_at, ticket.rating, ticket.rating_comment = at, code, comment
     log(ctx, ticket, "rating.recorded", at=at, data={
         "rating": code, "satisfied": satisfied, "comment": comment, "round": ticket.round,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from app.migrate import alembic_config, current_revision, head_revision, upgrade
 from app.models import Base
@@ -67,3 +68,44 @@ def test_upgrade_is_idempotent(fresh_url):
     upgrade(fresh_url)
     upgrade(fresh_url)  # nothing pending: a no-op
     assert schema_diffs(fresh_url) == []
+
+
+def test_report_dimensions_are_copied_onto_existing_rows(fresh_url):
+    """0005 fills category/district (and kind, rated unit) on rows written before it, so a
+    report reads the same across the upgrade."""
+    from fastapi.testclient import TestClient
+
+    from app.clock import FixedClock
+    from app.main import create_app
+    from tests.builders import Api
+    from tests.conftest import make_settings
+    from tests.integration.test_reports import generate
+
+    cfg = alembic_config(fresh_url)
+    command.upgrade(cfg, "head")
+    clock = FixedClock(datetime(2025, 9, 30, 2, 0, tzinfo=UTC))
+    app = create_app(make_settings(fresh_url), clock=clock, background=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = Api(client, clock, app).city()
+        api.set_now("2025-11-20 10:00")
+        done = generate(api, 40, seed=3)
+        assert done["unsatisfied"] >= 1
+        before = client.get("/api/v1/reports/monthly?month=2025-10", headers=api.h("liaison"))
+        assert before.status_code == 200, before.text
+        app.state.hotline.db.dispose()  # let the migration take its locks
+        command.downgrade(cfg, "0004")
+        command.upgrade(cfg, "head")
+        after = client.get("/api/v1/reports/monthly?month=2025-10", headers=api.h("liaison"))
+    assert after.json() == before.json()
+    engine = create_engine(fresh_url)
+    with engine.connect() as conn:
+        for table, extra in (("clocks", ""), ("resolutions", " OR r.ticket_kind <> t.kind"),
+                             ("ratings", "")):
+            stale = conn.execute(text(
+                f"SELECT count(*) FROM {table} AS r JOIN tickets AS t ON t.id = r.ticket_id "
+                f"WHERE r.category <> t.category OR coalesce(r.district, '') <> "
+                f"coalesce(t.district, ''){extra}")).scalar_one()
+            assert stale == 0, table
+        unrated = conn.execute(text("SELECT count(*) FROM ratings WHERE unit_code IS NULL"))
+        assert unrated.scalar_one() == 0
+    engine.dispose()
