@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
@@ -39,19 +39,19 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        from datetime import UTC
-
         value = value.astimezone(UTC)
         if getattr(dialect, "name", "") == "sqlite":
             return value.replace(tzinfo=None)
         return value
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        # Runs for every instant read (a month's report reads 100,000): the common cases first.
         if value is None:
             return None
-        from datetime import UTC
-
-        if value.tzinfo is None:
+        tz = value.tzinfo
+        if tz is UTC:  # PostgreSQL sessions run in UTC (app.db)
+            return value
+        if tz is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
 import shutil
 import subprocess
@@ -20,10 +21,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Clock, Event, Extension, Rating, Resolution, Supervision, Ticket
+from app.schemas.reports import AnnualReport, DeputiesReport, MonthlyReport
 from app.services.sla import clock_state
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -42,6 +44,12 @@ def iso(dt: datetime) -> str:
 def ok(r: Any, *codes: int) -> Any:
     assert r.status_code in (codes or (200,)), r.text
     return r.json()
+
+
+def conforms(model: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """The JSON is exactly the documented model: every field, nothing more, same values."""
+    assert model.model_validate(body).model_dump(mode="json") == body
+    return body
 
 
 # --------------------------------------------------------------------------- generation
@@ -344,7 +352,8 @@ def test_generated_month_matches_brute_force(api, db_url):
     # The data set has what the report has to tell apart.
     assert done["problem"] > 100 and done["unsatisfied"] >= 5 and done["returned"] >= 2
     now = api.clock.now()
-    month = ok(api.get("/api/v1/reports/monthly?month=2025-10", "liaison"))
+    month = conforms(MonthlyReport,
+                     ok(api.get("/api/v1/reports/monthly?month=2025-10", "liaison")))
     want = brute_force(db_url, local("2025-10-01 00:00").astimezone(UTC),
                        local("2025-11-01 00:00").astimezone(UTC), now)
     assert_report(month, want)
@@ -363,7 +372,7 @@ def test_generated_month_matches_brute_force(api, db_url):
     assert_report(sep, brute_force(db_url, local("2025-09-01 00:00").astimezone(UTC),
                                    local("2025-10-01 00:00").astimezone(UTC), now))
     # The annual report: the same over the year, and its months add up to it.
-    year = ok(api.get("/api/v1/reports/annual?year=2025", "liaison"))
+    year = conforms(AnnualReport, ok(api.get("/api/v1/reports/annual?year=2025", "liaison")))
     assert_report(year, brute_force(db_url, local("2025-01-01 00:00").astimezone(UTC),
                                     local("2026-01-01 00:00").astimezone(UTC), now))
     assert [m["month"] for m in year["months"]] == [f"2025-{m:02d}" for m in range(1, 12)]
@@ -535,7 +544,7 @@ def test_deputies_report_points_and_silent(api):
                dispatched_at=api.at("2025-10-08 09:00"))
     api.ticket(caller={"name": "路人", "phone": "13100000000"},
                called_at=api.at("2025-10-09 09:00"), dispatched_at=api.at("2025-10-09 09:00"))
-    rep = ok(api.get("/api/v1/reports/deputies?year=2025", "liaison"))
+    rep = conforms(DeputiesReport, ok(api.get("/api/v1/reports/deputies?year=2025", "liaison")))
     assert rep["year"] == 2025
     [d] = rep["items"]
     assert (d["name"], d["phone"], d["level"]) == ("张三", "13800000001", "city")
@@ -620,3 +629,23 @@ def test_exports(api):
                         "--window-size=1240,1754", page.as_uri()],
                        check=True, timeout=60, capture_output=True)
         assert shot.exists() and shot.stat().st_size > 1000
+
+
+@pytest.mark.skipif(not os.environ.get("HOTLINE_TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="PostgreSQL: sections are read in parallel on one snapshot")
+def test_report_sections_read_one_snapshot(api, db_url):
+    """The report's parallel sessions see the same state, whatever commits meanwhile."""
+    from app.services.reports.snapshot import shared_snapshot
+
+    api.city()
+    api.ticket()
+    engine = api.app.state.hotline.db.reader
+    count = select(func.count()).select_from(Ticket)
+    with shared_snapshot(engine, 3) as sessions:
+        assert sessions[0].scalar(count) == 1  # the snapshot is taken here, before the post
+        api.ticket()  # committed by another connection
+        assert [s.scalar(count) for s in sessions] == [1, 1, 1]
+        other = create_engine(db_url)
+        with Session(other) as fresh:
+            assert fresh.scalar(count) == 2
+        other.dispose()
