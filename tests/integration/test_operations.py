@@ -167,3 +167,19 @@ def test_connections_the_server_ended_are_replaced_before_a_request_uses_them(ap
     assert api.get(f"/api/v1/tickets/{ticket['id']}", "hotline").status_code == 200
     assert api.post("/api/v1/tickets", "hotline",
                     json=api.ticket_body(hotline_no="after-restart")).status_code == 201
+
+
+@pytest.mark.skipif(os.environ.get("HOTLINE_TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="SQLite's connection settings")
+def test_sqlite_connections_are_set_up_for_one_writer_and_many_readers(api):
+    db = api.app.state.hotline.db
+    pragmas = ("journal_mode", "foreign_keys", "busy_timeout", "synchronous",
+               "wal_autocheckpoint")
+    with db.writer.connect() as conn:
+        writer = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas]
+    with db.reader.connect() as conn:
+        reader = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas]
+    # WAL, foreign keys, waiting instead of failing, no fsync per commit (WAL keeps it safe
+    # against a crash of the process); the writer checkpoints in 40 MB steps.
+    assert writer == ["wal", 1, 30000, 1, 10000]
+    assert reader == ["wal", 1, 30000, 1, 1000]
