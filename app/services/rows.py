@@ -10,7 +10,8 @@ them like any other row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -86,3 +87,25 @@ def insert_rows(
                                   dialect=dialect) from exc
     finally:
         cursor.close()
+
+
+@contextmanager
+def pipelined(session: Session) -> Iterator[None]:
+    """On PostgreSQL, the statements sent inside go out without waiting for each other
+    (psycopg's pipeline mode): their results come back together, at the first fetch or on
+    leaving the block. Intake's rows are written in two round trips instead of five.
+
+    Only `insert_rows` may run inside: an ORM or Core statement would try to read a result
+    that has not arrived (SQLAlchemy then fails loudly). A database error surfaces where the
+    results are read, wrapped as SQLAlchemy's; the transaction is then aborted."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        yield
+        return
+    try:
+        with connection.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+            yield
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error,
+                                  dialect=dialect) from exc

@@ -21,7 +21,7 @@ from app.services.events import emit, event_row
 from app.services.queue import refresh_queue
 from app.services.registry import normalize_phone
 from app.services.routing import choose_lead
-from app.services.rows import insert_rows
+from app.services.rows import insert_rows, pipelined
 from app.services.sla import ClockKind
 from app.services.supervision import open_coordination
 from app.services.workflow import Status
@@ -134,37 +134,44 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     # The new rows go out below the ORM (see app.services.rows); `ticket` is a transient
     # object carrying the same values, for the helpers and the response.
     ticket = Ticket(**row)
-    try:
-        insert_rows(ctx.session, Ticket, [row])
-    except IntegrityError:
-        # A concurrent identical post won the unique hotline_no. Nothing was written yet,
-        # so the whole transaction goes (cheaper than a savepoint on every intake).
-        ctx.session.rollback()
-        winner = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == data.hotline_no))
-        if winner is None:
-            raise
-        return Ingested(_same_or_conflict(winner, fingerprint), False)
-
     # One instant for the new ticket: its row, its events and what the response shows.
     events = [event_row(ctx, ticket, "ticket.received", at=data.called_at, now=now, data={
         "hotline_no": ticket.hotline_no, "kind": kind, "category": category_code,
         "deputy_verified": ticket.deputy_verified, "deputy_id": ticket.deputy_id,
     })]
+    try:
+        # The ticket's rows only; the ticket row goes first, so a duplicate hotline_no
+        # fails before anything else is written.
+        with pipelined(ctx.session):
+            insert_rows(ctx.session, Ticket, [row])
+            if consultation:
+                # Answered on the spot by the hotline: a call to count, not a problem to handle.
+                assignments = [
+                    NewAssignment(unit, "lead" if unit == routing.lead else "co", False,
+                                  dispatched_at, ended_at=dispatched_at)
+                    for unit in units
+                ]
+                insert_rows(ctx.session, Assignment, [a.row(ticket.id) for a in assignments])
+                events.append(event_row(ctx, ticket, "ticket.closed", at=dispatched_at,
+                                        now=now, data={
+                    "reason": "consultation answered by the hotline at intake",
+                }))
+                insert_rows(ctx.session, Event, events)
+                clocks: list[NewClock] = []
+            else:
+                assignments, clocks = dispatch_to(
+                    ctx, ticket, routing.lead, list(routing.co_handlers), dispatched_at,
+                    rule=routing.rule, events=events)
+    except IntegrityError:
+        # A concurrent identical post won the unique hotline_no; the transaction is lost
+        # (cheaper than a savepoint on every intake), and nothing of it was committed.
+        ctx.session.rollback()
+        winner = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == data.hotline_no))
+        if winner is None:
+            raise
+        return Ingested(_same_or_conflict(winner, fingerprint), False)
     if consultation:
-        # Answered on the spot by the hotline: a call to count, not a problem to handle.
-        assignments = [
-            NewAssignment(unit, "lead" if unit == routing.lead else "co", False,
-                          dispatched_at, ended_at=dispatched_at)
-            for unit in units
-        ]
-        insert_rows(ctx.session, Assignment, [a.row(ticket.id) for a in assignments])
-        events.append(event_row(ctx, ticket, "ticket.closed", at=dispatched_at, now=now, data={
-            "reason": "consultation answered by the hotline at intake",
-        }))
-        insert_rows(ctx.session, Event, events)
         return Ingested(ticket, True, (assignments, [], deputy))
-    assignments, clocks = dispatch_to(ctx, ticket, routing.lead, list(routing.co_handlers),
-                                      dispatched_at, rule=routing.rule, events=events)
     if ticket.complex:
         category = ctx.session.get(Category, category_code)
         stored = ctx.session.get(Ticket, ticket.id)
