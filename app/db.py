@@ -70,17 +70,15 @@ def _sqlite_engine(url: str, *, write: bool, pool_size: int) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-
-    if write:
-        @event.listens_for(engine, "connect")
-        def _on_connect_writer(dbapi_conn: Any, _: Any) -> None:
+        if write:
             # Checkpoint every 10,000 WAL pages (40 MB) instead of SQLite's 1,000. Intake
             # dirties ~25 pages a ticket, many of them the same index pages; at 1,000 the
             # writer copied them back (and synced) every 40 tickets, inside a request.
             # Measured with bench/ingest.py: 188-200 -> 218-225 tickets/s.
-            dbapi_conn.execute("PRAGMA wal_autocheckpoint=10000")
+            cur.execute("PRAGMA wal_autocheckpoint=10000")
+        cur.close()
 
+    if write:
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -97,9 +95,12 @@ def _ping_if_readable(dbapi_conn: Any, record: Any, proxy: Any) -> None:
     open a fresh connection, so the request never sees the dead one. `pool_pre_ping`
     would cost every request, intake and each queue poll, one more round trip."""
     try:
-        readable, _, _ = select.select([dbapi_conn.pgconn.socket], [], [], 0)
+        # poll, not select: a busy process has descriptors past select's limit of 1024.
+        poller = select.poll()
+        poller.register(dbapi_conn.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+        readable = bool(poller.poll(0))
     except Exception:  # closed, or no socket any more: let the ping below decide
-        readable = [True]
+        readable = True
     if not readable:
         return
     try:

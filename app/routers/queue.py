@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security.utils import get_authorization_scheme_param
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader
 from app.errors import Forbidden, Invalid, NotFound
-from app.schemas.common import Page, QueryInstant, problem_responses
+from app.schemas.common import Page, QueryInstant, json_bytes, problem_responses
 from app.schemas.tickets import QueueItemOut
 from app.services import queue as svc
 from app.services.context import Actor, Ctx
@@ -88,7 +87,7 @@ def queue(
     # against the response model would cost more than the query.
     body = {"items": [svc.item_view(row, now, ctx.tz) for row in rows],
             "next_cursor": next_cursor}
-    return Response(orjson.dumps(body), media_type="application/json", headers={"ETag": tag})
+    return Response(json_bytes(body), media_type="application/json", headers={"ETag": tag})
 
 
 # --- unchanged polls, answered before routing --------------------------------------------

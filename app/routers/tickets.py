@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
@@ -12,7 +11,7 @@ from app.deps import CursorParam, Limit, commit_now, decode_cursor, encode_curso
 from app.errors import Invalid
 from app.models import Event
 from app.observability import TICKETS_INGESTED
-from app.schemas.common import Page, QueryInstant, problem_responses
+from app.schemas.common import Page, QueryInstant, json_bytes, problem_responses
 from app.schemas.tickets import EventList, EventOut, Status, TicketIn, TicketOut
 from app.services import tickets as svc
 from app.services.context import Ctx
@@ -46,7 +45,7 @@ def ingest(body: TicketIn, ctx: Ctx = writer("hotline")) -> Response:
         out = view(ctx, ticket)
     commit_now(ctx)  # the hot path: saves a second trip to the thread pool
     # Serialized directly: intake is the hot path, and the view is built from our own rows.
-    return Response(orjson.dumps(out), status_code=201 if result.created else 200,
+    return Response(json_bytes(out), status_code=201 if result.created else 200,
                     media_type="application/json",
                     headers={"Location": f"/api/v1/tickets/{ticket.id}"})
 

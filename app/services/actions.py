@@ -213,7 +213,8 @@ def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None,
     assert ticket.fed_back_at is not None
     at = _at(ctx, at, not_before=ticket.fed_back_at, step="the feedback")
     resolved_by = ctx.session.scalar(select(Resolution.unit_code).where(
-        Resolution.ticket_id == ticket.id, Resolution.round == ticket.round))
+        Resolution.ticket_id == ticket.id, Resolution.round == ticket.round,
+    ).order_by(Resolution.at.desc(), Resolution.id.desc()).limit(1))
     ctx.session.add(Rating(ticket_id=ticket.id, round=ticket.round, at=at, rating=code,
                            satisfied=satisfied, comment=comment,
                            unit_code=resolved_by or ticket.lead_unit,

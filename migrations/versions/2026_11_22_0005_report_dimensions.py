@@ -38,7 +38,8 @@ def upgrade() -> None:
     # The unit that resolved the rated round, as the report attributed it before.
     op.execute("UPDATE ratings SET category = t.category, district = t.district, "
                "unit_code = coalesce((SELECT r.unit_code FROM resolutions AS r "
-               "WHERE r.ticket_id = ratings.ticket_id AND r.round = ratings.round), "
+               "WHERE r.ticket_id = ratings.ticket_id AND r.round = ratings.round "
+               "ORDER BY r.at DESC, r.id DESC LIMIT 1), "
                "t.lead_unit) FROM tickets AS t WHERE t.id = ratings.ticket_id")
 
     for table in ("clocks", "resolutions", "ratings"):

@@ -642,10 +642,25 @@ def test_report_sections_read_one_snapshot(api, db_url):
     engine = api.app.state.hotline.db.reader
     count = select(func.count()).select_from(Ticket)
     with shared_snapshot(engine, 3) as sessions:
-        assert sessions[0].scalar(count) == 1  # the snapshot is taken here, before the post
+        assert sessions[0].scalar(count) == 1  # the snapshot dates from shared_snapshot()
         api.ticket()  # committed by another connection
         assert [s.scalar(count) for s in sessions] == [1, 1, 1]
         other = create_engine(db_url)
         with Session(other) as fresh:
             assert fresh.scalar(count) == 2
         other.dispose()
+
+
+def test_a_report_reads_the_same_when_it_cannot_read_in_parallel(api, monkeypatch):
+    """Past two parallel reports a process reads the next one on its single connection."""
+    import threading
+
+    from app.services.reports import monthly
+
+    api.city()
+    api.set_now("2025-11-20 10:00")
+    generate(api, 30, seed=5)
+    first = ok(api.get("/api/v1/reports/monthly?month=2025-10", "liaison"))
+    monkeypatch.setattr(monthly, "_PARALLEL", threading.BoundedSemaphore(1))
+    assert monthly._PARALLEL.acquire(blocking=False)  # every parallel slot taken
+    assert ok(api.get("/api/v1/reports/monthly?month=2025-10", "liaison")) == first

@@ -8,6 +8,7 @@ SPEC.md "Reports"; see `period.Period` for how the cut-off is applied.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -324,27 +325,44 @@ def _table(acc: _Acc, overdue: list[dict[str, Any]], dim: str,
     return out
 
 
+# Parallel reports at once, per process: each holds three pooled connections, so more
+# could starve the pool (and requests waiting on it); the rest are read on one connection.
+_PARALLEL = threading.BoundedSemaphore(2)
+
+
 def build(session: Session, period: Period) -> dict[str, Any]:
     """The report for a period (a month, or a year for the annual report), as plain data.
 
     On PostgreSQL its sections are read on three connections sharing one snapshot: the
     database works on the grouped figures while Python shapes the two lists (at 1 M
     tickets, each list is a few hundred ms of Python), and every section still describes
-    the same instant. SQLite, in-process, reads them one after another."""
+    the same instant. SQLite, in-process, reads them one after another on `session`, as
+    does a report that finds two others already reading in parallel."""
     engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
-        units, cats = _names(session)
-        return _assemble(session, period, units, cats, collect(session, period),
-                         overdue_list(session, period, units, cats),
-                         unsatisfied_list(session, period, units, cats))
-    assert isinstance(engine, Engine)
-    with shared_snapshot(engine, 3) as (main, second, third), \
-            ThreadPoolExecutor(2, thread_name_prefix="report") as pool:
-        units, cats = _names(main)
-        overdue = pool.submit(overdue_list, second, period, units, cats)
-        unsatisfied = pool.submit(unsatisfied_list, third, period, units, cats)
+    if not (isinstance(engine, Engine) and engine.dialect.name == "postgresql"
+            and _PARALLEL.acquire(blocking=False)):
+        return _build(session, session, session, period, None)
+    try:
+        with shared_snapshot(engine, 3) as (main, second, third), \
+                ThreadPoolExecutor(2, thread_name_prefix="report") as pool:
+            return _build(main, second, third, period, pool)
+    finally:
+        _PARALLEL.release()
+
+
+def _build(main: Session, second: Session, third: Session, period: Period,
+           pool: ThreadPoolExecutor | None) -> dict[str, Any]:
+    units, cats = _names(main)
+    if pool is None:
+        overdue = overdue_list(second, period, units, cats)
+        unsatisfied = unsatisfied_list(third, period, units, cats)
         acc = collect(main, period)
-        return _assemble(main, period, units, cats, acc, overdue.result(), unsatisfied.result())
+    else:
+        overdue_f = pool.submit(overdue_list, second, period, units, cats)
+        unsatisfied_f = pool.submit(unsatisfied_list, third, period, units, cats)
+        acc = collect(main, period)
+        overdue, unsatisfied = overdue_f.result(), unsatisfied_f.result()
+    return _assemble(main, period, units, cats, acc, overdue, unsatisfied)
 
 
 def _assemble(session: Session, period: Period, units: dict[str, str], cats: dict[str, str],

@@ -21,7 +21,8 @@ _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$")
 
 @contextmanager
 def shared_snapshot(engine: Engine, n: int) -> Iterator[list[Session]]:
-    """`n` sessions on `engine` (PostgreSQL) reading one snapshot; rolled back on exit."""
+    """`n` sessions on `engine` (PostgreSQL) reading one snapshot, from the moment this
+    is entered; their read-only transactions end on exit."""
     with ExitStack() as stack:
         sessions: list[Session] = []
         snapshot = ""
