@@ -60,6 +60,10 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    def dimensions(self) -> dict[str, str | None]:
+        """What the rows it counts copy for the reports (fixed at intake; see Clock)."""
+        return {"category": self.category, "district": self.district}
+
     __table_args__ = (
         Index("ix_tickets_status_id", "status", "id"),
         Index("ix_tickets_category_id", "category", "id"),

@@ -125,8 +125,8 @@ def resolve(ctx: Ctx, *, ticket_id: str, at: datetime | None, outcome: str,
     ticket.status = new_status.value
     ticket.resolved_at, ticket.resolution_outcome, ticket.resolution_reply = at, outcome, reply
     ctx.session.add(Resolution(ticket_id=ticket.id, round=ticket.round, unit_code=lead.unit_code,
-                               at=at, outcome=outcome, reply=reply, category=ticket.category,
-                               district=ticket.district, ticket_kind=ticket.kind))
+                               at=at, outcome=outcome, reply=reply, ticket_kind=ticket.kind,
+                               **ticket.dimensions()))
     log(ctx, ticket, "ticket.resolved", at=at, data={
         "outcome": outcome, "reply": reply, "round": ticket.round,
     })
@@ -217,8 +217,7 @@ def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None,
     ).order_by(Resolution.at.desc(), Resolution.id.desc()).limit(1))
     ctx.session.add(Rating(ticket_id=ticket.id, round=ticket.round, at=at, rating=code,
                            satisfied=satisfied, comment=comment,
-                           unit_code=resolved_by or ticket.lead_unit,
-                           category=ticket.category, district=ticket.district))
+                           unit_code=resolved_by or ticket.lead_unit, **ticket.dimensions()))
     ticket.rated_at, ticket.rating, ticket.rating_comment = at, code, comment
     log(ctx, ticket, "rating.recorded", at=at, data={
         "rating": code, "satisfied": satisfied, "comment": comment, "round": ticket.round,

@@ -28,8 +28,8 @@ def clock_values(
     )
     return {
         "ticket_id": ticket.id, "unit_code": unit, "kind": kind.value, "round": round_,
-        "started_at": started_at, "category": ticket.category, "district": ticket.district,
-        "basis": basis.value, "amount": amount, "due_at": due.due_at,
+        "started_at": started_at, **ticket.dimensions(), "basis": basis.value,
+        "amount": amount, "due_at": due.due_at,
         "warn_at": due.warn_at, "escalate_at": due.escalate_at, "provisional": due.provisional,
         "met_at": None, "cancelled_at": None, "warned_at": None, "breach_recorded_at": None,
         "escalated_at": None,

@@ -109,25 +109,29 @@ def _grouped(session: Session, period: Period, entity: Any, time_col: Any, unit_
     q = select(*head, *dims, *extra, *measures).select_from(entity).where(
         period.within(time_col), *where)
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
+    grouping_sets = conn.dialect.name == "postgresql"
+    if grouping_sets:
         # One scan, one small group per dimension: GROUPING() names the dimension of a row
         # (a bit set for each column not grouped on).
-        which = {0b011: "unit", 0b101: "category", 0b110: "district"}
         q = q.add_columns(func.grouping(*dims)).group_by(func.grouping_sets(
             *(tuple_(*head, d, *extra) for d in dims)))
-        for row in conn.execute(q):
-            month = row[0] if head else period.months[0][0]
-            unit, cat, dist, *rest, grouping = row[len(head):]
-            dim = which[grouping]
-            yield (dim, {"unit": unit, "category": cat, "district": dist}[dim], month, *rest)
-        return
-    # SQLite has no grouping sets: one row per (unit, category, district), rolled up here.
-    for row in conn.execute(q.group_by(*head, *dims, *extra)):
+    else:
+        # SQLite has no grouping sets: one row per (unit, category, district), rolled up here.
+        q = q.group_by(*head, *dims, *extra)
+    for row in conn.execute(q):
         month = row[0] if head else period.months[0][0]
         unit, cat, dist, *rest = row[len(head):]
-        yield ("unit", unit, month, *rest)
-        yield ("category", cat, month, *rest)
-        yield ("district", dist, month, *rest)
+        keys = {"unit": unit, "category": cat, "district": dist}
+        if grouping_sets:
+            *rest, grouping = rest
+            dim = _GROUPED_ON[grouping]
+            yield (dim, keys[dim], month, *rest)
+        else:
+            for dim, key in keys.items():
+                yield (dim, key, month, *rest)
+
+
+_GROUPED_ON = {0b011: "unit", 0b101: "category", 0b110: "district"}
 
 
 def collect(session: Session, period: Period) -> _Acc:
