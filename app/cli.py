@@ -27,12 +27,19 @@ cli.add_typer(calendar_cli, name="calendar")
 @cli.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    from app.migrate import upgrade
+    from app.migrate import MigrationLockTimeout, upgrade
 
     settings = get_settings()
     settings.ensure_data_dir()
-    upgrade(settings.database_url)
-    typer.echo("database is at the latest migration")
+    try:
+        outcome = upgrade(settings.database_url)
+    except MigrationLockTimeout as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if outcome.migrated:
+        typer.echo(f"migrated the database from {outcome.before or 'empty'} to {outcome.after}")
+    else:
+        typer.echo(f"database is at migration {outcome.after}; nothing to do")
 
 
 @cli.command()

@@ -104,7 +104,7 @@ def _operations(app: FastAPI, state: AppState) -> None:
     @app.get("/readyz", tags=["operations"], responses={503: {"description": "not ready"}})
     def readyz() -> JSONResponse:
         """The database answers and its schema is at the latest migration."""
-        from app.migrate import current_revision, head_revision
+        from app.migrate import current_revision, head_revision, schema_is_usable
         from app.services.calendars import missing_next_year
 
         details: dict[str, Any] = {}
@@ -115,7 +115,7 @@ def _operations(app: FastAPI, state: AppState) -> None:
             head = head_revision()
             details["database"] = "ok"
             details["migrations"] = {"current": current, "head": head}
-            ready = current == head
+            ready = schema_is_usable(current)
             with state.db.read_session() as session:
                 cal = state.calendars.current(session)
             today = state.clock.now().astimezone(state.settings.tz).date()

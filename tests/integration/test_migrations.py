@@ -109,3 +109,68 @@ def test_report_dimensions_are_copied_onto_existing_rows(fresh_url):
         unrated = conn.execute(text("SELECT count(*) FROM ratings WHERE unit_code IS NULL"))
         assert unrated.scalar_one() == 0
     engine.dispose()
+
+
+# Each racer imports everything first, says it is ready, then waits for the starting gun,
+# so that the five `hotline migrate` really run at the same moment.
+RACER = """
+import sys, time
+from pathlib import Path
+import app.migrate, app.models, alembic.command  # noqa: F401 (imported before the gun)
+from app.cli import cli
+Path(sys.argv[1], f"ready-{sys.argv[3]}").touch()
+while not Path(sys.argv[2]).exists():
+    time.sleep(0.002)
+sys.argv = ["hotline", "migrate"]
+cli()
+"""
+
+
+def test_five_migrations_started_at_once_all_succeed_and_one_migrates(fresh_url, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "DATABASE_URL": fresh_url}
+    gun = tmp_path / "go"
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(tmp_path), str(gun), str(n)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+              for n in range(5)]
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("ready-*"))) < 5:
+            assert time.monotonic() < deadline, "the racers did not start"
+            assert all(r.poll() is None for r in racers), [r.communicate() for r in racers]
+            time.sleep(0.05)
+        gun.touch()
+        outputs = [r.communicate(timeout=240)[0].decode() for r in racers]
+    finally:
+        for r in racers:
+            if r.poll() is None:
+                r.kill()
+    assert [r.returncode for r in racers] == [0] * 5, outputs
+    head = head_revision()
+    migrated = [o for o in outputs if f"migrated the database from empty to {head}" in o]
+    idle = [o for o in outputs if f"database is at migration {head}; nothing to do" in o]
+    assert (len(migrated), len(idle)) == (1, 4), outputs
+    engine = create_engine(fresh_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() \
+            == [head]
+    engine.dispose()
+    diffs = schema_diffs(fresh_url)
+    assert diffs == [], "\n".join(map(str, diffs))
+
+
+def test_a_database_newer_than_the_code_is_left_as_it_is(fresh_url):
+    """An older replica restarting after the upgrade's migration runs on the newer schema
+    (migrations are additive) instead of failing on a revision it does not know."""
+    upgrade(fresh_url)
+    engine = create_engine(fresh_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    outcome = upgrade(fresh_url)
+    assert (outcome.before, outcome.after, outcome.migrated) == ("9999", "9999", False)
+    with engine.connect() as conn:
+        assert current_revision(conn) == "9999"
+    engine.dispose()
