@@ -14,6 +14,7 @@ import typer
 from app.config import get_settings
 
 if TYPE_CHECKING:
+    from app.backup import Summary
     from app.state import AppState
 
 cli = typer.Typer(help="deputy-hotline: deputy tickets on the 12345 hotline.",
@@ -60,6 +61,45 @@ def serve(
     upgrade(settings.database_url)
     uvicorn.run("app.main:app_factory", factory=True, host=host, port=port, workers=workers,
                 log_config=None, access_log=False)
+
+
+@cli.command()
+def backup(path: Path) -> None:
+    """Write a consistent copy of the database to PATH while the service keeps working."""
+    from app.backup import BackupError
+    from app.backup import backup as take_backup
+
+    try:
+        summary = take_backup(get_settings().database_url, path)
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(_described(summary, "wrote"))
+
+
+@cli.command()
+def restore(path: Path) -> None:
+    """Restore the backup PATH into the (new, empty) database DATABASE_URL names."""
+    from app.backup import BackupError
+    from app.backup import restore as bring_back
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    try:
+        summary = bring_back(settings.database_url, path)
+    except BackupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(_described(summary, "restored") + "; `hotline serve` applies any newer migrations")
+
+
+def _described(summary: Summary, verb: str) -> str:
+    parts = [f"{verb} {summary.path} ({summary.size} bytes"]
+    if summary.revision:
+        parts.append(f"migration {summary.revision}")
+    if summary.tickets >= 0:
+        parts.append(f"{summary.tickets} tickets")
+    return ", ".join(parts) + ")"
 
 
 @contextmanager
