@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class Settings(BaseSettings):
@@ -23,6 +25,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, alias="HOTLINE_MAX_BODY_BYTES")
     db_pool_size: int = Field(default=10, ge=1, alias="HOTLINE_DB_POOL_SIZE")
     key_cache_seconds: float = Field(default=5.0, ge=0, alias="HOTLINE_KEY_CACHE_SECONDS")
+    # /metrics for this bearer token; unset: for local requests only (app.main).
+    metrics_token: str | None = Field(default=None, alias="HOTLINE_METRICS_TOKEN")
+    # /docs, /redoc and /openapi.json: on for development, off in the image (Dockerfile).
+    docs: bool = Field(default=True, alias="HOTLINE_DOCS")
 
     # Time limits (SPEC.md "Time limits"); every one is configuration.
     contact_hours: int = Field(default=24, alias="HOTLINE_CONTACT_HOURS")
@@ -40,11 +46,22 @@ class Settings(BaseSettings):
         ZoneInfo(value)  # raises on an unknown zone: fail at start-up, not per request
         return value
 
-    @field_validator("admin_key")
+    @field_validator("admin_key", "metrics_token")
     @classmethod
     def _no_placeholder_key(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) < 16 or value.lower() in {"changeme", "change-me-please"}):
-            raise ValueError("HOTLINE_ADMIN_KEY must be at least 16 characters and not a placeholder")
+        if value is not None and (len(value) < 16 or _is_placeholder(value)):
+            raise ValueError("must be at least 16 characters and not a placeholder")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _no_placeholder_password(cls, value: str) -> str:
+        try:
+            password = make_url(value).password
+        except ArgumentError:
+            raise ValueError("not a database URL (sqlite:///… or postgresql+psycopg://…)") from None
+        if password is not None and _is_placeholder(str(password)):
+            raise ValueError("the database password is still the placeholder of .env.example")
         return value
 
     @property
@@ -60,6 +77,12 @@ class Settings(BaseSettings):
         if self.is_sqlite and ":memory:" not in self.database_url:
             path = self.database_url.split("///", 1)[-1]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _is_placeholder(secret: str) -> bool:
+    """The values .env.example ships (change-me-…) and their like: never a real secret."""
+    plain = secret.lower().replace("-", "").replace("_", "")
+    return "changeme" in plain or plain in {"secret", "password"}
 
 
 @lru_cache

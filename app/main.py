@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import generate_latest
 from sqlalchemy import text
 
+from app.auth import bearer_token
 from app.clock import Clock
 from app.config import Settings, get_settings
-from app.errors import install_handlers
+from app.errors import Forbidden, Unauthorized, install_handlers
 from app.middleware import RequestGuard
 from app.observability import (
     CALENDAR_NEXT_YEAR_MISSING,
@@ -67,13 +70,14 @@ def create_app(
             state.db.dispose()
 
     app = FastAPI(title="deputy-hotline", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+                  lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json" if settings.docs else None)
     app.state.hotline = state
     install_handlers(app)
     # Routes are matched in order: the polled and posted ones first.
     for r in (queue, tickets, actions, registry, supervision, calendar):
         app.include_router(r.router)
-    _optional_routers(app)
+    _optional_routers(app, docs=settings.docs)
     _operations(app, state)
     app.add_middleware(queue.UnchangedPolls)
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
@@ -81,11 +85,13 @@ def create_app(
     return app
 
 
-def _optional_routers(app: FastAPI) -> None:
+def _optional_routers(app: FastAPI, *, docs: bool) -> None:
     """Routers of capabilities that live in their own packages (reports, webhooks, docs)."""
     import importlib
 
     for name in ("app.routers.reports", "app.routers.webhooks", "app.routers.docs"):
+        if name == "app.routers.docs" and not docs:
+            continue
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -132,14 +138,38 @@ def _operations(app: FastAPI, state: AppState) -> None:
         return JSONResponse({"status": "ready" if ready else "not ready", **details},
                             status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        """Prometheus text format."""
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse,
+             responses={401: {"description": "HOTLINE_METRICS_TOKEN is set: its bearer only"},
+                        403: {"description": "no token set: local requests only"}})
+    def metrics(request: Request) -> PlainTextResponse:
+        """Prometheus text format, for the bearer of HOTLINE_METRICS_TOKEN (or, while that is
+        unset, for requests from this machine that no proxy relayed)."""
         from app.webhooks.outbox import refresh_backlog_gauge
 
+        _guard_metrics(request, state.settings.metrics_token)
         refresh_backlog_gauge(state)
         return PlainTextResponse(generate_latest(REGISTRY).decode(),
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+_RELAYED = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def _guard_metrics(request: Request, token: str | None) -> None:
+    """Metrics name routes, volumes and backlogs: not for the internet at large."""
+    if token is not None:
+        given = bearer_token(request.headers.get("authorization")) or ""
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise Unauthorized("/metrics needs Authorization: Bearer <HOTLINE_METRICS_TOKEN>")
+        return
+    host = request.client.host if request.client else ""
+    try:
+        local = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if not local or any(h in request.headers for h in _RELAYED):
+        raise Forbidden("/metrics answers only on this machine; set HOTLINE_METRICS_TOKEN to "
+                        "scrape it from elsewhere")
 
 
 def app_factory() -> FastAPI:

@@ -19,6 +19,8 @@ from app.config import Settings
 from app.models import Base
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef"
+METRICS_TOKEN = "test-metrics-token-0123456789abcdef"
+METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 def _test_url(tmp_root: Path) -> str:
@@ -68,7 +70,7 @@ def clock() -> FixedClock:
 def make_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN_KEY, "HOTLINE_SCHEDULER": False,
-        "HOTLINE_WEBHOOKS": False,
+        "HOTLINE_WEBHOOKS": False, "HOTLINE_METRICS_TOKEN": METRICS_TOKEN,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -14,11 +14,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 from app.observability import JsonFormatter
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, METRICS
 
 
 def metrics(api) -> dict[str, list]:
-    r = api.client.get("/metrics")
+    r = api.client.get("/metrics", headers=METRICS)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
     return {f.name: f.samples for f in text_string_to_metric_families(r.text)}

@@ -9,6 +9,7 @@ import pytest
 
 from app.deps import encode_cursor
 from app.routers import queue as queue_router
+from tests.conftest import METRICS
 
 QUEUE = "/api/v1/units/water-bureau/queue"
 
@@ -39,7 +40,7 @@ def test_an_unchanged_poll_is_answered_by_the_lane(api, lane_calls):
     assert again.headers["x-request-id"]
     assert again.content == b""
     assert lane_calls == ["water-bureau"]
-    metrics = api.client.get("/metrics").text
+    metrics = api.client.get("/metrics", headers=METRICS).text
     assert ('route="/api/v1/units/{code}/queue",status="304"' in metrics
             or 'route="/api/v1/units/{code}/queue",method="GET",status="304"' in metrics
             or ('status="304"' in metrics and "/api/v1/units/{code}/queue" in metrics))
