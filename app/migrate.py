@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -137,14 +138,20 @@ def _wait(take: Callable[[], bool], wait_seconds: float, what: str) -> None:
         time.sleep(_POLL_SECONDS)
 
 
+@cache
+def _scripts() -> tuple[str | None, frozenset[str]]:
+    """This release's head and all its revisions (read once: /readyz asks every few seconds)."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return scripts.get_current_head(), frozenset(s.revision for s in scripts.walk_revisions())
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    return _scripts()[0]
 
 
 def known_revision(revision: str) -> bool:
     """Whether this release's migrations include `revision`."""
-    return revision in {s.revision for s in
-                        ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
+    return revision in _scripts()[1]
 
 
 def current_revision(conn: Connection) -> str | None:
