@@ -15,6 +15,7 @@ from app.config import get_settings
 
 if TYPE_CHECKING:
     from app.backup import Summary
+    from app.migrate import Outcome
     from app.state import AppState
 
 cli = typer.Typer(help="deputy-hotline: deputy tickets on the 12345 hotline.",
@@ -28,19 +29,24 @@ cli.add_typer(calendar_cli, name="calendar")
 @cli.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    from app.migrate import MigrationLockTimeout, upgrade
-
     settings = get_settings()
     settings.ensure_data_dir()
-    try:
-        outcome = upgrade(settings.database_url)
-    except MigrationLockTimeout as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    outcome = _upgrade(settings.database_url)
     if outcome.migrated:
         typer.echo(f"migrated the database from {outcome.before or 'empty'} to {outcome.after}")
     else:
         typer.echo(f"database is at migration {outcome.after}; nothing to do")
+
+
+def _upgrade(url: str) -> Outcome:
+    """Migrate under the lock; a lock held too long is one line, not a traceback."""
+    from app.migrate import MigrationLockTimeout, upgrade
+
+    try:
+        return upgrade(url)
+    except MigrationLockTimeout as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @cli.command()
@@ -52,13 +58,12 @@ def serve(
     """Apply pending migrations, then serve the API with uvicorn."""
     import uvicorn
 
-    from app.migrate import upgrade
     from app.observability import configure_logging
 
     settings = get_settings()
     settings.ensure_data_dir()
     configure_logging(settings.log_level)
-    upgrade(settings.database_url)
+    _upgrade(settings.database_url)
     uvicorn.run("app.main:app_factory", factory=True, host=host, port=port, workers=workers,
                 log_config=None, access_log=False)
 
@@ -106,12 +111,11 @@ def _described(summary: Summary, verb: str) -> str:
 def _open_state() -> Iterator[AppState]:
     """The app state over a database brought to the latest migration (as `serve` does),
     its connections closed when the command is done."""
-    from app.migrate import upgrade
     from app.state import build_state
 
     settings = get_settings()
     settings.ensure_data_dir()
-    upgrade(settings.database_url)
+    _upgrade(settings.database_url)
     state = build_state(settings)
     try:
         yield state

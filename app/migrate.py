@@ -103,7 +103,7 @@ def _migration_lock(url: str, engine: Engine, wait_seconds: float) -> Iterator[C
         return
     database = make_url(url).database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        with engine.connect() as conn:  # nothing else can reach this database
+        with engine.connect() as conn:  # in memory: no other process can reach it
             yield conn
         return
     lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")

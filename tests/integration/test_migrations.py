@@ -174,3 +174,36 @@ def test_a_database_newer_than_the_code_is_left_as_it_is(fresh_url):
     with engine.connect() as conn:
         assert current_revision(conn) == "9999"
     engine.dispose()
+
+
+def test_a_lock_held_too_long_ends_the_wait_with_an_error(fresh_url):
+    """Nothing waits forever: a migration lock never released (a hung migrator) is reported."""
+    import fcntl
+
+    from sqlalchemy.engine import make_url
+
+    from app.migrate import ADVISORY_KEY, MigrationLockTimeout
+
+    engine = create_engine(fresh_url)
+    try:
+        if fresh_url.startswith("postgresql"):
+            holder = engine.connect()
+            holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_KEY})
+            holder.commit()
+
+            def release() -> None:  # a session lock outlives a connection returned to its pool
+                holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                holder.close()
+        else:
+            path = f"{make_url(fresh_url).database}.migrate-lock"
+            held = open(path, "a")  # noqa: SIM115 (held across the call below)
+            fcntl.flock(held, fcntl.LOCK_EX)
+            release = held.close
+        try:
+            with pytest.raises(MigrationLockTimeout, match="held the migration lock"):
+                upgrade(fresh_url, wait_seconds=0.5)
+        finally:
+            release()
+        assert upgrade(fresh_url).migrated  # released: the next one goes ahead
+    finally:
+        engine.dispose()
