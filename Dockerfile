@@ -1,7 +1,7 @@
-# syntax=docker/dockerfile:1
-# The official python:3.11-slim-bookworm as published on 2026-10-01 (Python 3.11.16), pinned
-# by the digest of its multi-platform index: the tag is for people, the digest is what is
-# pulled. Bump both together, deliberately, with the digest from
+# The official python:3.11-slim-bookworm as Docker Hub listed it in late September 2026
+# (then Python 3.11.16), pinned by the digest of its multi-platform index: the tag is for
+# people, the digest is what is pulled. (Taken from public records; no registry is reachable
+# where this was written.) Bump both together, deliberately, with the digest from
 #   docker buildx imagetools inspect python:3.11-slim-bookworm
 ARG PYTHON_IMAGE=python:3.11.16-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b
 
@@ -23,7 +23,7 @@ FROM ${PYTHON_IMAGE}
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/*
-RUN useradd --create-home --uid 10001 --user-group hotline
+RUN groupadd --gid 10001 hotline && useradd --uid 10001 --gid 10001 --create-home hotline
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 
 # Dependencies first, a layer of their own: rebuilt only when the lock file changes.
@@ -38,7 +38,7 @@ RUN image-install app /opt/venv /tmp/wheels/*.whl && rm -rf /tmp/wheels
 # The working folder belongs to the service's user: the SQLite file (when DATABASE_URL is
 # left to its default), backups and `hotline report ... -o file` are written here.
 WORKDIR /srv/hotline
-RUN mkdir -p /srv/hotline/data && chown -R hotline:hotline /srv/hotline
+RUN mkdir -p /srv/hotline/data && chown -R 10001:10001 /srv/hotline
 USER 10001:10001
 ENV DATABASE_URL=sqlite:////srv/hotline/data/hotline.db HOTLINE_DOCS=off
 EXPOSE 8000
