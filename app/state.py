@@ -73,5 +73,7 @@ class AppState:
                    calendars=self.calendars.current, actor=actor)
 
 
-def build_state(settings: Settings, clock: Clock | None = None, url: str | None = None) -> AppState:
-    return AppState(settings=settings, db=make_database(settings, url), clock=clock or SystemClock())
+def build_state(settings: Settings, clock: Clock | None = None, url: str | None = None,
+                calendars: CalendarProvider | None = None) -> AppState:
+    return AppState(settings=settings, db=make_database(settings, url), clock=clock or SystemClock(),
+                    calendars=calendars or CalendarProvider())

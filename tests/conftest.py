@@ -17,10 +17,22 @@ from sqlalchemy import create_engine, text
 from app.clock import FixedClock
 from app.config import Settings
 from app.models import Base
+from app.services.calendar import builtin_arrangements
+from app.services.calendars import CalendarProvider
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef"
 METRICS_TOKEN = "test-metrics-token-0123456789abcdef"
 METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+# The arrangement the tests rely on: the State Council's arrangements for 2004-2026 are
+# built in, and 2027 has none until a test loads it. Pinned, so that a data package that
+# learns 2027 (the State Council publishes it each autumn) changes no test's outcome.
+PUBLISHED_THROUGH = 2026
+
+
+def pinned_calendars() -> CalendarProvider:
+    """A calendar provider whose built-in years stop at PUBLISHED_THROUGH."""
+    return CalendarProvider(builtin_arrangements(through=PUBLISHED_THROUGH))
 
 
 def _test_url(tmp_root: Path) -> str:
@@ -86,8 +98,10 @@ def api(settings: Settings, clock: FixedClock) -> Iterator[object]:
     from fastapi.testclient import TestClient
 
     from app.main import create_app
+    from app.state import build_state
     from tests.builders import Api
 
-    app = create_app(settings, clock=clock, background=False)
+    state = build_state(settings, clock, calendars=pinned_calendars())
+    app = create_app(settings, clock=clock, state=state, background=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, clock, app)

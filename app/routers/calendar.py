@@ -45,11 +45,13 @@ def add_working_days(
 
 def _year_out(request: Request, ctx: Ctx, year: int) -> CalendarOut:
     provider = request.app.state.hotline.calendars
-    arrangement = ctx.calendar.years.get(year)
+    cal = ctx.calendar
+    arrangement = cal.years.get(year)
     return CalendarOut(
         year=year, source=provider.source(ctx.session, year),
-        holidays=sorted(arrangement.holidays) if arrangement else [],
+        holidays=sorted(cal.holidays_of(year)),
         workdays=sorted(arrangement.workdays) if arrangement else [],
+        provisional=arrangement is None,
     )
 
 

@@ -46,8 +46,12 @@ class CloseIn(Strict):
 class CalendarOut(BaseModel):
     year: int
     source: Literal["builtin", "custom", "none"]
-    holidays: list[dt.date]
+    holidays: list[dt.date] = Field(description="for a year with no arrangement (`none`): the "
+                                    "statutory holidays the law fixes, which deadlines are "
+                                    "reckoned on meanwhile")
     workdays: list[dt.date]
+    provisional: bool = Field(description="true when the year has no arrangement: its "
+                              "deadlines are provisional until it is loaded")
 
 
 class CalendarIn(Strict):

@@ -1,9 +1,10 @@
 """Working-day arithmetic on the Chinese working calendar (pure).
 
 A day is a working day when it is a weekday that is not a statutory holiday,
-or a weekend day named a make-up working day (调休上班). Years without an
-arrangement are reckoned on weekends alone; any answer that relied on such a
-year is `provisional`.
+or a weekend day named a make-up working day (调休上班). A year without an
+arrangement is reckoned on weekends and the holidays the law fixes by date
+(`app.services.statutory`), with no make-up days; any answer that relied on such
+a year is `provisional`.
 
 Every working day in the span gets an ordinal, so "the Nth working day after
 D" is one bisection and one index, O(log n), with no day-by-day loop.
@@ -12,9 +13,11 @@ D" is one bisection and one index, O(log n), with no day-by-day loop.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+
+from app.services.statutory import statutory_holidays
 
 FIRST_YEAR = 1950
 LAST_YEAR = 2200
@@ -37,8 +40,9 @@ class YearArrangement:
             raise ValueError(f"{min(both).isoformat()} is both a holiday and a working day")
 
 
-def builtin_arrangements() -> dict[int, YearArrangement]:
-    """The years the `chinesecalendar` package knows, as arrangements."""
+def builtin_arrangements(through: int | None = None) -> dict[int, YearArrangement]:
+    """The years the `chinesecalendar` package knows (up to `through`, when given), as
+    arrangements."""
     from chinese_calendar import constants
 
     by_year: dict[int, tuple[set[date], set[date]]] = {}
@@ -49,25 +53,40 @@ def builtin_arrangements() -> dict[int, YearArrangement]:
     for d in CORRECTIONS_WORKDAYS:
         by_year.setdefault(d.year, (set(), set()))[1].add(d)
         by_year[d.year][0].discard(d)
+    for d in CORRECTIONS_HOLIDAYS:
+        by_year.setdefault(d.year, (set(), set()))[0].add(d)
     return {
         y: YearArrangement(y, frozenset(h), frozenset(w)) for y, (h, w) in sorted(by_year.items())
+        if through is None or y <= through
     }
 
 
 # Make-up working days the data package misses. 2005-12-31 (a Saturday): the State Council's
 # 2006 notice (国办发明电〔2005〕35号) says "12月31日（星期六）上班"; chinesecalendar 1.11 omits it.
 CORRECTIONS_WORKDAYS = (date(2005, 12, 31),)
+# Holidays it misses. 2012-06-23 (a Saturday, Dragon Boat day itself): the 2012 notice
+# (国办发明电〔2011〕39号) says "端午节：6月22日至24日放假公休"; the package lists the 22nd and
+# 24th only. A Saturday either way, so no working day changes; the holiday list does.
+CORRECTIONS_HOLIDAYS = (date(2012, 6, 23),)
 
 
 class OutOfRange(ValueError):
     """A date outside the span the calendar reckons."""
 
 
-class WorkingCalendar:
-    """Immutable: build a new one when an arrangement changes."""
+Fallback = Callable[[int], frozenset[date]]
 
-    def __init__(self, years: Mapping[int, YearArrangement]) -> None:
+
+class WorkingCalendar:
+    """Immutable: build a new one when an arrangement changes.
+
+    `fallback`: the holidays of a year with no arrangement (default: the statutory ones;
+    None: weekends alone)."""
+
+    def __init__(self, years: Mapping[int, YearArrangement],
+                 fallback: Fallback | None = statutory_holidays) -> None:
         self.years = dict(years)
+        self.fallback = fallback
         self._start = date(FIRST_YEAR, 1, 1)
         self._end = date(LAST_YEAR, 12, 31)
         holidays: set[date] = set()
@@ -75,6 +94,10 @@ class WorkingCalendar:
         for arr in self.years.values():
             holidays |= arr.holidays
             workdays |= arr.workdays
+        if fallback is not None:
+            for year in range(FIRST_YEAR, LAST_YEAR + 1):
+                if year not in self.years:
+                    holidays |= fallback(year)
         ordinals: list[int] = []
         # _next[k]: index in _working of the first working day on or after day k of the span,
         # so that every lookup is two list indexings.
@@ -97,6 +120,13 @@ class WorkingCalendar:
 
     def has_year(self, year: int) -> bool:
         return year in self._known_years
+
+    def holidays_of(self, year: int) -> frozenset[date]:
+        """The holidays the calendar reckons in `year`: its arrangement's, else the fallback's."""
+        arrangement = self.years.get(year)
+        if arrangement is not None:
+            return arrangement.holidays
+        return self.fallback(year) if self.fallback is not None else frozenset()
 
     def provisional_between(self, a: date, b: date) -> bool:
         """Whether any year from a to b (inclusive) has no arrangement."""
@@ -148,7 +178,7 @@ class WorkingCalendar:
             years.pop(year, None)
         else:
             years[year] = arrangement
-        return WorkingCalendar(years)
+        return WorkingCalendar(years, self.fallback)
 
 
 def parse_dates(values: Iterable[str | date], year: int, field_name: str) -> frozenset[date]:

@@ -22,10 +22,13 @@ from app.services.calendar import (
 
 
 class CalendarProvider:
-    """Caches the calendar per process; rebuilt when the operator's years change (any replica)."""
+    """Caches the calendar per process; rebuilt when the operator's years change (any replica).
 
-    def __init__(self) -> None:
-        self.builtin = builtin_arrangements()
+    `builtin`: the built-in years (default: every year the data package knows); tests pin
+    them so that a newer package does not change the arrangement they rely on."""
+
+    def __init__(self, builtin: dict[int, YearArrangement] | None = None) -> None:
+        self.builtin = builtin_arrangements() if builtin is None else dict(builtin)
         self._lock = threading.Lock()
         self._signature: tuple[int, datetime | None] | None = None
         self._calendar = WorkingCalendar(self.builtin)

@@ -118,7 +118,9 @@ def cancel(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime, reason: 
 
 
 def apply_due(ctx: Ctx, clock: Clock, *, amount: int | None = None) -> dict[str, Any] | None:
-    """Recompute a clock's due from its rule; the change, or None when nothing moved.
+    """Recompute a clock's due from its rule; the change of its due time or provisional
+    flag, or None when neither moved (a moved long-overdue threshold alone is applied
+    quietly: it is the sweep's mark, not the clock's deadline).
 
     A moved deadline that lies ahead again may warn and breach again: those marks reset."""
     if amount is not None:
@@ -128,16 +130,18 @@ def apply_due(ctx: Ctx, clock: Clock, *, amount: int | None = None) -> dict[str,
         started_at=clock.started_at, policy=ctx.policy,
         escalates=clock.kind == ClockKind.RESOLVE.value,
     )
-    if (due.due_at, due.provisional, due.escalate_at) == (
-        clock.due_at, clock.provisional, clock.escalate_at
-    ):
+    now = ctx.now()
+    if (due.due_at, due.provisional) == (clock.due_at, clock.provisional):
+        if due.escalate_at != clock.escalate_at:
+            clock.escalate_at = due.escalate_at
+            if due.escalate_at is not None and due.escalate_at > now:
+                clock.escalated_at = None
         return None
     change = {
         "clock_id": clock.id, "kind": clock.kind, "unit": clock.unit_code, "round": clock.round,
         "old_due_at": ctx.iso(clock.due_at), "new_due_at": ctx.iso(due.due_at),
         "old_provisional": clock.provisional, "new_provisional": due.provisional,
     }
-    now = ctx.now()
     clock.due_at, clock.warn_at = due.due_at, due.warn_at
     clock.escalate_at, clock.provisional = due.escalate_at, due.provisional
     if clock.due_at > now:
@@ -150,9 +154,10 @@ def apply_due(ctx: Ctx, clock: Clock, *, amount: int | None = None) -> dict[str,
 
 
 def recompute_open(ctx: Ctx, years: set[int]) -> int:
-    """Recompute every open day-counted clock whose period may touch `years`; returns the count.
+    """Recompute every open clock whose period may touch `years`; returns how many changed
+    their due time or provisional flag (each logged).
 
-    Hour-counted clocks can change only their long-overdue time."""
+    Hour-counted clocks can change only their long-overdue time, which is not counted."""
     if not years:
         return 0
     lo = min(years)

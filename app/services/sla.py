@@ -52,6 +52,9 @@ class Policy:
 
 @dataclass(frozen=True)
 class Due:
+    """A period's instants; `provisional`: the due time itself relied on a year with no
+    arrangement."""
+
     due_at: datetime
     warn_at: datetime
     escalate_at: datetime | None
@@ -117,11 +120,11 @@ def compute_due(
         warn_at = max(started_at, local_midnight(due_day, tz))
     escalate_at = None
     if escalates:
-        overdue_day, late_provisional = calendar.add_working_days(
-            due_day, policy.long_overdue_working_days
-        )
+        # The long-overdue threshold is the sweep's concern, not this clock's due time: a
+        # threshold reckoned in a year with no arrangement does not make the clock
+        # provisional (it is recomputed all the same when that year is loaded).
+        overdue_day, _ = calendar.add_working_days(due_day, policy.long_overdue_working_days)
         escalate_at = end_of_day(overdue_day, tz)
-        provisional = provisional or late_provisional
     return Due(due_at, warn_at, escalate_at, provisional, due_day)
 
 

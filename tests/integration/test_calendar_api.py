@@ -30,9 +30,14 @@ def test_builtin_year(api):
     assert cal["holidays"] == sorted(cal["holidays"])
 
 
-def test_unknown_year_has_source_none(api):
+def test_a_year_with_no_arrangement_shows_the_statutory_holidays_it_is_reckoned_on(api):
     cal = api.get("/api/v1/calendar/2027", "liaison").json()
-    assert cal == {"year": 2027, "source": "none", "holidays": [], "workdays": []}
+    assert cal == {"year": 2027, "source": "none", "provisional": True, "workdays": [],
+                   "holidays": ["2027-01-01", "2027-02-05", "2027-02-06", "2027-02-07",
+                                "2027-02-08", "2027-04-05", "2027-05-01", "2027-05-02",
+                                "2027-06-09", "2027-09-15", "2027-10-01", "2027-10-02",
+                                "2027-10-03"]}
+    assert api.get("/api/v1/calendar/2026").json()["provisional"] is False
     problem(api.get("/api/v1/calendar/1900"), 404)
     problem(api.get("/api/v1/calendar/twenty"), 422)
 
@@ -42,7 +47,8 @@ def test_unknown_year_has_source_none(api):
     ("2025-10-01", 0, "2025-10-09", False),   # a holiday: the next working day
     ("2025-09-30", 0, "2025-09-30", False),   # a working day: itself
     ("2025-09-27", 1, "2025-09-28", False),   # make-up Sunday counts
-    ("2026-12-30", 5, "2027-01-06", True),    # 2027 has no arrangement yet
+    ("2026-12-30", 5, "2027-01-07", True),    # 2027 has none yet: Jan 1 off by law
+    ("2027-02-04", 1, "2027-02-09", True),    # the Spring Festival by law: eve, Feb 6-8
 ])
 def test_working_days_add(api, start, days, expected, provisional):
     r = api.get(f"/api/v1/calendar/working-days/add?start={start}&days={days}", "hotline")
@@ -68,34 +74,50 @@ def test_working_days_add_needs_a_key(api):
     problem(r, 401)
 
 
-def test_loading_a_year_recomputes_open_provisional_clocks(api):
+def test_loading_a_year_recomputes_the_clocks_whose_due_time_or_flag_changes(api):
     api.city()
     api.set_now("2026-12-28 10:00")
-    t = api.ticket()
-    resolve = api.clock_of(t, "resolve")
-    # Dec 29, 30, 31 and then four working days of 2027 reckoned on weekends alone.
+    a = api.ticket()
+    resolve = api.clock_of(a, "resolve")
+    # Dec 29, 30, 31, then Jan 4-7: Jan 1 is New Year's Day by law, 2027 not yet published.
     assert resolve["provisional"] is True
-    assert resolve["due_at"] == "2027-01-07T00:00:00+08:00"
-    assert api.clock_of(t, "contact")["provisional"] is False
+    assert resolve["due_at"] == "2027-01-08T00:00:00+08:00"
+    assert api.clock_of(a, "contact")["provisional"] is False
+    api.set_now("2027-02-01 10:00")
+    b = api.ticket()
+    # Feb 2, 3, 4, then the Spring Festival by law (eve Feb 5, Feb 6-8), Feb 9-12.
+    assert api.clock_of(b, "resolve")["due_at"] == "2027-02-13T00:00:00+08:00"
+    api.set_now("2027-02-03 10:00")
+    c = api.ticket(urgency="urgent")
+    # An hour-counted clock never depends on the calendar, whatever its long-overdue mark.
+    assert api.clock_of(c, "resolve")["provisional"] is False
+    api.set_now("2027-02-03 12:00")
 
     problem(api.put("/api/v1/calendar/2027", "hotline", json=Y2027), 403)
     problem(api.put("/api/v1/calendar/2027", "liaison", json=Y2027), 403)
 
     r = api.put("/api/v1/calendar/2027", json=Y2027)
     assert r.status_code == 200, r.text
-    out = r.json()
-    assert out["year"] == 2027 and out["recomputed_clocks"] >= 1
+    # a: same due time, no longer provisional; b: due time moved; c: only its mark moved.
+    assert r.json() == {"year": 2027, "source": "custom", "recomputed_clocks": 2}
     cal = api.get("/api/v1/calendar/2027").json()
     assert cal["source"] == "custom" and cal["holidays"] == Y2027["holidays"]
-    after = api.get(f"/api/v1/tickets/{t['id']}").json()
-    resolve = api.clock_of(after, "resolve")
-    assert resolve["provisional"] is False
-    assert resolve["due_at"] == "2027-01-08T00:00:00+08:00"  # Jan 1 is now a holiday
-    events = api.get(f"/api/v1/tickets/{t['id']}/events").json()["items"]
-    recomputed = [e for e in events if e["type"] == "clock.recomputed"]
-    assert len(recomputed) == 1
-    assert recomputed[0]["data"]["old_provisional"] is True
-    assert recomputed[0]["data"]["new_provisional"] is False
+    assert cal["provisional"] is False
+    resolve = api.clock_of(api.get(f"/api/v1/tickets/{a['id']}").json(), "resolve")
+    assert (resolve["due_at"], resolve["provisional"]) == ("2027-01-08T00:00:00+08:00", False)
+    resolve = api.clock_of(api.get(f"/api/v1/tickets/{b['id']}").json(), "resolve")
+    # Feb 2, 3, 4, Sat Feb 6 (worked), Feb 15, 16, 17.
+    assert (resolve["due_at"], resolve["provisional"]) == ("2027-02-18T00:00:00+08:00", False)
+
+    def recomputed(ticket):
+        events = api.get(f"/api/v1/tickets/{ticket['id']}/events").json()["items"]
+        return [e["data"] for e in events if e["type"] == "clock.recomputed"]
+
+    assert [(e["kind"], e["old_provisional"], e["new_provisional"]) for e in recomputed(a)] \
+        == [("resolve", True, False)]
+    assert [(e["old_due_at"], e["new_due_at"]) for e in recomputed(b)] == [
+        ("2027-02-13T00:00:00+08:00", "2027-02-18T00:00:00+08:00")]
+    assert recomputed(c) == []
 
     # The same arrangement again changes no clock.
     assert api.put("/api/v1/calendar/2027", json=Y2027).json()["recomputed_clocks"] == 0
@@ -106,16 +128,25 @@ def test_loading_a_year_recomputes_open_provisional_clocks(api):
     problem(api.call("DELETE", "/api/v1/calendar/2027", "hotline"), 403)
     r = api.call("DELETE", "/api/v1/calendar/2027")
     assert r.status_code == 200, r.text
-    assert r.json()["source"] == "none" and r.json()["recomputed_clocks"] >= 1
+    assert r.json() == {"year": 2027, "source": "none", "recomputed_clocks": 2}
     assert api.get("/api/v1/calendar/2027").json()["source"] == "none"
-    resolve = api.clock_of(api.get(f"/api/v1/tickets/{t['id']}").json(), "resolve")
-    assert resolve["provisional"] is True
-    assert resolve["due_at"] == "2027-01-07T00:00:00+08:00"
-    events = api.get(f"/api/v1/tickets/{t['id']}/events").json()["items"]
-    assert [e["type"] for e in events].count("clock.recomputed") == 2
+    resolve = api.clock_of(api.get(f"/api/v1/tickets/{a['id']}").json(), "resolve")
+    assert (resolve["due_at"], resolve["provisional"]) == ("2027-01-08T00:00:00+08:00", True)
+    assert len(recomputed(a)) == 2 and recomputed(c) == []
     # Deleting a year that is not loaded is a no-op.
     r = api.call("DELETE", "/api/v1/calendar/2027")
     assert r.status_code == 200 and r.json()["recomputed_clocks"] == 0
+
+
+def test_a_threshold_crossing_into_an_unpublished_year_leaves_the_clock_firm(api):
+    api.city()
+    api.set_now("2026-12-17 10:00")
+    t = api.ticket()
+    resolve = api.clock_of(t, "resolve")
+    # Due end of Dec 28 on published data; its long-overdue mark lies in 2027.
+    assert (resolve["due_at"], resolve["provisional"]) == ("2026-12-29T00:00:00+08:00", False)
+    api.set_now("2026-12-20 10:00")
+    assert api.put("/api/v1/calendar/2027", json=Y2027).json()["recomputed_clocks"] == 0
 
 
 def test_replacing_and_reverting_a_builtin_year(api):

@@ -23,9 +23,13 @@ from app.services.calendar import (
 FAST = settings(max_examples=200, deadline=None)
 
 
+# The arrangement these tests rely on: the published years 2004-2026, 2027 not yet loaded.
+PUBLISHED_THROUGH = 2026
+
+
 @cache
 def builtin() -> WorkingCalendar:
-    return WorkingCalendar(builtin_arrangements())
+    return WorkingCalendar(builtin_arrangements(through=PUBLISHED_THROUGH))
 
 
 def d(s: str) -> date:
@@ -35,12 +39,12 @@ def d(s: str) -> date:
 # --- builtin data --------------------------------------------------------------------------
 
 
-def test_builtin_years_are_2004_to_2026_and_2027_is_absent():
+def test_builtin_years_run_unbroken_from_2004_through_at_least_2026():
     years = builtin_arrangements()
     assert min(years) == 2004
-    assert 2026 in years
-    assert 2027 not in years
+    assert max(years) >= 2026
     assert sorted(years) == list(range(2004, max(years) + 1))
+    assert sorted(builtin_arrangements(through=2026)) == list(range(2004, 2027))
 
 
 # Days where chinesecalendar's data is known to be wrong (see the test below).
@@ -186,12 +190,15 @@ ARR_2027 = YearArrangement(
 )
 
 
-def test_crossing_into_2027_is_provisional_until_loaded():
+def test_crossing_into_2027_is_reckoned_on_statutory_holidays_and_provisional_until_loaded():
     cal = builtin()
     assert not cal.has_year(2027)
-    # Thu 2026-12-31 + 1 on weekends alone is Fri 2027-01-01.
-    assert cal.add_working_days(d("2026-12-31"), 1) == (d("2027-01-01"), True)
+    # Fri 2027-01-01 is New Year's Day by law: Thu Dec 31 + 1 is Mon Jan 4.
+    assert cal.add_working_days(d("2026-12-31"), 1) == (d("2027-01-04"), True)
     assert cal.add_working_days(d("2026-12-30"), 1) == (d("2026-12-31"), False)
+    # Spring Festival 2027 by law: its eve Feb 5 and Feb 6-8; no make-up working days.
+    assert cal.add_working_days(d("2027-02-04"), 1) == (d("2027-02-09"), True)
+    assert not cal.is_working_day(d("2027-02-13"))  # a Saturday, nobody has named it worked
 
     loaded = cal.with_year(ARR_2027, 2027)
     assert loaded.has_year(2027)
@@ -199,15 +206,17 @@ def test_crossing_into_2027_is_provisional_until_loaded():
     assert loaded.add_working_days(d("2027-02-04"), 1) == (d("2027-02-12"), False)
     assert loaded.add_working_days(d("2027-02-12"), 1) == (d("2027-02-13"), False)
     # the original is immutable
-    assert cal.add_working_days(d("2026-12-31"), 1) == (d("2027-01-01"), True)
+    assert cal.add_working_days(d("2027-02-04"), 1) == (d("2027-02-09"), True)
 
 
-def test_removing_a_year_makes_it_weekends_only_and_provisional():
+def test_removing_a_year_falls_back_to_its_statutory_holidays_and_is_provisional():
     cal = builtin().with_year(None, 2025)
     assert not cal.has_year(2025)
-    assert cal.is_working_day(d("2025-10-01")) is True  # a Wednesday, weekends alone
-    assert cal.is_working_day(d("2025-09-28")) is False  # Sunday, weekends alone
-    assert cal.add_working_days(d("2025-09-30"), 1) == (d("2025-10-01"), True)
+    assert cal.is_working_day(d("2025-10-01")) is False  # National Day, by law
+    assert cal.is_working_day(d("2025-10-06")) is False  # Mid-Autumn 2025, by law
+    assert cal.is_working_day(d("2025-10-08")) is True  # the arrangement's bridge days are gone
+    assert cal.is_working_day(d("2025-09-28")) is False  # Sunday: no make-up days by law
+    assert cal.add_working_days(d("2025-09-30"), 1) == (d("2025-10-07"), True)
     assert cal.with_year(builtin_arrangements()[2025], 2025).add_working_days(
         d("2025-09-30"), 1
     ) == (d("2025-10-09"), False)
@@ -221,10 +230,17 @@ def test_provisional_between():
     assert cal.provisional_between(d("2003-12-31"), d("2004-01-01")) is True
 
 
-def test_empty_calendar_is_weekends_only():
-    cal = WorkingCalendar({})
+def test_calendar_without_fallback_is_weekends_only():
+    cal = WorkingCalendar({}, fallback=None)
     assert cal.add_working_days(d("2025-10-03"), 1) == (d("2025-10-06"), True)
     assert cal.add_working_days(d("2025-10-04"), 0) == (d("2025-10-06"), True)
+    assert cal.holidays_of(2025) == frozenset()
+
+
+def test_empty_calendar_reckons_every_year_on_its_statutory_holidays():
+    cal = WorkingCalendar({})
+    assert cal.add_working_days(d("2025-10-03"), 1) == (d("2025-10-07"), True)  # Oct 6: 中秋
+    assert d("2025-01-28") in cal.holidays_of(2025)  # Spring Festival's eve, from 2025
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -335,7 +351,7 @@ def test_provisional_iff_a_year_in_the_span_is_unknown(start, n):
     cal = builtin()
     result, provisional = cal.add_working_days(start, n)
     years = range(start.year, result.year + 1)
-    assert provisional is any(y not in builtin_arrangements() for y in years)
+    assert provisional is any(y > PUBLISHED_THROUGH or y < 2004 for y in years)
 
 
 @FAST

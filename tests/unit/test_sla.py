@@ -28,7 +28,7 @@ POLICY = Policy()
 
 @cache
 def builtin() -> WorkingCalendar:
-    return WorkingCalendar(builtin_arrangements())
+    return WorkingCalendar(builtin_arrangements(through=2026))  # 2027 not yet published
 
 
 def local(s: str, tz: ZoneInfo = SHANGHAI) -> datetime:
@@ -233,30 +233,37 @@ def test_warn_at_is_never_before_the_start():
 def test_deadline_in_a_year_without_data_is_provisional_until_loaded():
     cal = builtin()
     due = due_for(ClockKind.RESOLVE, "normal", "2026-12-24T10:00", calendar=cal)
-    # weekends alone: Dec 25, 28, 29, 30, 31, Jan 1, Jan 4
-    assert shown(due.due_at) == "2027-01-05T00:00:00+08:00"
+    # Dec 25, 28, 29, 30, 31, then Jan 1 is New Year's Day by law: Jan 4, Jan 5
+    assert shown(due.due_at) == "2027-01-06T00:00:00+08:00"
     assert due.provisional is True
 
-    arrangement = YearArrangement(2027, frozenset({date(2027, 1, 1)}))
+    arrangement = YearArrangement(2027, frozenset({date(2027, 1, 1), date(2027, 1, 4)}))
     loaded = cal.with_year(arrangement, 2027)
     due = due_for(ClockKind.RESOLVE, "normal", "2026-12-24T10:00", calendar=loaded)
-    assert shown(due.due_at) == "2027-01-06T00:00:00+08:00"
+    assert shown(due.due_at) == "2027-01-07T00:00:00+08:00"
     assert due.provisional is False
 
 
 def test_feedback_rolling_into_a_year_without_data_is_provisional():
     due = due_for(ClockKind.FEEDBACK, "normal", "2026-12-30T10:00")
-    assert shown(due.due_at) == "2027-01-02T00:00:00+08:00"  # Fri Jan 1, weekends alone
+    # day 2 is Fri Jan 1, New Year's Day by law: rolled on to Mon Jan 4
+    assert shown(due.due_at) == "2027-01-05T00:00:00+08:00"
     assert due.provisional is True
 
 
-def test_escalation_into_a_year_without_data_is_provisional():
-    # due end of Dec 28 (known data); escalation 29, 30, 31, Jan 1, Jan 4 (weekends alone)
+def test_a_long_overdue_threshold_in_a_year_without_data_leaves_the_clock_firm():
+    # due end of Dec 28 (known data); threshold Dec 29, 30, 31, Jan 4, Jan 5 (Jan 1 by law)
     due = due_for(ClockKind.RESOLVE, "normal", "2026-12-17T10:00", escalates=True)
     assert shown(due.due_at) == "2026-12-29T00:00:00+08:00"
-    assert shown(due.escalate_at) == "2027-01-05T00:00:00+08:00"
-    assert due.provisional is True
-    assert due_for(ClockKind.RESOLVE, "normal", "2026-12-17T10:00").provisional is False
+    assert shown(due.escalate_at) == "2027-01-06T00:00:00+08:00"
+    assert due.provisional is False
+
+
+def test_an_hour_counted_clock_is_never_provisional_whatever_its_threshold():
+    due = due_for(ClockKind.RESOLVE, "urgent", "2026-12-31T10:00", escalates=True)
+    assert shown(due.due_at) == "2027-01-01T10:00:00+08:00"
+    assert shown(due.escalate_at) == "2027-01-09T00:00:00+08:00"  # Jan 4-8, by law
+    assert due.provisional is False
 
 
 # --- days and time zones ------------------------------------------------------------------
