@@ -3,8 +3,8 @@
 from app.models.base import Base
 from app.models.calendar import CalendarYear
 from app.models.outbox import WebhookAttempt, WebhookDelivery
-from app.models.registry import ApiKey, Category, Deputy, Unit
-from app.models.supervision import Supervision, SupervisionNote
+from app.models.registry import ApiKey, Category, Deputy, District, Unit
+from app.models.supervision import Supervision, SupervisionMeeting, SupervisionNote
 from app.models.ticket import (
     Assignment,
     Clock,
@@ -24,12 +24,14 @@ __all__ = [
     "Category",
     "Clock",
     "Deputy",
+    "District",
     "Event",
     "Extension",
     "QueueItem",
     "Rating",
     "Resolution",
     "Supervision",
+    "SupervisionMeeting",
     "SupervisionNote",
     "Ticket",
     "Unit",

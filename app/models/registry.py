@@ -1,4 +1,4 @@
-"""Registry: API keys, units, categories, deputies."""
+"""Registry: API keys, units, categories, districts, deputies."""
 
 from __future__ import annotations
 
@@ -46,6 +46,17 @@ class Category(Base):
     default_lead_unit: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
     committee_unit: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
     coordinator_unit: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class District(Base):
+    """A district code and the Chinese name reports show for it."""
+
+    __tablename__ = "districts"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1,4 +1,4 @@
-"""Supervision cases (督办) and their notes."""
+"""Supervision cases (督办), their notes and their consultation meetings (会商)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, new_id
+from app.models.base import Base, JSONType, UTCDateTime, new_id
 
 
 class Supervision(Base):
@@ -40,3 +40,18 @@ class SupervisionNote(Base):
     author: Mapped[str] = mapped_column(String(100))
     content: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SupervisionMeeting(Base):
+    """A consultation meeting (会商) on a case: when, who took part, what was agreed."""
+
+    __tablename__ = "supervision_meetings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    supervision_id: Mapped[str] = mapped_column(ForeignKey("supervisions.id"), index=True)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Unit codes, or the names of participants that are not units (the hotline office).
+    participants: Mapped[list[str]] = mapped_column(JSONType)
+    conclusion: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

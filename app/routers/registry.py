@@ -1,4 +1,4 @@
-"""Keys, units, categories, deputies."""
+"""Keys, units, categories, districts, deputies."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
 from app.errors import Invalid
-from app.models import Category, Deputy, Unit
+from app.models import Category, Deputy, District, Unit
 from app.schemas.common import Code, Page, problem_responses
 from app.schemas.registry import (
     CategoryIn,
     CategoryOut,
     DeputyIn,
     DeputyOut,
+    DeputyPatch,
+    DistrictIn,
+    DistrictOut,
     ImportOut,
     KeyCreated,
     KeyIn,
@@ -24,6 +27,7 @@ from app.schemas.registry import (
     UnitIn,
     UnitOut,
 )
+from app.services import deputies
 from app.services import registry as svc
 from app.services.context import Ctx
 
@@ -113,12 +117,46 @@ def get_category(code: str, ctx: Ctx = reader()) -> CategoryOut:
     return category_out(svc.get_category(ctx.session, code))
 
 
+def district_out(d: District) -> DistrictOut:
+    return DistrictOut(code=d.code, name=d.name)
+
+
+@router.put("/districts/{code}", response_model=DistrictOut,
+            responses={201: {"model": DistrictOut}})
+def put_district(code: Code, body: DistrictIn, response: Response,
+                 ctx: Ctx = writer("admin")) -> DistrictOut:
+    """Create (201) or rename (200) a district: the Chinese name reports show for its code."""
+    district, created = svc.put_district(ctx.session, code=code, name=body.name, now=ctx.now())
+    response.status_code = 201 if created else 200
+    return district_out(district)
+
+
+@router.get("/districts", response_model=list[DistrictOut])
+def list_districts(ctx: Ctx = reader()) -> list[DistrictOut]:
+    return [district_out(d) for d in svc.list_districts(ctx.session)]
+
+
+@router.get("/districts/{code}", response_model=DistrictOut, responses=problem_responses(404))
+def get_district(code: str, ctx: Ctx = reader()) -> DistrictOut:
+    return district_out(svc.get_district(ctx.session, code))
+
+
 @router.post("/deputies", status_code=201, response_model=DeputyOut,
              responses=problem_responses(409))
 def create_deputy(body: DeputyIn, ctx: Ctx = writer("admin", "liaison")) -> DeputyOut:
-    """Register a deputy; a phone already registered → 409."""
-    return deputy_out(svc.create_deputy(ctx.session, data=svc.DeputyInput(**body.model_dump()),
-                                        now=ctx.now()))
+    """Register a deputy; a phone already registered → 409. The phone's unverified calls of
+    this and last year are linked to the deputy (`ticket.deputy_linked`)."""
+    return deputy_out(deputies.register(ctx, svc.DeputyInput(**body.model_dump())))
+
+
+@router.patch("/deputies/{deputy_id}", response_model=DeputyOut,
+              responses=problem_responses(404, 409))
+def patch_deputy(deputy_id: str, body: DeputyPatch,
+                 ctx: Ctx = writer("admin", "liaison")) -> DeputyOut:
+    """Change a deputy's registry fields; a new phone links that phone's unverified calls of
+    this and last year, and a phone already registered → 409."""
+    changes = deputies.DeputyChanges(**body.model_dump())
+    return deputy_out(deputies.change(ctx, deputy_id, changes, body.model_fields_set))
 
 
 @router.get("/deputies", response_model=Page[DeputyOut])
@@ -154,12 +192,14 @@ def get_deputy(deputy_id: str, ctx: Ctx = reader("admin", "liaison", "hotline"))
 async def import_deputies(request: Request, ctx: Ctx = writer("admin", "liaison")) -> ImportOut:
     """Upsert deputies from CSV (UTF-8, header name,phone,level,district,delegation).
 
-    Good lines are kept even when others are bad; `errors` names each bad line (header = 1)."""
+    Good lines are kept even when others are bad; `errors` names each bad line (header = 1).
+    The imported phones' unverified calls of this and last year are linked to the deputies."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("text/csv", "text/plain", "application/csv"):
         raise Invalid("content-type", "send the file as text/csv")
     lines = await _read_lines(request)
     result = await run_in_threadpool(svc.import_deputies, ctx.session, lines=lines, now=ctx.now())
+    await run_in_threadpool(deputies.link_imported, ctx, result.phones)
     return ImportOut(created=result.created, updated=result.updated,
                      errors=result.errors)
 

@@ -9,9 +9,17 @@ from sqlalchemy import select
 
 from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
 from app.errors import Invalid
-from app.models import Supervision, Ticket
+from app.models import Supervision, Ticket, Unit
 from app.schemas.common import Page, problem_responses
-from app.schemas.supervision import CaseKind, CaseState, CloseIn, NoteIn, SupervisionOut
+from app.schemas.supervision import (
+    CaseKind,
+    CaseState,
+    CloseIn,
+    MeetingIn,
+    NoteIn,
+    SupervisionIn,
+    SupervisionOut,
+)
 from app.services import supervision as svc
 from app.services.context import Ctx
 from app.services.views import local
@@ -22,6 +30,12 @@ router = APIRouter(prefix="/api/v1", tags=["supervision"],
 
 def cases_out(ctx: Ctx, cases: list[Supervision]) -> list[dict[str, Any]]:
     notes = svc.notes_of(ctx, [c.id for c in cases])
+    meetings = svc.meetings_of(ctx, [c.id for c in cases])
+    named = {p for ms in meetings.values() for m in ms for p in m.participants}
+    unit_names: dict[str, str] = {
+        code: name for code, name in ctx.session.execute(
+            select(Unit.code, Unit.name).where(Unit.code.in_(named)))
+    } if named else {}
     ids = {c.ticket_id for c in cases}
     numbers: dict[str, str] = {
         tid: no for tid, no in ctx.session.execute(
@@ -34,6 +48,12 @@ def cases_out(ctx: Ctx, cases: list[Supervision]) -> list[dict[str, Any]]:
         "closed_at": local(c.closed_at, ctx.tz), "conclusion": c.conclusion,
         "notes": [{"id": n.id, "author": n.author, "content": n.content,
                    "at": local(n.at, ctx.tz)} for n in notes[c.id]],
+        "meetings": [{
+            "id": m.id, "held_at": local(m.held_at, ctx.tz), "participants": m.participants,
+            "participant_names": [unit_names.get(p, p) for p in m.participants],
+            "conclusion": m.conclusion, "recorded_by": m.recorded_by,
+            "recorded_at": local(m.recorded_at, ctx.tz),
+        } for m in meetings[c.id]],
     } for c in cases]
 
 
@@ -57,6 +77,24 @@ def list_cases(
     rows = rows[:limit]
     return {"items": cases_out(ctx, rows),
             "next_cursor": encode_cursor(rows[-1].id) if more else None}
+
+
+@router.post("/supervisions", status_code=201, response_model=SupervisionOut,
+             responses=problem_responses(409))
+def open_case(body: SupervisionIn, ctx: Ctx = writer("liaison")) -> Any:
+    """The liaison committee opens a joint case by hand on a ticket not closed (a hard case or
+    poor handling); a second joint case in the same round, or a closed ticket → 409."""
+    return cases_out(ctx, [svc.open_joint_by_hand(ctx, ticket_id=body.ticket_id,
+                                                  reason=body.reason)])[0]
+
+
+@router.post("/supervisions/{case_id}/meetings", status_code=201, response_model=SupervisionOut)
+def add_meeting(case_id: str, body: MeetingIn, ctx: Ctx = writer("liaison")) -> Any:
+    """The liaison committee records a consultation meeting (会商) on a case: when, who took
+    part (unit codes or names), what was agreed."""
+    return cases_out(ctx, [svc.add_meeting(ctx, case_id=case_id, held_at=body.held_at,
+                                           participants=body.participants,
+                                           conclusion=body.conclusion)])[0]
 
 
 @router.get("/supervisions/{case_id}", response_model=SupervisionOut)

@@ -11,8 +11,8 @@ from app.schemas.common import Code, Name, Strict
 from app.services.registry import normalize_phone, valid_phone
 
 Role = Literal["admin", "hotline", "liaison", "unit"]
-UnitKind = Literal["department", "district_government", "special_committee", "district_congress",
-                   "coordinator"]
+UnitKind = Literal["department", "district_government", "township", "special_committee",
+                   "district_congress", "coordinator"]
 Level = Literal["national", "provincial", "city", "county", "township"]
 
 
@@ -84,6 +84,15 @@ class CategoryOut(BaseModel):
     coordinator_unit: str | None
 
 
+class DistrictIn(Strict):
+    name: Name = Field(description="the Chinese name reports show, e.g. 赫山区")
+
+
+class DistrictOut(BaseModel):
+    code: str
+    name: str
+
+
 class DeputyIn(Strict):
     name: Name = Field(max_length=100)
     phone: str = Field(min_length=1, max_length=32)
@@ -98,6 +107,21 @@ class DeputyIn(Strict):
         if not valid_phone(phone):
             raise ValueError("must be 5 to 20 digits (spaces, dashes and +86 are ignored)")
         return phone
+
+
+class DeputyPatch(Strict):
+    """Any of the registry fields; a new phone links that phone's unverified calls."""
+
+    name: Name | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, min_length=1, max_length=32)
+    level: Level | None = None
+    district: Code | None = None
+    delegation: Name | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else DeputyIn._phone(value)
 
 
 class DeputyOut(BaseModel):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
-from app.schemas.common import LongText, Strict
+from app.schemas.common import LongText, Name, Strict, _representable
 
 CaseKind = Literal["committee", "local", "joint", "coordination"]
 CaseState = Literal["open", "closed", "withdrawn"]
@@ -18,6 +18,17 @@ class NoteOut(BaseModel):
     author: str
     content: str
     at: dt.datetime
+
+
+class MeetingOut(BaseModel):
+    id: str
+    held_at: dt.datetime
+    participants: list[str] = Field(description="as recorded: unit codes or names")
+    participant_names: list[str] = Field(description="the same, unit codes shown by their "
+                                         "Chinese names")
+    conclusion: str
+    recorded_by: str
+    recorded_at: dt.datetime
 
 
 class SupervisionOut(BaseModel):
@@ -33,6 +44,21 @@ class SupervisionOut(BaseModel):
     closed_at: dt.datetime | None
     conclusion: str | None
     notes: list[NoteOut]
+    meetings: list[MeetingOut]
+
+
+class SupervisionIn(Strict):
+    ticket_id: str = Field(min_length=1, max_length=64)
+    kind: Literal["joint"] = Field(description="a case opened by hand is a joint case (联合督办)")
+    reason: LongText = Field(description="why: a hard case (难点) or poor handling (办理不力)")
+
+
+class MeetingIn(Strict):
+    held_at: Annotated[AwareDatetime, AfterValidator(_representable)]
+    participants: list[Name] = Field(min_length=1, max_length=50,
+                                     description="unit codes, or names of those who are not "
+                                     "units (the hotline office)")
+    conclusion: LongText = Field(description="what was agreed")
 
 
 class NoteIn(Strict):

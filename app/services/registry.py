@@ -1,4 +1,4 @@
-"""Use-cases of the registry: keys, units, categories, deputies."""
+"""Use-cases of the registry: keys, units, categories, districts, deputies."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from app.auth import ROLES, generate_key, hash_key
 from app.errors import Conflict, Invalid, NotFound
-from app.models import ApiKey, Category, Deputy, Unit
+from app.models import ApiKey, Category, Deputy, District, Unit
 
-UNIT_KINDS = ("department", "district_government", "special_committee", "district_congress",
-              "coordinator")
+UNIT_KINDS = ("department", "district_government", "township", "special_committee",
+              "district_congress", "coordinator")
 DEPUTY_LEVELS = ("national", "provincial", "city", "county", "township")
 _PHONE_JUNK = re.compile(r"[\s\-()]")
 
@@ -166,6 +166,31 @@ def get_category(session: Session, code: str) -> Category:
     return cat
 
 
+# --- districts --------------------------------------------------------------------------------
+
+def put_district(session: Session, *, code: str, name: str, now: datetime) -> tuple[District, bool]:
+    """Create or rename a district; True when created."""
+    district = session.get(District, code)
+    created = district is None
+    if district is None:
+        district = District(code=code, created_at=now)
+        session.add(district)
+    district.name, district.updated_at = name, now
+    session.flush()
+    return district, created
+
+
+def list_districts(session: Session) -> list[District]:
+    return list(session.scalars(select(District).order_by(District.code)))
+
+
+def get_district(session: Session, code: str) -> District:
+    district = session.get(District, code)
+    if district is None:
+        raise NotFound(f"no district {code!r}")
+    return district
+
+
 # --- deputies ---------------------------------------------------------------------------------
 
 @dataclass
@@ -222,6 +247,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     errors: list[dict[str, object]] = field(default_factory=list)
+    # The phones registered or confirmed, whose earlier calls are then linked.
+    phones: list[str] = field(default_factory=list)
 
 
 IMPORT_HEADER = ["name", "phone", "level", "district", "delegation"]
@@ -293,6 +320,7 @@ def _flush_import(
     existing = {
         d.phone: d for d in session.scalars(select(Deputy).where(Deputy.phone.in_(batch)))
     }
+    result.phones.extend(batch)
     for phone, (_, data) in batch.items():
         deputy = existing.get(phone)
         if deputy is None:

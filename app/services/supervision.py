@@ -7,8 +7,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, Forbidden, NotFound
-from app.models import Category, Clock, Supervision, SupervisionNote, Ticket, Unit
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.models import (
+    Category,
+    Clock,
+    Supervision,
+    SupervisionMeeting,
+    SupervisionNote,
+    Ticket,
+    Unit,
+)
 from app.services.context import Ctx
 from app.services.events import emit, log
 from app.services.queue import refresh_queue
@@ -100,6 +108,21 @@ def open_long_overdue(ctx: Ctx, ticket: Ticket, clock: Clock, *, at: datetime) -
     return case is not None
 
 
+def open_joint_by_hand(ctx: Ctx, *, ticket_id: str, reason: str) -> Supervision:
+    """The liaison committee opens a joint case (联合督办) on a ticket not closed, for a hard
+    case (难点) or poor handling (办理不力); at most one joint case per ticket round."""
+    ticket = ctx.session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+    if ticket is None:
+        raise Invalid("ticket_id", f"no ticket {ticket_id}")
+    if ticket.status == "closed":
+        raise Conflict("the ticket is closed: a joint case is opened on a ticket still open")
+    case = open_case(ctx, ticket, kind="joint", round_=ticket.round, unit=None, reason=reason,
+                     at=ctx.now())
+    if case is None:
+        raise Conflict(f"a joint case was already opened in round {ticket.round} of this ticket")
+    return case
+
+
 def withdraw_disproved(ctx: Ctx, ticket: Ticket, clock: Clock) -> None:
     """A case opened because this clock ran long is withdrawn if the clock was in fact met."""
     if clock.met_at is None or clock.escalate_at is None or clock.met_at >= clock.escalate_at:
@@ -170,6 +193,41 @@ def close_case(ctx: Ctx, *, case_id: str, conclusion: str) -> Supervision:
     })
     refresh_queue(ctx, ticket)
     return case
+
+
+def add_meeting(ctx: Ctx, *, case_id: str, held_at: datetime, participants: list[str],
+                conclusion: str) -> Supervision:
+    """Record a consultation meeting (会商) held on a case while it was open."""
+    case = _visible_case(ctx, case_id, for_update=True)
+    now = ctx.now()
+    if held_at > now:
+        raise Invalid("held_at", "lies in the future")
+    if held_at < case.opened_at:
+        raise Invalid("held_at", f"is before the case opened ({ctx.iso(case.opened_at)})")
+    if case.closed_at is not None and held_at > case.closed_at:
+        raise Invalid("held_at", f"is after the case was {case.state} ({ctx.iso(case.closed_at)})")
+    people = list(dict.fromkeys(participants))
+    meeting = SupervisionMeeting(supervision_id=case.id, held_at=held_at, participants=people,
+                                 conclusion=conclusion, recorded_by=ctx.actor.name,
+                                 recorded_at=now)
+    ctx.session.add(meeting)
+    ticket = ctx.session.get(Ticket, case.ticket_id)
+    assert ticket is not None
+    log(ctx, ticket, "supervision.meeting", at=held_at, data={
+        "supervision_id": case.id, "participants": people, "conclusion": conclusion,
+    })
+    ctx.session.flush()
+    return case
+
+
+def meetings_of(ctx: Ctx, case_ids: list[str]) -> dict[str, list[SupervisionMeeting]]:
+    out: dict[str, list[SupervisionMeeting]] = {i: [] for i in case_ids}
+    if case_ids:
+        for m in ctx.session.scalars(select(SupervisionMeeting).where(
+            SupervisionMeeting.supervision_id.in_(case_ids)
+        ).order_by(SupervisionMeeting.held_at, SupervisionMeeting.id)):
+            out[m.supervision_id].append(m)
+    return out
 
 
 def notes_of(ctx: Ctx, case_ids: list[str]) -> dict[str, list[SupervisionNote]]:

@@ -273,8 +273,10 @@ def _check_units(
 
 # --- reads ------------------------------------------------------------------------------------
 
-def can_read(ctx: Ctx, ticket_id: str) -> bool:
-    """SPEC.md "Who may read a ticket": privileged roles, assigned units, supervising units."""
+def can_read(ctx: Ctx, ticket_id: str, district: str | None = None) -> bool:
+    """SPEC.md "Who may read a ticket": privileged roles, assigned units, supervising units,
+    and the district congress of the ticket's `district` (spot checks, 抽查: it reads, and
+    an action it tries is refused by the action's own role check)."""
     if ctx.actor.privileged:
         return True
     unit = ctx.actor.unit_code
@@ -282,7 +284,11 @@ def can_read(ctx: Ctx, ticket_id: str) -> bool:
         return False
     assigned = exists().where(Assignment.ticket_id == ticket_id, Assignment.unit_code == unit)
     supervising = exists().where(Supervision.ticket_id == ticket_id, Supervision.unit_code == unit)
-    return bool(ctx.session.scalar(select(or_(assigned, supervising))))
+    checks = [assigned, supervising]
+    if district is not None:
+        checks.append(exists().where(Unit.code == unit, Unit.kind == "district_congress",
+                                     Unit.district == district))
+    return bool(ctx.session.scalar(select(or_(*checks))))
 
 
 def get_visible(ctx: Ctx, ticket_id: str, *, for_update: bool = False) -> Ticket:
@@ -291,7 +297,7 @@ def get_visible(ctx: Ctx, ticket_id: str, *, for_update: bool = False) -> Ticket
     if for_update:
         q = q.with_for_update()
     ticket = ctx.session.scalar(q)
-    if ticket is None or not can_read(ctx, ticket_id):
+    if ticket is None or not can_read(ctx, ticket_id, ticket.district):
         raise NotFound(f"no ticket {ticket_id}")
     return ticket
 
