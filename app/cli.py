@@ -208,10 +208,14 @@ def _report(kind: str, period: str, fmt: str, output: Path | None, mask: bool) -
     with _open_state() as state:
         try:
             fmt = reports.check_format(fmt)
-            builder = {"monthly": reports.monthly_report, "annual": reports.annual_report,
-                       "deputies": reports.deputies_report}[kind]
+            now, tz = state.clock.now(), state.settings.tz
             with state.db.read_session() as session:
-                data = builder(session, period, state.clock.now(), state.settings.tz)
+                if kind == "deputies":
+                    data = reports.deputies_report(session, period, now, tz)
+                else:
+                    builder = reports.monthly_report if kind == "monthly" else \
+                        reports.annual_report
+                    data = builder(session, period, now, tz, state.score_weights)
         except DomainError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(2) from None

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     long_overdue_working_days: int = Field(default=5, alias="HOTLINE_LONG_OVERDUE_WORKING_DAYS")
     sweep_interval_seconds: int = Field(default=60, alias="HOTLINE_SWEEP_INTERVAL_SECONDS")
 
+    # The units' score (SPEC "Reports"): each rate's weight in the weighted mean.
+    score_weight_contact: float = Field(default=15, ge=0, alias="HOTLINE_SCORE_WEIGHT_CONTACT")
+    score_weight_resolve: float = Field(default=35, ge=0, alias="HOTLINE_SCORE_WEIGHT_RESOLVE")
+    score_weight_feedback: float = Field(default=10, ge=0, alias="HOTLINE_SCORE_WEIGHT_FEEDBACK")
+    score_weight_satisfaction: float = Field(default=30, ge=0,
+                                             alias="HOTLINE_SCORE_WEIGHT_SATISFACTION")
+    score_weight_solve: float = Field(default=10, ge=0, alias="HOTLINE_SCORE_WEIGHT_SOLVE")
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -14,6 +14,7 @@ from app.db import Database, make_database
 from app.services.calendars import CalendarProvider
 from app.services.context import Actor, Ctx
 from app.services.registry import find_key
+from app.services.reports.scoring import ScoreWeights
 from app.services.sla import Policy
 
 
@@ -31,6 +32,12 @@ class AppState:
             urgent_resolve_hours=s.urgent_resolve_hours, feedback_days=s.feedback_days,
             opinion_working_days=s.opinion_working_days, warn_hours_before=s.warn_hours_before,
             long_overdue_working_days=s.long_overdue_working_days,
+        )
+        self.score_weights = ScoreWeights(
+            contact_on_time_rate=s.score_weight_contact,
+            resolve_on_time_rate=s.score_weight_resolve,
+            feedback_on_time_rate=s.score_weight_feedback,
+            satisfaction_rate=s.score_weight_satisfaction, solve_rate=s.score_weight_solve,
         )
         self.admin_hash = hash_key(s.admin_key) if s.admin_key else None
         # Valid keys are remembered briefly: polling units would otherwise pay a query per

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import reader
 from app.schemas.common import json_bytes, problem_responses
 from app.schemas.reports import AnnualReport, DeputiesReport, MonthlyReport
 from app.services import reports as svc
 from app.services.context import Ctx
+from app.services.reports.scoring import ScoreWeights
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"],
                    responses=problem_responses(401, 403, 422))
@@ -40,8 +41,14 @@ def _respond(kind: str, report: dict[str, Any], fmt: str, mask: bool) -> Any:
     })
 
 
+def _weights(request: Request) -> ScoreWeights:
+    weights: ScoreWeights = request.app.state.hotline.score_weights
+    return weights
+
+
 @router.get("/monthly", response_model=MonthlyReport, responses=DOWNLOADS)
 def monthly(
+    request: Request,
     month: Annotated[str, Query(max_length=16, description="YYYY-MM; not in the future")],
     format: FormatParam = "json",  # noqa: A002 - the contract's name
     mask: MaskParam = True,
@@ -49,12 +56,13 @@ def monthly(
 ) -> Any:
     """The monthly report to the liaison committee (月报), as it stood at the cut-off."""
     fmt = svc.check_format(format)
-    report = svc.monthly_report(ctx.session, month, ctx.now(), ctx.tz)
+    report = svc.monthly_report(ctx.session, month, ctx.now(), ctx.tz, _weights(request))
     return _respond("monthly", report, fmt, mask)
 
 
 @router.get("/annual", response_model=AnnualReport, responses=DOWNLOADS)
 def annual(
+    request: Request,
     year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
     format: FormatParam = "json",  # noqa: A002
     mask: MaskParam = True,
@@ -62,7 +70,7 @@ def annual(
 ) -> Any:
     """The annual report (年报): the monthly figures over a year, with month-by-month totals."""
     fmt = svc.check_format(format)
-    report = svc.annual_report(ctx.session, year, ctx.now(), ctx.tz)
+    report = svc.annual_report(ctx.session, year, ctx.now(), ctx.tz, _weights(request))
     return _respond("annual", report, fmt, mask)
 
 

@@ -41,6 +41,11 @@ class UnitRow(Figures):
     unit: str | None
     name: str | None
     overdue_unresolved: int = 0
+    score: float | None = Field(None, description="0-100: the weighted mean of the rates "
+                                "measured for the unit (weights in `score_weights`); null when "
+                                "none was measured")
+    rank: int | None = Field(None, description="1 = best; equal scores share a rank; null "
+                             "scores are not ranked")
 
 
 class CategoryRow(Figures):
@@ -51,6 +56,8 @@ class CategoryRow(Figures):
 
 class DistrictRow(Figures):
     district: str | None
+    name: str | None = Field(description="the district's Chinese name (the registry's), or "
+                             "its code when the registry has none")
     overdue_unresolved: int = 0
 
 
@@ -64,7 +71,9 @@ class OverdueTicket(_Open):
     unit: str | None
     unit_name: str | None
     category: str
+    category_name: str
     district: str | None
+    district_name: str | None
     round: int
     due_at: datetime
     overdue_days: int
@@ -91,6 +100,10 @@ class UnsatisfiedTicket(_Open):
     ticket_id: str
     unit: str | None
     unit_name: str | None
+    category: str
+    category_name: str
+    district: str | None
+    district_name: str | None
     round: int = Field(description="the round rated")
     rating: str
     rated_at: datetime
@@ -128,6 +141,8 @@ class ReturnCounts(_Open):
 
 class _Report(_Open):
     cutoff_at: datetime = Field(description="end of the period, or now for the current one")
+    score_weights: dict[str, float] = Field(description="the weight of each rate in a unit's "
+                                            "score (settings)")
     totals: Totals
     overdue_unresolved: list[OverdueTicket]
     unsatisfied: list[UnsatisfiedTicket]

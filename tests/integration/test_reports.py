@@ -580,7 +580,7 @@ def test_exports(api):
     titles = [row[0] for row in rows if row and row[0].startswith("【")]
     assert titles[:4] == ["【报告信息】", "【应当办结但没有办结】", "【不满意工单及督办情况】",
                           "【总体情况】"]
-    assert "【按承办单位】" in titles and "【督办情况】" in titles and "【延期与退回】" in titles
+    assert "【承办单位绩效考核】" in titles and "【督办情况】" in titles and "【延期与退回】" in titles
     assert "138****0001" in text and "13800000001" not in text
     assert "工单编号" in text and "满意率" in text and "0.0%" in text
     assert "13800000001" in api.get(base + "&format=csv&mask=false",
@@ -593,18 +593,19 @@ def test_exports(api):
     assert r.headers["content-disposition"] == 'attachment; filename="report-2025-10.xlsx"'
     wb = load_workbook(io.BytesIO(r.content))
     assert wb.sheetnames == ["报告信息", "应当办结但没有办结", "不满意工单及督办情况", "总体情况",
-                             "按承办单位", "按事项分类", "按属地", "督办情况", "延期与退回"]
-    ws = wb["按承办单位"]
-    headers = [c.value for c in ws[1]]
-    assert headers[:2] == ["单位代码", "单位名称"] and "办结及时率" in headers
+                             "承办单位绩效考核", "承办单位绩效考核图表", "按事项分类", "按属地",
+                             "督办情况", "延期与退回"]
+    ws = wb["承办单位绩效考核"]
+    headers = [c.value for c in ws[3]]  # under the title row and the cut-off row
+    assert headers[:4] == ["排名", "承办单位", "单位代码", "得分"] and "办结及时率" in headers
     col = headers.index("联系代表及时率") + 1
-    cell = ws.cell(row=2, column=col)
+    cell = ws.cell(row=4, column=col)
     assert cell.number_format == "0.0%" and isinstance(cell.value, (int, float))
     assert ws.column_dimensions["B"].width >= 14
     overdue = wb["应当办结但没有办结"]
-    assert overdue.cell(row=2, column=1).value.startswith("YY-")
-    phones = [c.value for c in overdue[1]].index("来电号码") + 1
-    assert overdue.cell(row=2, column=phones).value == "138****0001"
+    assert overdue.cell(row=4, column=1).value.startswith("YY-")
+    phones = [c.value for c in overdue[3]].index("来电号码") + 1
+    assert overdue.cell(row=4, column=phones).value == "138****0001"
     # HTML: printable Chinese page with inline SVG charts and no external assets.
     r = api.get(base + "&format=html", "liaison")
     assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.errors import Invalid
 from app.services.reports import deputies, monthly
 from app.services.reports.period import Period, month_period, year_period
+from app.services.reports.scoring import ScoreWeights
 
 FORMATS = ("json", "csv", "xlsx", "html")
 MEDIA_TYPES = {
@@ -29,13 +30,14 @@ def check_format(value: str) -> str:
     return fmt
 
 
-def monthly_report(session: Session, month: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
-    return monthly.build(session, month_period(month, now, tz))
+def monthly_report(session: Session, month: str, now: datetime, tz: ZoneInfo,
+                   weights: ScoreWeights | None = None) -> dict[str, Any]:
+    return monthly.build(session, month_period(month, now, tz), weights)
 
 
 def annual_report(session: Session, year: str | int, now: datetime,
-                  tz: ZoneInfo) -> dict[str, Any]:
-    return monthly.build(session, year_period(year, now, tz, "year"))
+                  tz: ZoneInfo, weights: ScoreWeights | None = None) -> dict[str, Any]:
+    return monthly.build(session, year_period(year, now, tz, "year"), weights)
 
 
 def deputies_report(session: Session, year: str | int, now: datetime,
@@ -61,15 +63,14 @@ def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) ->
     title, _ = title_of(kind, report)
     tables = (deputy_tables(report, mask=mask) if kind == "deputies"
               else report_tables(report, mask=mask))
+    cutoff = report["cutoff_at"].strftime("%Y-%m-%d %H:%M")
+    subtitle = f"人大常委会联工委 · 统计截止 {cutoff}"
     if fmt == "csv":
-        return export_csv.render(title, tables)
+        return export_csv.render(title, tables, subtitle)
     if fmt == "xlsx":
-        return export_xlsx.render(title, tables)
+        return export_xlsx.render(title, tables, subtitle)
     if fmt == "html":
-        cutoff = report["cutoff_at"].strftime("%Y-%m-%d %H:%M")
-        subtitle = f"人大常委会联工委 · 统计截止 {cutoff}"
-        return export_html.render(title, subtitle, tables,
-                                  None if kind == "deputies" else report["by_unit"])
+        return export_html.render(title, subtitle, tables)
     raise Invalid("format", "must be one of " + ", ".join(FORMATS))
 
 

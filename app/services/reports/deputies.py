@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Deputy, Ticket
+from app.models import Deputy, District, Ticket
 from app.services.reports.period import Period
 
 MAX_POINTS = 5  # one point per problem raised on the line, at most 5 a year
@@ -22,10 +22,14 @@ def build(session: Session, period: Period) -> dict[str, Any]:
             .where(Ticket.deputy_id.is_not(None), period.within(Ticket.called_at))
             .group_by(Ticket.deputy_id))
     }
+    districts = {code: name for code, name in session.execute(
+        select(District.code, District.name))}
     items, silent = [], []
     for d in session.scalars(select(Deputy).order_by(Deputy.name, Deputy.phone)):
         base = {"deputy_id": d.id, "name": d.name, "phone": d.phone, "level": d.level,
-                "district": d.district, "delegation": d.delegation}
+                "district": d.district,
+                "district_name": districts.get(d.district, d.district) if d.district else None,
+                "delegation": d.delegation}
         if d.id in counts:
             calls, probs = counts[d.id]
             items.append({**base, "calls": calls, "problems": probs,

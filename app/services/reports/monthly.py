@@ -12,25 +12,23 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, literal_column, or_, select, tuple_
+from sqlalchemy import Engine, and_, case, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import (
-    Category,
     Clock,
-    Deputy,
     Event,
     Extension,
     Rating,
     Resolution,
     Supervision,
     Ticket,
-    Unit,
 )
+from app.services.reports.lists import Names, overdue_list, unsatisfied_list
 from app.services.reports.period import Period
+from app.services.reports.scoring import ScoreWeights, assess
 from app.services.reports.snapshot import shared_snapshot
 
 CLOCK_KINDS = ("contact", "resolve", "feedback")
@@ -169,102 +167,6 @@ def collect(session: Session, period: Period) -> _Acc:
     return acc
 
 
-def _overdue(period: Period) -> list[Any]:
-    # Due by the cut-off and unmet at it implies unmet or met late: the first two terms are
-    # ix_clocks_resolve_late_due's predicate, written out term for term (a literal, not a
-    # bound value) so that both engines can prove it and read only that index.
-    return [Clock.kind == literal_column("'resolve'"),
-            or_(Clock.met_at.is_(None), Clock.met_at >= Clock.due_at),
-            Clock.due_at <= period.cutoff,
-            period.not_acted(Clock.met_at), period.not_acted(Clock.cancelled_at)]
-
-
-def _names(session: Session) -> tuple[dict[str, str], dict[str, str]]:
-    units = dict(session.execute(select(Unit.code, Unit.name)).all())
-    cats = dict(session.execute(select(Category.code, Category.name)).all())
-    return units, cats
-
-
-def overdue_list(session: Session, period: Period, units: dict[str, str],
-                 cats: dict[str, str]) -> list[dict[str, Any]]:
-    rows = session.connection().execute(
-        select(Ticket.id, Ticket.hotline_no, Ticket.category, Ticket.district, Ticket.urgency,
-               Ticket.called_at, Ticket.status, Ticket.caller_name, Ticket.caller_phone,
-               Deputy.name, Clock.unit_code, Clock.round, Clock.due_at, Clock.met_at)
-        .select_from(Clock).join(Ticket, Ticket.id == Clock.ticket_id)
-        .outerjoin(Deputy, Deputy.id == Ticket.deputy_id)
-        .where(*_overdue(period)).order_by(Clock.due_at, Ticket.hotline_no, Clock.id)
-    ).all()
-    out: dict[str, dict[str, Any]] = {}
-    local, cutoff = period.local, period.cutoff
-    # Rows unpacked as tuples: a Row's attribute look-up costs about 1 us, 14 of them a row.
-    for (ticket_id, hotline_no, category, district, urgency, called_at, status, caller_name,
-         caller_phone, deputy_name, unit, round_, due_at, met_at) in rows:
-        if ticket_id in out:
-            continue
-        out[ticket_id] = {
-            "hotline_no": hotline_no, "ticket_id": ticket_id,
-            "category": category, "category_name": cats.get(category, category),
-            "district": district, "urgency": urgency,
-            "unit": unit, "unit_name": units.get(unit, unit),
-            "round": round_, "called_at": local(called_at), "due_at": local(due_at),
-            "overdue_days": (cutoff - due_at).days,
-            # Resolved after the cut-off: shown, but it was not resolved as of the cut-off.
-            "resolved_at": local(met_at),
-            "caller_name": caller_name, "caller_phone": caller_phone,
-            "deputy_name": deputy_name, "status": status,
-        }
-    return list(out.values())
-
-
-def _case_state(period: Period, state: str, closed_at: datetime | None) -> str:
-    """A case's state as it stood at the cut-off."""
-    if closed_at is not None and period.acted_py(closed_at):
-        return state
-    return "open"
-
-
-def unsatisfied_list(session: Session, period: Period, units: dict[str, str],
-                     cats: dict[str, str]) -> list[dict[str, Any]]:
-    rows = session.connection().execute(
-        select(Rating.ticket_id, Rating.round, Rating.at, Rating.rating, Rating.comment,
-               Ticket.hotline_no, Ticket.category, Ticket.district, Ticket.status,
-               Ticket.caller_name, Ticket.caller_phone, Deputy.name,
-               Rating.unit_code.label("unit"))
-        .select_from(Rating).join(Ticket, Ticket.id == Rating.ticket_id)
-        .outerjoin(Deputy, Deputy.id == Ticket.deputy_id)
-        .where(period.within(Rating.at), Rating.satisfied.is_(False))
-        .order_by(Rating.at, Ticket.hotline_no, Rating.id)
-    ).all()
-    cases: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    # The cases of the same cohort's tickets, in one query of plain rows.
-    rated = select(Rating.ticket_id).where(period.within(Rating.at), Rating.satisfied.is_(False))
-    local = period.local
-    for case_id, ticket_id, kind, unit, round_, state, opened_at, closed_at in \
-            session.connection().execute(
-                select(Supervision.id, Supervision.ticket_id, Supervision.kind,
-                       Supervision.unit_code, Supervision.round, Supervision.state,
-                       Supervision.opened_at, Supervision.closed_at)
-                .where(Supervision.ticket_id.in_(rated), period.acted(Supervision.opened_at))
-                .order_by(Supervision.opened_at, Supervision.id)).all():
-        state = _case_state(period, state, closed_at)
-        cases[ticket_id].append({
-            "id": case_id, "kind": kind, "unit": unit,
-            "unit_name": units.get(unit, unit) if unit else None,
-            "round": round_, "state": state, "opened_at": local(opened_at),
-            "closed_at": local(closed_at) if state != "open" else None,
-        })
-    return [{
-        "hotline_no": hotline_no, "ticket_id": ticket_id,
-        "category": category, "category_name": cats.get(category, category),
-        "district": district, "unit": unit, "unit_name": units.get(unit, unit),
-        "round": round_, "rating": rating, "rated_at": local(at),
-        "comment": comment, "caller_name": caller_name, "caller_phone": caller_phone,
-        "deputy_name": deputy_name, "status": status, "supervisions": cases.get(ticket_id, []),
-    } for (ticket_id, round_, at, rating, comment, hotline_no, category, district, status,
-           caller_name, caller_phone, deputy_name, unit) in rows]
-
-
 def supervision_counts(session: Session, period: Period) -> dict[str, Any]:
     by_kind = {k: {"opened": 0, "closed": 0, "withdrawn": 0} for k in SUPERVISION_KINDS}
     for kind, n in session.execute(
@@ -312,7 +214,7 @@ def return_counts(session: Session, period: Period) -> dict[str, int]:
 
 
 def _table(acc: _Acc, overdue: list[dict[str, Any]], dim: str,
-           names: dict[str, str] | None) -> list[dict[str, Any]]:
+           names: dict[str, str]) -> list[dict[str, Any]]:
     rolled = acc.get(dim)
     late: dict[Any, int] = defaultdict(int)
     for item in overdue:
@@ -320,9 +222,7 @@ def _table(acc: _Acc, overdue: list[dict[str, Any]], dim: str,
     empty = dict.fromkeys(COUNTS, 0)
     out = []
     for code in sorted(set(rolled) | set(late), key=lambda c: (c is None, c or "")):
-        row: dict[str, Any] = {dim: code}
-        if names is not None:
-            row["name"] = names.get(code, code) if code is not None else None
+        row: dict[str, Any] = {dim: code, "name": names.get(code, code) if code else None}
         row.update(_figures(rolled.get(code, empty)))
         row["overdue_unresolved"] = late.get(code, 0)
         out.append(row)
@@ -334,7 +234,8 @@ def _table(acc: _Acc, overdue: list[dict[str, Any]], dim: str,
 _PARALLEL = threading.BoundedSemaphore(2)
 
 
-def build(session: Session, period: Period) -> dict[str, Any]:
+def build(session: Session, period: Period,
+          weights: ScoreWeights | None = None) -> dict[str, Any]:
     """The report for a period (a month, or a year for the annual report), as plain data.
 
     On PostgreSQL its sections are read on three connections sharing one snapshot: the
@@ -345,33 +246,33 @@ def build(session: Session, period: Period) -> dict[str, Any]:
     engine = session.get_bind()
     if not (isinstance(engine, Engine) and engine.dialect.name == "postgresql"
             and _PARALLEL.acquire(blocking=False)):
-        return _build(session, session, session, period, None)
+        return _build(session, session, session, period, None, weights or ScoreWeights())
     try:
         with shared_snapshot(engine, 3) as (main, second, third), \
                 ThreadPoolExecutor(2, thread_name_prefix="report") as pool:
-            return _build(main, second, third, period, pool)
+            return _build(main, second, third, period, pool, weights or ScoreWeights())
     finally:
         _PARALLEL.release()
 
 
 def _build(main: Session, second: Session, third: Session, period: Period,
-           pool: ThreadPoolExecutor | None) -> dict[str, Any]:
-    units, cats = _names(main)
+           pool: ThreadPoolExecutor | None, weights: ScoreWeights) -> dict[str, Any]:
+    names = Names(main)
     if pool is None:
-        overdue = overdue_list(second, period, units, cats)
-        unsatisfied = unsatisfied_list(third, period, units, cats)
+        overdue = overdue_list(second, period, names)
+        unsatisfied = unsatisfied_list(third, period, names)
         acc = collect(main, period)
     else:
-        overdue_f = pool.submit(overdue_list, second, period, units, cats)
-        unsatisfied_f = pool.submit(unsatisfied_list, third, period, units, cats)
+        overdue_f = pool.submit(overdue_list, second, period, names)
+        unsatisfied_f = pool.submit(unsatisfied_list, third, period, names)
         acc = collect(main, period)
         overdue, unsatisfied = overdue_f.result(), unsatisfied_f.result()
-    return _assemble(main, period, units, cats, acc, overdue, unsatisfied)
+    return _assemble(main, period, names, acc, overdue, unsatisfied, weights)
 
 
-def _assemble(session: Session, period: Period, units: dict[str, str], cats: dict[str, str],
-              acc: _Acc, overdue_items: list[dict[str, Any]],
-              unsatisfied: list[dict[str, Any]]) -> dict[str, Any]:
+def _assemble(session: Session, period: Period, names: Names, acc: _Acc,
+              overdue_items: list[dict[str, Any]], unsatisfied: list[dict[str, Any]],
+              weights: ScoreWeights) -> dict[str, Any]:
     totals = _figures(acc.total())
     totals["overdue_unresolved"] = len(overdue_items)
     report: dict[str, Any] = {
@@ -384,12 +285,14 @@ def _assemble(session: Session, period: Period, units: dict[str, str], cats: dic
         "unsatisfied": unsatisfied,
         "supervisions": supervision_counts(session, period),
         # Per unit / category / district; overdue counts are of the list above.
-        "by_unit": _table(acc, overdue_items, "unit", units),
-        "by_category": _table(acc, overdue_items, "category", cats),
-        "by_district": _table(acc, overdue_items, "district", None),
+        "by_unit": _table(acc, overdue_items, "unit", names.units),
+        "by_category": _table(acc, overdue_items, "category", names.cats),
+        "by_district": _table(acc, overdue_items, "district", names.districts),
         "extensions": extension_counts(session, period),
         "returns": return_counts(session, period),
     }
+    assess(report["by_unit"], weights)
+    report["score_weights"] = dict(weights.items())
     if period.kind == "year":
         by_month = acc.get("month")
         report["months"] = [{"month": label, **_figures(by_month.get(label, dict.fromkeys(

@@ -1,12 +1,15 @@
 """The report as titled tables with Chinese headers: what CSV, XLSX and HTML all print.
 
-A column is (header, key, kind); kind "pct" is a rate (a fraction, shown as a
-percentage), "dt" an instant (shown in local time), "int"/"text" otherwise.
+A column is (header, key, kind). Kinds: "text"; "code", a machine code shown beside
+its Chinese name in CSV and XLSX and left out of the HTML a person reads; "int"; "pct",
+a rate (a fraction, shown as a percentage); "score" (0-100, one decimal); "dt", an
+instant (local time); "num", whose row says its kind (the totals table). Each table
+carries a legend: one line per count saying which cohort it counts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +26,9 @@ STATUSES = {"dispatched": "已派单", "in_progress": "办理中", "resolved": "
 LEVELS = {"national": "全国", "provincial": "省", "city": "市", "county": "县（区）",
           "township": "乡镇"}
 URGENCY = {"urgent": "急办", "normal": "一般"}
+NO_UNIT = "（未分派）"
+NO_DISTRICT = "（未填属地）"
+NUMERIC = ("int", "pct", "num", "score")
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -34,24 +40,51 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:1] + "*" * max(len(phone) - 2, 1) + phone[-1:]
 
 
+Column = tuple[str, str, str]
+
+
 @dataclass
 class Table:
     key: str  # a short ASCII name (sheet / anchor)
     title: str  # 中文标题, also the sheet name
-    columns: list[tuple[str, str, str]]  # (header, key, kind)
+    columns: list[Column]  # (header, key, kind)
     rows: list[dict[str, Any]]
     note: str = ""
+    legend: list[str] = field(default_factory=list)  # one line per count: its cohort
+    chart: bool = False  # the per-unit rates, drawn as charts after the table
+
+    def shown(self, *, codes: bool) -> list[Column]:
+        """The columns printed: code columns only where a machine reads (`codes`)."""
+        return [c for c in self.columns if codes or c[2] != "code"]
+
+    @property
+    def wide(self) -> bool:
+        """Printed across the page (landscape), so that no column is squeezed."""
+        return len(self.shown(codes=False)) > 9
 
 
-FIGURES: list[tuple[str, str, str]] = [
-    ("来电数", "calls", "int"), ("反映问题数", "problems", "int"),
-    ("办结数", "resolved", "int"), ("解决数", "solved", "int"), ("解决率", "solve_rate", "pct"),
-    ("联系代表及时率", "contact_on_time_rate", "pct"),
-    ("办结及时率", "resolve_on_time_rate", "pct"),
-    ("反馈及时率", "feedback_on_time_rate", "pct"),
-    ("回访数", "rated", "int"), ("满意率", "satisfaction_rate", "pct"),
-    ("不满意数", "unsatisfied", "int"),
+# (header, key, kind, the cohort it counts in one line)
+FIGURE_ROWS: list[tuple[str, str, str, str]] = [
+    ("来电数", "calls", "int", "本期来电的工单，按来电时间（含咨询、建议）"),
+    ("反映问题数", "problems", "int", "本期来电中“反映问题”类工单，按来电时间"),
+    ("办结数", "resolved", "int", "本期办结的“反映问题”类工单，按办结时间，不论何时来电"
+                                 "（建议、咨询不计办结）"),
+    ("解决数", "solved", "int", "本期办结中结果为“已解决”的，按办结时间"),
+    ("解决率", "solve_rate", "pct", "解决数 ÷ 办结数"),
+    ("联系代表及时率", "contact_on_time_rate", "pct",
+     "本期派单起算的联系时限中按时联系的比例（截止时未到期又未联系的不计）"),
+    ("办结及时率", "resolve_on_time_rate", "pct",
+     "本期起算的办结时限（含重办轮次）中按时办结的比例（截止时未到期又未办结的不计）"),
+    ("反馈及时率", "feedback_on_time_rate", "pct",
+     "本期办结起算的反馈时限中按时反馈的比例（截止时未到期又未反馈的不计）"),
+    ("回访数", "rated", "int", "本期回访并评价的工单，按回访时间，不论何时办结"
+                              "（含建议类，故可多于办结数）"),
+    ("满意率", "satisfaction_rate", "pct", "（非常满意＋满意＋基本满意）÷ 回访数"),
+    ("不满意数", "unsatisfied", "int", "本期回访中评价为不满意、非常不满意的"),
 ]
+FIGURES: list[Column] = [(h, k, kind) for h, k, kind, _ in FIGURE_ROWS]
+OVERDUE_LINE = "截止时办结时限已过而未办结的工单（不论何时到期），计入其承办单位"
+LEGEND = [f"{h}：{line}" for h, _, _, line in FIGURE_ROWS] + [f"超期未办结：{OVERDUE_LINE}"]
 
 
 def _label(mapping: dict[str, str], value: Any) -> Any:
@@ -62,54 +95,80 @@ def _phone(value: str | None, mask: bool) -> str | None:
     return mask_phone(value) if mask else value
 
 
+def _named(row: dict[str, Any], code: str, name: str, empty: str) -> dict[str, Any]:
+    """A row whose `name` shows `empty` where the code itself is missing."""
+    return {**row, name: row.get(name) or (empty if row.get(code) is None else row.get(code))}
+
+
+def _listed(item: dict[str, Any], mask: bool) -> dict[str, Any]:
+    """A listed ticket's cells: names in Chinese, the caller's phone masked."""
+    out = {**item, "status": _label(STATUSES, item["status"]),
+           "caller_phone": _phone(item["caller_phone"], mask)}
+    out = _named(out, "unit", "unit_name", NO_UNIT)
+    return _named(out, "district", "district_name", NO_DISTRICT)
+
+
+def _ticket_columns(*middle: Column) -> list[Column]:
+    return [("工单编号", "hotline_no", "text"), ("承办单位", "unit_name", "text"),
+            ("单位代码", "unit", "code"), ("事项分类", "category_name", "text"),
+            ("分类代码", "category", "code"), ("属地", "district_name", "text"),
+            ("属地代码", "district", "code"), *middle]
+
+
 def report_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
     """The monthly or annual report's sections, in the order the source material asks."""
+    from app.services.reports.scoring import ScoreWeights, formula
+
     annual = "year" in report
     period = f"{report['year']}年" if annual else "{}年{}月".format(*report["month"].split("-"))
     t = report["totals"]
+    weights = ScoreWeights(**report.get("score_weights", {}))
     info = Table("info", "报告信息", [("项目", "item", "text"), ("内容", "value", "text")], [
         {"item": "报告期", "value": period},
         {"item": "统计截止时间", "value": _fmt_dt(report["cutoff_at"])},
-        {"item": "口径", "value": "来电、问题按来电时间；办结按办结时间；时限按本期开始计时的时限，"
-                                 "截止时仍在期限内的不计；回访按回访时间"},
+        {"item": "统计口径", "value": "各项按其发生时间计入本期（口径见各表说明）；截止时间后"
+                                    "补录但发生在截止前的办理行为一并计入"},
     ])
-    overdue = Table("overdue", "应当办结但没有办结", [
-        ("工单编号", "hotline_no", "text"), ("承办单位", "unit_name", "text"),
-        ("事项分类", "category_name", "text"), ("属地", "district", "text"),
+    overdue = Table("overdue", "应当办结但没有办结", _ticket_columns(
         ("紧急程度", "urgency", "text"), ("轮次", "round", "int"),
         ("来电时间", "called_at", "dt"), ("办结时限", "due_at", "dt"),
         ("超期天数", "overdue_days", "int"), ("截止后办结时间", "resolved_at", "dt"),
         ("代表", "deputy_name", "text"), ("来电姓名", "caller_name", "text"),
         ("来电号码", "caller_phone", "text"), ("当前状态", "status", "text"),
-    ], [{**i, "urgency": _label(URGENCY, i["urgency"]), "status": _label(STATUSES, i["status"]),
-         "caller_phone": _phone(i["caller_phone"], mask)} for i in report["overdue_unresolved"]],
-        note="截止时办结时限已过而未办结的工单（不论何时到期）")
-    unsatisfied = Table("unsatisfied", "不满意工单及督办情况", [
-        ("工单编号", "hotline_no", "text"), ("承办单位", "unit_name", "text"),
-        ("事项分类", "category_name", "text"), ("属地", "district", "text"),
+    ), [{**_listed(i, mask), "urgency": _label(URGENCY, i["urgency"])}
+        for i in report["overdue_unresolved"]], note=OVERDUE_LINE)
+    unsatisfied = Table("unsatisfied", "不满意工单及督办情况", _ticket_columns(
         ("轮次", "round", "int"), ("满意度", "rating", "text"), ("回访时间", "rated_at", "dt"),
         ("代表", "deputy_name", "text"), ("来电号码", "caller_phone", "text"),
         ("督办情况", "supervision_text", "text"), ("当前状态", "status", "text"),
-    ], [{**i, "rating": _label(RATINGS, i["rating"]), "status": _label(STATUSES, i["status"]),
-         "caller_phone": _phone(i["caller_phone"], mask),
+    ), [{**_listed(i, mask), "rating": _label(RATINGS, i["rating"]),
          "supervision_text": "；".join(
              f"{_label(CASE_KINDS, s['kind'])}（{s['unit_name'] or '联工委'}）："
              f"{_label(CASE_STATES, s['state'])}" for s in i["supervisions"]) or "未立案"}
-        for i in report["unsatisfied"]])
-    totals = Table("totals", "总体情况", [("指标", "item", "text"), ("数值", "value", "num")], [
-        {"item": h, "value": t[k], "kind": kind} for h, k, kind in FIGURES
-    ] + [{"item": "应当办结未办结数", "value": t["overdue_unresolved"], "kind": "int"}])
+        for i in report["unsatisfied"]],
+        note="本期回访评价为不满意、非常不满意的工单（按回访时间），及其督办案件截止时的状态")
+    totals = Table("totals", "总体情况", [("指标", "item", "text"), ("数值", "value", "num"),
+                                          ("口径", "cohort", "text")], [
+        {"item": h, "value": t[k], "kind": kind, "cohort": line}
+        for h, k, kind, line in FIGURE_ROWS
+    ] + [{"item": "应当办结未办结数", "value": t["overdue_unresolved"], "kind": "int",
+          "cohort": OVERDUE_LINE}])
+    units = sorted((_named(r, "unit", "name", NO_UNIT) for r in report["by_unit"]),
+                   key=lambda r: (r.get("rank") is None, r.get("rank") or 0, r["name"]))
     dims = [
-        Table("by_unit", "按承办单位", [("单位代码", "unit", "text"), ("单位名称", "name", "text"),
-                                        *FIGURES, ("超期未办结", "overdue_unresolved", "int")],
-              report["by_unit"], note="承办单位绩效考核"),
-        Table("by_category", "按事项分类", [("分类代码", "category", "text"),
-                                            ("分类名称", "name", "text"), *FIGURES,
+        Table("by_unit", "承办单位绩效考核", [
+            ("排名", "rank", "int"), ("承办单位", "name", "text"), ("单位代码", "unit", "code"),
+            ("得分", "score", "score"), *FIGURES, ("超期未办结", "overdue_unresolved", "int")],
+            units, note=f"按得分排名，得分相同者名次相同。{formula(weights)}",
+            legend=LEGEND, chart=True),
+        Table("by_category", "按事项分类", [("事项分类", "name", "text"),
+                                            ("分类代码", "category", "code"), *FIGURES,
                                             ("超期未办结", "overdue_unresolved", "int")],
-              report["by_category"]),
-        Table("by_district", "按属地", [("属地", "district", "text"), *FIGURES,
-                                        ("超期未办结", "overdue_unresolved", "int")],
-              report["by_district"]),
+              report["by_category"], legend=LEGEND),
+        Table("by_district", "按属地", [("属地", "name", "text"), ("属地代码", "district", "code"),
+                                        *FIGURES, ("超期未办结", "overdue_unresolved", "int")],
+              [_named(r, "district", "name", NO_DISTRICT) for r in report["by_district"]],
+              legend=LEGEND),
     ]
     s = report["supervisions"]
     cases = Table("supervisions", "督办情况", [
@@ -118,27 +177,31 @@ def report_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
         [{"kind": _label(CASE_KINDS, k), **v} for k, v in s["by_kind"].items()]
         + [{"kind": "合计", "opened": s["opened"], "closed": s["closed"],
             "withdrawn": s["withdrawn"]}],
-        note=f"截止时在办督办案件 {s['open_at_cutoff']} 件")
+        note=f"截止时在办督办案件 {s['open_at_cutoff']} 件",
+        legend=["新立案：本期立案的督办案件，按立案时间",
+                "办结、撤销：本期办结或撤销的案件，按办结时间，不论何时立案"])
     e, r = report["extensions"], report["returns"]
     ext = Table("extensions", "延期与退回", [("项目", "item", "text"), ("数量", "value", "int")], [
         {"item": "延期申请", "value": e["requested"]}, {"item": "延期批准", "value": e["approved"]},
         {"item": "延期不予批准", "value": e["refused"]},
         {"item": "截止时待审批延期", "value": e["pending_at_cutoff"]},
         {"item": "退回工单", "value": r["returned"]},
-    ])
+    ], legend=["延期申请、退回：按申请、退回时间；批准、不予批准：按审批时间"])
     tables = [info, overdue, unsatisfied, totals, *dims, cases, ext]
     if annual:
         tables.append(Table("months", "分月情况", [("月份", "month", "text"), *FIGURES],
-                            report["months"]))
+                            report["months"], legend=LEGEND[:-1]))
     return tables
 
 
 def deputy_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
     def person(d: dict[str, Any]) -> dict[str, Any]:
-        return {**d, "phone": _phone(d["phone"], mask), "level": _label(LEVELS, d.get("level"))}
+        return {**d, "phone": _phone(d["phone"], mask), "level": _label(LEVELS, d.get("level")),
+                "district_name": d.get("district_name") or d.get("district")}
 
-    base = [("姓名", "name", "text"), ("电话", "phone", "text"), ("层级", "level", "text"),
-            ("属地", "district", "text"), ("代表团", "delegation", "text")]
+    base: list[Column] = [("姓名", "name", "text"), ("电话", "phone", "text"),
+                          ("层级", "level", "text"), ("属地", "district_name", "text"),
+                          ("属地代码", "district", "code"), ("代表团", "delegation", "text")]
     tt = report["totals"]
     return [
         Table("info", "报告信息", [("项目", "item", "text"), ("内容", "value", "text")], [
@@ -151,13 +214,16 @@ def deputy_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
         Table("items", "代表履职情况", [*base, ("来电数", "calls", "int"),
                                           ("反映问题数", "problems", "int"),
                                           ("积分", "points", "int")],
-              [person(d) for d in report["items"]], note="每反映一个问题计1分，每年最多5分"),
+              [person(d) for d in report["items"]], note="每反映一个问题计1分，每年最多5分",
+              legend=["来电数：本年来电，按来电时间（含咨询、建议）",
+                      "反映问题数：其中“反映问题”类", "积分：每个反映问题计1分，每年最多5分"]),
         Table("silent", "全年未来电代表", base, [person(d) for d in report["silent_deputies"]],
               note="不作为优秀代表和连任推荐人选"),
         Table("unverified", "未匹配代表的来电", [
             ("来电姓名", "name", "text"), ("来电号码", "phone", "text"),
             ("来电数", "calls", "int"), ("反映问题数", "problems", "int")],
-            [{**d, "phone": _phone(d["phone"], mask)} for d in report["unverified_callers"]]),
+            [{**d, "phone": _phone(d["phone"], mask)} for d in report["unverified_callers"]],
+            note="来电号码不在代表名册中的来电；登记该号码的代表后自动归入其名下"),
     ]
 
 
@@ -170,9 +236,11 @@ def _fmt_dt(value: Any) -> str:
 def cell_text(value: Any, kind: str) -> str:
     """A value as printed in CSV and HTML."""
     if value is None:
-        return "—" if kind == "pct" else ""
+        return "—" if kind in ("pct", "score") else ""
     if kind == "pct" or (kind == "num" and isinstance(value, float)):
         return f"{value * 100:.1f}%"
+    if kind == "score":
+        return f"{float(value):.1f}"
     if isinstance(value, datetime):
         return _fmt_dt(value)
     return str(value)
@@ -180,4 +248,4 @@ def cell_text(value: Any, kind: str) -> str:
 
 def row_kind(row: dict[str, Any], kind: str) -> str:
     """The kind of a cell; the totals table carries it per row."""
-    return row.get("kind", kind) if kind == "num" else kind
+    return str(row.get("kind", kind)) if kind == "num" else kind
