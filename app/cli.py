@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from app.backup import Summary
@@ -26,27 +27,55 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(calendar_cli, name="calendar")
 
 
+@contextmanager
+def _guard() -> Iterator[None]:
+    """A problem in the environment ends the command with one line on stderr, exit code 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.migrate import MigrationLockTimeout
+    from app.preflight import SetupError, unreachable
+
+    try:
+        yield
+    except SetupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except MigrationLockTimeout as exc:  # another migrator: try again later (exit 1)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:
+        url = os.environ.get("DATABASE_URL", "")
+        with suppress(ValueError):
+            url = get_settings().database_url
+        typer.echo(f"error: {unreachable(url, exc)}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _prepare(*, create: bool) -> tuple[Settings, Outcome]:
+    """Settings checked, and the database brought to the latest migration (under the
+    migration lock). Only `create` (migrate, serve) may make a new database; the other
+    commands need the service's schema."""
+    from app.migrate import upgrade
+    from app.preflight import describe, require_schema, settings
+
+    s = settings()
+    if create:
+        s.ensure_data_dir()
+        typer.echo(f"database: {describe(s.database_url)}", err=True)
+    else:
+        require_schema(s.database_url)
+    return s, upgrade(s.database_url)
+
+
 @cli.command()
 def migrate() -> None:
-    """Apply pending database migrations."""
-    settings = get_settings()
-    settings.ensure_data_dir()
-    outcome = _upgrade(settings.database_url)
+    """Apply pending database migrations (creating the database if need be)."""
+    with _guard():
+        outcome = _prepare(create=True)[1]
     if outcome.migrated:
         typer.echo(f"migrated the database from {outcome.before or 'empty'} to {outcome.after}")
     else:
         typer.echo(f"database is at migration {outcome.after}; nothing to do")
-
-
-def _upgrade(url: str) -> Outcome:
-    """Migrate under the lock; a lock held too long is one line, not a traceback."""
-    from app.migrate import MigrationLockTimeout, upgrade
-
-    try:
-        return upgrade(url)
-    except MigrationLockTimeout as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
 
 
 @cli.command()
@@ -60,10 +89,14 @@ def serve(
 
     from app.observability import configure_logging
 
-    settings = get_settings()
-    settings.ensure_data_dir()
+    with _guard():
+        settings = _prepare(create=True)[0]
+    if not settings.admin_key:
+        typer.echo("warning: HOTLINE_ADMIN_KEY is not set, so no admin key works yet: set it "
+                   "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))') or create "
+                   "one with `hotline keys create --role admin`", err=True)
+    typer.echo(f"serving on http://{host}:{port} (API docs at /docs)", err=True)
     configure_logging(settings.log_level)
-    _upgrade(settings.database_url)
     uvicorn.run("app.main:app_factory", factory=True, host=host, port=port, workers=workers,
                 log_config=None, access_log=False)
 
@@ -73,9 +106,13 @@ def backup(path: Path) -> None:
     """Write a consistent copy of the database to PATH while the service keeps working."""
     from app.backup import BackupError
     from app.backup import backup as take_backup
+    from app.preflight import require_schema, settings
 
+    with _guard():
+        url = settings().database_url
+        require_schema(url)  # never a backup of an empty database made on the spot
     try:
-        summary = take_backup(get_settings().database_url, path)
+        summary = take_backup(url, path)
     except BackupError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -87,11 +124,13 @@ def restore(path: Path) -> None:
     """Restore the backup PATH into the (new, empty) database DATABASE_URL names."""
     from app.backup import BackupError
     from app.backup import restore as bring_back
+    from app.preflight import settings
 
-    settings = get_settings()
-    settings.ensure_data_dir()
+    with _guard():
+        target = settings()
+    target.ensure_data_dir()
     try:
-        summary = bring_back(settings.database_url, path)
+        summary = bring_back(target.database_url, path)
     except BackupError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -109,16 +148,16 @@ def _described(summary: Summary, verb: str) -> str:
 
 @contextmanager
 def _open_state() -> Iterator[AppState]:
-    """The app state over a database brought to the latest migration (as `serve` does),
-    its connections closed when the command is done."""
+    """The app state over the service's existing database, brought to the latest migration
+    (as `serve` does), its connections closed when the command is done."""
     from app.state import build_state
 
-    settings = get_settings()
-    settings.ensure_data_dir()
-    _upgrade(settings.database_url)
+    with _guard():
+        settings = _prepare(create=False)[0]
     state = build_state(settings)
     try:
-        yield state
+        with _guard():
+            yield state
     finally:
         state.db.dispose()
 
@@ -254,30 +293,25 @@ def report_deputies(year: str, format: _ReportFormat = "json",  # noqa: A002
 
 
 @cli.command("seed-demo")
-def seed_demo() -> None:
-    """Load the sample city (Yiyang's units, categories and 300 invented deputies) for demos."""
-    import csv
-    from importlib.resources import files
+def seed_demo(
+    history: Annotated[bool, typer.Option(help="also tell a year of tickets up to today")] = True,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="days of history")] = 365,
+) -> None:
+    """Load the sample city (Yiyang's units, categories, districts, 300 invented deputies) and a
+    year of tickets handled through the service's own rules, so every report shows figures.
+    Safe to run again: the registry is updated, the history is told once."""
+    from app import demo
 
-    from app.db import session_scope
-    from app.services import registry
-
-    data = files("app") / "fixtures"
     with _open_state() as state:
-        now = state.clock.now()
-        for session in session_scope(state.db.write_session):
-            with (data / "units.csv").open(encoding="utf-8") as f:
-                for row in csv.DictReader(f):
-                    registry.put_unit(session, code=row["code"], now=now, data=registry.UnitInput(
-                        name=row["name"], kind=row["kind"], district=row["district"] or None))
-            with (data / "categories.csv").open(encoding="utf-8") as f:
-                for row in csv.DictReader(f):
-                    registry.put_category(session, code=row["code"], now=now,
-                                          data=registry.CategoryInput(
-                                              name=row["name"],
-                                              default_lead_unit=row["default_lead_unit"] or None,
-                                              committee_unit=row["committee_unit"] or None))
-            with (data / "deputies.csv").open(encoding="utf-8") as f:
-                result = registry.import_deputies(session, lines=f, now=now)
-        typer.echo(f"sample city loaded: units, categories; deputies created {result.created}, "
-                   f"updated {result.updated}")
+        reg, result = demo.load_registry(state)
+        typer.echo(f"sample city loaded: units, categories, districts; deputies created "
+                   f"{result.created}, updated {result.updated}")
+        if not history:
+            return
+        told = demo.load_history(state, reg, days=days)
+        if told is None:
+            typer.echo(f"history already loaded ({demo.demo_tickets(state)} demo tickets); "
+                       "nothing added")
+            return
+        for line in demo.summary(told):
+            typer.echo(line)

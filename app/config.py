@@ -11,6 +11,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+NEW_KEY = ("make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+# Pieces of the example keys in documentation and templates, never of a generated secret.
+PLACEHOLDER_MARKERS = ("change", "example", "placeholder", "replace", "your-", "xxxxxx")
+USABLE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+URL_FORMS = ("use sqlite:///path/to/hotline.db (a relative path counts from the working folder) "
+             "or postgresql+psycopg://user:password@host:5432/dbname")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -57,18 +64,26 @@ class Settings(BaseSettings):
     @field_validator("admin_key", "metrics_token")
     @classmethod
     def _no_placeholder_key(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) < 16 or _is_placeholder(value)):
-            raise ValueError("must be at least 16 characters and not a placeholder")
+        # The messages never quote the key: they end up on terminals and in logs.
+        if value is None:
+            return None
+        if len(value) < 16:
+            raise ValueError(f"must be at least 16 characters (it has {len(value)}); {NEW_KEY}")
+        if _is_placeholder(value) or len(set(value)) < 8:
+            raise ValueError(f"looks like a placeholder from an example, not a secret; {NEW_KEY}")
         return value
 
     @field_validator("database_url")
     @classmethod
-    def _no_placeholder_password(cls, value: str) -> str:
+    def _usable_url(cls, value: str) -> str:
         try:
-            password = make_url(value).password
+            url = make_url(value)
         except ArgumentError:
-            raise ValueError("not a database URL (sqlite:///… or postgresql+psycopg://…)") from None
-        if password is not None and _is_placeholder(str(password)):
+            raise ValueError(f"is not a database URL; {URL_FORMS}") from None
+        if url.drivername not in USABLE_DRIVERS:
+            raise ValueError(f"the driver {url.drivername!r} is not one this service uses; "
+                             f"{URL_FORMS}")
+        if url.password is not None and _is_placeholder(str(url.password)):
             raise ValueError("the database password is still the placeholder of .env.example")
         return value
 
@@ -88,9 +103,11 @@ class Settings(BaseSettings):
 
 
 def _is_placeholder(secret: str) -> bool:
-    """The values .env.example ships (change-me-…) and their like: never a real secret."""
+    """The values .env.example and the documentation ship (change-me-…) and their like:
+    never a real secret."""
     plain = secret.lower().replace("-", "").replace("_", "")
-    return "changeme" in plain or plain in {"secret", "password"}
+    return ("changeme" in plain or plain in {"secret", "password"}
+            or any(marker in secret.lower() for marker in PLACEHOLDER_MARKERS))
 
 
 @lru_cache

@@ -1,0 +1,420 @@
+"""The demo city for `hotline seed-demo`: Yiyang's registry, and a year of history made
+through the service's own use-cases on a clock that moves with the story.
+
+Nothing here writes a row the use-cases would not: every ticket is received, routed,
+contacted, resolved, fed back, rated, extended, returned and supervised by the same
+functions the API calls, each at its own moment (a `FixedClock` set to it), and the SLA
+sweep runs every morning of the story. So every report shows figures that the
+service's own rules produced: handled and late tickets, unsatisfied ones with their
+supervision, long-overdue joint cases, a deputy registered late. The story is
+seeded, so two runs on the same day tell it the same way; a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
+from functools import partial
+from importlib.resources import files
+from typing import TypeVar
+
+from sqlalchemy import func, select
+
+from app.clock import FixedClock
+from app.db import session_scope
+from app.errors import DomainError
+from app.models import Supervision, Ticket
+from app.services import actions, deputies, extensions, registry, supervision, tickets
+from app.services.context import SYSTEM, Actor, Ctx
+from app.services.sweep import sweep
+from app.state import AppState
+
+T = TypeVar("T")
+MARK = "DEMO-"
+SEED = 20251001
+HOTLINE = Actor(role="hotline", label="demo: 12345 office")
+LIAISON = Actor(role="liaison", label="demo: liaison committee")
+CONTENT = {
+    "water": ["小区停水三天，未见通知", "自来水浑浊发黄", "雨后道路积水严重，排水不畅"],
+    "housing": ["老旧小区加装电梯推进缓慢", "物业擅自提高收费标准", "安置房迟迟未办不动产证"],
+    "urban": ["夜市油烟扰民", "背街小巷路灯不亮", "建筑垃圾乱堆乱放"],
+    "transport": ["学校门口上下学时段拥堵", "公交线路班次过少", "乡村公路坑洼破损"],
+    "education": ["学位紧张，孩子就近入学难", "校外培训机构收费不退", "乡村学校缺少音体美教师"],
+    "health": ["社区卫生服务中心缺医少药", "医保异地报销手续繁琐", "乡镇卫生院设备老化"],
+    "social-security": ["农民工工资被拖欠", "灵活就业人员社保补贴申领难", "失业保险金发放延迟"],
+    "environment": ["养殖场污水直排河道", "工厂夜间排放刺鼻气体", "河道垃圾无人清理"],
+    "market": ["预付卡商家关门跑路", "农贸市场缺斤少两", "网购食品无中文标签"],
+    "civil": ["高龄津贴未按时发放", "社区养老服务站无人值守", "低保申请审核时间过长"],
+    "agriculture": ["农田灌溉渠道淤塞", "高标准农田建设质量差", "种粮补贴未足额发放"],
+    "land": ["宅基地审批进度慢", "规划道路多年未动工", "违建占用公共绿地"],
+}
+LATE_PHONE = "15907370001"
+OUTCOMES = ["solved"] * 6 + ["stepwise"] * 2 + ["referred", "explained"]
+
+
+@dataclass
+class Registry:
+    """What the demo city is made of (the fixture files)."""
+
+    units: list[dict[str, str]]
+    categories: list[dict[str, str]]
+    districts: list[dict[str, str]]
+    deputy_phones: list[str]
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (files("app") / "fixtures" / name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def load_registry(state: AppState) -> tuple[Registry, registry.ImportResult]:
+    """Units, categories, districts and deputies of the sample city (upserts: rerunnable)."""
+    reg = Registry(_rows("units.csv"), _rows("categories.csv"), _rows("districts.csv"), [])
+    now = state.clock.now()
+    for session in session_scope(state.db.write_session):
+        for row in reg.units:
+            registry.put_unit(session, code=row["code"], now=now, data=registry.UnitInput(
+                name=row["name"], kind=row["kind"], district=row["district"] or None))
+        for row in reg.districts:
+            registry.put_district(session, code=row["code"], name=row["name"], now=now)
+        for row in reg.categories:
+            registry.put_category(session, code=row["code"], now=now, data=registry.CategoryInput(
+                name=row["name"], default_lead_unit=row["default_lead_unit"] or None,
+                committee_unit=row["committee_unit"] or None))
+        with (files("app") / "fixtures" / "deputies.csv").open(encoding="utf-8") as f:
+            result = registry.import_deputies(session, lines=f, now=now)
+    reg.deputy_phones = [row["phone"] for row in _rows("deputies.csv")]
+    return reg, result
+
+
+@dataclass(order=True)
+class _Step:
+    at: datetime
+    seq: int
+    run: Callable[[], None] = field(compare=False)
+
+
+@dataclass
+class _Case:
+    """One ticket's story: what it is and how it is going to go."""
+
+    id: str
+    lead: str
+    co: list[str]
+    urgent: bool
+    district: str
+    rounds_left: int  # unsatisfied ratings still to come
+    stalls: bool  # never resolved until the liaison committee steps in
+
+
+class Story:
+    """A queue of dated steps, each run as a use-case at its own moment."""
+
+    def __init__(self, state: AppState, reg: Registry, start: datetime, end: datetime) -> None:
+        self.state, self.reg, self.end = state, reg, end
+        self.now = start
+        self.rnd = random.Random(f"{SEED}-{start.date().isoformat()}")
+        self._steps: list[_Step] = []
+        self._seq = itertools.count()
+        self.counts: Counter[str] = Counter()
+        tz = state.settings.tz
+        self.tz = tz
+        self.lead_of = {c["code"]: c["default_lead_unit"] for c in reg.categories}
+        self.district_gov = {u["district"]: u["code"] for u in reg.units
+                             if u["kind"] == "district_government"}
+        self.departments = [u["code"] for u in reg.units if u["kind"] == "department"]
+        with state.db.read_session() as session:
+            self.calendar = state.calendars.current(session)
+
+    # --- running ---------------------------------------------------------------------------
+    def at(self, when: datetime, run: Callable[[], None]) -> None:
+        """Do `run` at `when`, if the story reaches it."""
+        if when < self.end:
+            heapq.heappush(self._steps, _Step(when, next(self._seq), run))
+
+    def run(self) -> None:
+        while self._steps:
+            step = heapq.heappop(self._steps)
+            self.now = max(self.now, step.at)
+            step.run()
+
+    def act(self, actor: Actor, use_case: Callable[[Ctx], T]) -> T | None:
+        """One use-case in a transaction of its own at the story's now; None when it was
+        refused (the ticket moved on meanwhile: part of the story, not an error). A result
+        read after the commit must be a plain value, not a row of the closed session."""
+        result: T | None = None
+        try:
+            for session in session_scope(self.state.db.write_session):
+                ctx = replace(self.state.ctx(session, actor), clock=FixedClock(self.now))
+                result = use_case(ctx)  # the loop runs on, so that session_scope commits
+        except DomainError:
+            self.counts["refused"] += 1
+            return None
+        return result
+
+    def office(self, when: datetime) -> datetime:
+        """The first office hour (8:30-17:30 on a working day) at or after `when`."""
+        local = when.astimezone(self.tz)
+        day = local.date()
+        if local.time() >= time(17, 30):
+            day += timedelta(days=1)
+        working, _ = self.calendar.next_working_day(day)
+        opens = datetime.combine(working, time(8, 30), tzinfo=self.tz)
+        if working == local.date() and local >= opens:
+            return when
+        return opens + timedelta(minutes=self.rnd.uniform(0, 120))
+
+    def later(self, start: datetime, hours: float, office: bool = True) -> datetime:
+        when = start + timedelta(hours=hours)
+        return self.office(when) if office else when
+
+    # --- the year ---------------------------------------------------------------------------
+    def tell(self) -> None:
+        day = self.now.astimezone(self.tz).date()
+        last = self.end.astimezone(self.tz).date()
+        n = 0
+        while day <= last:
+            morning = datetime.combine(day, time(7, 0), tzinfo=self.tz)
+            self.at(morning, self.sweep)
+            calls = self.rnd.choice((0, 1, 1, 2, 2, 3)) if day.weekday() < 5 else \
+                self.rnd.choice((0, 0, 1))
+            for _ in range(calls):
+                n += 1
+                called = morning + timedelta(hours=self.rnd.uniform(1.5, 11))
+                self.at(called, self._intake_step(called, n))
+            day += timedelta(days=1)
+        # A deputy elected in a by-election calls twice before being registered.
+        for months in (1, 3):
+            when = self.now + timedelta(days=30 * months + 3, hours=3)
+            n += 1
+            self.at(when, self._intake_step(when, n, phone=LATE_PHONE))
+        self.at(self.now + timedelta(days=150, hours=2), self.register_late_deputy)
+        self.run()
+
+    def sweep(self) -> None:
+        result = self.act(SYSTEM, sweep)
+        if result is not None:
+            self.counts["supervisions opened by the sweep"] += result.supervisions_opened
+
+    def register_late_deputy(self) -> None:
+        data = registry.DeputyInput(name="周新民", phone=LATE_PHONE, level="city",
+                                    district="heshan", delegation="赫山代表团")
+        if self.act(LIAISON, lambda ctx: deputies.register(ctx, data)) is not None:
+            self.counts["deputies registered late"] += 1
+
+    # --- one ticket -------------------------------------------------------------------------
+    def _intake_step(self, called: datetime, n: int, phone: str | None = None) -> Callable[[], None]:
+        return lambda: self.intake(called, n, phone)
+
+    def intake(self, called: datetime, n: int, phone: str | None) -> None:
+        rnd = self.rnd
+        category = rnd.choice(list(self.lead_of))
+        district = rnd.choice(list(self.district_gov))
+        lead = self.lead_of[category]
+        co = [self.district_gov[district]] if rnd.random() < 0.25 else []
+        k = rnd.random()
+        kind = "consultation" if k < 0.08 else "suggestion" if k < 0.18 else "problem"
+        known = phone is None and rnd.random() < 0.88
+        caller = phone or (rnd.choice(self.reg.deputy_phones) if known
+                           else f"1590737{rnd.randrange(10000):04d}")
+        data = tickets.TicketInput(
+            hotline_no=f"{MARK}{called.astimezone(self.tz):%Y%m%d}-{n:04d}",
+            called_at=called - timedelta(minutes=rnd.uniform(3, 40)), dispatched_at=called,
+            caller_name="人大代表" if known else "来电人", caller_phone=caller,
+            category=category, content=rnd.choice(CONTENT.get(category, ["群众反映问题"])),
+            kind=kind, district=district, urgency="urgent" if rnd.random() < 0.1 else "normal",
+            units=[lead, *co], lead_unit=lead, complex=rnd.random() < 0.03)
+        got = self.act(HOTLINE, lambda ctx: _id_if(tickets.ingest(ctx, data)))
+        if got is None:
+            return
+        self.counts["tickets"] += 1
+        if kind == "consultation":
+            return
+        case = _Case(got, lead, co, data.urgency == "urgent", district,
+                     rounds_left=(1 if rnd.random() < 0.14 else 0)
+                     + (1 if rnd.random() < 0.03 else 0),
+                     stalls=rnd.random() < 0.03)
+        if rnd.random() < 0.04:
+            self.at(self.later(called, rnd.uniform(2, 20)), lambda: self.give_back(case))
+            return
+        self.handle(case, called)
+
+    def give_back(self, case: _Case) -> None:
+        """The lead returns a misrouted ticket; the hotline re-dispatches it."""
+        if self.act(self.unit(case.lead), lambda ctx: actions.return_ticket(
+                ctx, ticket_id=case.id, reason="不属于本单位职责，请改派", at=None)) is None:
+            return
+        self.counts["returned"] += 1
+        others = [u for u in (*self.departments, self.district_gov[case.district])
+                  if u != case.lead]
+        case.lead, case.co = self.rnd.choice(others), []
+        when = self.later(self.now, self.rnd.uniform(2, 26), office=False)
+        self.at(when, lambda: self.redispatch(case))
+
+    def redispatch(self, case: _Case) -> None:
+        if self.act(HOTLINE, lambda ctx: actions.redispatch(
+                ctx, ticket_id=case.id, units=[case.lead], lead_unit=case.lead, at=None)):
+            self.handle(case, self.now)
+
+    def handle(self, case: _Case, start: datetime) -> None:
+        """Contact, opinions, and the first resolution (or a stall) of a dispatched ticket."""
+        rnd = self.rnd
+        r = rnd.random()
+        if r < 0.82:
+            self.at(self.later(start, rnd.uniform(0.5, 20), office=False),
+                    partial(self.contact, case))
+        elif r < 0.95:
+            self.at(self.later(start, rnd.uniform(26, 70)), partial(self.contact, case))
+        for unit in case.co:
+            self.at(self.later(start, rnd.uniform(10, 24 * 8)), partial(self.opinion, case, unit))
+        if case.stalls:
+            self.at(self.later(start, 24 * 16), lambda: self.step_in(case))
+            return
+        self.plan_resolution(case, start)
+
+    def plan_resolution(self, case: _Case, start: datetime) -> None:
+        rnd = self.rnd
+        if case.urgent:
+            hours = rnd.uniform(3, 20) if rnd.random() < 0.8 else rnd.uniform(26, 60)
+        elif rnd.random() < 0.8:
+            hours = rnd.uniform(20, 24 * 8)
+        else:
+            hours = rnd.uniform(24 * 10, 24 * 18)
+            if rnd.random() < 0.5:  # asks for more time before the due day
+                self.at(self.later(start, 24 * 6), lambda: self.ask_extension(case))
+        self.at(self.later(start, hours), lambda: self.resolve(case))
+
+    def unit(self, code: str) -> Actor:
+        return Actor(role="unit", unit_code=code, label=f"demo: {code}")
+
+    def contact(self, case: _Case) -> None:
+        self.act(self.unit(case.lead), lambda ctx: actions.contact(
+            ctx, ticket_id=case.id, at=None, method=self.rnd.choice(["phone", "visit", "online"]),
+            deputy_invited=self.rnd.random() < 0.4, note="已与代表联系，约定处理方案"))
+
+    def opinion(self, case: _Case, unit: str) -> None:
+        self.act(self.unit(unit), lambda ctx: actions.opinion(
+            ctx, ticket_id=case.id, content="协办单位意见：同意牵头单位方案，配合落实", at=None))
+
+    def ask_extension(self, case: _Case) -> None:
+        days = self.rnd.choice((3, 5, 7))
+        ext = self.act(self.unit(case.lead), lambda ctx: extensions.request_extension(
+            ctx, ticket_id=case.id, working_days=days, reason="需协调多部门联合处置").id)
+        if ext is None:
+            return
+        self.counts["extensions requested"] += 1
+        approve = self.rnd.random() < 0.75
+        self.at(self.later(self.now, self.rnd.uniform(2, 30)), partial(self.decide, ext, approve))
+
+    def decide(self, extension_id: str, approve: bool) -> None:
+        self.act(LIAISON, lambda ctx: extensions.decide_extension(
+            ctx, extension_id=extension_id, approve=approve,
+            note="同意延期" if approve else "理由不充分，请按期办结"))
+
+    def resolve(self, case: _Case) -> None:
+        done = self.act(self.unit(case.lead), lambda ctx: actions.resolve(
+            ctx, ticket_id=case.id, at=None, outcome=self.rnd.choice(OUTCOMES),
+            reply="已现场核实并处理，结果已书面告知"))
+        if done is None:
+            return
+        self.counts["resolved"] += 1
+        hours = self.rnd.uniform(2, 40) if self.rnd.random() < 0.88 else self.rnd.uniform(80, 120)
+        self.at(self.later(self.now, hours), lambda: self.feed_back(case))
+
+    def feed_back(self, case: _Case) -> None:
+        if self.act(self.unit(case.lead), lambda ctx: actions.feedback(
+                ctx, ticket_id=case.id, at=None, method="phone",
+                content="已向代表反馈办理结果")) is None:
+            return
+        self.at(self.later(self.now, self.rnd.uniform(20, 70)), lambda: self.rate(case))
+
+    def rate(self, case: _Case) -> None:
+        unhappy = case.rounds_left > 0
+        choice = self.rnd.choice(["unsatisfied", "very_unsatisfied"] if unhappy else
+                                 ["very_satisfied", "satisfied", "satisfied",
+                                  "basically_satisfied"])
+        rated = self.act(HOTLINE, lambda ctx: actions.rate(
+            ctx, ticket_id=case.id, rating=choice, at=None,
+            comment="办理不到位" if unhappy else None))
+        if rated is None:
+            return
+        if unhappy:
+            self.counts["rated unsatisfied"] += 1
+            case.rounds_left -= 1
+            self.plan_resolution(case, self.now)
+        else:
+            self.at(self.later(self.now, self.rnd.uniform(24, 24 * 6)),
+                    lambda: self.conclude(case))
+
+    def conclude(self, case: _Case) -> None:
+        """The supervising bodies close their cases once the deputy is satisfied."""
+        with self.state.db.read_session() as session:
+            open_cases = list(session.execute(select(Supervision.id, Supervision.unit_code).where(
+                Supervision.ticket_id == case.id, Supervision.state == "open")))
+        for case_id, unit in open_cases:
+            actor = self.unit(unit) if unit else LIAISON
+            if self.act(actor, partial(supervision.close_case, case_id=case_id,
+                                       conclusion="经督办，问题已解决，代表满意")):
+                self.counts["supervision cases closed"] += 1
+
+    def step_in(self, case: _Case) -> None:
+        """A stalled ticket: the liaison committee opens a joint case and holds a 会商."""
+        opened = self.act(LIAISON, lambda ctx: supervision.open_joint_by_hand(
+            ctx, ticket_id=case.id, reason="办理不力：超期未办结，承办单位推诿").id)
+        if opened is None:
+            self.plan_resolution(case, self.now)
+            return
+        self.counts["joint cases opened by hand"] += 1
+        held = self.later(self.now, self.rnd.uniform(24, 72))
+        self.at(held + timedelta(hours=3), partial(self.meeting, case, opened, held))
+
+    def meeting(self, case: _Case, case_id: str, held: datetime) -> None:
+        if self.act(LIAISON, lambda ctx: supervision.add_meeting(
+                ctx, case_id=case_id, held_at=held,
+                participants=["12345热线办", case.lead, self.district_gov[case.district]],
+                conclusion="明确牵头单位十个工作日内办结，区政府配合")):
+            self.counts["consultation meetings"] += 1
+        self.at(self.later(self.now, self.rnd.uniform(24 * 3, 24 * 9)), lambda: self.resolve(case))
+
+
+def _id_if(ingested: tickets.Ingested) -> str | None:
+    """The new ticket's id (None when the hotline number was already received)."""
+    return ingested.ticket.id if ingested.created else None
+
+
+@dataclass
+class History:
+    """What a run of the story added."""
+
+    tickets: int
+    counts: dict[str, int]
+
+
+def demo_tickets(state: AppState) -> int:
+    with state.db.read_session() as session:
+        return int(session.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.hotline_no.startswith(MARK))) or 0)
+
+
+def load_history(state: AppState, reg: Registry, *, days: int = 365) -> History | None:
+    """A year of tickets up to now, told once: None when the demo history is already there."""
+    if demo_tickets(state):
+        return None
+    end = state.clock.now()
+    story = Story(state, reg, end - timedelta(days=days), end)
+    story.tell()
+    return History(demo_tickets(state), dict(story.counts))
+
+
+def summary(history: History) -> Iterator[str]:
+    yield f"history: {history.tickets} tickets, told up to now"
+    for key, value in sorted(history.counts.items()):
+        if key != "refused":
+            yield f"  {key}: {value}"
+
