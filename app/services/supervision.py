@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -221,22 +222,23 @@ def add_meeting(ctx: Ctx, *, case_id: str, held_at: datetime, participants: list
 
 
 def meetings_of(ctx: Ctx, case_ids: list[str]) -> dict[str, list[SupervisionMeeting]]:
-    out: dict[str, list[SupervisionMeeting]] = {i: [] for i in case_ids}
-    if case_ids:
-        for m in ctx.session.scalars(select(SupervisionMeeting).where(
-            SupervisionMeeting.supervision_id.in_(case_ids)
-        ).order_by(SupervisionMeeting.held_at, SupervisionMeeting.id)):
-            out[m.supervision_id].append(m)
-    return out
+    return _by_case(ctx, SupervisionMeeting, case_ids, SupervisionMeeting.held_at)
 
 
 def notes_of(ctx: Ctx, case_ids: list[str]) -> dict[str, list[SupervisionNote]]:
-    out: dict[str, list[SupervisionNote]] = {i: [] for i in case_ids}
+    return _by_case(ctx, SupervisionNote, case_ids, SupervisionNote.at)
+
+
+_Row = TypeVar("_Row", SupervisionNote, SupervisionMeeting)
+
+
+def _by_case(ctx: Ctx, model: type[_Row], case_ids: list[str], when: Any) -> dict[str, list[_Row]]:
+    """The notes or meetings of each case, in the order they happened."""
+    out: dict[str, list[_Row]] = {i: [] for i in case_ids}
     if case_ids:
-        for n in ctx.session.scalars(select(SupervisionNote).where(
-            SupervisionNote.supervision_id.in_(case_ids)
-        ).order_by(SupervisionNote.at, SupervisionNote.id)):
-            out[n.supervision_id].append(n)
+        for row in ctx.session.scalars(select(model).where(
+            model.supervision_id.in_(case_ids)).order_by(when, model.id)):
+            out[row.supervision_id].append(row)
     return out
 
 

@@ -3,10 +3,7 @@ and a district congress's spot checks (抽查) of its district's tickets."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
-
-import httpx
 
 from tests.integration.test_supervision import act, cases, ok, rate, to_rating
 
@@ -81,18 +78,8 @@ def test_only_the_liaison_committee_opens_a_case_by_hand(api):
 def test_concurrent_hand_openings_open_one_case(api):
     api.city()
     t = api.ticket()
-    headers = api.h("liaison")
-
-    async def burst() -> list[int]:
-        transport = httpx.ASGITransport(app=api.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            rs = await asyncio.gather(*(client.post(
-                "/api/v1/supervisions", headers=headers,
-                json={"ticket_id": t["id"], "kind": "joint", "reason": f"难点 {i}"})
-                for i in range(40)))
-            return sorted(r.status_code for r in rs)
-
-    statuses = asyncio.run(burst())
+    statuses = sorted(api.concurrently("liaison", "/api/v1/supervisions", [
+        {"ticket_id": t["id"], "kind": "joint", "reason": f"难点 {i}"} for i in range(40)]))
     assert statuses.count(201) == 1 and set(statuses) <= {201, 409, 503}, statuses
     assert len(cases(api, ticket_id=t["id"], kind="joint")) == 1
 

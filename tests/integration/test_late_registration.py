@@ -3,10 +3,7 @@ the district registry and township units."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
-
-import httpx
 
 PROBLEM = "application/problem+json"
 CSV = {"Content-Type": "text/csv"}
@@ -136,18 +133,8 @@ def test_importing_the_registry_links_earlier_calls(api):
 def test_concurrent_registrations_link_each_call_once(api):
     api.city()
     tickets = [api.ticket(caller=caller(f"代表{i}", f"1350000{i:04d}")) for i in range(40)]
-    headers = api.h("liaison")
-
-    async def burst() -> list[int]:
-        transport = httpx.ASGITransport(app=api.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            rs = await asyncio.gather(*(client.post(
-                "/api/v1/deputies", headers=headers,
-                json={"name": f"代表{i}", "phone": f"1350000{i:04d}", "level": "township"})
-                for i in range(40)))
-            return [r.status_code for r in rs]
-
-    statuses = asyncio.run(burst())
+    statuses = api.concurrently("liaison", "/api/v1/deputies", [
+        {"name": f"代表{i}", "phone": f"1350000{i:04d}", "level": "township"} for i in range(40)])
     assert set(statuses) <= {201, 503}, statuses
     for t, status in zip(tickets, statuses, strict=True):
         _, verified, events = linked(api, t)

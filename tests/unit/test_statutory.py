@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from app.services.calendar import builtin_arrangements
+from app.services.calendar import WorkingCalendar, builtin_arrangements
 from app.services.statutory import (
     VERSIONS,
     dragon_boat,
@@ -97,3 +99,19 @@ def test_every_year_of_the_span_gives_dates_in_their_seasons():
 
 def test_builtin_2012_includes_the_dragon_boat_saturday_the_data_package_omits():
     assert d("2012-06-23") in builtin_arrangements()[2012].holidays
+
+
+@settings(max_examples=60, deadline=None)
+@given(year=st.integers(min_value=1950, max_value=2200))
+def test_a_year_without_arrangement_rests_on_each_statutory_day(year):
+    """Whatever the year, the calendar reckons every day the law fixes as a rest day, and
+    counts as many of them as the version in force fixes."""
+    cal = WorkingCalendar({})
+    days = statutory_holidays(year)
+    assert all(not cal.is_working_day(day) for day in days)
+    assert cal.holidays_of(year) == days
+    version = version_in_force(year)
+    expected = {"1949": 7, "1999": 10, "2007": 11, "2013": 11, "2024": 13}[version]
+    if version >= "2007" and mid_autumn(year) <= date(year, 10, 3):
+        expected -= mid_autumn(year) >= date(year, 10, 1)  # 中秋 on National Day (2020)
+    assert len(days) == expected or year == 1999  # 1999 took days from two versions
