@@ -21,6 +21,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.services.reports.cells import clean, is_formula_like
@@ -31,6 +32,7 @@ PCT = "0.0%"
 SCORE = "0.0"
 DT = "yyyy-mm-dd hh:mm"
 TITLE_ROW, SUB_ROW, HEAD_ROW = 1, 2, 3
+PAGE_CM = 18.0  # the height a landscape A4 page prints, in cm (within its margins)
 CHART_RATES = [("score", "得分"), ("resolve_on_time_rate", "办结及时率"),
                ("contact_on_time_rate", "联系代表及时率"),
                ("feedback_on_time_rate", "反馈及时率"), ("satisfaction_rate", "满意率")]
@@ -153,13 +155,18 @@ def _charts(wb: Workbook, data: Worksheet, t: Table, title: str) -> None:
         chart.y_axis.numFmt = "0" if key == "score" else "0%"
         chart.y_axis.majorGridlines = None
         chart.x_axis.scaling.orientation = "maxMin"  # the first unit on top, as in the table
+        chart.y_axis.crosses = "max"  # and the value axis below the bars, where it is read
         chart.legend = None
         chart.height, chart.width = height, 16
         chart.add_data(Reference(data, min_col=col, min_row=HEAD_ROW, max_row=HEAD_ROW + n),
                        titles_from_data=True)
         chart.set_categories(names)
         anchor_col = "A" if i % 2 == 0 else "K"
-        ws.add_chart(chart, f"{anchor_col}{3 + (i // 2) * rows_per_chart}")
+        top = 3 + (i // 2) * rows_per_chart
+        ws.add_chart(chart, f"{anchor_col}{top}")
+        # Two charts a row; a new page before a row that would not fit under the last.
+        if i % 2 == 0 and i and (i // 2) % max(1, int(PAGE_CM // (height + 1))) == 0:
+            ws.row_breaks.append(Break(id=top - 1))
     _print_setup(ws, landscape=True)
 
 
