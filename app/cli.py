@@ -186,7 +186,8 @@ def keys_create(
 
 @calendar_cli.command("show")
 def calendar_show(year: int) -> None:
-    """Print a year's holidays and make-up working days as JSON."""
+    """Print a year's holidays and make-up working days as JSON (for a year not yet loaded:
+    the statutory holidays its deadlines are reckoned on meanwhile, provisional)."""
     with _open_state() as state:
         with state.db.read_session() as session:
             cal = state.calendars.current(session)
@@ -194,8 +195,9 @@ def calendar_show(year: int) -> None:
         arr = cal.years.get(year)
         typer.echo(json.dumps({
             "year": year, "source": source,
-            "holidays": sorted(d.isoformat() for d in arr.holidays) if arr else [],
+            "holidays": sorted(d.isoformat() for d in cal.holidays_of(year)),
             "workdays": sorted(d.isoformat() for d in arr.workdays) if arr else [],
+            "provisional": arr is None,
         }, indent=2))
 
 

@@ -53,6 +53,13 @@ def create_app(
         # new backend, ~2.5 ms of its CPU per poll at 50 clients); they queue instead.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         stoppers: list[Any] = []
+        if background:
+            if not settings.admin_key:
+                log.warning("HOTLINE_ADMIN_KEY is not set: no admin key works until one is "
+                            "set or created with `hotline keys create --role admin`")
+            # The working calendar's first build (about a second) at start-up, not in the
+            # first request that needs it.
+            await anyio.to_thread.run_sync(_warm_calendar, state)
         if background and settings.scheduler:
             from app.jobs.scheduler import start_scheduler
 
@@ -83,6 +90,14 @@ def create_app(
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
     app.add_middleware(RequestObserver)
     return app
+
+
+def _warm_calendar(state: AppState) -> None:
+    try:
+        with state.db.read_session() as session:
+            state.calendars.current(session)
+    except Exception:  # a database not reachable yet: the first request builds it then
+        log.warning("could not build the working calendar at start-up", exc_info=True)
 
 
 def _optional_routers(app: FastAPI, *, docs: bool) -> None:

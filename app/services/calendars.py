@@ -31,7 +31,9 @@ class CalendarProvider:
         self.builtin = builtin_arrangements() if builtin is None else dict(builtin)
         self._lock = threading.Lock()
         self._signature: tuple[int, datetime | None] | None = None
-        self._calendar = WorkingCalendar(self.builtin)
+        # Built on first use: the first build reckons the statutory holidays of every year
+        # without an arrangement (about a second), which a CLI report never needs.
+        self._calendar: WorkingCalendar | None = None
 
     def current(
         self, session: Session, signature: tuple[int, datetime | None] | None = None
@@ -41,16 +43,17 @@ class CalendarProvider:
         if signature is None:
             count, latest = session.execute(select(*signature_columns())).one()
             signature = (int(count), latest)
-        if signature == self._signature:
-            return self._calendar
+        calendar = self._calendar
+        if signature == self._signature and calendar is not None:
+            return calendar
         with self._lock:
-            if signature != self._signature:
+            if signature != self._signature or self._calendar is None:
                 years = dict(self.builtin)
                 for row in session.scalars(select(CalendarYear)):
                     years[row.year] = _arrangement(row)
                 self._calendar = WorkingCalendar(years)
                 self._signature = signature
-        return self._calendar
+            return self._calendar
 
     def source(self, session: Session, year: int) -> str:
         if session.get(CalendarYear, year) is not None:

@@ -45,3 +45,11 @@ def test_calendar_show_prints_the_builtin_year(run):
     result = run("calendar", "show", "2026")
     assert result.exit_code == 0, result.output
     assert '"source": "builtin"' in result.output and "2026-02-14" in result.output
+
+
+def test_calendar_show_of_an_unpublished_year_prints_its_statutory_holidays(run):
+    # The CLI reads the package's data: pick a year no package will know for decades.
+    result = run("calendar", "show", "2100")
+    assert result.exit_code == 0, result.output
+    assert '"source": "none"' in result.output and '"provisional": true' in result.output
+    assert '"2100-01-01"' in result.output and '"2100-10-03"' in result.output
