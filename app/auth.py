@@ -7,7 +7,7 @@ import hmac
 import secrets
 
 KEY_PREFIX = "dhk_"
-ROLES = ("admin", "hotline", "liaison", "unit")
+ROLES = ("admin", "hotline", "liaison", "unit", "deputy", "station")
 
 
 def generate_key() -> str:

@@ -207,13 +207,13 @@ def calendar_load(year: int, file: Path) -> None:
     from app.db import session_scope
     from app.errors import DomainError
     from app.services.calendar_admin import replace_year
-    from app.services.context import Actor
+    from app.services.context import CLI
 
     data = json.loads(file.read_text(encoding="utf-8"))
     with _open_state() as state:
         try:
             for session in session_scope(state.db.write_session):
-                ctx = state.ctx(session, Actor(role="admin", label="cli"))
+                ctx = state.ctx(session, CLI)
                 n = replace_year(ctx, year=year,
                                  holidays=[date.fromisoformat(d) for d in data.get("holidays", [])],
                                  workdays=[date.fromisoformat(d) for d in data.get("workdays", [])])

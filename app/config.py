@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, alias="HOTLINE_METRICS_TOKEN")
     # /docs, /redoc and /openapi.json: on for development, off in the image (Dockerfile).
     docs: bool = Field(default=True, alias="HOTLINE_DOCS")
+    # Where people reach the service: the address printed in invitation links and QR codes.
+    # https here also marks the session cookies Secure.
+    public_base_url: str | None = Field(default=None, alias="HOTLINE_PUBLIC_BASE_URL")
 
     # Time limits (SPEC.md "Time limits"); every one is configuration.
     contact_hours: int = Field(default=24, alias="HOTLINE_CONTACT_HOURS")
@@ -86,6 +89,25 @@ class Settings(BaseSettings):
         if url.password is not None and _is_placeholder(str(url.password)):
             raise ValueError("the database password is still the placeholder of .env.example")
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+                or parts.fragment:
+            raise ValueError("HOTLINE_PUBLIC_BASE_URL must be an http(s) address such as "
+                             "https://rdhotline.example.gov.cn")
+        return value.strip().rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS: when people reach the service at an https address."""
+        return (self.public_base_url or "").startswith("https://")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -12,7 +12,7 @@ from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.db import Database, make_database
 from app.services.calendars import CalendarProvider
-from app.services.context import Actor, Ctx
+from app.services.context import BOOTSTRAP, Actor, Ctx
 from app.services.registry import find_key
 from app.services.reports.scoring import ScoreWeights
 from app.services.sla import Policy
@@ -50,7 +50,7 @@ class AppState:
             return None
         digest = hash_key(token)
         if self.admin_hash is not None and same_hash(digest, self.admin_hash):
-            return Actor(role="admin", label="bootstrap")
+            return BOOTSTRAP
         cached = self._keys.get(digest)
         return cached[0] if cached is not None and cached[1] > time.monotonic() else None
 
@@ -65,7 +65,8 @@ class AppState:
             if key is None or not same_hash(key.key_hash, digest):
                 self._keys.pop(digest, None)
                 return None
-            actor = Actor(role=key.role, unit_code=key.unit_code, key_id=key.id, label=key.label)
+            actor = Actor(role=key.role, unit_code=key.unit_code, deputy_id=key.deputy_id,
+                          station_code=key.station_code, key_id=key.id, label=key.label)
         if len(self._keys) > 10_000:
             self._keys.clear()
         self._keys[digest] = (actor, time.monotonic() + self.settings.key_cache_seconds)

@@ -32,6 +32,7 @@ class Api:
     clock: FixedClock
     app: FastAPI
     keys: dict[str, str] = field(default_factory=dict)
+    key_ids: dict[str, str] = field(default_factory=dict)
 
     def h(self, who: str) -> dict[str, str]:
         """Headers for 'admin', 'hotline', 'liaison' or a unit code."""
@@ -45,7 +46,15 @@ class Api:
             r = self.client.post("/api/v1/keys", json=body, headers=self.h("admin"))
             assert r.status_code == 201, r.text
             self.keys[who] = r.json()["key"]
+            self.key_ids[who] = r.json()["id"]
         return {"Authorization": f"Bearer {self.keys[who]}"}
+
+    def actor(self, who: str) -> str:
+        """The event log's name for the key of 'admin', 'hotline', 'liaison' or a unit."""
+        if who == "admin":
+            return "key:bootstrap"
+        self.h(who)
+        return f"key:{self.key_ids[who]}"
 
     def call(self, method: str, path: str, who: str = "admin", **kw: Any) -> Any:
         return self.client.request(method, path, headers={**self.h(who), **kw.pop("headers", {})},

@@ -1,5 +1,6 @@
 """ORM tables, one module per aggregate; importing this registers them all."""
 
+from app.models.accounts import Account, AccountEvent, SignInThrottle, UserSession
 from app.models.base import Base
 from app.models.calendar import CalendarYear
 from app.models.outbox import WebhookAttempt, WebhookDelivery
@@ -17,6 +18,8 @@ from app.models.ticket import (
 )
 
 __all__ = [
+    "Account",
+    "AccountEvent",
     "ApiKey",
     "Assignment",
     "Base",
@@ -30,11 +33,13 @@ __all__ = [
     "QueueItem",
     "Rating",
     "Resolution",
+    "SignInThrottle",
     "Supervision",
     "SupervisionMeeting",
     "SupervisionNote",
     "Ticket",
     "Unit",
+    "UserSession",
     "WebhookAttempt",
     "WebhookDelivery",
 ]

@@ -18,6 +18,8 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
+    deputy_id: Mapped[str | None] = mapped_column(ForeignKey("deputies.id"), nullable=True)
+    station_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -100,6 +100,12 @@ class Event(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(100))
+    # Who acted, beside the name: the role and what it is bound to (null in older events,
+    # whose `actor` alone says it: "hotline", "unit:<code>", "system").
+    actor_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    actor_unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    actor_deputy: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    actor_station: Mapped[str | None] = mapped_column(String(64), nullable=True)
     type: Mapped[str] = mapped_column(String(48))
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 

@@ -54,16 +54,18 @@ def deputy_out(d: Deputy) -> DeputyOut:
 def create_key(body: KeyIn, ctx: Ctx = writer("admin")) -> KeyCreated:
     """Issue an API key; the key itself is shown only in this response."""
     key, plain = svc.create_key(ctx.session, role=body.role, unit_code=body.unit_code,
+                                deputy_id=body.deputy_id, station_code=body.station_code,
                                 label=body.label, now=ctx.now())
     return KeyCreated(id=key.id, key=plain, role=body.role, unit_code=key.unit_code,
-                      label=key.label)
+                      deputy_id=key.deputy_id, station_code=key.station_code, label=key.label)
 
 
 @router.get("/keys", response_model=list[KeyOut])
 def list_keys(ctx: Ctx = reader("admin")) -> list[KeyOut]:
     """Every key with its prefix and state; never the key."""
     return [KeyOut(id=k.id, prefix=k.prefix, role=k.role, unit_code=k.unit_code,
-                   label=k.label, created_at=k.created_at.astimezone(ctx.tz),
+                   deputy_id=k.deputy_id, station_code=k.station_code, label=k.label,
+                   created_at=k.created_at.astimezone(ctx.tz),
                    revoked_at=k.revoked_at and k.revoked_at.astimezone(ctx.tz))
             for k in svc.list_keys(ctx.session)]
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
 
 from app.deps import CursorParam, Limit, commit_now, decode_cursor, encode_cursor, reader, writer
 from app.errors import Invalid
-from app.models import Event
 from app.observability import TICKETS_INGESTED
 from app.schemas.common import Page, QueryInstant, json_bytes, problem_responses
-from app.schemas.tickets import EventList, EventOut, Status, TicketIn, TicketOut
+from app.schemas.tickets import ActorOut, EventList, EventOut, Status, TicketIn, TicketOut
 from app.services import tickets as svc
 from app.services.context import Ctx
-from app.services.views import local, ticket_view, ticket_views
+from app.services.views import actor_detail, local, ticket_view, ticket_views
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"], responses=problem_responses(401, 403))
 
@@ -94,10 +92,9 @@ def get_ticket(ticket_id: str, ctx: Ctx = reader()) -> Any:
             responses=problem_responses(404))
 def events(ticket_id: str, ctx: Ctx = reader()) -> EventList:
     """The ticket's whole append-only log, in recording order."""
-    svc.get_visible(ctx, ticket_id)
-    rows = ctx.session.scalars(select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id))
+    rows = svc.events_of(ctx, ticket_id)
     return EventList(items=[
         EventOut(seq=e.id, at=local(e.at, ctx.tz), recorded_at=local(e.recorded_at, ctx.tz),
-                 actor=e.actor, type=e.type, data=e.data)
+                 actor=e.actor, by=ActorOut(**actor_detail(e)), type=e.type, data=e.data)
         for e in rows
     ])

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from app.schemas.common import Code, Name, Strict
 from app.services.registry import normalize_phone, valid_phone
 
-Role = Literal["admin", "hotline", "liaison", "unit"]
+Role = Literal["admin", "hotline", "liaison", "unit", "deputy", "station"]
 UnitKind = Literal["department", "district_government", "township", "special_committee",
                    "district_congress", "coordinator"]
 Level = Literal["national", "provincial", "city", "county", "township"]
@@ -18,7 +18,9 @@ Level = Literal["national", "provincial", "city", "county", "township"]
 
 class KeyIn(Strict):
     role: Role
-    unit_code: Code | None = None
+    unit_code: Code | None = Field(default=None, description="the unit of a `unit` key")
+    deputy_id: Code | None = Field(default=None, description="the deputy of a `deputy` key")
+    station_code: Code | None = Field(default=None, description="the station of a `station` key")
     label: Name
 
 
@@ -27,6 +29,8 @@ class KeyCreated(BaseModel):
     key: str = Field(description="shown only in this response; store it now")
     role: Role
     unit_code: str | None
+    deputy_id: str | None = None
+    station_code: str | None = None
     label: str
 
 
@@ -35,6 +39,8 @@ class KeyOut(BaseModel):
     prefix: str
     role: Role
     unit_code: str | None
+    deputy_id: str | None = None
+    station_code: str | None = None
     label: str
     created_at: datetime
     revoked_at: datetime | None

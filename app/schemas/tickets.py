@@ -150,11 +150,22 @@ class TicketSummary(BaseModel):
     called_at: datetime
 
 
+class ActorOut(BaseModel):
+    role: str | None = Field(description="the role the actor acted in")
+    unit: str | None = Field(description="the unit a `unit` actor is bound to")
+    deputy_id: str | None = Field(description="the deputy a `deputy` actor is bound to")
+    station: str | None = Field(description="the station a `station` actor is bound to")
+
+
 class EventOut(BaseModel):
     seq: int
     at: datetime
     recorded_at: datetime
-    actor: str
+    actor: str = Field(description="`user:<username>` for a person, `key:<key id>` for an API "
+                       "key (`key:bootstrap`: HOTLINE_ADMIN_KEY), `system` for the SLA sweep, "
+                       "`cli` for a command on the server; events recorded before accounts "
+                       "existed name the role (`hotline`, `unit:<code>`)")
+    by: ActorOut
     type: str
     data: dict[str, object]
 

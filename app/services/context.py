@@ -16,25 +16,43 @@ from app.services.sla import Policy
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a role, the unit a unit key is bound to, and the key's label."""
+    """Who acts: a person (signed in) or a client system (an API key), with the role and
+    what the role is bound to (a unit, a deputy or a station)."""
 
     role: str
     unit_code: str | None = None
+    deputy_id: str | None = None
+    station_code: str | None = None
     key_id: str | None = None
+    username: str | None = None
     label: str = ""
 
     @property
     def name(self) -> str:
-        """The actor as written in the event log."""
-        return f"unit:{self.unit_code}" if self.role == "unit" else self.role
+        """The actor as written in the event log: `user:<username>` for a person,
+        `key:<key id>` for a key; the process itself by its label (`system`, `cli`)."""
+        if self.username is not None:
+            return f"user:{self.username}"
+        if self.key_id is not None:
+            return f"key:{self.key_id}"
+        return self.label or self.role
 
     @property
     def privileged(self) -> bool:
         """Reads every ticket (hotline, liaison, admin)."""
         return self.role in {"hotline", "liaison", "admin"}
 
+    def event_columns(self) -> dict[str, str | None]:
+        """The columns of an event that say who acted."""
+        return {"actor": self.name, "actor_role": self.role, "actor_unit": self.unit_code,
+                "actor_deputy": self.deputy_id, "actor_station": self.station_code}
 
-SYSTEM = Actor(role="system", label="sla-sweep")
+
+# The SLA sweep, as its events have always named it; the bootstrap key (HOTLINE_ADMIN_KEY)
+# has no row, so it is named after itself; commands run on the server (`hotline ...`).
+SYSTEM = Actor(role="system", label="system")
+BOOTSTRAP = Actor(role="admin", key_id="bootstrap", label="HOTLINE_ADMIN_KEY")
+CLI = Actor(role="admin", label="cli")
 
 
 @dataclass

@@ -22,7 +22,7 @@ def event_row(
     as changed."""
     now = now or ctx.now()
     ticket.updated_at = now
-    return {"ticket_id": ticket.id, "at": at, "recorded_at": now, "actor": ctx.actor.name,
+    return {"ticket_id": ticket.id, "at": at, "recorded_at": now, **ctx.actor.event_columns(),
             "type": type_, "data": data}
 
 

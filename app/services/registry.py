@@ -38,22 +38,20 @@ def valid_phone(phone: str) -> bool:
 # --- keys -------------------------------------------------------------------------------------
 
 def create_key(
-    session: Session, *, role: str, unit_code: str | None, label: str, now: datetime
+    session: Session, *, role: str, unit_code: str | None, label: str, now: datetime,
+    deputy_id: str | None = None, station_code: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Issue a key; the plain key is returned once and never stored."""
+    from app.services.accounts import check_binding
+
     if role not in ROLES:
         raise Invalid("role", f"must be one of {', '.join(ROLES)}")
-    if role == "unit":
-        if not unit_code:
-            raise Invalid("unit_code", "a unit key must name its unit")
-        if session.get(Unit, unit_code) is None:
-            raise Invalid("unit_code", f"unknown unit {unit_code!r}")
-    elif unit_code:
-        raise Invalid("unit_code", "only a unit key is bound to a unit")
+    check_binding(session, role=role, unit_code=unit_code, deputy_id=deputy_id,
+                  station_code=station_code)
     plain = generate_key()
     key = ApiKey(
-        prefix=plain[:10], key_hash=hash_key(plain), role=role,
-        unit_code=unit_code if role == "unit" else None, label=label, created_at=now,
+        prefix=plain[:10], key_hash=hash_key(plain), role=role, unit_code=unit_code,
+        deputy_id=deputy_id, station_code=station_code, label=label, created_at=now,
     )
     session.add(key)
     session.flush()

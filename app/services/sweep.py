@@ -80,7 +80,7 @@ def _log_many(ctx: Ctx, tickets: dict[str, Ticket], events: list[dict[str, Any]]
     if not events:
         return
     ctx.session.execute(insert(Event), [
-        {**e, "recorded_at": now, "actor": ctx.actor.name} for e in events
+        {**e, "recorded_at": now, **ctx.actor.event_columns()} for e in events
     ])
     for ticket_id in {e["ticket_id"] for e in events}:
         tickets[ticket_id].updated_at = now

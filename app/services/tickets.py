@@ -302,6 +302,13 @@ def get_visible(ctx: Ctx, ticket_id: str, *, for_update: bool = False) -> Ticket
     return ticket
 
 
+def events_of(ctx: Ctx, ticket_id: str) -> list[Event]:
+    """The ticket's whole log in recording order; NotFound as for the ticket itself."""
+    get_visible(ctx, ticket_id)
+    return list(ctx.session.scalars(
+        select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id)))
+
+
 def get_by_hotline_no(ctx: Ctx, hotline_no: str) -> Ticket:
     ticket = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == hotline_no))
     if ticket is None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Clock, Deputy, Ticket
+from app.models import Assignment, Clock, Deputy, Event, Ticket
 from app.services.sla import clock_state
 
 
@@ -159,3 +159,19 @@ def ticket_summary(t: Ticket | Row[Any], tz: ZoneInfo) -> dict[str, Any]:
         "category": t.category, "district": t.district, "urgency": t.urgency, "round": t.round,
         "lead_unit": t.lead_unit, "called_at": local(t.called_at, tz),
     }
+
+
+_OLD_ROLES = {"hotline", "liaison", "admin", "system"}
+
+
+def actor_detail(e: Event) -> dict[str, str | None]:
+    """Who acted, in full: the role and what it is bound to. Events recorded before people
+    signed in carry only their name (`hotline`, `unit:<code>`, `system`), read here."""
+    if e.actor_role is not None:
+        return {"role": e.actor_role, "unit": e.actor_unit, "deputy_id": e.actor_deputy,
+                "station": e.actor_station}
+    role, unit = e.actor, None
+    if e.actor.startswith("unit:"):
+        role, unit = "unit", e.actor[len("unit:"):]
+    return {"role": role if role in _OLD_ROLES or unit else None, "unit": unit,
+            "deputy_id": None, "station": None}

@@ -275,8 +275,8 @@ def test_its_unit_adds_notes_and_closes_the_case_with_a_conclusion(api):
     out = ok(api.post(f"/api/v1/supervisions/{case['id']}/notes", "liaison",
                       json={"content": "联工委跟踪"}))
     assert [(n["author"], n["content"], n["at"]) for n in out["notes"]] == [
-        ("unit:heshan-congress", "已约谈承办单位", "2025-10-14T09:00:00+08:00"),
-        ("liaison", "联工委跟踪", "2025-10-14T10:00:00+08:00")]
+        (api.actor("heshan-congress"), "已约谈承办单位", "2025-10-14T09:00:00+08:00"),
+        (api.actor("liaison"), "联工委跟踪", "2025-10-14T10:00:00+08:00")]
     api.set_now("2025-10-20 09:00")
     out = ok(api.post(f"/api/v1/supervisions/{case['id']}/close", "heshan-congress",
                       json={"conclusion": "督办到位"}))

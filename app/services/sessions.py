@@ -1,0 +1,230 @@
+"""Signing in and out: sessions, their idle and absolute limits, and the lockout.
+
+A session is a random token in a cookie; only its SHA-256 is stored. It ends after 30
+minutes without a request, 12 hours after sign-in, at sign-out, and at once when its
+account is disabled or given a new invitation link.
+
+Five failed sign-ins for a username within 15 minutes lock that username for 15 minutes.
+Unknown usernames are counted and locked alike, and every attempt checks a password hash
+(a dummy one when there is none), so neither the answer nor its timing says whether a
+username exists. The hash is checked outside any transaction: a sign-in holds no database
+connection or lock while the CPU works (see `sign_in`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import Account, SignInThrottle, UserSession
+from app.services import passwords
+from app.services.accounts import normalize_username, record, token_hash
+from app.services.context import Actor
+
+IDLE = timedelta(minutes=30)
+ABSOLUTE = timedelta(hours=12)
+# A session's last request is written at most once a minute (not on every page), so the
+# idle limit may end a session up to a minute early, never late.
+TOUCH_EVERY = timedelta(minutes=1)
+LOCK_AFTER = 5
+WINDOW = timedelta(minutes=15)
+LOCK_FOR = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A valid session and the person behind it."""
+
+    session_id: str
+    account_id: str
+    username: str
+    display_name: str
+    role: str
+    unit_code: str | None
+    deputy_id: str | None
+    station_code: str | None
+    csrf_token: str
+    last_seen_at: datetime
+
+    def actor(self) -> Actor:
+        return Actor(role=self.role, unit_code=self.unit_code, deputy_id=self.deputy_id,
+                     station_code=self.station_code, username=self.username,
+                     label=self.display_name)
+
+
+# Built once (binding a value costs less than building the statement).
+_LOOKUP = (
+    select(UserSession.id, UserSession.account_id, Account.username, Account.display_name,
+           Account.role, Account.unit_code, Account.deputy_id, Account.station_code,
+           UserSession.csrf_token, UserSession.last_seen_at, UserSession.expires_at)
+    .select_from(UserSession).join(Account, Account.id == UserSession.account_id)
+    .where(UserSession.token_hash == bindparam("digest"), UserSession.ended_at.is_(None),
+           Account.disabled_at.is_(None))
+)
+
+
+def lookup(session: Session, token: str | None, now: datetime) -> SignedIn | None:
+    """The session a cookie stands for, while it is valid; None otherwise."""
+    if not token or len(token) > 200:
+        return None
+    row = session.execute(_LOOKUP, {"digest": token_hash(token)}).first()
+    if row is None:
+        return None
+    (sid, account_id, username, display_name, role, unit_code, deputy_id, station_code,
+     csrf, last_seen_at, expires_at) = row
+    if now >= expires_at or now - last_seen_at >= IDLE:
+        return None
+    return SignedIn(sid, account_id, username, display_name, role, unit_code, deputy_id,
+                    station_code, csrf, last_seen_at)
+
+
+def needs_touch(signed_in: SignedIn, now: datetime) -> bool:
+    return now - signed_in.last_seen_at >= TOUCH_EVERY
+
+
+def touch(session: Session, session_id: str, now: datetime) -> None:
+    """Record a request on the session (what the idle limit counts from)."""
+    session.execute(update(UserSession).where(UserSession.id == session_id,
+                                              UserSession.ended_at.is_(None))
+                    .values(last_seen_at=now))
+
+
+def sign_out(session: Session, token: str | None, now: datetime) -> None:
+    if not token or len(token) > 200:
+        return
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token),
+                                                   UserSession.ended_at.is_(None)))
+    if row is None:
+        return
+    row.ended_at, row.end_reason = now, "signed_out"
+    account = session.get(Account, row.account_id)
+    record(session, account=account, at=now, actor=f"user:{account.username}" if account
+           else "unknown", type_="session.signed_out")
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Attempt:
+    """What a sign-in needs to know before the password is checked (read without locks)."""
+
+    username: str
+    account_id: str | None
+    password_hash: str | None
+    locked: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A sign-in's result: a new session's token and CSRF token, or a refusal."""
+
+    token: str | None = None
+    csrf_token: str | None = None
+    locked: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.token is not None
+
+
+def prepare(session: Session, raw_username: str, now: datetime) -> Attempt:
+    """Read the account and the throttle (no transaction needed)."""
+    username = normalize_username(raw_username)[:64]
+    account = session.execute(
+        select(Account.id, Account.password_hash).where(
+            Account.username == username, Account.disabled_at.is_(None))).first()
+    locked_until = session.scalar(select(SignInThrottle.locked_until)
+                                  .where(SignInThrottle.username == username))
+    return Attempt(username=username, account_id=account[0] if account else None,
+                   password_hash=account[1] if account else None,
+                   locked=locked_until is not None and locked_until > now)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The password check, done outside any transaction."""
+
+    matched: bool
+    rehash: str | None  # a new hash when the stored one used older parameters
+
+
+def check(attempt: Attempt, password: str) -> Checked:
+    """Check the password (CPU only). Always checks a hash, even for a locked or unknown
+    username, so that every refusal takes about as long."""
+    matched = passwords.verify(attempt.password_hash, password)
+    rehash = None
+    if matched and attempt.password_hash and passwords.needs_rehash(attempt.password_hash):
+        rehash = passwords.hash_password(password)
+    return Checked(matched=matched and not attempt.locked, rehash=rehash)
+
+
+def _throttle_row(session: Session, username: str, now: datetime) -> SignInThrottle:
+    """The username's throttle row, created if absent, locked for this transaction."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(SignInThrottle).values(username=username, failures=[],
+                                                  updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["username"]))
+    row = session.scalar(select(SignInThrottle).where(SignInThrottle.username == username)
+                         .with_for_update().execution_options(populate_existing=True))
+    assert row is not None
+    return row
+
+
+def finish(session: Session, attempt: Attempt, checked: Checked, now: datetime) -> Outcome:
+    """Record the attempt in one short transaction: a session when the password matched
+    and the username is not locked (the lock is read again, under the row lock), a failure
+    otherwise, locking the username at the fifth failure within the window."""
+    throttle = _throttle_row(session, attempt.username, now)
+    locked = throttle.locked_until is not None and throttle.locked_until > now
+    account = session.get(Account, attempt.account_id) if attempt.account_id else None
+    if checked.matched and not locked and account is not None and account.disabled_at is None \
+            and account.password_hash == attempt.password_hash:
+        throttle.failures, throttle.locked_until, throttle.updated_at = [], None, now
+        if checked.rehash:
+            account.password_hash = checked.rehash
+        account.last_sign_in_at = now
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        session.add(UserSession(account_id=account.id, token_hash=token_hash(token),
+                                csrf_token=csrf, created_at=now, last_seen_at=now,
+                                expires_at=now + ABSOLUTE))
+        record(session, account=account, at=now, actor=f"user:{account.username}",
+               type_="session.signed_in")
+        return Outcome(token=token, csrf_token=csrf)
+    if locked:
+        _failed(session, account, now, "sign_in.locked_out")
+        return Outcome(locked=True)
+    since = (now - WINDOW).timestamp()
+    failures = [t for t in throttle.failures if t > since] + [now.timestamp()]
+    if len(failures) >= LOCK_AFTER:
+        throttle.failures, throttle.locked_until = [], now + LOCK_FOR
+        _failed(session, account, now, "sign_in.locked")
+    else:
+        throttle.failures = failures
+    throttle.updated_at = now
+    _failed(session, account, now, "sign_in.failed")
+    return Outcome(locked=throttle.locked_until is not None and throttle.locked_until > now)
+
+
+def _failed(session: Session, account: Account | None, now: datetime, type_: str) -> None:
+    """Failures are logged for known accounts only: guessed usernames would otherwise let
+    anyone grow the log without bound (the throttle rows they leave are swept away)."""
+    if account is not None:
+        record(session, account=account, at=now, actor="anonymous", type_=type_)
+
+
+def housekeeping(session: Session, now: datetime) -> None:
+    """Forget what no longer matters: throttle rows past their window and lock, and
+    sessions that ended or expired more than 30 days ago."""
+    session.execute(delete(SignInThrottle).where(
+        SignInThrottle.updated_at < now - WINDOW,
+        or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until < now)))
+    old = now - timedelta(days=30)
+    session.execute(delete(UserSession).where(or_(
+        and_(UserSession.ended_at.is_not(None), UserSession.ended_at < old),
+        UserSession.expires_at < old)))
