@@ -55,12 +55,14 @@ def _finish(session: Session, ok: bool) -> None:
         session.close()
 
 
-def _context(roles: tuple[str, ...], write: bool) -> Callable[..., AsyncIterator[Ctx]]:
+def _context(
+    roles: tuple[str, ...], write: bool, who: Callable[..., Any] = current_actor,
+) -> Callable[..., AsyncIterator[Ctx]]:
     # An async generator: opening a session does no I/O, so only the endpoint and the
     # commit run in the thread pool (each trip there costs more than a simple query).
-    async def dependency(
-        request: Request, actor: Annotated[Actor, Depends(current_actor)]
-    ) -> AsyncIterator[Ctx]:
+    # The actor's dependency as a default value: annotations are resolved from this
+    # module's globals, where `who` is not.
+    async def dependency(request: Request, actor: Actor = Depends(who)) -> AsyncIterator[Ctx]:
         if roles and actor.role not in roles:
             raise Forbidden(f"the {actor.role} role may not do this; needs {' or '.join(roles)}")
         state = app_state(request)
@@ -101,6 +103,11 @@ def reader(*roles: str) -> Any:
 def writer(*roles: str) -> Any:
     """A writing context for these roles; committed before the response goes out."""
     return Depends(_context(roles, write=True), scope="function")
+
+
+def context_of(who: Callable[..., Any], roles: tuple[str, ...], *, write: bool) -> Any:
+    """`reader`/`writer` for an actor found another way (the pages' signed-in person)."""
+    return Depends(_context(roles, write=write, who=who), scope="function")
 
 
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (default 50, max 500)")]

@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("hotline.errors")
@@ -141,15 +141,26 @@ def _has_valid_key(request: Request) -> bool:
     return state is not None and state.authenticate(token) is not None
 
 
+def _page(request: Request) -> bool:
+    """Pages (/ui) show errors as pages; everything else answers problem+json."""
+    path = request.url.path
+    return path == "/ui" or path.startswith("/ui/")
+
+
 def install_handlers(app: FastAPI) -> None:
-    """Register the one mapping from errors to problem+json."""
+    """Register the one mapping from errors to problem+json (or, on pages, to a page)."""
+    from app.pages.web import domain_error_page, error_page
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if _page(request):
+            return domain_error_page(request, exc)
         return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if _page(request):
+            return error_page(request, 400)
         # FastAPI validates the body before the auth dependency runs: a caller without a
         # valid key learns nothing about the request's shape, only that it needs a key.
         if request.url.path.startswith("/api/") and not _has_valid_key(request):
@@ -159,11 +170,15 @@ def install_handlers(app: FastAPI) -> None:
         return problem(422, detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _page(request):
+            return error_page(request, exc.status_code)
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
         return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _page(request):
+            return error_page(request, 500)
         return problem(500, "an unexpected error occurred; it has been logged")

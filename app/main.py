@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import generate_latest
 from sqlalchemy import text
 
+from app import pages
 from app.auth import bearer_token
 from app.clock import Clock
 from app.config import Settings, get_settings
@@ -86,6 +87,7 @@ def create_app(
         app.include_router(r.router)
     _optional_routers(app, docs=settings.docs)
     _operations(app, state)
+    pages.install(app)
     app.add_middleware(queue.UnchangedPolls)
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
     app.add_middleware(RequestObserver)

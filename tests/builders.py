@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -148,3 +149,63 @@ class Api:
                  and (round_ is None or c["round"] == round_)]
         assert found, f"no {kind} clock in {ticket['clocks']}"
         return found[-1]  # type: ignore[no-any-return]
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
+PASSWORD = "Lianluo-2025-pw"
+
+
+def csrf_of(html: str) -> str:
+    m = CSRF.search(html)
+    assert m, "the page has no form with a CSRF token"
+    return m.group(1)
+
+
+@dataclass
+class Person:
+    """Someone using the pages in a browser of their own (cookies kept per person)."""
+
+    client: TestClient
+    username: str
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(path, **kw)
+
+    def post(self, path: str, data: dict[str, Any], **kw: Any) -> Any:
+        return self.client.post(path, data=data, follow_redirects=False, **kw)
+
+    def form(self, path: str, data: dict[str, Any], page: str | None = None) -> Any:
+        """Open the form's page (`page`, default `path`), then send it with its token."""
+        shown = self.client.get(page or path)
+        assert shown.status_code == 200, shown.text
+        return self.post(path, {"csrf_token": csrf_of(shown.text), **data})
+
+
+def invite_path(invite_url: str) -> str:
+    return "/ui/" + invite_url.split("/ui/", 1)[1]
+
+
+def set_password(client: TestClient, invite_url: str, password: str = PASSWORD) -> Any:
+    path = invite_path(invite_url)
+    shown = client.get(path)
+    assert shown.status_code == 200, shown.text
+    return client.post(path, data={"csrf_token": csrf_of(shown.text), "password": password,
+                                   "confirm": password}, follow_redirects=False)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    shown = client.get("/ui/sign-in")
+    return client.post("/ui/sign-in", data={"csrf_token": csrf_of(shown.text),
+                                            "username": username, "password": password},
+                       follow_redirects=False)
+
+
+def person(api: Api, username: str, role: str, **binding: str) -> Person:
+    """A new account of `role`, its password set from the invitation, signed in."""
+    r = api.post("/api/v1/accounts", json={"username": username, "display_name": username,
+                                           "role": role, **binding})
+    assert r.status_code == 201, r.text
+    client = TestClient(api.app, raise_server_exceptions=False)
+    assert set_password(client, r.json()["invite_url"]).status_code == 303
+    assert sign_in(client, username).status_code == 303
+    return Person(client, username)

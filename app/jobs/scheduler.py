@@ -35,7 +35,19 @@ def run_sweep_job(state: AppState) -> SweepResult:
                                           "supervisions_opened": result.supervisions_opened,
                                           "seconds": round(elapsed, 3)})
     _calendar_reminder(state)
+    _housekeeping(state)
     return result
+
+
+def _housekeeping(state: AppState) -> None:
+    """Forget spent sign-in throttles and long-ended sessions (see app.services.sessions)."""
+    from app.services.sessions import housekeeping
+
+    try:
+        for session in session_scope(state.db.write_session):
+            housekeeping(session, state.clock.now())
+    except Exception:
+        log.exception("session housekeeping failed")
 
 
 _reminded: set[date] = set()

@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1", tags=["queue"],
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(QueryInstant)
 
 
-def _after(cursor: str | None) -> tuple[datetime, str, str] | None:
+def after_cursor(cursor: str | None) -> tuple[datetime, str, str] | None:
     raw = decode_cursor(cursor)
     if raw is None:
         return None
@@ -64,7 +64,7 @@ def queue(
     """The unit's open work, nearest due first; send If-None-Match to poll cheaply."""
     if ctx.actor.role == "unit" and ctx.actor.unit_code != code:
         raise Forbidden("a unit key reads only its own unit's queue")
-    after = _after(cursor)
+    after = after_cursor(cursor)
     params = _tag_params(limit, cursor, updated_since)
     # A poll the lane below passed on may bring the tag it already looked up.
     looked_up = getattr(request.state, "queue_etag", None)
@@ -176,7 +176,7 @@ class UnchangedPolls:
             if not cursor or len(cursor) > 500:
                 return None
             try:
-                _after(cursor)
+                after_cursor(cursor)
             except Invalid:
                 return None
         since = values.get("updated_since")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
 from app.errors import Invalid
-from app.models import Supervision, Ticket, Unit
+from app.models import Supervision
 from app.schemas.common import Page, problem_responses
 from app.schemas.supervision import (
     CaseKind,
@@ -22,6 +21,8 @@ from app.schemas.supervision import (
 )
 from app.services import supervision as svc
 from app.services.context import Ctx
+from app.services.registry import unit_names as unit_names_of
+from app.services.tickets import hotline_numbers
 from app.services.views import local
 
 router = APIRouter(prefix="/api/v1", tags=["supervision"],
@@ -32,15 +33,8 @@ def cases_out(ctx: Ctx, cases: list[Supervision]) -> list[dict[str, Any]]:
     notes = svc.notes_of(ctx, [c.id for c in cases])
     meetings = svc.meetings_of(ctx, [c.id for c in cases])
     named = {p for ms in meetings.values() for m in ms for p in m.participants}
-    unit_names: dict[str, str] = {
-        code: name for code, name in ctx.session.execute(
-            select(Unit.code, Unit.name).where(Unit.code.in_(named)))
-    } if named else {}
-    ids = {c.ticket_id for c in cases}
-    numbers: dict[str, str] = {
-        tid: no for tid, no in ctx.session.execute(
-            select(Ticket.id, Ticket.hotline_no).where(Ticket.id.in_(ids)))
-    } if ids else {}
+    unit_names = unit_names_of(ctx.session, named)
+    numbers = hotline_numbers(ctx, {c.ticket_id for c in cases})
     return [{
         "id": c.id, "ticket_id": c.ticket_id, "hotline_no": numbers.get(c.ticket_id, ""),
         "kind": c.kind, "unit": c.unit_code, "state": c.state, "reason": c.reason,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -202,6 +203,23 @@ def end_sessions(session: Session, account_id: str, now: datetime, reason: str) 
     session.execute(update(UserSession).where(
         UserSession.account_id == account_id, UserSession.ended_at.is_(None),
     ).values(ended_at=now, end_reason=reason))
+
+
+def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """What the log's actor names stand for, for people to read: a person's name, a key's
+    label (what no longer exists is left out)."""
+    from app.models import ApiKey
+
+    users = {a[len("user:"):] for a in actors if a.startswith("user:")}
+    keys = {a[len("key:"):] for a in actors if a.startswith("key:")}
+    out: dict[str, str] = {}
+    if users:
+        out.update({f"user:{u}": n for u, n in session.execute(
+            select(Account.username, Account.display_name).where(Account.username.in_(users)))})
+    if keys:
+        out.update({f"key:{i}": f"接口：{label}" for i, label in session.execute(
+            select(ApiKey.id, ApiKey.label).where(ApiKey.id.in_(keys)))})
+    return out
 
 
 # --- the invitation link, used by the person -------------------------------------------

@@ -88,3 +88,18 @@ def get_extension(ctx: Ctx, extension_id: str) -> Extension:
     if ext is None:
         raise NotFound(f"no extension {extension_id}")
     return ext
+
+
+def of_ticket(ctx: Ctx, ticket_id: str) -> list[Extension]:
+    """A ticket's extension requests, oldest first (the ticket must be visible)."""
+    get_visible(ctx, ticket_id)
+    return list(ctx.session.scalars(select(Extension).where(Extension.ticket_id == ticket_id)
+                                    .order_by(Extension.requested_at, Extension.id)))
+
+
+def pending(ctx: Ctx, *, limit: int) -> list[tuple[Extension, Ticket]]:
+    """Requests waiting for a decision, oldest first, with their tickets."""
+    return [(e, t) for e, t in ctx.session.execute(
+        select(Extension, Ticket).join(Ticket, Ticket.id == Extension.ticket_id)
+        .where(Extension.state == "pending")
+        .order_by(Extension.requested_at, Extension.id).limit(limit)).tuples()]

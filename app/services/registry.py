@@ -153,6 +153,24 @@ def put_category(
     return cat, created
 
 
+def unit_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
+    """Chinese names of these units (codes not found are left out)."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    return {code: name for code, name in session.execute(
+        select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))}
+
+
+def category_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
+    """Chinese names of these categories (codes not found are left out)."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    return {code: name for code, name in session.execute(
+        select(Category.code, Category.name).where(Category.code.in_(wanted)))}
+
+
 def list_categories(session: Session) -> list[Category]:
     return list(session.scalars(select(Category).order_by(Category.code)))
 

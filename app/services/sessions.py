@@ -21,7 +21,7 @@ from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.models import Account, SignInThrottle, UserSession
+from app.models import Account, SignInThrottle, Unit, UserSession
 from app.services import passwords
 from app.services.accounts import normalize_username, record, token_hash
 from app.services.context import Actor
@@ -46,6 +46,7 @@ class SignedIn:
     display_name: str
     role: str
     unit_code: str | None
+    unit_name: str | None
     deputy_id: str | None
     station_code: str | None
     csrf_token: str
@@ -60,9 +61,10 @@ class SignedIn:
 # Built once (binding a value costs less than building the statement).
 _LOOKUP = (
     select(UserSession.id, UserSession.account_id, Account.username, Account.display_name,
-           Account.role, Account.unit_code, Account.deputy_id, Account.station_code,
+           Account.role, Account.unit_code, Unit.name, Account.deputy_id, Account.station_code,
            UserSession.csrf_token, UserSession.last_seen_at, UserSession.expires_at)
     .select_from(UserSession).join(Account, Account.id == UserSession.account_id)
+    .outerjoin(Unit, Unit.code == Account.unit_code)
     .where(UserSession.token_hash == bindparam("digest"), UserSession.ended_at.is_(None),
            Account.disabled_at.is_(None))
 )
@@ -75,12 +77,12 @@ def lookup(session: Session, token: str | None, now: datetime) -> SignedIn | Non
     row = session.execute(_LOOKUP, {"digest": token_hash(token)}).first()
     if row is None:
         return None
-    (sid, account_id, username, display_name, role, unit_code, deputy_id, station_code,
-     csrf, last_seen_at, expires_at) = row
+    (sid, account_id, username, display_name, role, unit_code, unit_name, deputy_id,
+     station_code, csrf, last_seen_at, expires_at) = row
     if now >= expires_at or now - last_seen_at >= IDLE:
         return None
-    return SignedIn(sid, account_id, username, display_name, role, unit_code, deputy_id,
-                    station_code, csrf, last_seen_at)
+    return SignedIn(sid, account_id, username, display_name, role, unit_code, unit_name,
+                    deputy_id, station_code, csrf, last_seen_at)
 
 
 def needs_touch(signed_in: SignedIn, now: datetime) -> bool:

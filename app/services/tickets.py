@@ -309,6 +309,14 @@ def events_of(ctx: Ctx, ticket_id: str) -> list[Event]:
         select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id)))
 
 
+def hotline_numbers(ctx: Ctx, ticket_ids: set[str]) -> dict[str, str]:
+    """The hotline numbers of these tickets (for lists that name tickets)."""
+    if not ticket_ids:
+        return {}
+    return {tid: no for tid, no in ctx.session.execute(
+        select(Ticket.id, Ticket.hotline_no).where(Ticket.id.in_(ticket_ids)))}
+
+
 def get_by_hotline_no(ctx: Ctx, hotline_no: str) -> Ticket:
     ticket = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == hotline_no))
     if ticket is None:

@@ -15,7 +15,8 @@ from app.models import Category, Clock, Deputy, District, Rating, Supervision, T
 from app.services.reports.period import Period
 
 
-def _overdue(period: Period) -> list[Any]:
+def overdue_terms(period: Period) -> list[Any]:
+    """A resolve clock that should have been resolved by the cut-off and was not."""
     # Due by the cut-off and unmet at it implies unmet or met late: the first two terms are
     # ix_clocks_resolve_late_due's predicate, written out term for term (a literal, not a
     # bound value) so that both engines can prove it and read only that index.
@@ -54,7 +55,7 @@ def overdue_list(session: Session, period: Period, names: Names) -> list[dict[st
                Deputy.name, Clock.unit_code, Clock.round, Clock.due_at, Clock.met_at)
         .select_from(Clock).join(Ticket, Ticket.id == Clock.ticket_id)
         .outerjoin(Deputy, Deputy.id == Ticket.deputy_id)
-        .where(*_overdue(period)).order_by(Clock.due_at, Ticket.hotline_no, Clock.id)
+        .where(*overdue_terms(period)).order_by(Clock.due_at, Ticket.hotline_no, Clock.id)
     ).all()
     out: dict[str, dict[str, Any]] = {}
     local, cutoff = period.local, period.cutoff

@@ -37,7 +37,7 @@ COUNTS = ("calls", "problems", "resolved", "solved", "rated", "satisfied",
           *(f"{k}_{x}" for k in CLOCK_KINDS for x in ("on_time", "late")))
 
 
-def _sum(cond: Any) -> Any:
+def count_if(cond: Any) -> Any:
     """Portable count of rows where `cond` holds (no boolean arithmetic)."""
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
@@ -132,36 +132,45 @@ def _grouped(session: Session, period: Period, entity: Any, time_col: Any, unit_
 _GROUPED_ON = {0b011: "unit", 0b101: "category", 0b110: "district"}
 
 
-def collect(session: Session, period: Period) -> _Acc:
-    acc = _Acc()
-    # Calls and problems, by call time; attributed to the ticket's lead unit.
-    for dim, key, bucket, calls, problems in _grouped(
-        session, period, Ticket, Ticket.called_at, Ticket.lead_unit,
-        [func.count(), _sum(Ticket.kind == "problem")],
-    ):
-        acc.add(dim, key, bucket, calls=calls, problems=problems)
-    # Resolutions of problems, by the resolution's `at`; the unit that resolved.
-    for dim, key, bucket, resolved, solved in _grouped(
-        session, period, Resolution, Resolution.at, Resolution.unit_code,
-        [func.count(), _sum(Resolution.outcome == "solved")],
-        where=[Resolution.ticket_kind == "problem"],
-    ):
-        acc.add(dim, key, bucket, resolved=resolved, solved=solved)
-    # Clocks started in the period, judged as of the cut-off.
+def clock_judgement(period: Period) -> tuple[Any, Any]:
+    """(on time, late) of a clock as of the cut-off: met before its due time; met at or
+    after it, or still unmet (and not cancelled) once it has passed. A clock running and
+    not yet due is neither (SPEC "Reports": on-time rates)."""
     met = and_(Clock.met_at.is_not(None), period.acted(Clock.met_at))
     on_time = and_(met, Clock.met_at < Clock.due_at)
     late = (and_(met, Clock.met_at >= Clock.due_at)
             | and_(period.not_acted(Clock.met_at), period.not_acted(Clock.cancelled_at),
                    Clock.due_at <= period.cutoff))
+    return on_time, late
+
+
+def collect(session: Session, period: Period) -> _Acc:
+    acc = _Acc()
+    # Calls and problems, by call time; attributed to the ticket's lead unit.
+    for dim, key, bucket, calls, problems in _grouped(
+        session, period, Ticket, Ticket.called_at, Ticket.lead_unit,
+        [func.count(), count_if(Ticket.kind == "problem")],
+    ):
+        acc.add(dim, key, bucket, calls=calls, problems=problems)
+    # Resolutions of problems, by the resolution's `at`; the unit that resolved.
+    for dim, key, bucket, resolved, solved in _grouped(
+        session, period, Resolution, Resolution.at, Resolution.unit_code,
+        [func.count(), count_if(Resolution.outcome == "solved")],
+        where=[Resolution.ticket_kind == "problem"],
+    ):
+        acc.add(dim, key, bucket, resolved=resolved, solved=solved)
+    # Clocks started in the period, judged as of the cut-off.
+    on_time, late = clock_judgement(period)
     for dim, key, bucket, kind, n_on, n_late in _grouped(
-        session, period, Clock, Clock.started_at, Clock.unit_code, [_sum(on_time), _sum(late)],
+        session, period, Clock, Clock.started_at, Clock.unit_code,
+        [count_if(on_time), count_if(late)],
         where=[Clock.kind.in_(CLOCK_KINDS)], extra_group=[Clock.kind],
     ):
         acc.add(dim, key, bucket, **{f"{kind}_on_time": n_on, f"{kind}_late": n_late})
     # Ratings, by rating time; attributed to the unit that resolved the rated round.
     for dim, key, bucket, rated, satisfied in _grouped(
         session, period, Rating, Rating.at, Rating.unit_code,
-        [func.count(), _sum(Rating.satisfied.is_(True))],
+        [func.count(), count_if(Rating.satisfied.is_(True))],
     ):
         acc.add(dim, key, bucket, rated=rated, satisfied=satisfied)
     return acc

@@ -1,0 +1,23 @@
+"""Pages for the people at a desk (under /ui): signed-in, server-rendered, in Chinese.
+
+One router per area of work; each calls the same service functions as `app.routers`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.pages.web import ROOT, PageHeaders
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages, their assets and their security headers."""
+    from app.pages import admin, cases, decisions, liaison, session, tickets, unit
+    from app.services.dashboard import TrendCache
+
+    for module in (session, unit, tickets, cases, decisions, liaison, admin):
+        app.include_router(module.router)
+    app.mount("/ui/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.add_middleware(PageHeaders)
+    app.state.dashboard_trends = TrendCache()

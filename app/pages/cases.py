@@ -1,0 +1,122 @@
+"""Supervision cases (督办): the committee's and each supervising unit's cases, their notes,
+and closing them with a conclusion."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.deps import decode_cursor, encode_cursor
+from app.errors import Invalid, NotFound
+from app.pages import labels
+from app.pages.forms import Field, FormState, submit
+from app.pages.web import page_reader, page_writer, render
+from app.schemas.supervision import CloseIn, NoteIn
+from app.services import registry
+from app.services import supervision as svc
+from app.services import tickets as tickets_svc
+from app.services.context import Ctx
+from app.services.views import ticket_views
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+ROLES = ("liaison", "admin", "unit")
+FORMS: dict[str, tuple[str, str, list[Field], type[Any]]] = {
+    "note": ("添加督办记录", "保存记录", [
+        Field("content", "督办记录", kind="textarea",
+              hint="如约谈、实地督查、听取汇报的情况。记录保存后不能修改。"),
+    ], NoteIn),
+    "close": ("督办办结", "确认办结", [
+        Field("conclusion", "督办结论", kind="textarea", hint="督办的结论和理由。办结后不能再添加记录。"),
+    ], CloseIn),
+}
+DONE = {"note": "已保存督办记录。", "close": "督办案件已办结。"}
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request, ctx: Ctx = page_reader(*ROLES),
+    state: Annotated[str | None, Query(max_length=16)] = "open",
+    kind: Annotated[str | None, Query(max_length=16)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Cases, newest first: all of them for the committee, its own for a unit."""
+    after = decode_cursor(cursor) if cursor else None
+    if after is not None and not isinstance(after, str):
+        raise Invalid("cursor", "not a cursor this service issued")
+    chosen_state = state if state in labels.LABELS["case_state"] else None
+    chosen_kind = kind if kind in labels.LABELS["case_kind"] else None
+    rows = svc.list_cases(ctx, kind=chosen_kind, state=chosen_state, unit=None, ticket_id=None,
+                          after=after, limit=51)
+    more, rows = len(rows) > 50, rows[:50]
+    numbers = tickets_svc.hotline_numbers(ctx, {c.ticket_id for c in rows})
+    next_url = None
+    if more:
+        next_url = (f"/ui/cases?state={chosen_state or ''}&kind={chosen_kind or ''}"
+                    f"&cursor={encode_cursor(rows[-1].id)}")
+    return render(request, "cases/list.html", title="督办案件", cases=rows, numbers=numbers,
+                  state=chosen_state or "", kind=chosen_kind or "", next_url=next_url,
+                  units=registry.unit_names(ctx.session, {c.unit_code for c in rows}))
+
+
+def case_context(ctx: Ctx, case_id: str) -> dict[str, Any]:
+    case = svc.get_case(ctx, case_id)
+    ticket = tickets_svc.get_visible(ctx, case.ticket_id)
+    view = ticket_views(ctx.session, [ticket], ctx.now(), ctx.tz)[0]
+    notes = svc.notes_of(ctx, [case.id])[case.id]
+    from app.services.accounts import actor_names
+
+    may_work = case.state == "open" and (
+        ctx.actor.role == "liaison" or (ctx.actor.role == "unit"
+                                        and case.unit_code == ctx.actor.unit_code))
+    return {"case": case, "t": view, "notes": notes,
+            "authors": actor_names(ctx.session, {n.author for n in notes}),
+            "units": registry.unit_names(ctx.session, {case.unit_code, view["lead_unit"]}),
+            "category": registry.category_names(ctx.session, [view["category"]]),
+            "may_work": may_work, "meetings": getattr(case, "meetings", None) or []}
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: str, ctx: Ctx = page_reader(*ROLES),
+              done: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    data = case_context(ctx, case_id)
+    return render(request, "cases/case.html", title=labels.label(data["case"].kind, "case_kind"),
+                  notice=DONE.get(done or "", ""), **data)
+
+
+def _form_page(request: Request, ctx: Ctx, case_id: str, what: str, state: FormState,
+               status: int = 200) -> Response:
+    title, button, _, _ = FORMS[what]
+    data = case_context(ctx, case_id)
+    return render(request, "form.html", status=status, title=title,
+                  caption=f"{labels.label(data['case'].kind, 'case_kind')} · 工单 "
+                          f"{data['t']['hotline_no']}",
+                  form=state, submit=button, action=f"/ui/cases/{case_id}/{what}",
+                  back=f"/ui/cases/{case_id}", context_template="cases/_summary.html", **data)
+
+
+@router.get("/cases/{case_id}/{what}")
+def case_form(request: Request, case_id: str, what: str,
+              ctx: Ctx = page_reader("liaison", "unit")) -> Response:
+    if what not in FORMS:
+        raise NotFound(f"no form {what}")
+    return _form_page(request, ctx, case_id, what, FormState(FORMS[what][2]))
+
+
+@router.post("/cases/{case_id}/{what}")
+def case_action(request: Request, case_id: str, what: str,
+                ctx: Ctx = page_writer("liaison", "unit")) -> Response:
+    """The same use-cases as POST /api/v1/supervisions/{id}/notes and /close."""
+    if what not in FORMS:
+        raise NotFound(f"no form {what}")
+    _, _, fields, schema = FORMS[what]
+
+    def run(m: Any) -> Any:
+        if what == "note":
+            return svc.add_note(ctx, case_id=case_id, content=m.content)
+        return svc.close_case(ctx, case_id=case_id, conclusion=m.conclusion)
+
+    return submit(request, ctx, fields, schema, run, done=f"/ui/cases/{case_id}?done={what}",
+                  show=lambda state, status: _form_page(request, ctx, case_id, what, state,
+                                                        status))

@@ -1,0 +1,48 @@
+"""A unit's work: its queue, nearest due first, with what to do next on each ticket."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app.deps import encode_cursor
+from app.pages.web import page_reader, render
+from app.routers.queue import after_cursor
+from app.services import queue as svc
+from app.services import registry
+from app.services.context import Ctx
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+PAGE = 50
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request,
+    ctx: Ctx = page_reader("unit", "liaison", "admin"),
+    unit: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """The unit's open work (the API's queue, as a page); breached items marked."""
+    code = ctx.actor.unit_code if ctx.actor.role == "unit" else unit
+    if not code:
+        units = registry.list_units(ctx.session)
+        return render(request, "unit/choose.html", title="选择单位",
+                      units=[(u.code, u.name) for u in units])
+    name = registry.get_unit(ctx.session, code).name
+    rows = svc.read_queue(ctx, unit=code, limit=PAGE + 1, after=after_cursor(cursor),
+                          updated_since=None)
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    now = ctx.now()
+    next_url = None
+    if more:
+        last = rows[-1]
+        next_url = f"/ui/queue?cursor={encode_cursor([last.sort_key.isoformat(), last.id, last.role])}"
+        if ctx.actor.role != "unit":
+            next_url += f"&unit={code}"
+    return render(request, "unit/queue.html", title="待办工单", unit_name=name, items=rows,
+                  now=now, next_url=next_url, first_page=cursor is None,
+                  categories=registry.category_names(ctx.session, {r.category for r in rows}))
