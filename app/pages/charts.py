@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-WIDTH, HEIGHT = 600, 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 10, 14, 30
+WIDTH, HEIGHT = 600, 230
+LEFT, RIGHT, TOP, BOTTOM = 44, 10, 12, 36
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,15 @@ def _x_slots(n: int) -> tuple[float, float]:
 
 
 def _month_labels(months: list[str]) -> list[dict[str, Any]]:
+    """M月 under each month; the year under the first month and each January."""
     slot, left = _x_slots(len(months))
-    return [{"x": round(left + slot * (i + 0.5), 1), "y": HEIGHT - BOTTOM + 16,
-             "text": f"{int(m[5:7])}月" if m[5:7] != "01" and i else f"{m[2:4]}年{int(m[5:7])}月"}
-            for i, m in enumerate(months)]
+    out = []
+    for i, m in enumerate(months):
+        x = round(left + slot * (i + 0.5), 1)
+        out.append({"x": x, "y": HEIGHT - BOTTOM + 15, "text": f"{int(m[5:7])}月"})
+        if i == 0 or m[5:7] == "01":
+            out.append({"x": x, "y": HEIGHT - BOTTOM + 29, "text": f"{m[:4]}年"})
+    return out
 
 
 def bars(title: str, months: list[str], values: list[int]) -> Chart:

@@ -82,7 +82,8 @@ def _message(err: Mapping[str, Any], f: Field) -> str:
         case "string_pattern_mismatch":
             return f"{f.label}只能包含字母、数字和 . _ -，并以字母或数字开头"
         case "value_error":
-            return f"{f.label}{translate_detail(str(err.get('msg', '')).removeprefix('Value error, '))}"
+            detail = str(err.get("msg", "")).removeprefix("Value error, ")
+            return f"{f.label}{translate_detail(detail)}"
     if kind.startswith(("datetime", "date")):
         return f"{f.label}格式不正确"
     return f"{f.label}有误"
@@ -132,12 +133,12 @@ def read(fields: list[Field], form: FormData | Mapping[str, Any], schema: type[B
 
 def refused(state: FormState, exc: DomainError) -> FormState:
     """A service's refusal added to the form: beside the field it names, else on top."""
-    names = {f.name for f in state.fields}
+    by_name = {f.name: f for f in state.fields}
     placed = False
     for e in exc.errors:
         key = e.field.split("[")[0].split(".")[0]
-        if key in names:
-            state.errors.setdefault(key, translate_detail(e.detail))
+        if key in by_name:
+            state.errors.setdefault(key, by_name[key].label + translate_detail(e.detail))
             placed = True
     if not placed:
         state.problems.append(translate_detail(exc.detail))

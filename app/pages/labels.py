@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from app.services.sessions import SignedIn
 
 ROLES = {"admin": "系统管理员", "hotline": "市长热线办", "liaison": "人大常委会联工委",
-         "unit": "承办（督办）单位", "deputy": "人大代表", "station": "代表联络站",
+         "unit": "单位", "deputy": "人大代表", "station": "代表联络站",
          "system": "系统", "cli": "服务器命令"}
 CLOCK_KINDS = {"contact": "联系代表", "resolve": "办结", "feedback": "反馈", "opinion": "协办意见"}
 CLOCK_STATES = {"running": "计时中", "met": "按时完成", "met_late": "超时完成",
@@ -154,7 +154,10 @@ def describe(type_: str, data: dict[str, Any], names: dict[str, str]) -> str:
             return f"第{data.get('round', 1)}轮：{label(data.get('rating'), 'rating')}{comment}"
         case "ticket.rehandling":
             return f"进入第{data.get('round')}轮办理，牵头单位：{unit(data.get('lead_unit'))}"
-        case "clock.met" | "clock.warning" | "clock.breached":
+        case "clock.met":
+            return (f"{unit(data.get('unit'))} {label(data.get('kind'), 'clock_kind')}时限："
+                    f"{label(data.get('state'), 'clock_state')}")
+        case "clock.warning" | "clock.breached":
             return f"{unit(data.get('unit'))} {label(data.get('kind'), 'clock_kind')}时限"
         case "supervision.opened":
             owner = unit(data.get("unit")) or "联工委"
@@ -177,35 +180,40 @@ def describe(type_: str, data: dict[str, Any], names: dict[str, str]) -> str:
 
 # --- the services' details, in Chinese --------------------------------------------------------
 
+# Messages about one field are predicates (the form puts the field's label before them);
+# the others are whole sentences.
 _DETAILS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), m) for p, m in [
     (r"lies in the future", "不能晚于当前时间"),
     (r"is before (?:the )?(.+?) \(", "不能早于{0}"),
-    (r"must be at least (\d+) characters", "至少需要{0}个字符"),
-    (r"is a commonly used password", "这是常用密码，容易被猜到，请换一个"),
+    (r"must be at least (\d+) characters", "至少需要 {0} 个字符"),
+    (r"must be at most (\d+) characters", "不能超过 {0} 个字符"),
+    (r"is a commonly used password", "是常用密码，容易被猜到，请换一个"),
     (r"may not contain the username", "不能包含用户名"),
-    (r"does not match the password", "两次输入的密码不一致"),
-    (r"the username (\S+) is taken", "用户名 {0} 已被使用"),
-    (r"unknown unit '(.+)'", "没有编码为 {0} 的单位"),
-    (r"unknown deputy", "没有这位代表"),
-    (r"unknown category '(.+)'", "没有编码为 {0} 的事项分类"),
-    (r"must name its", "请填写此项"),
-    (r"only a .+ is bound to", "此角色不需要填写此项"),
-    (r"you cannot disable your own account", "不能停用自己的账户"),
-    (r"extension .+ is still pending", "已有一项延期申请等待审批"),
-    (r"another extension request is pending", "已有一项延期申请等待审批"),
-    (r"urgent ticket's resolve limit cannot be extended", "急办工单不能延期"),
-    (r"an extension is for an unresolved ticket", "工单已办结，不能再申请延期"),
-    (r"extension .+ was already (\w+)", "该延期申请已处理"),
-    (r"the case is (?:already )?(\w+)", "该督办案件已结束"),
-    (r"on a closed ticket|the ticket is closed", "工单已关闭"),
-    (r"cannot (.+) a ticket that is (\w+)", "工单当前状态下不能进行此操作"),
-    (r"only the lead unit may", "只有牵头单位可以进行此操作"),
-    (r"only a co-handling unit may", "只有协办单位可以提交协办意见"),
-    (r"no resolve clock to extend", "当前没有可延期的办结时限"),
+    (r"does not match the password", "与上面输入的新密码不一致"),
+    (r"the username (\S+) is taken", "已被使用，请换一个"),
+    (r"unknown unit '(.+)'", "不是已登记的单位（{0}）"),
+    (r"unknown deputy", "不是代表名册中的编号"),
+    (r"unknown category '(.+)'", "不是已登记的事项分类（{0}）"),
+    (r"must name its", "必须填写"),
+    (r"only a .+ is bound to", "在此身份下不需要填写"),
+    (r"is a (\w+), not a (\w+)", "所选单位的类型不符"),
+    (r"3 to 64 characters", "须为 3 至 64 个字母、数字或 . _ @ -，并以字母或数字开头"),
+    (r"you cannot disable your own account", "不能停用自己的账户。"),
+    (r"extension .+ is still pending|another extension request is pending",
+     "已有一项延期申请等待审批，不能重复申请。"),
+    (r"urgent ticket's resolve limit cannot be extended", "急办工单的办结时限不能延期。"),
+    (r"an extension is for an unresolved ticket", "工单已办结，不能再申请延期。"),
+    (r"extension .+ was already (\w+)", "该延期申请已经处理过了。"),
+    (r"the case is (?:already )?(\w+)", "该督办案件已经结束。"),
+    (r"on a closed ticket|the ticket is closed", "工单已关闭，不能再办理。"),
+    (r"cannot (.+) a ticket that is (\w+)", "工单当前的状态下不能进行此操作。"),
+    (r"only the lead unit may", "只有牵头单位可以进行此操作。"),
+    (r"only a co-handling unit may", "只有协办单位可以提交协办意见。"),
+    (r"no resolve clock to extend", "当前没有可以延期的办结时限。"),
     (r"a second joint case|already open for this round|joint case .* this round",
-     "本轮已有联合督办案件"),
-    (r"not a month this service|must be a month", "请选择月份"),
-    (r"must be a year", "请填写年份"),
+     "本轮已经有联合督办案件。"),
+    (r"not a month this service|must be a month", "请选择月份。"),
+    (r"must be a year", "请填写年份。"),
 ]]
 _STEPS = {"the dispatch": "派单时间", "dispatch": "派单时间", "the round's start": "本轮开始时间",
           "round's start": "本轮开始时间", "the resolution": "办结时间", "resolution": "办结时间",
