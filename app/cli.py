@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
@@ -17,13 +17,17 @@ from app.config import Settings, get_settings
 if TYPE_CHECKING:
     from app.backup import Summary
     from app.migrate import Outcome
+    from app.models import Account
+    from app.services.context import Ctx
     from app.state import AppState
 
 cli = typer.Typer(help="deputy-hotline: deputy tickets on the 12345 hotline.",
                   no_args_is_help=True, add_completion=False)
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+accounts_cli = typer.Typer(help="People's accounts (sign-in to the pages).", no_args_is_help=True)
 calendar_cli = typer.Typer(help="The working calendar.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(accounts_cli, name="accounts")
 cli.add_typer(calendar_cli, name="calendar")
 
 
@@ -164,8 +168,10 @@ def _open_state() -> Iterator[AppState]:
 
 @keys_cli.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="admin, hotline, liaison or unit")],
+    role: Annotated[str, typer.Option(help="admin, hotline, liaison, unit, deputy or station")],
     unit: Annotated[str | None, typer.Option(help="the unit code of a unit key")] = None,
+    deputy: Annotated[str | None, typer.Option(help="the deputy id of a deputy key")] = None,
+    station: Annotated[str | None, typer.Option(help="the station code of a station key")] = None,
     label: Annotated[str, typer.Option(help="who holds the key")] = "created by the CLI",
 ) -> None:
     """Issue a key and print it once."""
@@ -176,12 +182,82 @@ def keys_create(
     with _open_state() as state:
         try:
             for session in session_scope(state.db.write_session):
-                key, plain = create_key(session, role=role, unit_code=unit, label=label,
+                key, plain = create_key(session, role=role, unit_code=unit, deputy_id=deputy,
+                                        station_code=station, label=label,
                                         now=state.clock.now())
         except DomainError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(2) from None
         typer.echo(plain)
+
+
+def _invite_base(state: AppState) -> str:
+    base = state.settings.public_base_url
+    if base is None:
+        base = "http://127.0.0.1:8000"
+        typer.echo("note: HOTLINE_PUBLIC_BASE_URL is not set; the link below assumes the "
+                   "service at http://127.0.0.1:8000 (set it to the address people use)",
+                   err=True)
+    return base
+
+
+def _account_command(work: Callable[[Ctx, str], tuple[Account, str | None]]) -> None:
+    """Run an account use-case as the operator on the server (`cli`), print its link."""
+    from app.db import session_scope
+    from app.errors import DomainError
+    from app.services.context import CLI
+
+    with _open_state() as state:
+        base = _invite_base(state)
+        try:
+            for session in session_scope(state.db.write_session):
+                account, link = work(state.ctx(session, CLI), base)
+        except DomainError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(2) from None
+        if link is None:
+            typer.echo(f"{account.username}: done")
+            return
+        assert account.invite_expires_at is not None
+        until = account.invite_expires_at.astimezone(state.settings.tz).strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{account.username} ({account.role}): give this one-time link to the "
+                   f"person, valid until {until}:")
+        typer.echo(link)
+
+
+@accounts_cli.command("create")
+def accounts_create(
+    role: Annotated[str, typer.Option(help="admin, hotline, liaison, unit, deputy or station")],
+    username: Annotated[str, typer.Option(help="what the person signs in with, e.g. li.ming")],
+    name: Annotated[str, typer.Option(help="the person's name as shown, e.g. 李明")],
+    unit: Annotated[str | None, typer.Option(help="the unit code of a unit account")] = None,
+    deputy: Annotated[str | None, typer.Option(help="the deputy id of a deputy account")] = None,
+    station: Annotated[str | None, typer.Option(help="the station code of a station account")
+                       ] = None,
+) -> None:
+    """Create an account (e.g. a city's first admin) and print its invitation link."""
+    from app.services import accounts
+
+    data = accounts.AccountInput(username=username, display_name=name, role=role,
+                                 unit_code=unit, deputy_id=deputy, station_code=station)
+    _account_command(lambda ctx, base: accounts.create_account(ctx, data, base_url=base))
+
+
+@accounts_cli.command("invite")
+def accounts_invite(username: str) -> None:
+    """A new one-time link for an account (its old link, password and sessions end)."""
+    from app.services import accounts
+
+    _account_command(lambda ctx, base: accounts.reinvite(
+        ctx, accounts.id_of(ctx, username), base_url=base))
+
+
+@accounts_cli.command("disable")
+def accounts_disable(username: str) -> None:
+    """Disable an account: it can no longer sign in, and its sessions end at once."""
+    from app.services import accounts
+
+    _account_command(lambda ctx, _: (accounts.disable(ctx, accounts.id_of(ctx, username)), None))
 
 
 @calendar_cli.command("show")

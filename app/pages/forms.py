@@ -157,11 +157,15 @@ def submit(
     if model is not None:
         try:
             result = run(model)
+            url = done(result) if callable(done) else done
+            # Begun and ended in this one trip to the thread pool: a burst of forms cannot
+            # leave connections waiting for a thread to commit them.
+            ctx.session.commit()
         except DomainError as exc:
             ctx.session.rollback()
             if exc.status in (401, 404):
                 raise
             state, status = refused(state, exc), exc.status
         else:
-            return redirect(done(result) if callable(done) else done)
+            return redirect(url)
     return show(state, status)

@@ -155,6 +155,15 @@ def get_account(ctx: Ctx, account_id: str, *, for_update: bool = False) -> Accou
     return account
 
 
+def id_of(ctx: Ctx, username: str) -> str:
+    """The id of the account with this username (any case), or NotFound."""
+    found = ctx.session.scalar(select(Account.id).where(
+        Account.username == normalize_username(username)))
+    if found is None:
+        raise NotFound(f"no account {normalize_username(username)}")
+    return found
+
+
 def list_accounts(ctx: Ctx, *, after: str | None = None, limit: int = 500) -> list[Account]:
     """The accounts this actor manages, by username."""
     q = select(Account).order_by(Account.username).limit(limit)

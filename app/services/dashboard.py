@@ -65,7 +65,7 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
             cases[ticket_id].append((kind, unit))
     open_cases = dict(session.execute(
         select(Supervision.kind, func.count()).where(Supervision.state == "open")
-        .group_by(Supervision.kind)).tuples().all())
+        .group_by(Supervision.kind)).all())
     pending = session.scalar(select(func.count()).select_from(Extension)
                              .where(Extension.state == "pending"))
     midnight = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(UTC)

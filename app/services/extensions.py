@@ -102,4 +102,4 @@ def pending(ctx: Ctx, *, limit: int) -> list[tuple[Extension, Ticket]]:
     return [(e, t) for e, t in ctx.session.execute(
         select(Extension, Ticket).join(Ticket, Ticket.id == Extension.ticket_id)
         .where(Extension.state == "pending")
-        .order_by(Extension.requested_at, Extension.id).limit(limit)).tuples()]
+        .order_by(Extension.requested_at, Extension.id).limit(limit))]

@@ -38,7 +38,7 @@ def test_keys_create_prints_a_working_key_once(run, api):
     r = api.client.get("/api/v1/units", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 200
     bad = run("keys", "create", "--role", "unit")
-    assert bad.exit_code == 2 and "unit key must name its unit" in bad.output
+    assert bad.exit_code == 2 and "must name its unit" in bad.output
 
 
 def test_calendar_show_prints_the_builtin_year(run):
