@@ -11,12 +11,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app.deps import app_state
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, Invalid, NotFound
 from app.pages import labels
 from app.pages.forms import Field, FormState, read, refused, submit
 from app.pages.web import page_reader, page_writer, redirect, render
 from app.routers.accounts import account_state
 from app.schemas.accounts import AccountIn
+from app.schemas.common import Code
 from app.schemas.registry import CategoryIn, KeyIn, UnitIn
 from app.schemas.supervision import CalendarIn
 from app.services import accounts, calendar_admin, registry
@@ -157,7 +158,7 @@ def unit_form(request: Request, code: str, ctx: Ctx = page_reader("admin")) -> R
 
 
 class _NewUnit(UnitIn):
-    code: str
+    code: Code
 
 
 @router.post("/units/{code}")
@@ -169,7 +170,8 @@ def save_unit(request: Request, code: str, ctx: Ctx = page_writer("admin")) -> R
 
     def run(m: Any) -> Any:
         target = m.code if new else code
-        _check_code(target)
+        if new and registry.unit_names(ctx.session, [target]):
+            raise Invalid("code", f"{target} is taken")
         secret = m.webhook_secret or (existing.webhook_secret if existing else None)
         return registry.put_unit(ctx.session, code=target, now=ctx.now(), data=registry.UnitInput(
             name=m.name, kind=m.kind, district=m.district, webhook_url=m.webhook_url,
@@ -179,19 +181,6 @@ def save_unit(request: Request, code: str, ctx: Ctx = page_writer("admin")) -> R
     return submit(request, ctx, fields, schema, run, done="/ui/admin/units?done=1",
                   show=lambda state, status: _unit_page(request, None if new else code, state,
                                                         status))
-
-
-def _check_code(code: str) -> None:
-    from pydantic import TypeAdapter, ValidationError
-
-    from app.errors import Invalid
-    from app.schemas.common import Code
-
-    try:
-        TypeAdapter(Code).validate_python(code)
-    except ValidationError:
-        raise Invalid("code", "only letters, digits and . _ -, starting with a letter or "
-                              "digit") from None
 
 
 def _category_fields(ctx: Ctx, new: bool) -> list[Field]:
@@ -242,7 +231,7 @@ def category_form(request: Request, code: str, ctx: Ctx = page_reader("admin")) 
 
 
 class _NewCategory(CategoryIn):
-    code: str
+    code: Code
 
 
 @router.post("/categories/{code}")
@@ -254,7 +243,8 @@ def save_category(request: Request, code: str, ctx: Ctx = page_writer("admin")) 
 
     def run(m: Any) -> Any:
         target = m.code if new else code
-        _check_code(target)
+        if new and registry.category_names(ctx.session, [target]):
+            raise Invalid("code", f"{target} is taken")
         return registry.put_category(ctx.session, code=target, now=ctx.now(),
                                      data=registry.CategoryInput(
                                          name=m.name, default_lead_unit=m.default_lead_unit,

@@ -190,7 +190,7 @@ _DETAILS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), m) for p, m in [
     (r"is a commonly used password", "是常用密码，容易被猜到，请换一个"),
     (r"may not contain the username", "不能包含用户名"),
     (r"does not match the password", "与上面输入的新密码不一致"),
-    (r"the username (\S+) is taken", "已被使用，请换一个"),
+    (r"is taken$", "已被使用，请换一个"),
     (r"unknown unit '(.+)'", "不是已登记的单位（{0}）"),
     (r"unknown deputy", "不是代表名册中的编号"),
     (r"unknown category '(.+)'", "不是已登记的事项分类（{0}）"),

@@ -59,6 +59,13 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/deputies"): allow(*PRIV),
     ("GET", "/api/v1/deputies/{deputy_id}"): allow(*PRIV),
     ("POST", "/api/v1/deputies/import"): allow("admin", "liaison"),
+    # people's accounts (admin; liaison for deputies and stations: other accounts → 404)
+    ("POST", "/api/v1/accounts"): allow("admin", "liaison"),
+    ("GET", "/api/v1/accounts"): allow("admin", "liaison"),
+    ("GET", "/api/v1/accounts/{account_id}"): allow("admin", "liaison"),
+    ("POST", "/api/v1/accounts/{account_id}/invite"): allow("admin", "liaison"),
+    ("POST", "/api/v1/accounts/{account_id}/disable"): allow("admin", "liaison"),
+    ("POST", "/api/v1/accounts/{account_id}/enable"): allow("admin", "liaison"),
     # tickets
     ("POST", "/api/v1/tickets"): allow("hotline"),
     ("GET", "/api/v1/tickets"): allow(*PRIV),
@@ -103,11 +110,22 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+def _flat(routes: Any, prefix: str = "") -> Any:
+    """Every route, through included routers (FastAPI >= 0.16x keeps them nested)."""
+    for r in routes:
+        inner = getattr(r, "original_router", None)
+        if inner is not None:
+            yield from _flat(inner.routes, prefix + r.include_context.prefix)
+        elif isinstance(r, APIRoute):
+            yield prefix + r.path, r
+
+
 def api_routes(app: Any) -> set[tuple[str, str]]:
     out = set()
-    for r in app.routes:
-        if isinstance(r, APIRoute) and r.path.startswith("/api/v1"):
-            out |= {(m, r.path) for m in r.methods if m not in ("HEAD", "OPTIONS")}
+    for path, r in _flat(app.routes):
+        if path.startswith("/api/v1"):
+            out |= {(m, path) for m in r.methods if m not in ("HEAD", "OPTIONS")}
+    assert out, "no /api/v1 route found: the walk above no longer matches FastAPI's routes"
     return out
 
 
