@@ -86,7 +86,7 @@ def fill(url: str, tickets: int, seed: int) -> None:
 
     engine = create_engine(url)
     now = datetime.now(UTC)
-    generate(engine, tickets, seed, unresolved=0.02, late=0.08, start=now - timedelta(days=365),
+    generate(engine, tickets, seed, unresolved=0.02, late=0.08, first=now - timedelta(days=365),
              now=now)
     from app.models import Clock, QueueItem
 

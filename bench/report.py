@@ -128,13 +128,13 @@ class Writer:
 
 
 def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float,
-             start: datetime = YEAR_START, now: datetime = datetime(2026, 1, 15, tzinfo=UTC),
+             first: datetime = YEAR_START, now: datetime = datetime(2026, 1, 15, tzinfo=UTC),
              ) -> dict[str, int]:
     """A year of tickets with plausible outcomes; ids are sequential strings.
 
     `unresolved`: the share of rounds never resolved (they pile up in every later month's
     "should have been resolved" list); `late`: the share resolved after the limit.
-    `start`: the first call of the year; `now`: what counts as the present (nothing
+    `first`: the start of the year of calls; `now`: what counts as the present (nothing
     happens after it)."""
     rnd = random.Random(seed)
     units = [f"unit-{i:02d}" for i in range(30)]
@@ -159,7 +159,7 @@ def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float,
     calls = sorted(rnd.uniform(0, YEAR_SECONDS) for _ in range(n))
     for i in range(n):
         tid = f"t-{i:09d}"
-        called = start + timedelta(seconds=calls[i])
+        called = first + timedelta(seconds=calls[i])
         dispatched = called + timedelta(minutes=rnd.uniform(0, 120))
         r = rnd.random()
         kind = "consultation" if r < 0.08 else "suggestion" if r < 0.15 else "problem"

@@ -14,6 +14,7 @@ from app.pages.web import ROOT, PageHeaders
 def install(app: FastAPI) -> None:
     """Mount the pages, their assets and their security headers."""
     from app.pages import admin, cases, decisions, liaison, session, tickets, unit
+    from app.pages.names import Names
     from app.services.dashboard import TrendCache
 
     for module in (session, unit, tickets, cases, decisions, liaison, admin):
@@ -21,3 +22,4 @@ def install(app: FastAPI) -> None:
     app.mount("/ui/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(PageHeaders)
     app.state.dashboard_trends = TrendCache()
+    app.state.names = Names()

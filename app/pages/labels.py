@@ -97,6 +97,7 @@ def mask(phone: str | None) -> str:
 
 def install(env: jinja2.Environment) -> None:
     env.filters.update(label=label, when=_when, percent=percent, mask=mask)
+    env.filters["case_reason"] = lambda r: case_reason(str(r))
     env.globals.update(LABELS=LABELS)
 
 
@@ -161,7 +162,8 @@ def describe(type_: str, data: dict[str, Any], names: dict[str, str]) -> str:
             return f"{unit(data.get('unit'))} {label(data.get('kind'), 'clock_kind')}时限"
         case "supervision.opened":
             owner = unit(data.get("unit")) or "联工委"
-            return f"{label(data.get('kind'), 'case_kind')}（{owner}）：{data.get('reason', '')}"
+            return (f"{label(data.get('kind'), 'case_kind')}（{owner}）："
+                    f"{case_reason(str(data.get('reason', '')))}")
         case "supervision.note":
             return str(data.get("content", ""))
         case "supervision.closed":
@@ -231,3 +233,31 @@ def translate_detail(detail: str) -> str:
             groups = [_STEPS.get(g, g) for g in m.groups()]
             return message.format(*groups)
     return f"无法完成（{detail}）" if detail else ""
+
+
+_REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), m) for p, m in [
+    (r"^rated (\w+) again", "第二次回访评价为“{r}”（重办后仍不满意）"),
+    (r"^rated (\w+)", "回访评价为“{r}”"),
+    (r"^long overdue", "久拖不决：办结时限过后 5 个工作日仍未办结"),
+    (r"^complex ticket", "复杂疑难事项，呈分管副秘书长协调"),
+]]
+_OWNERS = [(re.compile(p), m) for p, m in [
+    (r"has no committee unit", "该事项分类没有对口专门委员会，由联工委督办"),
+    (r"has no district congress unit", "该属地没有区县人大常委会单位，由联工委督办"),
+    (r"names no district", "工单没有属地，由联工委督办"),
+    (r"no coordinator unit is registered", "没有登记分管副秘书长，由联工委协调"),
+    (r"several coordinator units", "有多位分管副秘书长而事项分类未指定，由联工委协调"),
+]]
+
+
+def case_reason(reason: str) -> str:
+    """Why a case opened, in Chinese (the service records it in English); a reason given
+    by a person is shown as written."""
+    parts = []
+    for pattern, message in _REASONS:
+        m = pattern.search(reason)
+        if m:
+            parts.append(message.format(r=label(m.group(1), "rating") if m.groups() else ""))
+            break
+    parts += [message for pattern, message in _OWNERS if pattern.search(reason)]
+    return "；".join(parts) if parts else reason

@@ -31,7 +31,10 @@ def queue_page(
         units = registry.list_units(ctx.session)
         return render(request, "unit/choose.html", title="选择单位",
                       units=[(u.code, u.name) for u in units])
-    name = registry.get_unit(ctx.session, code).name
+    me = request.state.signed_in
+    # A unit's own name came with its session; another unit's is looked up (and checked).
+    name = me.unit_name if code == me.unit_code and me.unit_name \
+        else registry.get_unit(ctx.session, code).name
     rows = svc.read_queue(ctx, unit=code, limit=PAGE + 1, after=after_cursor(cursor),
                           updated_since=None)
     more = len(rows) > PAGE
@@ -45,4 +48,4 @@ def queue_page(
             next_url += f"&unit={code}"
     return render(request, "unit/queue.html", title="待办工单", unit_name=name, items=rows,
                   now=now, next_url=next_url, first_page=cursor is None,
-                  categories=registry.category_names(ctx.session, {r.category for r in rows}))
+                  categories=request.app.state.names.categories(ctx.session, ctx.now()))

@@ -37,6 +37,7 @@ PREFIX = "/ui"
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(ROOT / "templates"),
     autoescape=True,  # every page: whatever people typed is shown as text
+    auto_reload=False,  # templates change only with a release: no stat() per render
     trim_blocks=True,
     lstrip_blocks=True,
 )
