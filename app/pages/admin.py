@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.deps import app_state
+from app.deps import app_state, commit_now
 from app.errors import DomainError, Invalid, NotFound
 from app.pages import labels
 from app.pages.forms import Field, FormState, read, refused, submit
@@ -93,6 +93,7 @@ def new_account(request: Request, ctx: Ctx = page_writer(*MANAGERS)) -> Response
     except DomainError as exc:
         ctx.session.rollback()
         return _new_account_page(request, ctx, refused(state, exc), exc.status)
+    commit_now(ctx)
     return render(request, "admin/invited.html", title="邀请链接", account=account, url=url,
                   created=True)
 
@@ -103,6 +104,7 @@ def account_action(request: Request, account_id: str, what: str,
     """A new invitation link, disabling, enabling (POST /api/v1/accounts/{id}/...)."""
     if what == "invite":
         account, url = accounts.reinvite(ctx, account_id, base_url=_base_url(request))
+        commit_now(ctx)
         return render(request, "admin/invited.html", title="邀请链接", account=account,
                       url=url, created=False)
     if what == "disable":
@@ -111,6 +113,7 @@ def account_action(request: Request, account_id: str, what: str,
         accounts.enable(ctx, account_id)
     else:
         raise NotFound(f"no action {what}")
+    commit_now(ctx)
     return redirect(f"/ui/admin/accounts?done={what}d")
 
 
@@ -308,6 +311,7 @@ def new_key(request: Request, ctx: Ctx = page_writer("admin")) -> Response:
     except DomainError as exc:
         ctx.session.rollback()
         return _key_page(request, refused(state, exc), exc.status)
+    commit_now(ctx)
     return render(request, "admin/key_created.html", title="接口密钥", key=key, plain=plain)
 
 
@@ -315,7 +319,7 @@ def new_key(request: Request, ctx: Ctx = page_writer("admin")) -> Response:
 def revoke_key(request: Request, key_id: str, ctx: Ctx = page_writer("admin")) -> Response:
     """The same use-case as DELETE /api/v1/keys/{id}."""
     registry.revoke_key(ctx.session, key_id=key_id, now=ctx.now())
-    ctx.session.commit()
+    commit_now(ctx)
     app_state(request).forget_keys()
     return redirect("/ui/admin/keys?done=revoked")
 
@@ -374,6 +378,7 @@ def save_calendar(request: Request, ctx: Ctx = page_writer("admin"),
     form = request.state.form
     if form.get("revert") == "yes":
         n = calendar_admin.revert_year(ctx, year=y)
+        commit_now(ctx)
         return redirect(f"/ui/admin/calendar?year={y}&done=reverted-{n}")
     values = {"holidays": _dates(str(form.get("holidays", ""))),
               "workdays": _dates(str(form.get("workdays", "")))}
@@ -390,5 +395,6 @@ def save_calendar(request: Request, ctx: Ctx = page_writer("admin"),
         ctx.session.rollback()
         state.problems.append(labels.translate_detail(exc.detail))
         return _calendar_page(request, ctx, y, state, exc.status)
+    commit_now(ctx)
     return redirect(f"/ui/admin/calendar?year={y}&done={n}")
 
