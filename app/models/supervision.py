@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, UTCDateTime, new_id
@@ -29,6 +29,9 @@ class Supervision(Base):
         # Each kind of case opens at most once per ticket round, whoever races to open it.
         UniqueConstraint("ticket_id", "kind", "round", name="uq_supervisions_ticket_kind_round"),
         Index("ix_supervisions_unit_state", "unit_code", "state"),
+        # Open cases by kind (the dashboard): the open ones only, whatever the history.
+        Index("ix_supervisions_open_kind", "kind", postgresql_where=text("state = 'open'"),
+              sqlite_where=text("state = 'open'")),
     )
 
 

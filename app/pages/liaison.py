@@ -18,6 +18,7 @@ from app.services import dashboard, registry
 from app.services import reports as reports_svc
 from app.services.context import Ctx
 from app.services.reports.export_html import CSS as REPORT_CSS
+from app.services.reports.period import Period
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -30,11 +31,11 @@ def dashboard_page(request: Request, ctx: Ctx = page_reader("liaison", "admin"))
     cache: dashboard.TrendCache = request.app.state.dashboard_trends
     state = app_state(request)
 
-    def compute() -> list[dict[str, Any]]:
+    def compute(period: Period) -> list[dict[str, Any]]:
         with state.db.read_session() as session:
-            return dashboard.trends(session, now, ctx.tz)
+            return dashboard.trends(session, period)
 
-    months, as_of = cache.get(now, compute)
+    months, as_of = cache.get(now, ctx.tz, compute)
     labels = [m["month"] for m in months]
     figures = {
         "calls": charts.bars("每月来电量", labels, [m["calls"] for m in months]),

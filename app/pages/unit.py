@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.deps import encode_cursor
+from app.pages import labels
 from app.pages.web import page_reader, render
 from app.routers.queue import after_cursor
 from app.services import queue as svc
@@ -46,6 +50,37 @@ def queue_page(
         next_url = f"/ui/queue?cursor={encode_cursor([last.sort_key.isoformat(), last.id, last.role])}"
         if ctx.actor.role != "unit":
             next_url += f"&unit={code}"
-    return render(request, "unit/queue.html", title="待办工单", unit_name=name, items=rows,
-                  now=now, next_url=next_url, first_page=cursor is None,
-                  categories=request.app.state.names.categories(ctx.session, ctx.now()))
+    categories = request.app.state.names.categories(ctx.session, now)
+    lines = [_line(r, now, ctx.tz, categories) for r in rows]
+    return render(request, "unit/queue.html", title="待办工单", unit_name=name, lines=lines,
+                  late=sum(line.breached for line in lines), next_url=next_url,
+                  first_page=cursor is None)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One item of the queue as the page prints it (worked out here once: a page of fifty
+    rendered from plain strings costs a third of one that looks each value up in the
+    template)."""
+
+    ticket_id: str
+    hotline_no: str
+    due: str
+    breached: bool
+    action: str
+    role: str
+    category: str
+    urgent: bool
+    status: str
+
+
+def _line(r: Any, now: datetime, tz: ZoneInfo, categories: dict[str, str]) -> Line:
+    due_at = r.next_due_at
+    action = labels.label(r.next_action, "next_action")
+    if r.round > 1:
+        action += f"（第{r.round}轮）"
+    return Line(ticket_id=r.id, hotline_no=r.hotline_no, due=labels.when(due_at, tz) or "—",
+                breached=due_at is not None and due_at <= now, action=action,
+                role=labels.label(r.role, "assignment"),
+                category=categories.get(r.category, r.category), urgent=r.urgency == "urgent",
+                status=labels.label(r.status, "status"))

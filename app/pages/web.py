@@ -133,8 +133,8 @@ def check_anonymous_csrf(request: Request, form: FormData) -> None:
 # --- the signed-in person ----------------------------------------------------------------
 
 def _find(state: AppState, token: str | None, now: datetime) -> SignedIn | None:
-    with state.db.read_session() as session:
-        found = lookup(session, token, now)
+    with state.db.reader.connect() as conn:
+        found = lookup(conn, token, now)
     if found is not None and needs_touch(found, now):
         for session in session_scope(state.db.write_session):
             touch(session, found.session_id, now)

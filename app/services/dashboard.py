@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 LISTED = 20
 TREND_MONTHS = 12
 TREND_TTL = timedelta(minutes=1)
+PAST_TTL = timedelta(hours=1)
 
 
 def _now_period(now: datetime, tz: ZoneInfo) -> Period:
@@ -82,8 +83,11 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def trend_period(now: datetime, tz: ZoneInfo, months: int = TREND_MONTHS) -> Period:
-    """The last `months` calendar months up to now (this month so far included)."""
+def trend_periods(now: datetime, tz: ZoneInfo, months: int = TREND_MONTHS
+                  ) -> tuple[Period, Period]:
+    """The months before this one, as they stood at its start (as the report sees a past
+    period: they move only by back-dated actions), and this month so far; together the
+    last `months` calendar months."""
     today = now.astimezone(tz).date()
     labels: list[tuple[str, datetime]] = []
     year, month = today.year, today.month
@@ -91,34 +95,40 @@ def trend_period(now: datetime, tz: ZoneInfo, months: int = TREND_MONTHS) -> Per
         labels.append((f"{year:04d}-{month:02d}", month_start(year, month, tz)))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     labels.reverse()
-    return Period(label="trend", kind="year", start=labels[0][1], end=now, cutoff=now,
-                  current=True, tz=tz, months=tuple(labels))
+    this = labels[-1]
+    past = Period(label="past", kind="year", start=labels[0][1], end=this[1], cutoff=this[1],
+                  current=False, tz=tz, months=tuple(labels[:-1]))
+    current = Period(label="current", kind="month", start=this[1], end=now, cutoff=now,
+                     current=True, tz=tz, months=(this,))
+    return past, current
 
 
-def trends(session: Session, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """Per month: calls, on-time resolution rate and satisfaction rate, as the report
-    counts them (calls by call time, resolve clocks by start, ratings by rating time)."""
-    period = trend_period(now, tz)
+def trends(session: Session, period: Period) -> list[dict[str, Any]]:
+    """Per month of `period`: calls, on-time resolution and satisfaction, as the report
+    counts them (calls by call time, resolve clocks by start, ratings by rating time), as
+    of the period's cut-off."""
     rows: dict[str, dict[str, Any]] = {
         label: {"month": label, "calls": 0, "resolve_on_time": 0, "resolve_measured": 0,
                 "rated": 0, "satisfied": 0} for label, _ in period.months}
-    calls = period.bucket(Ticket.called_at)
-    for bucket, n in session.execute(select(calls, func.count()).where(
-            period.within(Ticket.called_at)).group_by(calls)):
-        rows[bucket]["calls"] = int(n)
+    only = period.months[0][0]
+
+    def grouped(col: Any, *measures: Any, where: tuple[Any, ...] = ()) -> Any:
+        bucket = period.bucket(col)
+        if bucket is None:  # one month: no CASE to work out per row
+            return ((only, *r) for r in session.execute(
+                select(*measures).where(period.within(col), *where)))
+        return session.execute(select(bucket, *measures).where(period.within(col), *where)
+                               .group_by(bucket))
+
+    for month, n in grouped(Ticket.called_at, func.count()):
+        rows[month]["calls"] = int(n)
     on_time, late = clock_judgement(period)
-    started = period.bucket(Clock.started_at)
-    for bucket, n_on, n_late in session.execute(
-            select(started, count_if(on_time), count_if(late))
-            .where(Clock.kind == literal_column("'resolve'"), period.within(Clock.started_at))
-            .group_by(started)):
-        rows[bucket]["resolve_on_time"] = int(n_on)
-        rows[bucket]["resolve_measured"] = int(n_on) + int(n_late)
-    rated = period.bucket(Rating.at)
-    for bucket, n, happy in session.execute(
-            select(rated, func.count(), count_if(Rating.satisfied.is_(True)))
-            .where(period.within(Rating.at)).group_by(rated)):
-        rows[bucket]["rated"], rows[bucket]["satisfied"] = int(n), int(happy)
+    for month, n_on, n_late in grouped(Clock.started_at, count_if(on_time), count_if(late),
+                                       where=(Clock.kind == literal_column("'resolve'"),)):
+        rows[month]["resolve_on_time"] = int(n_on)
+        rows[month]["resolve_measured"] = int(n_on) + int(n_late)
+    for month, n, happy in grouped(Rating.at, func.count(), count_if(Rating.satisfied.is_(True))):
+        rows[month]["rated"], rows[month]["satisfied"] = int(n), int(happy)
     out = []
     for row in rows.values():
         row["resolve_on_time_rate"] = (row["resolve_on_time"] / row["resolve_measured"]
@@ -129,43 +139,71 @@ def trends(session: Session, now: datetime, tz: ZoneInfo) -> list[dict[str, Any]
 
 
 @dataclass
-class TrendCache:
-    """The last trends computed, refreshed in the background once older than TREND_TTL.
-
-    Only the first request of a process waits for them; later ones get the figures at
-    hand at once, at most a minute old (a month's figures hardly move in a minute)."""
-
+class _Part:
     figures: list[dict[str, Any]] | None = None
     computed_at: datetime | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _refreshing: bool = False
+    key: str = ""  # the months it covers: a new month makes it stale at once
+    refreshing: bool = False
 
-    def get(self, now: datetime, compute: Callable[[], list[dict[str, Any]]]
+
+@dataclass
+class TrendCache:
+    """The trends, kept per part and refreshed in the background once stale: the closed
+    months after an hour (only a back-dated action moves them), this month after a minute.
+
+    Only the first request of a process waits for them; later ones get the figures at
+    hand at once. A refresh of this month reads a month of rows, not a year's."""
+
+    ttl: dict[str, timedelta] = field(default_factory=lambda: {
+        "past": PAST_TTL, "current": TREND_TTL})
+    _parts: dict[str, _Part] = field(default_factory=lambda: {"past": _Part(),
+                                                              "current": _Part()})
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, now: datetime, tz: ZoneInfo,
+            compute: Callable[[Period], list[dict[str, Any]]]
             ) -> tuple[list[dict[str, Any]], datetime]:
+        """The last 12 months' figures and when the oldest part of them was computed."""
+        out: list[dict[str, Any]] = []
+        oldest = now
+        for name, period in zip(("past", "current"), trend_periods(now, tz), strict=True):
+            figures, at = self._part(name, period, now, compute)
+            out += figures
+            oldest = min(oldest, at)
+        return out, oldest
+
+    def _part(self, name: str, period: Period, now: datetime,
+              compute: Callable[[Period], list[dict[str, Any]]]
+              ) -> tuple[list[dict[str, Any]], datetime]:
+        key = ",".join(label for label, _ in period.months)
         with self._lock:
-            figures, at = self.figures, self.computed_at
-            stale = at is None or not (at <= now < at + TREND_TTL)
-            start_refresh = figures is not None and stale and not self._refreshing
-            if start_refresh:
-                self._refreshing = True
-        if figures is None or at is None:
-            figures = compute()
+            part = self._parts[name]
+            usable = part.figures is not None and part.key == key \
+                and part.computed_at is not None
+            fresh = usable and part.computed_at is not None and \
+                part.computed_at <= now < part.computed_at + self.ttl[name]
+            refresh = usable and not fresh and not part.refreshing
+            if refresh:
+                part.refreshing = True
+            figures, at = part.figures, part.computed_at
+        if not usable or figures is None or at is None:
+            figures = compute(period)
             with self._lock:
-                self.figures, self.computed_at = figures, now
+                part.figures, part.computed_at, part.key = figures, now, key
             return figures, now
-        if start_refresh:
-            threading.Thread(target=self._refresh, args=(now, compute), daemon=True,
-                             name="dashboard-trends").start()
+        if refresh:
+            threading.Thread(target=self._refresh, args=(part, period, now, key, compute),
+                             daemon=True, name=f"dashboard-{name}").start()
         return figures, at
 
-    def _refresh(self, now: datetime, compute: Callable[[], list[dict[str, Any]]]) -> None:
+    def _refresh(self, part: _Part, period: Period, now: datetime, key: str,
+                 compute: Callable[[Period], list[dict[str, Any]]]) -> None:
         try:
-            figures = compute()
+            figures = compute(period)
             with self._lock:
-                self.figures, self.computed_at = figures, now
+                part.figures, part.computed_at, part.key = figures, now, key
         except Exception:  # the next request tries again; the old figures stay shown
             log.exception("refreshing the dashboard trends failed")
         finally:
             with self._lock:
-                self._refreshing = False
-
+                part.refreshing = False

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.models import Account, SignInThrottle, Unit, UserSession
@@ -70,11 +71,12 @@ _LOOKUP = (
 )
 
 
-def lookup(session: Session, token: str | None, now: datetime) -> SignedIn | None:
-    """The session a cookie stands for, while it is valid; None otherwise."""
+def lookup(db: Session | Connection, token: str | None, now: datetime) -> SignedIn | None:
+    """The session a cookie stands for, while it is valid; None otherwise. Every page asks
+    this: a plain connection is enough (no ORM session to set up)."""
     if not token or len(token) > 200:
         return None
-    row = session.execute(_LOOKUP, {"digest": token_hash(token)}).first()
+    row = db.execute(_LOOKUP, {"digest": token_hash(token)}).first()
     if row is None:
         return None
     (sid, account_id, username, display_name, role, unit_code, unit_name, deputy_id,
