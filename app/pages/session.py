@@ -15,6 +15,7 @@ from app.models import Account
 from app.pages import labels
 from app.pages.forms import Field, FormState, refused
 from app.pages.web import (
+    CsrfRefused,
     FormDep,
     Me,
     anonymous_csrf,
@@ -125,8 +126,6 @@ def sign_out(request: Request, form: FormDep) -> Response:
         for session in session_scope(state.db.write_session):
             sessions.sign_out(session, token, now)
     elif me is not None:
-        from app.pages.web import CsrfRefused
-
         raise CsrfRefused("the form's security token is missing or out of date")
     response = redirect("/ui/sign-in?done=signed-out")
     clear_session_cookie(response, state)
