@@ -11,9 +11,9 @@ from fastapi.responses import Response
 from app.deps import decode_cursor, encode_cursor
 from app.errors import Invalid, NotFound
 from app.pages import labels
-from app.pages.forms import Field, FormState, submit
+from app.pages.forms import Field, FormState, read, submit
 from app.pages.web import page_reader, page_writer, render
-from app.schemas.supervision import CloseIn, NoteIn
+from app.schemas.supervision import CloseIn, MeetingIn, NoteIn, SupervisionIn
 from app.services import registry
 from app.services import supervision as svc
 from app.services import tickets as tickets_svc
@@ -31,7 +31,8 @@ FORMS: dict[str, tuple[str, str, list[Field], type[Any]]] = {
         Field("conclusion", "督办结论", kind="textarea", hint="督办的结论和理由。办结后不能再添加记录。"),
     ], CloseIn),
 }
-DONE = {"note": "已保存督办记录。", "close": "督办案件已办结。"}
+DONE = {"note": "已保存督办记录。", "close": "督办案件已办结。", "meeting": "已保存会商记录。",
+        "opened": "已开启联合督办。"}
 
 
 @router.get("/cases")
@@ -70,11 +71,53 @@ def case_context(ctx: Ctx, case_id: str) -> dict[str, Any]:
     may_work = case.state == "open" and (
         ctx.actor.role == "liaison" or (ctx.actor.role == "unit"
                                         and case.unit_code == ctx.actor.unit_code))
-    return {"case": case, "t": view, "notes": notes,
-            "authors": actor_names(ctx.session, {n.author for n in notes}),
-            "units": registry.unit_names(ctx.session, {case.unit_code, view["lead_unit"]}),
+    meetings = svc.meetings_of(ctx, [case.id])[case.id]
+    named = {p for m in meetings for p in m.participants}
+    return {"case": case, "t": view, "notes": notes, "meetings": meetings,
+            "authors": actor_names(ctx.session, {n.author for n in notes}
+                                   | {m.recorded_by for m in meetings}),
+            "units": registry.unit_names(ctx.session, {case.unit_code, view["lead_unit"],
+                                                       *named}),
             "category": registry.category_names(ctx.session, [view["category"]]),
-            "may_work": may_work, "meetings": getattr(case, "meetings", None) or []}
+            "may_work": may_work,
+            "meets": case.state == "open" and ctx.actor.role == "liaison"}
+
+
+# --- a joint case opened by hand (联合督办) --------------------------------------------------
+
+JOINT = [Field("reason", "督办理由", kind="textarea",
+               hint="说明是难点问题，还是承办单位办理不力，以及需要联合督办的事项。")]
+
+
+def _joint_page(request: Request, ctx: Ctx, ticket_id: str, state: FormState,
+                status: int = 200) -> Response:
+    from app.pages.tickets import ticket_context
+
+    data = ticket_context(ctx, ticket_id)
+    return render(request, "form.html", status=status, title="开启联合督办",
+                  caption=f"工单 {data['t']['hotline_no']}", form=state, submit="开启联合督办",
+                  action=f"/ui/cases/new?ticket={ticket_id}", back=f"/ui/tickets/{ticket_id}",
+                  context_template="tickets/_summary.html",
+                  intro="联合督办由联工委牵头，会同纪委监委、有关专门委员会、承办单位和市长热线办共同督办。"
+                        "每轮办理只能开启一次。", **data)
+
+
+@router.get("/cases/new")
+def joint_form(request: Request, ticket: Annotated[str, Query(max_length=64)],
+               ctx: Ctx = page_reader("liaison")) -> Response:
+    return _joint_page(request, ctx, ticket, FormState(JOINT))
+
+
+@router.post("/cases/new")
+def open_joint(request: Request, ticket: Annotated[str, Query(max_length=64)],
+               ctx: Ctx = page_writer("liaison")) -> Response:
+    """The same use-case as POST /api/v1/supervisions (kind joint)."""
+    tickets_svc.get_visible(ctx, ticket)
+    return submit(request, ctx, JOINT, SupervisionIn,
+                  lambda m: svc.open_joint_by_hand(ctx, ticket_id=ticket, reason=m.reason),
+                  done=lambda case: f"/ui/cases/{case.id}?done=opened",
+                  show=lambda state, status: _joint_page(request, ctx, ticket, state, status),
+                  ticket_id=ticket, kind="joint")
 
 
 @router.get("/cases/{case_id}")
@@ -94,6 +137,64 @@ def _form_page(request: Request, ctx: Ctx, case_id: str, what: str, state: FormS
                           f"{data['t']['hotline_no']}",
                   form=state, submit=button, action=f"/ui/cases/{case_id}/{what}",
                   back=f"/ui/cases/{case_id}", context_template="cases/_summary.html", **data)
+
+
+# --- 会商 (the liaison committee) --------------------------------------------------------
+
+MEETING = [
+    Field("held_at", "会商时间", kind="datetime", hint="如 2025-10-20 14:30。"),
+    Field("units", "参加单位", kind="checkboxes"),
+    Field("others", "其他参加方", kind="textarea", required=False,
+          hint="不在单位名册中的参加方，每行一个，如“市长热线办”。"),
+    Field("conclusion", "会商意见", kind="textarea", hint="会商商定的事项、责任单位和时限。"),
+]
+
+
+def _meeting_page(request: Request, ctx: Ctx, case_id: str, state: FormState,
+                  status: int = 200) -> Response:
+    data = case_context(ctx, case_id)
+    fields = [Field(f.name, f.label, f.kind, tuple((u.code, u.name) for u in
+                                                   registry.list_units(ctx.session)),
+                    f.hint) if f.name == "units" else f for f in MEETING]
+    state.fields = fields
+    return render(request, "form.html", status=status, title="记录会商",
+                  caption=f"{labels.label(data['case'].kind, 'case_kind')} · 工单 "
+                          f"{data['t']['hotline_no']}",
+                  form=state, submit="保存会商记录", action=f"/ui/cases/{case_id}/meeting",
+                  back=f"/ui/cases/{case_id}", context_template="cases/_summary.html", **data)
+
+
+@router.get("/cases/{case_id}/meeting")
+def meeting_form(request: Request, case_id: str, ctx: Ctx = page_reader("liaison")) -> Response:
+    return _meeting_page(request, ctx, case_id, FormState(MEETING))
+
+
+@router.post("/cases/{case_id}/meeting")
+def meeting(request: Request, case_id: str, ctx: Ctx = page_writer("liaison")) -> Response:
+    """The same use-case as POST /api/v1/supervisions/{id}/meetings: the units ticked and
+    the others named are its participants."""
+    form = request.state.form
+    others = [line.strip() for line in str(form.get("others", "")).splitlines() if line.strip()]
+    units = [str(u) for u in form.getlist("units")]
+    shown = [f for f in MEETING if f.name in ("held_at", "conclusion")]
+
+    def again(state: FormState, status: int) -> Response:
+        full = FormState(MEETING, {**state.values, "units": units,
+                                   "others": str(form.get("others", ""))},
+                         dict(state.errors), list(state.problems))
+        if not units and not others:
+            full.errors["units"] = "请选择参加单位，或填写其他参加方"
+        return _meeting_page(request, ctx, case_id, full, status)
+
+    if not units and not others:
+        _, state = read(shown, form, MeetingIn, ctx.tz, participants=["-"])
+        return again(state, 422)
+    return submit(request, ctx, shown, MeetingIn,
+                  lambda m: svc.add_meeting(ctx, case_id=case_id, held_at=m.held_at,
+                                            participants=m.participants,
+                                            conclusion=m.conclusion),
+                  done=f"/ui/cases/{case_id}?done=meeting", show=again,
+                  participants=units + others)
 
 
 @router.get("/cases/{case_id}/{what}")

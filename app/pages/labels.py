@@ -166,6 +166,11 @@ def describe(type_: str, data: dict[str, Any], names: dict[str, str]) -> str:
                     f"{case_reason(str(data.get('reason', '')))}")
         case "supervision.note":
             return str(data.get("content", ""))
+        case "supervision.meeting":
+            people = "、".join(unit(p) for p in data.get("participants") or [])
+            return f"参加：{people}；{data.get('conclusion', '')}"
+        case "ticket.deputy_linked":
+            return "来电人登记为代表后，工单关联到该代表"
         case "supervision.closed":
             return f"{label(data.get('kind'), 'case_kind')}：{data.get('conclusion', '')}"
         case "supervision.withdrawn":
@@ -186,6 +191,8 @@ def describe(type_: str, data: dict[str, Any], names: dict[str, str]) -> str:
 # the others are whole sentences.
 _DETAILS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), m) for p, m in [
     (r"lies in the future", "不能晚于当前时间"),
+    (r"is before the case opened", "不能早于立案时间"),
+    (r"is after the case was", "不能晚于督办结束的时间"),
     (r"is before (?:the )?(.+?) \(", "不能早于{0}"),
     (r"must be at least (\d+) characters", "至少需要 {0} 个字符"),
     (r"must be at most (\d+) characters", "不能超过 {0} 个字符"),
@@ -212,7 +219,7 @@ _DETAILS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), m) for p, m in [
     (r"only the lead unit may", "只有牵头单位可以进行此操作。"),
     (r"only a co-handling unit may", "只有协办单位可以提交协办意见。"),
     (r"no resolve clock to extend", "当前没有可以延期的办结时限。"),
-    (r"a second joint case|already open for this round|joint case .* this round",
+    (r"joint case was already opened|a second joint case|joint case .* this round",
      "本轮已经有联合督办案件。"),
     (r"not a month this service|must be a month", "请选择月份。"),
     (r"must be a year", "请填写年份。"),

@@ -94,9 +94,11 @@ def report(
     fmt = reports_svc.check_format(format)
     if fmt == "json":
         raise Invalid("format", "pages offer html, xlsx or csv")
-    build = {"monthly": reports_svc.monthly_report, "annual": reports_svc.annual_report,
-             "deputies": reports_svc.deputies_report}[kind]
-    data = build(ctx.session, period, ctx.now(), ctx.tz)
+    if kind == "deputies":
+        data = reports_svc.deputies_report(ctx.session, period, ctx.now(), ctx.tz)
+    else:
+        build = reports_svc.monthly_report if kind == "monthly" else reports_svc.annual_report
+        data = build(ctx.session, period, ctx.now(), ctx.tz, app_state(request).score_weights)
     body = reports_svc.render(kind, data, fmt, mask=True)
     _, stem = reports_svc.title_of(kind, data)
     headers = {"Content-Disposition": f'{"inline" if fmt == "html" else "attachment"}; '

@@ -140,7 +140,8 @@ def ticket_context(ctx: Ctx, ticket_id: str) -> dict[str, Any]:
     codes = {a["unit"] for a in view["assignments"]} | {c["unit"] for c in view["clocks"]} \
         | {c.unit_code for c in cases} | {e.unit_code for e in exts}
     for e in events:
-        codes |= {e.data.get("unit"), e.data.get("lead_unit"), *(e.data.get("co_units") or [])}
+        codes |= {e.data.get("unit"), e.data.get("lead_unit"), *(e.data.get("co_units") or []),
+                  *(e.data.get("participants") or [])}
     units = registry.unit_names(ctx.session, codes)
     pending = next((e for e in exts if e.state == "pending"), None)
     return {
@@ -151,6 +152,10 @@ def ticket_context(ctx: Ctx, ticket_id: str) -> dict[str, Any]:
         "forms": available(ctx.actor, view, pending is not None),
         "next_step": _next_step(ctx.actor, view),
         "decides": ctx.actor.role in ("hotline", "liaison"),
+        # The liaison committee may open a joint case by hand, once per round (SPEC).
+        "opens_joint": ctx.actor.role == "liaison" and view["status"] != "closed" and not any(
+            c.kind == "joint" and c.round == view["round"] for c in cases),
+        "districts": registry.district_names(ctx.session),
     }
 
 
@@ -257,4 +262,5 @@ def search(
         missing=bool(no and no.strip()), next_url=next_url,
         unit_names={u.code: u.name for u in units}, unit_options=[(u.code, u.name) for u in units],
         categories=[(c.code, c.name) for c in registry.list_categories(ctx.session)],
+        districts=registry.district_names(ctx.session),
         category_names={c.code: c.name for c in registry.list_categories(ctx.session)})

@@ -196,6 +196,11 @@ def put_district(session: Session, *, code: str, name: str, now: datetime) -> tu
     return district, created
 
 
+def district_names(session: Session) -> dict[str, str]:
+    """code -> Chinese name of every registered district."""
+    return {code: name for code, name in session.execute(select(District.code, District.name))}
+
+
 def list_districts(session: Session) -> list[District]:
     return list(session.scalars(select(District).order_by(District.code)))
 

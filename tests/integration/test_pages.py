@@ -161,3 +161,30 @@ def test_the_operator_keeps_units_categories_keys_and_the_calendar(api):
     assert api.get("/api/v1/calendar/2027").json()["holidays"] == ["2027-01-01", "2027-02-06"]
     bad = admin.form("/ui/admin/calendar?year=2027", {"holidays": "2027-13-01"})
     assert bad.status_code == 422 and "日期格式不正确" in bad.text
+
+
+def test_the_committee_opens_a_joint_case_once_a_round_and_records_a_meeting(api):
+    api.city()
+    t = api.ticket()
+    liaison = person(api, "li.ming", "liaison")
+    assert "开启联合督办" in liaison.get(f"/ui/tickets/{t['id']}").text
+    r = liaison.form(f"/ui/cases/new?ticket={t['id']}", {"reason": "办理不力"})
+    assert r.status_code == 303
+    case_id = r.headers["location"].split("/ui/cases/")[1].split("?")[0]
+    assert "开启联合督办" not in liaison.get(f"/ui/tickets/{t['id']}").text
+    again = liaison.form(f"/ui/cases/new?ticket={t['id']}", {"reason": "再开一次"})
+    assert again.status_code == 409 and "本轮已经有联合督办案件" in again.text
+    api.clock.advance(hours=2)
+    clerk = person(api, "water.clerk", "unit", unit_code="water-bureau")
+    assert clerk.get(f"/ui/cases/{case_id}/meeting").status_code == 403
+    liaison = person(api, "li.ming2", "liaison")
+    early = liaison.form(f"/ui/cases/{case_id}/meeting", {
+        "held_at": "2025-09-30T09:00", "units": "water-bureau", "conclusion": "整改"})
+    assert early.status_code == 422 and "会商时间不能早于立案时间" in early.text
+    r = liaison.form(f"/ui/cases/{case_id}/meeting", {
+        "held_at": "2025-09-30T11:00", "units": "water-bureau", "others": "市长热线办\n",
+        "conclusion": "三日内整改"})
+    assert r.status_code == 303
+    case = api.get(f"/api/v1/supervisions/{case_id}", "liaison").json()
+    assert case["meetings"][0]["participants"] == ["water-bureau", "市长热线办"]
+    assert case["meetings"][0]["recorded_by"] == "user:li.ming2"

@@ -18,9 +18,10 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -56,6 +57,7 @@ class Site:
     api: httpx.Client
     keys: dict[str, str] = field(default_factory=dict)
     numbers: Iterator[int] = field(default_factory=lambda: iter(range(1, 10_000)))
+    early_case: dict[str, Any] = field(default_factory=dict)
 
     def key(self, who: str) -> dict[str, str]:
         if who == "admin":
@@ -141,11 +143,17 @@ def _city(s: Site) -> None:
     for code, (name, kind, district) in UNITS.items():
         s.call("PUT", f"/api/v1/units/{code}", json={"name": name, "kind": kind,
                                                        "district": district})
+    s.call("PUT", "/api/v1/districts/heshan", json={"name": "赫山区"})
     s.call("PUT", "/api/v1/categories/water", json={
         "name": "供水排水", "default_lead_unit": "water-bureau",
         "committee_unit": "urban-env-committee"})
     s.call("POST", "/api/v1/deputies", json={"name": "张三", "phone": "13800000001",
                                               "level": "city", "district": "heshan"})
+    # A case opened at the start, so that a meeting can be recorded at a whole minute after
+    # its opening by the time the scenarios run (times are typed to the minute).
+    early = _rated_unsatisfied(s)
+    s.early_case = [c for c in s.call("GET", f"/api/v1/supervisions?ticket_id={early['id']}")[
+        "items"] if c["kind"] == "local"][0]
     s.person("water.clerk", "unit", "王水利", unit_code="water-bureau")
     s.person("hotline.staff", "hotline", "赵热线")
     s.person("liaison.staff", "liaison", "李联络")
@@ -362,19 +370,45 @@ def _rated_unsatisfied(site: Site) -> dict[str, Any]:
     return t
 
 
-def test_the_committee_works_and_closes_a_supervision_case(site, people):
-    t = _rated_unsatisfied(site)
+def test_the_committee_opens_and_closes_a_joint_case_by_hand(site, people):
+    t = site.ticket()
     liaison = people()
     page = liaison.sign_in("liaison.staff")
     assert page.url.endswith("/ui/dashboard")
-    assert page.get_by_role("link", name=re.compile("不满意、重办中")).is_visible()
     assert page.locator("svg[role=img]").count() == 3
     liaison.shoot("dashboard")
-    page = liaison.open("/ui/cases")
-    liaison.shoot("cases")
-    row = page.get_by_role("row").filter(has_text="属地督办").filter(has_text=t["hotline_no"])
-    row.get_by_role("link", name=t["hotline_no"]).click()
+    page = liaison.open(f"/ui/tickets/{t['id']}")
+    assert "赫山区" in page.locator("main").inner_text()  # the district by its name
+    page.get_by_role("link", name="开启联合督办").click()
+    page.get_by_role("button", name="开启联合督办").click()
+    assert "请填写督办理由" in page.get_by_role("alert").inner_text()
+    page.get_by_label("督办理由").fill("停水问题反复出现，承办单位办理不力。")
+    page.get_by_role("button", name="开启联合督办").click()
+    assert "已开启联合督办" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("heading", name=re.compile("联合督办")).is_visible()
     liaison.shoot("case")
+
+    case_page = page.url
+    page = liaison.open(f"/ui/cases/{site.early_case['id']}")
+    page.get_by_role("link", name="记录会商").click()
+    page.get_by_label("会商意见").fill("水务局三日内制定整改方案。")
+    page.get_by_role("button", name="保存会商记录").click()
+    assert "请填写会商时间" in page.get_by_role("alert").inner_text()
+    assert "请选择参加单位，或填写其他参加方" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("会商意见").input_value() == "水务局三日内制定整改方案。"
+    liaison.shoot("form-meeting-errors")
+    shanghai = ZoneInfo("Asia/Shanghai")  # the service's zone, in which people type times
+    opened = datetime.fromisoformat(site.early_case["opened_at"]).astimezone(shanghai)
+    held = opened.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    time.sleep(max(0.0, (held - datetime.now(shanghai)).total_seconds()))
+    page.get_by_label("会商时间").fill(held.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("益阳市水务局").check()
+    page.get_by_label("其他参加方").fill("市长热线办")
+    page.get_by_role("button", name="保存会商记录").click()
+    assert "已保存会商记录" in page.get_by_role("status").inner_text()
+    assert "益阳市水务局、市长热线办" in page.locator("main").inner_text()
+    page = liaison.open(case_page.replace(site.base, ""))
+
     page.get_by_role("link", name="添加督办记录").click()
     page.get_by_label("督办记录").fill("已约谈水务局分管负责人。")
     page.get_by_role("button", name="保存记录").click()
@@ -385,16 +419,28 @@ def test_the_committee_works_and_closes_a_supervision_case(site, people):
     page.get_by_label("督办结论").fill("承办单位已制定整改计划，督办办结。")
     page.get_by_role("button", name="确认办结").click()
     assert "督办案件已办结" in page.get_by_role("status").inner_text()
-    assert "已办结" in page.locator("main").inner_text()
+    case = [c for c in site.call("GET", f"/api/v1/supervisions?ticket_id={t['id']}")["items"]
+            if c["kind"] == "joint"][0]
+    assert (case["state"], case["unit"]) == ("closed", None)
+    early = site.call("GET", f"/api/v1/supervisions/{site.early_case['id']}")
+    assert early["meetings"][0]["participants"] == ["water-bureau", "市长热线办"]
+    assert case["notes"][0]["author"] == "user:liaison.staff"
+    page = liaison.open(f"/ui/tickets/{t['id']}")
+    assert page.get_by_role("link", name="开启联合督办").count() == 0  # once per round
 
+
+def test_a_committee_clerk_works_the_case_a_rating_opened(site, people):
+    t = _rated_unsatisfied(site)
     committee = people(PHONE)
     page = committee.sign_in("committee.clerk")
     page = committee.open("/ui/cases")
+    committee.shoot("cases")
     page.get_by_role("link", name=t["hotline_no"]).click()
     page.get_by_role("link", name="添加督办记录").click()
     page.get_by_label("督办记录").fill("专委会已听取水务局汇报。")
     page.get_by_role("button", name="保存记录").click()
     assert "已保存督办记录" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("link", name="记录会商").count() == 0  # 会商: the committee only
     committee.shoot("case-committee")
     cases = site.call("GET", f"/api/v1/supervisions?ticket_id={t['id']}")["items"]
     by_kind = {c["kind"]: c for c in cases}
