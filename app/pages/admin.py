@@ -18,7 +18,7 @@ from app.pages.web import page_reader, page_writer, redirect, render
 from app.routers.accounts import account_state
 from app.schemas.accounts import AccountIn
 from app.schemas.common import Code
-from app.schemas.registry import CategoryIn, KeyIn, UnitIn
+from app.schemas.registry import CategoryIn, DistrictIn, KeyIn, UnitIn
 from app.schemas.supervision import CalendarIn
 from app.services import accounts, calendar_admin, registry
 from app.services.calendars import check_year
@@ -123,7 +123,7 @@ UNIT_FIELDS = [
     Field("name", "单位名称", width="w-20"),
     Field("kind", "单位类型", kind="radios", options=tuple(labels.UNIT_KINDS.items())),
     Field("district", "属地编码", required=False, width="w-10",
-          hint="区县政府、乡镇（街道）和区县人大常委会填写所在区县的编码，如 heshan。"),
+          hint="区县政府、乡镇（街道）和区县人大常委会填写所在区县的编码，如 heshan（见“属地”）。"),
     Field("webhook_url", "接收通知的地址（Webhook）", required=False,
           hint="单位有自己的系统时填写，以 http:// 或 https:// 开头。"),
     Field("webhook_secret", "Webhook 密钥", kind="password", required=False, width="w-20",
@@ -259,6 +259,39 @@ def save_category(request: Request, code: str, ctx: Ctx = page_writer("admin")) 
                   done="/ui/admin/categories?done=1",
                   show=lambda state, status: _category_page(request, ctx, None if new else code,
                                                             state, status))
+
+
+# --- districts ------------------------------------------------------------------------------------
+
+DISTRICT_FIELDS = [
+    Field("code", "属地编码", width="w-20",
+          hint="英文字母、数字和 . _ -，如 heshan；与工单的属地编码一致。"),
+    Field("name", "名称", width="w-20", hint="报表和页面上显示的名称，如“赫山区”。"),
+]
+
+
+@router.get("/districts")
+def districts_page(request: Request, ctx: Ctx = page_reader("admin"),
+                   done: Annotated[str | None, Query(max_length=8)] = None) -> Response:
+    return render(request, "admin/districts.html", title="属地",
+                  districts=registry.list_districts(ctx.session), form=FormState(DISTRICT_FIELDS),
+                  notice="已保存属地。" if done else "")
+
+
+class _District(DistrictIn):
+    code: Code
+
+
+@router.post("/districts")
+def save_district(request: Request, ctx: Ctx = page_writer("admin")) -> Response:
+    """The same use-case as PUT /api/v1/districts/{code} (a code given again is renamed)."""
+    return submit(request, ctx, DISTRICT_FIELDS, _District,
+                  lambda m: registry.put_district(ctx.session, code=m.code, name=m.name,
+                                                  now=ctx.now()),
+                  done="/ui/admin/districts?done=1",
+                  show=lambda state, status: render(
+                      request, "admin/districts.html", status=status, title="属地",
+                      districts=registry.list_districts(ctx.session), form=state, notice=""))
 
 
 # --- API keys -----------------------------------------------------------------------------------

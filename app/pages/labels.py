@@ -105,7 +105,8 @@ def install(env: jinja2.Environment) -> None:
 
 NAV: dict[str, list[tuple[str, str]]] = {
     "admin": [("/ui/admin/accounts", "账户"), ("/ui/admin/units", "单位"),
-              ("/ui/admin/categories", "事项分类"), ("/ui/admin/keys", "接口密钥"),
+              ("/ui/admin/categories", "事项分类"), ("/ui/admin/districts", "属地"),
+              ("/ui/admin/keys", "接口密钥"),
               ("/ui/admin/calendar", "工作日历"), ("/ui/tickets", "工单")],
     "liaison": [("/ui/dashboard", "工作台"), ("/ui/tickets", "工单"), ("/ui/cases", "督办"),
                 ("/ui/extensions", "延期审批"), ("/ui/reports", "报表"),

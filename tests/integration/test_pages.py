@@ -161,6 +161,11 @@ def test_the_operator_keeps_units_categories_keys_and_the_calendar(api):
     assert api.get("/api/v1/calendar/2027").json()["holidays"] == ["2027-01-01", "2027-02-06"]
     bad = admin.form("/ui/admin/calendar?year=2027", {"holidays": "2027-13-01"})
     assert bad.status_code == 422 and "日期格式不正确" in bad.text
+    r = admin.form("/ui/admin/districts", {"code": "heshan", "name": "赫山区"})
+    assert r.status_code == 303
+    assert {d["code"]: d["name"] for d in api.get("/api/v1/districts").json()} == {
+        "heshan": "赫山区"}
+    assert "请填写名称" in admin.form("/ui/admin/districts", {"code": "x"}).text
 
 
 def test_the_committee_opens_a_joint_case_once_a_round_and_records_a_meeting(api):

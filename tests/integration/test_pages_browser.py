@@ -473,6 +473,7 @@ def test_every_page_at_a_desktop_and_a_phone_width(site, people):
                        ("admin-units", "/ui/admin/units"),
                        ("admin-unit-edit", "/ui/admin/units/water-bureau"),
                        ("admin-categories", "/ui/admin/categories"),
+                       ("admin-districts", "/ui/admin/districts"),
                        ("admin-keys", "/ui/admin/keys"), ("admin-calendar", "/ui/admin/calendar")]:
         admin.open(path)
         admin.shoot(name)
