@@ -33,7 +33,7 @@ def test_liaison_opens_a_joint_case_by_hand_once_per_round(api):
     assert case["meetings"] == [] and case["hotline_no"] == t["hotline_no"]
     log = ok(api.get(f"/api/v1/tickets/{t['id']}/events"))["items"]
     opened = [e for e in log if e["type"] == "supervision.opened"]
-    assert [(e["actor"], e["data"]["kind"]) for e in opened] == [("liaison", "joint")]
+    assert [(e["actor"], e["data"]["kind"]) for e in opened] == [(api.actor("liaison"), "joint")]
     # Once per round, whoever or whatever opened it.
     body = problem(open_joint(api, t["id"]), 409)
     assert "round 1" in body["detail"]
@@ -100,7 +100,7 @@ def test_meetings_are_recorded_on_a_case_with_who_took_part(api):
     assert meeting["participants"] == ["water-bureau", "urban-env-committee", "12345热线办"]
     assert meeting["participant_names"] == ["益阳市水务局", "城乡建设环境保护委员会", "12345热线办"]
     assert (meeting["recorded_by"], meeting["conclusion"]) == (
-        "liaison", "水务局十日内完成管网改造，赫山区配合")
+        api.actor("liaison"), "水务局十日内完成管网改造，赫山区配合")
     assert ok(api.get(f"/api/v1/supervisions/{case['id']}"))["meetings"] == [meeting]
     log = ok(api.get(f"/api/v1/tickets/{t['id']}/events"))["items"]
     held = [e for e in log if e["type"] == "supervision.meeting"]

@@ -54,7 +54,7 @@ def test_registering_a_deputy_links_this_and_last_years_unverified_calls(api):
         deputy_id, verified, events = linked(api, t)
         assert (deputy_id, verified) == (deputy["id"], True)
         assert [(e["actor"], e["at"], e["data"]["deputy_id"]) for e in events] == [
-            ("liaison", "2025-10-09T09:00:00+08:00", deputy["id"])]
+            (api.actor("liaison"), "2025-10-09T09:00:00+08:00", deputy["id"])]
     assert linked(api, older)[:2] == (None, False)
     assert linked(api, other)[:2] == (None, False)
     # He is no longer listed as silent for the year he called in.
