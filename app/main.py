@@ -27,7 +27,16 @@ from app.observability import (
     RequestObserver,
     configure_logging,
 )
-from app.routers import accounts, actions, calendar, queue, registry, supervision, tickets
+from app.routers import (
+    accounts,
+    actions,
+    calendar,
+    queue,
+    registry,
+    stations,
+    supervision,
+    tickets,
+)
 from app.state import AppState, build_state
 
 log = logging.getLogger("hotline")
@@ -83,7 +92,7 @@ def create_app(
     app.state.hotline = state
     install_handlers(app)
     # Routes are matched in order: the polled and posted ones first.
-    for r in (queue, tickets, actions, registry, accounts, supervision, calendar):
+    for r in (queue, tickets, actions, registry, accounts, supervision, calendar, stations):
         app.include_router(r.router)
     _optional_routers(app, docs=settings.docs)
     _operations(app, state)

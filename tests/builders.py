@@ -70,8 +70,9 @@ class Api:
     def put(self, path: str, who: str = "admin", **kw: Any) -> Any:
         return self.call("PUT", path, who, **kw)
 
-    def concurrently(self, who: str, path: str, bodies: list[dict[str, Any]]) -> list[int]:
-        """POST each body to `path` at once (one event loop, the app in process); the status
+    def concurrently(self, who: str, path: str, bodies: list[dict[str, Any]],
+                     method: str = "POST") -> list[int]:
+        """POST (or `method`) each body to `path` at once (one event loop, the app in process); the status
         codes in the order of `bodies`."""
         import asyncio
 
@@ -82,7 +83,7 @@ class Api:
         async def burst() -> list[int]:
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                rs = await asyncio.gather(*(client.post(path, headers=headers, json=body)
+                rs = await asyncio.gather(*(client.request(method, path, headers=headers, json=body)
                                             for body in bodies))
                 return [r.status_code for r in rs]
 
@@ -105,6 +106,17 @@ class Api:
             "name": "张三", "phone": "13800000001", "level": "city", "district": "heshan"})
         assert r.status_code == 201, r.text
         return self
+
+    def station(self, code: str = "heshan-01", deputies: list[str] | None = None,
+                **overrides: Any) -> dict[str, Any]:
+        """A liaison station of Heshan (its deputies: ids)."""
+        body: dict[str, Any] = {"name": "赫山区会龙山街道代表联络站", "district": "heshan",
+                                "township": "会龙山街道", "kind": "physical",
+                                "deputies": deputies or []}
+        body.update(overrides)
+        r = self.put(f"/api/v1/stations/{code}", json=body)
+        assert r.status_code in (200, 201), r.text
+        return r.json()  # type: ignore[no-any-return]
 
     def ticket_body(self, **overrides: Any) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -3,8 +3,10 @@
 from app.models.accounts import Account, AccountEvent, SignInThrottle, UserSession
 from app.models.base import Base
 from app.models.calendar import CalendarYear
+from app.models.messages import DeputyCode, Message, MessageEvent
 from app.models.outbox import WebhookAttempt, WebhookDelivery
 from app.models.registry import ApiKey, Category, Deputy, District, Unit
+from app.models.stations import Reception, ReceptionDeputy, Station, StationDeputy
 from app.models.supervision import Supervision, SupervisionMeeting, SupervisionNote
 from app.models.ticket import (
     Assignment,
@@ -18,6 +20,13 @@ from app.models.ticket import (
 )
 
 __all__ = [
+    "StationDeputy",
+    "Station",
+    "ReceptionDeputy",
+    "Reception",
+    "MessageEvent",
+    "Message",
+    "DeputyCode",
     "Account",
     "AccountEvent",
     "ApiKey",

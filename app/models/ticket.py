@@ -57,6 +57,10 @@ class Ticket(Base):
     rating: Mapped[str | None] = mapped_column(String(24), nullable=True)
     rating_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A ticket a deputy forwarded from a voter's message (Part II): the channel it came by
+    # (`code`, `station`, ...; null for a 12345 call) and the message (which points back).
+    channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

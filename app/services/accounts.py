@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.models import Account, AccountEvent, Deputy, Unit, UserSession
+from app.models import Account, AccountEvent, Deputy, Station, Unit, UserSession
 from app.services.context import Ctx
 from app.services.passwords import hash_password, password_problem
 
@@ -61,7 +61,8 @@ def check_binding(session: Session, *, role: str, unit_code: str | None,
         raise Invalid("unit_code", f"unknown unit {value!r}")
     if needs == "deputy_id" and session.get(Deputy, value) is None:
         raise Invalid("deputy_id", f"unknown deputy {value!r}")
-    # station_code: checked against the station registry once stations are kept (Part II).
+    if needs == "station_code" and session.get(Station, value) is None:
+        raise Invalid("station_code", f"unknown station {value!r}")
 
 
 def _role_of(field: str) -> str:

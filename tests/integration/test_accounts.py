@@ -63,6 +63,7 @@ def test_the_public_base_url_makes_the_links(db_url, clock):
     ({"role": "deputy", "deputy_id": "no-such-deputy"}, "deputy_id"),
     ({"role": "station"}, "station_code"),
     ({"role": "station", "station_code": "bad code!"}, "station_code"),
+    ({"role": "station", "station_code": "no-such-station"}, "station_code"),
     ({"role": "mayor"}, "role"),
     ({"role": "admin", "username": "a"}, "username"),
     ({"role": "admin", "username": "bad name"}, "username"),
@@ -82,6 +83,7 @@ def test_usernames_are_unique_whatever_their_case(api):
 def test_the_liaison_committee_manages_deputies_and_station_staff_only(api):
     api.city()
     deputy = api.get("/api/v1/deputies?phone=13800000001", "liaison").json()["items"][0]
+    api.station("heshan-01")
     ok(create(api, "liaison", username="dep.zhang", role="deputy", deputy_id=deputy["id"]), 201)
     ok(create(api, "liaison", username="station.one", role="station", station_code="heshan-01"),
        201)
@@ -161,6 +163,7 @@ def test_keys_bind_deputies_and_stations(api):
     key = ok(api.post("/api/v1/keys", json={"role": "deputy", "deputy_id": deputy["id"],
                                             "label": "代表 App"}), 201)
     assert (key["role"], key["deputy_id"], key["station_code"]) == ("deputy", deputy["id"], None)
+    api.station("heshan-01")
     station = ok(api.post("/api/v1/keys", json={"role": "station", "station_code": "heshan-01",
                                                 "label": "联络站"}), 201)
     assert station["station_code"] == "heshan-01"

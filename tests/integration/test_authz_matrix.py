@@ -108,6 +108,13 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/reports/monthly"): allow("admin", "liaison"),
     ("GET", "/api/v1/reports/annual"): allow("admin", "liaison"),
     ("GET", "/api/v1/reports/deputies"): allow("admin", "liaison"),
+    # stations and receptions (Part II): written by admin and liaison, read by every key but
+    # a unit's; receptions by their station (not in this matrix) and the liaison committee
+    ("PUT", "/api/v1/stations/{code}"): allow("admin", "liaison"),
+    ("GET", "/api/v1/stations"): allow(*PRIV),
+    ("GET", "/api/v1/stations/{code}"): allow(*PRIV),
+    ("POST", "/api/v1/stations/{code}/receptions"): allow("liaison"),
+    ("GET", "/api/v1/stations/{code}/receptions"): allow("admin", "liaison"),
     # webhook deliveries (admin, liaison, a unit its own); redeliver (admin, liaison)
     ("GET", "/api/v1/webhooks/deliveries"): allow("admin", "liaison", *UNITS_ALL),
     ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): allow("admin", "liaison", "own",
