@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -39,6 +40,20 @@ class Settings(BaseSettings):
     # Where people reach the service: the address printed in invitation links and QR codes.
     # https here also marks the session cookies Secure.
     public_base_url: str | None = Field(default=None, alias="HOTLINE_PUBLIC_BASE_URL")
+
+    # Single sign-on with the city's unified identity system (统一身份认证), by OpenID
+    # Connect; off unless an issuer is named (app.services.oidc, README "Single sign-on").
+    oidc_issuer: str | None = Field(default=None, alias="HOTLINE_OIDC_ISSUER")
+    oidc_client_id: str | None = Field(default=None, alias="HOTLINE_OIDC_CLIENT_ID")
+    oidc_client_secret: str | None = Field(default=None, alias="HOTLINE_OIDC_CLIENT_SECRET")
+    oidc_token_auth: Literal["client_secret_basic", "client_secret_post", "none"] = Field(
+        default="client_secret_basic", alias="HOTLINE_OIDC_TOKEN_AUTH")
+    oidc_scopes: str = Field(default="openid profile", alias="HOTLINE_OIDC_SCOPES")
+    # The claim whose value is an account's username here (matched without regard to case).
+    oidc_username_claim: str = Field(default="preferred_username", min_length=1, max_length=100,
+                                     alias="HOTLINE_OIDC_USERNAME_CLAIM")
+    # Where the provider sends people back; default <HOTLINE_PUBLIC_BASE_URL>/ui/sso/callback.
+    oidc_redirect_uri: str | None = Field(default=None, alias="HOTLINE_OIDC_REDIRECT_URI")
 
     # Time limits (SPEC.md "Time limits"); every one is configuration.
     contact_hours: int = Field(default=24, alias="HOTLINE_CONTACT_HOURS")
@@ -103,6 +118,51 @@ class Settings(BaseSettings):
             raise ValueError("HOTLINE_PUBLIC_BASE_URL must be an http(s) address such as "
                              "https://rdhotline.example.gov.cn")
         return value.strip().rstrip("/")
+
+    @field_validator("oidc_issuer", "oidc_redirect_uri")
+    @classmethod
+    def _oidc_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+                or parts.fragment:
+            raise ValueError("must be an http(s) address without a query, such as "
+                             "https://sso.example.gov.cn/oidc")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        """Single sign-on is either off or fully set: a half-configured one would show a
+        button that cannot work."""
+        if self.oidc_issuer is None:
+            return self
+        missing = [name for name, value in (
+            ("HOTLINE_OIDC_CLIENT_ID", self.oidc_client_id),
+            ("HOTLINE_OIDC_CLIENT_SECRET",
+             self.oidc_client_secret or (self.oidc_token_auth == "none" or None)),
+            ("HOTLINE_OIDC_REDIRECT_URI or HOTLINE_PUBLIC_BASE_URL",
+             self.oidc_redirect_uri or self.public_base_url)) if not value]
+        if missing:
+            raise ValueError("HOTLINE_OIDC_ISSUER is set, so single sign-on also needs "
+                             + ", ".join(missing))
+        if self.oidc_client_secret and _is_placeholder(self.oidc_client_secret):
+            raise ValueError("HOTLINE_OIDC_CLIENT_SECRET is still a placeholder; use the "
+                             "secret the identity provider issued")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("HOTLINE_OIDC_SCOPES must include openid")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.oidc_issuer is not None
+
+    @property
+    def oidc_callback(self) -> str:
+        """The redirect URI registered with the identity provider."""
+        return self.oidc_redirect_uri or f"{self.public_base_url}/ui/sso/callback"
 
     @property
     def secure_cookies(self) -> bool:

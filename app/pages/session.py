@@ -62,10 +62,12 @@ def landing(request: Request) -> Response:
     return redirect(labels.HOME.get(me.role, "/ui/account"))
 
 
-def _sign_in_page(request: Request, form: FormState, token: str, new: bool, status: int = 200,
-                  next_url: str = "", notice: str = "") -> Response:
+def sign_in_page(request: Request, form: FormState, token: str, new: bool, status: int = 200,
+                 next_url: str = "", notice: str = "") -> Response:
+    """The sign-in page (with the single sign-on button when it is configured)."""
+    sso = app_state(request).settings.oidc_enabled
     response = render(request, "session/sign_in.html", status=status, title="登录", form=form,
-                      next_url=next_url, notice=notice, csrf_token=token)
+                      next_url=next_url, notice=notice, csrf_token=token, sso=sso)
     keep_anonymous_csrf(response, request, token, new)
     return response
 
@@ -78,7 +80,7 @@ def sign_in_form(
     username: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     token, new = anonymous_csrf(request)
-    return _sign_in_page(request, FormState(SIGN_IN, {"username": username or ""}), token, new,
+    return sign_in_page(request, FormState(SIGN_IN, {"username": username or ""}), token, new,
                          next_url=local_path(next, ""), notice=NOTICES.get(done or "", ""))
 
 
@@ -97,7 +99,7 @@ def sign_in(request: Request, form: FormDep) -> Response:
     if not password:
         shown.errors["password"] = "请填写密码"
     if shown.errors:
-        return _sign_in_page(request, shown, token, False, 422, next_url)
+        return sign_in_page(request, shown, token, False, 422, next_url)
     now = state.clock.now()
     with state.db.read_session() as session:
         attempt = sessions.prepare(session, username, now)
@@ -107,7 +109,7 @@ def sign_in(request: Request, form: FormDep) -> Response:
     if not outcome.ok:
         # The same answer whether or not the username exists (SPEC "People and sign-in").
         shown.problems.append(LOCKED if outcome.locked else WRONG)
-        return _sign_in_page(request, shown, token, False, 401, next_url)
+        return sign_in_page(request, shown, token, False, 401, next_url)
     assert outcome.token is not None
     response = redirect(next_url or "/ui/")
     set_session_cookie(response, state, outcome.token)

@@ -192,14 +192,7 @@ def finish(session: Session, attempt: Attempt, checked: Checked, now: datetime) 
         throttle.failures, throttle.locked_until, throttle.updated_at = [], None, now
         if checked.rehash:
             account.password_hash = checked.rehash
-        account.last_sign_in_at = now
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        session.add(UserSession(account_id=account.id, token_hash=token_hash(token),
-                                csrf_token=csrf, created_at=now, last_seen_at=now,
-                                expires_at=now + ABSOLUTE))
-        record(session, account=account, at=now, actor=f"user:{account.username}",
-               type_="session.signed_in")
-        return Outcome(token=token, csrf_token=csrf)
+        return _open(session, account, now, {})
     if locked:
         _failed(session, account, now, "sign_in.locked_out")
         return Outcome(locked=True)
@@ -213,6 +206,37 @@ def finish(session: Session, attempt: Attempt, checked: Checked, now: datetime) 
     throttle.updated_at = now
     _failed(session, account, now, "sign_in.failed")
     return Outcome(locked=throttle.locked_until is not None and throttle.locked_until > now)
+
+
+def _open(session: Session, account: Account, now: datetime, data: dict[str, str]) -> Outcome:
+    """A new session for the account."""
+    account.last_sign_in_at = now
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(UserSession(account_id=account.id, token_hash=token_hash(token),
+                            csrf_token=csrf, created_at=now, last_seen_at=now,
+                            expires_at=now + ABSOLUTE))
+    record(session, account=account, at=now, actor=f"user:{account.username}",
+           type_="session.signed_in", data=data)
+    return Outcome(token=token, csrf_token=csrf)
+
+
+def sign_in_external(session: Session, *, username: str, now: datetime, via: str,
+                     subject: str) -> Outcome | None:
+    """A session for the existing, enabled account that an identity provider vouched for
+    (single sign-on); None when there is none. No account is ever created here: the city
+    decides who may use the service by creating accounts (SPEC "People and sign-in").
+
+    The password lockout does not apply: nothing is being guessed here."""
+    name = normalize_username(username)
+    account = session.scalar(select(Account).where(Account.username == name[:64])
+                             .with_for_update()) if len(name) <= 64 else None
+    if account is None:
+        return None
+    if account.disabled_at is not None:
+        record(session, account=account, at=now, actor=f"{via}:{subject}"[:100],
+               type_="sign_in.refused", data={"via": via, "reason": "disabled"})
+        return None
+    return _open(session, account, now, {"via": via, "subject": subject})
 
 
 def _failed(session: Session, account: Account | None, now: datetime, type_: str) -> None:
