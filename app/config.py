@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     warn_hours_before: int = Field(default=4, alias="HOTLINE_WARN_HOURS_BEFORE")
     long_overdue_working_days: int = Field(default=5, alias="HOTLINE_LONG_OVERDUE_WORKING_DAYS")
     sweep_interval_seconds: int = Field(default=60, alias="HOTLINE_SWEEP_INTERVAL_SECONDS")
+    # Voters' messages (SPEC Part II): the deputy's response clock, the days a voter has to
+    # rate, and the public form's limits (stored messages count; refused ones do not).
+    message_response_working_days: int = Field(default=2, ge=0,
+                                               alias="HOTLINE_MESSAGE_RESPONSE_WORKING_DAYS")
+    message_rating_days: int = Field(default=15, ge=1, alias="HOTLINE_MESSAGE_RATING_DAYS")
+    message_limit_per_address: int = Field(default=5, ge=1,
+                                           alias="HOTLINE_MESSAGE_LIMIT_PER_ADDRESS")
+    message_address_window_minutes: int = Field(default=10, ge=1,
+                                                alias="HOTLINE_MESSAGE_ADDRESS_WINDOW_MINUTES")
+    message_limit_per_phone: int = Field(default=10, ge=1,
+                                         alias="HOTLINE_MESSAGE_LIMIT_PER_PHONE_PER_DAY")
 
     # The units' score (SPEC "Reports"): each rate's weight in the weighted mean.
     score_weight_contact: float = Field(default=15, ge=0, alias="HOTLINE_SCORE_WEIGHT_CONTACT")

@@ -31,6 +31,7 @@ from app.routers import (
     accounts,
     actions,
     calendar,
+    messages,
     queue,
     registry,
     stations,
@@ -92,7 +93,8 @@ def create_app(
     app.state.hotline = state
     install_handlers(app)
     # Routes are matched in order: the polled and posted ones first.
-    for r in (queue, tickets, actions, registry, accounts, supervision, calendar, stations):
+    for r in (queue, tickets, actions, registry, accounts, supervision, calendar, stations,
+              messages):
         app.include_router(r.router)
     _optional_routers(app, docs=settings.docs)
     _operations(app, state)

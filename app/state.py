@@ -32,6 +32,8 @@ class AppState:
             urgent_resolve_hours=s.urgent_resolve_hours, feedback_days=s.feedback_days,
             opinion_working_days=s.opinion_working_days, warn_hours_before=s.warn_hours_before,
             long_overdue_working_days=s.long_overdue_working_days,
+            message_response_working_days=s.message_response_working_days,
+            message_rating_days=s.message_rating_days,
         )
         self.score_weights = ScoreWeights(
             contact_on_time_rate=s.score_weight_contact,

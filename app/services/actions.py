@@ -155,6 +155,10 @@ def feedback(ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str,
     if clock is not None:
         meet(ctx, ticket, clock, at)
     refresh_queue(ctx, ticket)
+    if ticket.message_id is not None:
+        from app.services.message_forward import ticket_fed_back
+
+        ticket_fed_back(ctx, ticket, at)
     return ticket
 
 

@@ -48,6 +48,10 @@ class Policy:
     opinion_working_days: int = 5
     warn_hours_before: int = 4
     long_overdue_working_days: int = 5
+    # Part II: a deputy answers a voter's message by the end of the Nth working day after
+    # the day it was received; the voter has M days to rate the result.
+    message_response_working_days: int = 2
+    message_rating_days: int = 15
 
 
 @dataclass(frozen=True)

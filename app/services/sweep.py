@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select, text, update
 
 from app.models import Clock, Event, Ticket
+from app.services import messages
 from app.services.context import Ctx
 from app.services.events import emit
 from app.services.queue import touch
@@ -27,6 +28,10 @@ class SweepResult:
     breached: int = 0
     warned: int = 0
     supervisions_opened: int = 0
+    # Voters' messages (Part II): the deputies' response clocks, and messages closed unrated.
+    messages_warned: int = 0
+    messages_breached: int = 0
+    messages_closed: int = 0
     skipped: bool = False
 
 
@@ -139,4 +144,7 @@ def sweep(ctx: Ctx) -> SweepResult:
             if open_long_overdue(ctx, tickets[c.ticket_id], c, at=now):
                 result.supervisions_opened += 1
         ctx.session.flush()
+    done = messages.sweep(ctx)
+    result.messages_warned, result.messages_breached = done.warned, done.breached
+    result.messages_closed = done.closed
     return result

@@ -273,12 +273,16 @@ def _check_units(
 
 # --- reads ------------------------------------------------------------------------------------
 
-def can_read(ctx: Ctx, ticket_id: str, district: str | None = None) -> bool:
+def can_read(ctx: Ctx, ticket_id: str, district: str | None = None,
+             deputy_id: str | None = None) -> bool:
     """SPEC.md "Who may read a ticket": privileged roles, assigned units, supervising units,
     and the district congress of the ticket's `district` (spot checks, 抽查: it reads, and
-    an action it tries is refused by the action's own role check)."""
+    an action it tries is refused by the action's own role check); a deputy reads his or
+    her own calls (Part II), `deputy_id` being the ticket's."""
     if ctx.actor.privileged:
         return True
+    if ctx.actor.role == "deputy":
+        return deputy_id is not None and deputy_id == ctx.actor.deputy_id
     unit = ctx.actor.unit_code
     if unit is None:
         return False
@@ -297,7 +301,7 @@ def get_visible(ctx: Ctx, ticket_id: str, *, for_update: bool = False) -> Ticket
     if for_update:
         q = q.with_for_update()
     ticket = ctx.session.scalar(q)
-    if ticket is None or not can_read(ctx, ticket_id, ticket.district):
+    if ticket is None or not can_read(ctx, ticket_id, ticket.district, ticket.deputy_id):
         raise NotFound(f"no ticket {ticket_id}")
     return ticket
 

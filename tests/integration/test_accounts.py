@@ -175,10 +175,13 @@ def test_keys_bind_deputies_and_stations(api):
         == ["deputy_id"]
     listed = {k["id"]: k for k in ok(api.get("/api/v1/keys"))}
     assert listed[key["id"]]["deputy_id"] == deputy["id"]
-    # Such keys read nothing of Part I that is not theirs.
-    t = api.ticket()
+    # Such keys read nothing of Part I that is not theirs: a deputy reads his or her own
+    # calls (Part II), no one else's.
+    t = api.ticket(caller={"name": "路人", "phone": "13600000000"})
     h = {"Authorization": f"Bearer {key['key']}"}
     assert api.client.get(f"/api/v1/tickets/{t['id']}", headers=h).status_code == 404
+    own = api.ticket()
+    assert api.client.get(f"/api/v1/tickets/{own['id']}", headers=h).status_code == 200
     assert api.client.get("/api/v1/tickets", headers=h).status_code == 403
 
 

@@ -115,6 +115,16 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/stations/{code}"): allow(*PRIV),
     ("POST", "/api/v1/stations/{code}/receptions"): allow("liaison"),
     ("GET", "/api/v1/stations/{code}/receptions"): allow("admin", "liaison"),
+    # voters' messages (Part II): deputies and stations are not callers of this matrix
+    ("POST", "/api/v1/messages"): allow("liaison"),
+    ("GET", "/api/v1/messages"): allow("admin", "liaison"),
+    ("GET", "/api/v1/messages/{message_id}"): allow("admin", "liaison"),
+    ("POST", "/api/v1/messages/{message_id}/reply"): allow("liaison"),
+    ("POST", "/api/v1/messages/{message_id}/decline"): allow("liaison"),
+    ("POST", "/api/v1/messages/{message_id}/forward"): allow("liaison"),
+    ("GET", "/api/v1/deputies/{deputy_id}/qr"): allow("admin", "liaison"),
+    ("POST", "/api/v1/deputies/{deputy_id}/code/rotate"): allow("admin", "liaison"),
+    ("POST", "/api/v1/deputies/{deputy_id}/code/disable"): allow("admin", "liaison"),
     # webhook deliveries (admin, liaison, a unit its own); redeliver (admin, liaison)
     ("GET", "/api/v1/webhooks/deliveries"): allow("admin", "liaison", *UNITS_ALL),
     ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): allow("admin", "liaison", "own",

@@ -1,0 +1,357 @@
+"""Use-cases of voters' messages (一人一码): intake, the deputy's three actions, the voter's
+rating, reads, and the sweep's part (response clocks, messages never rated)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, select, update
+
+from app.errors import Conflict, Invalid, NotFound
+from app.models import Deputy, Message, MessageEvent, Reception, StationDeputy
+from app.services.context import Ctx
+from app.services.message_flow import SETTLED, MsgAction, MsgStatus, next_status
+from app.services.registry import normalize_phone, valid_phone
+from app.services.sla import Basis, ClockState, clock_state, compute_due
+
+# Tracking codes are read aloud and copied from paper: no 0/O, 1/I/L.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_LENGTH = 12  # ~59 random bits (SPEC: at least 10 characters)
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+def tracking_hash(code: str) -> str:
+    """What the index holds: look-ups compare digests, never a prefix of a real code."""
+    return hashlib.sha256(code.strip().upper().encode("utf-8")).hexdigest()
+
+
+@dataclass
+class NewMessage:
+    deputy_id: str
+    channel: str
+    content: str
+    voter_phone: str
+    voter_name: str | None = None
+    district: str | None = None
+    received_at: datetime | None = None
+    reception_id: str | None = None
+    client_address: str | None = None
+
+
+def log(ctx: Ctx, message: Message, type_: str, *, at: datetime,
+        data: dict[str, Any] | None = None) -> None:
+    """Append to the message's history (written with the session's next flush)."""
+    now = ctx.now()
+    message.updated_at = now
+    ctx.session.add(MessageEvent(message_id=message.id, at=at, recorded_at=now,
+                                 actor=ctx.actor.name, actor_role=ctx.actor.role, type=type_,
+                                 data=data or {}))
+
+
+def _insert(ctx: Ctx, data: NewMessage, *, station_code: str | None) -> Message:
+    now = ctx.now()
+    received_at = data.received_at or now
+    due = compute_due(calendar=ctx.calendar, tz=ctx.tz, basis=Basis.WORKDAYS,
+                      amount=ctx.policy.message_response_working_days, started_at=received_at,
+                      policy=ctx.policy)
+    code = new_tracking_code()
+    message = Message(
+        tracking_code=code, tracking_hash=tracking_hash(code), deputy_id=data.deputy_id,
+        channel=data.channel, content=data.content, voter_name=data.voter_name,
+        voter_phone=data.voter_phone, client_address=data.client_address,
+        district=data.district, station_code=station_code, reception_id=data.reception_id,
+        status=MsgStatus.RECEIVED.value, received_at=received_at, due_at=due.due_at,
+        warn_at=due.warn_at, provisional=due.provisional, recorded_by=ctx.actor.name,
+        created_at=now, updated_at=now,
+    )
+    ctx.session.add(message)
+    ctx.session.flush()
+    log(ctx, message, "message.received", at=received_at, data={
+        "channel": data.channel, "deputy_id": data.deputy_id, "station": station_code,
+        "reception_id": data.reception_id, "due_at": ctx.iso(due.due_at)})
+    ctx.session.flush()
+    return message
+
+
+def voter_phone(raw: str, field: str = "voter.phone") -> str:
+    phone = normalize_phone(raw)
+    if not valid_phone(phone):
+        raise Invalid(field, "a phone number: digits only, 5 to 20 of them")
+    return phone
+
+
+def record(ctx: Ctx, data: NewMessage) -> Message:
+    """A message taken by a station (at a reception, on paper, in a WeChat group) or by the
+    liaison committee, for a named deputy."""
+    session, actor = ctx.session, ctx.actor
+    if session.get(Deputy, data.deputy_id) is None:
+        raise Invalid("deputy_id", f"unknown deputy {data.deputy_id!r}")
+    station_code = actor.station_code if actor.role == "station" else None
+    if station_code is not None and not _belongs(ctx, data.deputy_id, station_code):
+        raise Invalid("deputy_id", f"the deputy does not belong to station {station_code!r}")
+    if data.received_at is not None and data.received_at > ctx.now():
+        raise Invalid("received_at", "lies in the future")
+    if data.reception_id is not None:
+        reception = session.get(Reception, data.reception_id)
+        if reception is None or (station_code is not None
+                                 and reception.station_code != station_code):
+            raise Invalid("reception_id", f"unknown reception {data.reception_id!r}")
+        if not _belongs(ctx, data.deputy_id, reception.station_code):
+            raise Invalid("deputy_id", "the deputy does not belong to the reception's station")
+        station_code = reception.station_code
+    data.voter_phone = voter_phone(data.voter_phone)
+    return _insert(ctx, data, station_code=station_code)
+
+
+def submit_public(ctx: Ctx, data: NewMessage) -> Message:
+    """A message from the deputy's public page (channel `code`); the page checked the code,
+    the limits and the fields."""
+    data.channel = "code"
+    return _insert(ctx, data, station_code=None)
+
+
+def _belongs(ctx: Ctx, deputy_id: str, station_code: str) -> bool:
+    return bool(ctx.session.scalar(select(exists().where(
+        StationDeputy.station_code == station_code, StationDeputy.deputy_id == deputy_id))))
+
+
+# --- limits of the public form ------------------------------------------------------------------
+
+def recent_from_address(ctx: Ctx, address: str, since: datetime) -> tuple[int, datetime | None]:
+    """Messages stored from an address since an instant, and the oldest of them (one query:
+    the only one a refused submission makes)."""
+    row = ctx.session.execute(select(func.count(), func.min(Message.received_at)).where(
+        Message.client_address == address, Message.received_at >= since)).one()
+    return int(row[0]), row[1]
+
+
+def recent_from_phone(ctx: Ctx, phone: str, since: datetime) -> tuple[int, datetime | None]:
+    row = ctx.session.execute(select(func.count(), func.min(Message.received_at)).where(
+        Message.voter_phone == phone, Message.received_at >= since)).one()
+    return int(row[0]), row[1]
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+def _visible_clause(ctx: Ctx) -> Any:
+    """What the actor may read: liaison and admin everything; a deputy its own; a station its
+    deputies'."""
+    actor = ctx.actor
+    if actor.role in ("liaison", "admin"):
+        return None
+    if actor.role == "deputy":
+        return Message.deputy_id == actor.deputy_id
+    if actor.role == "station":
+        return Message.deputy_id.in_(select(StationDeputy.deputy_id).where(
+            StationDeputy.station_code == actor.station_code))
+    return Message.id.is_(None)  # nothing (the routes refuse other roles first)
+
+
+def get_visible(ctx: Ctx, message_id: str, *, for_update: bool = False) -> Message:
+    q = select(Message).where(Message.id == message_id)
+    clause = _visible_clause(ctx)
+    if clause is not None:
+        q = q.where(clause)
+    if for_update:
+        q = q.with_for_update()
+    message = ctx.session.scalar(q)
+    if message is None:
+        raise NotFound(f"no message {message_id}")
+    return message
+
+
+@dataclass
+class MessageFilter:
+    deputy_id: str | None = None
+    station: str | None = None
+    status: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+def list_messages(ctx: Ctx, f: MessageFilter, *, after: tuple[datetime, str] | None,
+                  limit: int) -> list[Message]:
+    """Newest first; one more than `limit` when there is a next page."""
+    q = select(Message)
+    clause = _visible_clause(ctx)
+    if clause is not None:
+        q = q.where(clause)
+    if f.deputy_id is not None:
+        q = q.where(Message.deputy_id == f.deputy_id)
+    if f.station is not None:
+        q = q.where(Message.deputy_id.in_(select(StationDeputy.deputy_id).where(
+            StationDeputy.station_code == f.station)))
+    if f.status is not None:
+        q = q.where(Message.status == f.status)
+    if f.received_from is not None:
+        q = q.where(Message.received_at >= f.received_from)
+    if f.received_to is not None:
+        q = q.where(Message.received_at < f.received_to)
+    if after is not None:
+        at, mid = after
+        q = q.where((Message.received_at < at) | ((Message.received_at == at) & (Message.id < mid)))
+    return list(ctx.session.scalars(q.order_by(Message.received_at.desc(), Message.id.desc())
+                                    .limit(limit + 1)))
+
+
+def history(ctx: Ctx, message_id: str) -> list[MessageEvent]:
+    return list(ctx.session.scalars(select(MessageEvent).where(
+        MessageEvent.message_id == message_id).order_by(MessageEvent.id)))
+
+
+def response_state(message: Message, now: datetime) -> ClockState:
+    return clock_state(due_at=message.due_at, met_at=message.responded_at, cancelled_at=None,
+                       now=now)
+
+
+def find_by_tracking_code(ctx: Ctx, code: str) -> Message | None:
+    """The message a tracking code stands for. The code is hashed whatever it is, and the
+    unique index is probed with the digest: known and unknown codes cost the same."""
+    digest = tracking_hash(code[:64])
+    return ctx.session.scalar(select(Message).where(Message.tracking_hash == digest))
+
+
+# --- the deputy's actions -------------------------------------------------------------------
+
+def _at(ctx: Ctx, message: Message, at: datetime | None) -> datetime:
+    now = ctx.now()
+    if at is None:
+        return max(now, message.received_at)
+    if at > now:
+        raise Invalid("at", "lies in the future")
+    if at < message.received_at:
+        raise Invalid("at", f"is before the message was received ({ctx.iso(message.received_at)})")
+    return at
+
+
+def transition(message: Message, action: MsgAction) -> MsgStatus:
+    status = next_status(message.status, action)
+    if status is None:
+        raise Conflict(f"cannot {action.value} a message that is {message.status}")
+    return status
+
+
+def _respond(ctx: Ctx, message: Message, action: MsgAction, at: datetime) -> None:
+    message.status = transition(message, action).value
+    message.responded_at = at
+    if message.status in SETTLED:
+        message.settled_at = at
+
+
+def reply(ctx: Ctx, *, message_id: str, content: str, at: datetime | None) -> Message:
+    """The deputy answers or settles the matter directly (立马办)."""
+    message = get_visible(ctx, message_id, for_update=True)
+    transition(message, MsgAction.REPLY)
+    when = _at(ctx, message, at)
+    _respond(ctx, message, MsgAction.REPLY, when)
+    message.reply = content
+    log(ctx, message, "message.answered", at=when, data={"reply": content})
+    ctx.session.flush()
+    return message
+
+
+def decline(ctx: Ctx, *, message_id: str, reason: str, at: datetime | None) -> Message:
+    """The deputy declines: a matter for the courts, petitions (信访) or another channel."""
+    message = get_visible(ctx, message_id, for_update=True)
+    transition(message, MsgAction.DECLINE)
+    when = _at(ctx, message, at)
+    _respond(ctx, message, MsgAction.DECLINE, when)
+    message.decline_reason = reason
+    log(ctx, message, "message.declined", at=when, data={"reason": reason})
+    ctx.session.flush()
+    return message
+
+
+def rate(ctx: Ctx, *, message: Message, rating: str, comment: str | None) -> Message:
+    """The voter rates the result on the tracking page; the message closes. The ticket's own
+    rating is the hotline's, from its call to the deputy: it is not touched."""
+    locked = ctx.session.scalar(select(Message).where(Message.id == message.id)
+                                .with_for_update())
+    assert locked is not None
+    message = locked
+    message.status = transition(message, MsgAction.RATE).value
+    now = ctx.now()
+    message.rating, message.rating_comment, message.rated_at = rating, comment, now
+    message.closed_at = now
+    log(ctx, message, "message.rated", at=now, data={"rating": rating, "comment": comment})
+    ctx.session.flush()
+    return message
+
+
+# --- the sweep's part -----------------------------------------------------------------------
+
+BATCH = 1000
+
+
+@dataclass
+class MessageSweep:
+    warned: int = 0
+    breached: int = 0
+    closed: int = 0
+
+
+def _due_rows(ctx: Ctx, column: str, mark: str, now: datetime) -> list[Any]:
+    col, marked = getattr(Message, column), getattr(Message, mark)
+    q = (select(Message.id, Message.deputy_id, Message.due_at)
+         .where(Message.status == MsgStatus.RECEIVED.value, marked.is_(None), col <= now)
+         .order_by(col).limit(BATCH))
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return list(ctx.session.execute(q))
+
+
+def _events(ctx: Ctx, rows: list[tuple[str, datetime, str, dict[str, Any]]]) -> None:
+    now = ctx.now()
+    if rows:
+        ctx.session.add_all(MessageEvent(message_id=mid, at=at, recorded_at=now,
+                                         actor=ctx.actor.name, actor_role=ctx.actor.role,
+                                         type=type_, data=data) for mid, at, type_, data in rows)
+        ctx.session.execute(update(Message).where(Message.id.in_([r[0] for r in rows]))
+                            .values(updated_at=now).execution_options(synchronize_session=False))
+
+
+def sweep(ctx: Ctx) -> MessageSweep:
+    """Record each response clock's warning and breach once, and close the messages not rated
+    in time. Runs inside the SLA sweep (its lock, its transaction)."""
+    result, now = MessageSweep(), ctx.now()
+    for column, mark, type_ in (("warn_at", "warned_at", "message.clock_warning"),
+                                ("due_at", "breach_recorded_at", "message.clock_breached")):
+        while rows := _due_rows(ctx, column, mark, now):
+            ids = [r.id for r in rows]
+            ctx.session.execute(update(Message).where(Message.id.in_(ids)).values({mark: now})
+                                .execution_options(synchronize_session=False))
+            if column == "warn_at":
+                rows = [r for r in rows if r.due_at > now]  # past due: the breach says it all
+                result.warned += len(rows)
+            else:
+                result.breached += len(rows)
+            _events(ctx, [(r.id, now if column == "warn_at" else r.due_at, type_,
+                           {"deputy_id": r.deputy_id, "due_at": ctx.iso(r.due_at)})
+                          for r in rows])
+            ctx.session.flush()
+    limit = now - timedelta(days=ctx.policy.message_rating_days)
+    while True:
+        q = (select(Message.id, Message.status, Message.settled_at)
+             .where(Message.status.in_([s.value for s in SETTLED]), Message.settled_at <= limit)
+             .order_by(Message.settled_at).limit(BATCH))
+        if ctx.session.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        rows = list(ctx.session.execute(q))
+        if not rows:
+            break
+        ctx.session.execute(update(Message).where(Message.id.in_([r.id for r in rows]))
+                            .values(status=MsgStatus.CLOSED.value, closed_at=now)
+                            .execution_options(synchronize_session=False))
+        _events(ctx, [(r.id, now, "message.closed", {
+            "reason": f"not rated within {ctx.policy.message_rating_days} days",
+            "from": r.status}) for r in rows])
+        result.closed += len(rows)
+        ctx.session.flush()
+    return result
