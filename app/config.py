@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from app.services.duty_schedule import Schedule as DutySchedule
 
 NEW_KEY = ("make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
 # Pieces of the example keys in documentation and templates, never of a generated secret.
@@ -83,6 +86,41 @@ class Settings(BaseSettings):
     score_weight_satisfaction: float = Field(default=30, ge=0,
                                              alias="HOTLINE_SCORE_WEIGHT_SATISFACTION")
     score_weight_solve: float = Field(default=10, ge=0, alias="HOTLINE_SCORE_WEIGHT_SOLVE")
+
+    # Duty reports (SPEC Part II): the term years each kind of deputy reports in, and the
+    # share of a county or township term's reports that must be made at a meeting.
+    duty_report_schedule: str = Field(default="reelected:1;official:2;others:3,4",
+                                      alias="HOTLINE_DUTY_REPORT_SCHEDULE")
+    duty_meeting_share: float = Field(default=0.3, ge=0, le=1,
+                                      alias="HOTLINE_DUTY_MEETING_SHARE")
+    duty_meeting_levels: str = Field(default="county,township",
+                                     alias="HOTLINE_DUTY_MEETING_LEVELS")
+
+    @field_validator("duty_report_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        from app.services.duty_schedule import parse_schedule
+
+        parse_schedule(value)  # raises with what is wrong: fail at start-up
+        return value
+
+    @field_validator("duty_meeting_levels")
+    @classmethod
+    def _levels(cls, value: str) -> str:
+        levels = {v.strip() for v in value.split(",") if v.strip()}
+        unknown = levels - {"national", "provincial", "city", "county", "township"}
+        if unknown:
+            raise ValueError(f"unknown levels {', '.join(sorted(unknown))}")
+        return value
+
+    @property
+    def duty_schedule(self) -> DutySchedule:
+        """The duty-report schedule these settings describe."""
+        from app.services.duty_schedule import Schedule, parse_schedule
+
+        return Schedule(parse_schedule(self.duty_report_schedule), self.duty_meeting_share,
+                        frozenset(v.strip() for v in self.duty_meeting_levels.split(",")
+                                  if v.strip()))
 
     @field_validator("timezone")
     @classmethod

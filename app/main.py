@@ -31,6 +31,7 @@ from app.routers import (
     accounts,
     actions,
     calendar,
+    duty,
     messages,
     queue,
     registry,
@@ -94,7 +95,7 @@ def create_app(
     install_handlers(app)
     # Routes are matched in order: the polled and posted ones first.
     for r in (queue, tickets, actions, registry, accounts, supervision, calendar, stations,
-              messages):
+              messages, duty):
         app.include_router(r.router)
     _optional_routers(app, docs=settings.docs)
     _operations(app, state)

@@ -41,6 +41,7 @@ class AppState:
             feedback_on_time_rate=s.score_weight_feedback,
             satisfaction_rate=s.score_weight_satisfaction, solve_rate=s.score_weight_solve,
         )
+        self.duty_schedule = s.duty_schedule
         self.admin_hash = hash_key(s.admin_key) if s.admin_key else None
         # Valid keys are remembered briefly: polling units would otherwise pay a query per
         # request. A key revoked on another replica stops working within the TTL.

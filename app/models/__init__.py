@@ -3,6 +3,7 @@
 from app.models.accounts import Account, AccountEvent, SignInThrottle, UserSession
 from app.models.base import Base
 from app.models.calendar import CalendarYear
+from app.models.duty import Activity, DutyReport, PointRule, Term
 from app.models.messages import DeputyCode, Message, MessageEvent
 from app.models.outbox import WebhookAttempt, WebhookDelivery
 from app.models.registry import ApiKey, Category, Deputy, District, Unit
@@ -29,6 +30,7 @@ __all__ = [
     "DeputyCode",
     "Account",
     "AccountEvent",
+    "Activity",
     "ApiKey",
     "Assignment",
     "Base",
@@ -37,8 +39,10 @@ __all__ = [
     "Clock",
     "Deputy",
     "District",
+    "DutyReport",
     "Event",
     "Extension",
+    "PointRule",
     "QueueItem",
     "Rating",
     "Resolution",
@@ -46,6 +50,7 @@ __all__ = [
     "Supervision",
     "SupervisionMeeting",
     "SupervisionNote",
+    "Term",
     "Ticket",
     "Unit",
     "UserSession",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, new_id
@@ -72,5 +72,10 @@ class Deputy(Base):
     level: Mapped[str] = mapped_column(String(16))
     district: Mapped[str | None] = mapped_column(String(64), nullable=True)
     delegation: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The term (届) the deputy serves in (a code of `terms`, checked by the service), and the
+    # marks the duty-report schedule rests on: re-elected (连任), holding a leading post (职务代表).
+    term_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    reelected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    official: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -47,7 +47,8 @@ def category_out(c: Category) -> CategoryOut:
 
 def deputy_out(d: Deputy) -> DeputyOut:
     return DeputyOut(id=d.id, name=d.name, phone=d.phone, level=d.level,
-                     district=d.district, delegation=d.delegation)
+                     district=d.district, delegation=d.delegation, term=d.term_code,
+                     reelected=d.reelected, official=d.official)
 
 
 @router.post("/keys", status_code=201, response_model=KeyCreated)
@@ -155,8 +156,9 @@ def create_deputy(body: DeputyIn, ctx: Ctx = writer("admin", "liaison")) -> Depu
               responses=problem_responses(404, 409))
 def patch_deputy(deputy_id: str, body: DeputyPatch,
                  ctx: Ctx = writer("admin", "liaison")) -> DeputyOut:
-    """Change a deputy's registry fields; a new phone links that phone's unverified calls of
-    this and last year, and a phone already registered → 409."""
+    """Change a deputy's registry fields, term (届) and marks (re-elected 连任, leading post
+    职务代表); a new phone links that phone's unverified calls of this and last year, and a
+    phone already registered → 409. The term must exist and be of the deputy's level."""
     changes = deputies.DeputyChanges(**body.model_dump())
     return deputy_out(deputies.change(ctx, deputy_id, changes, body.model_fields_set))
 

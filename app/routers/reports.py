@@ -6,11 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import reader
+from app.deps import app_state, reader
 from app.schemas.common import json_bytes, problem_responses
+from app.schemas.duty import CoverageReport
 from app.schemas.reports import AnnualReport, DeputiesReport, MonthlyReport
+from app.services import duty_reports
 from app.services import reports as svc
 from app.services.context import Ctx
+from app.services.reports.period import year_period
 from app.services.reports.scoring import ScoreWeights
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"],
@@ -85,3 +88,23 @@ def deputies(
     fmt = svc.check_format(format)
     report = svc.deputies_report(ctx.session, year, ctx.now(), ctx.tz)
     return _respond("deputies", report, fmt, mask)
+
+
+@router.get("/duty-reports", response_model=CoverageReport, responses=DOWNLOADS)
+def duty_coverage(
+    request: Request,
+    term: Annotated[str, Query(max_length=64, description="the term's code")],
+    year: Annotated[str, Query(max_length=8, description="YYYY, a year of the term; "
+                               "not in the future")],
+    format: FormatParam = "json",  # noqa: A002
+    mask: MaskParam = True,
+    ctx: Ctx = reader("liaison", "admin"),
+) -> Any:
+    """Duty reports (述职) of a term in a year: due, overdue and done, coverage and the share
+    made at a meeting, per the configured schedule, as at the end of the year (today for
+    this year)."""
+    fmt = svc.check_format(format)
+    period = year_period(year, ctx.now(), ctx.tz)
+    report = duty_reports.coverage(ctx, term_code=term, period=period,
+                                   schedule=app_state(request).duty_schedule)
+    return _respond("duty-reports", report, fmt, mask)

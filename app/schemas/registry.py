@@ -123,6 +123,10 @@ class DeputyPatch(Strict):
     level: Level | None = None
     district: Code | None = None
     delegation: Name | None = None
+    term: Code | None = Field(default=None, description="the code of the deputy's term (届), "
+                              "a term of the deputy's level; null: none")
+    reelected: bool | None = Field(default=None, description="re-elected (连任)")
+    official: bool | None = Field(default=None, description="holds a leading post (职务代表)")
 
     @field_validator("phone")
     @classmethod
@@ -137,6 +141,9 @@ class DeputyOut(BaseModel):
     level: Level
     district: str | None
     delegation: str | None
+    term: str | None = None
+    reelected: bool = False
+    official: bool = False
 
 
 class ImportError_(BaseModel):

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Invalid
 from app.models import Deputy, Ticket
-from app.services import registry
+from app.services import registry, terms
 from app.services.context import Ctx
 from app.services.events import log
 from app.services.sla import local_midnight
@@ -72,9 +72,14 @@ class DeputyChanges:
     level: str | None = None
     district: str | None = None
     delegation: str | None = None
+    term: str | None = None
+    reelected: bool | None = None
+    official: bool | None = None
 
 
-REQUIRED = ("name", "phone", "level")
+REQUIRED = ("name", "phone", "level", "reelected", "official")
+# Request names that are stored under another column name.
+COLUMNS = {"term": "term_code"}
 
 
 def change(ctx: Ctx, deputy_id: str, changes: DeputyChanges, given: set[str]) -> Deputy:
@@ -90,6 +95,9 @@ def change(ctx: Ctx, deputy_id: str, changes: DeputyChanges, given: set[str]) ->
     new_phone = values.get("phone")
     if new_phone is not None:
         new_phone = values["phone"] = registry.normalize_phone(new_phone)
+    if "term" in values or "level" in values:
+        terms.check_membership(ctx.session, term_code=values.get("term", deputy.term_code),
+                               level=values.get("level", deputy.level))
     phone_changed = new_phone is not None and new_phone != deputy.phone
     if phone_changed and ctx.session.scalar(
         select(Deputy.id).where(Deputy.phone == new_phone)
@@ -98,7 +106,7 @@ def change(ctx: Ctx, deputy_id: str, changes: DeputyChanges, given: set[str]) ->
     try:
         with ctx.session.begin_nested():
             for name, value in values.items():
-                setattr(deputy, name, value)
+                setattr(deputy, COLUMNS.get(name, name), value)
             deputy.updated_at = ctx.now()
             ctx.session.flush()
     except IntegrityError:

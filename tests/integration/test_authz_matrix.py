@@ -125,6 +125,13 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/deputies/{deputy_id}/qr"): allow("admin", "liaison"),
     ("POST", "/api/v1/deputies/{deputy_id}/code/rotate"): allow("admin", "liaison"),
     ("POST", "/api/v1/deputies/{deputy_id}/code/disable"): allow("admin", "liaison"),
+    # terms, duty reports and points (SPEC Part II)
+    ("PUT", "/api/v1/terms/{code}"): allow("admin", "liaison"),
+    ("GET", "/api/v1/terms"): allow("admin", "liaison"),
+    ("GET", "/api/v1/terms/{code}"): allow("admin", "liaison"),
+    ("POST", "/api/v1/deputies/{deputy_id}/duty-reports"): allow("liaison"),
+    ("GET", "/api/v1/deputies/{deputy_id}/duty-reports"): allow("admin", "liaison"),
+    ("GET", "/api/v1/reports/duty-reports"): allow("admin", "liaison"),
     # webhook deliveries (admin, liaison, a unit its own); redeliver (admin, liaison)
     ("GET", "/api/v1/webhooks/deliveries"): allow("admin", "liaison", *UNITS_ALL),
     ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): allow("admin", "liaison", "own",

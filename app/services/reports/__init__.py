@@ -47,6 +47,10 @@ def deputies_report(session: Session, year: str | int, now: datetime,
 
 def title_of(kind: str, report: dict[str, Any]) -> tuple[str, str]:
     """(title, file stem) of a report."""
+    if kind in ("duty-reports", "points", "deputy-points"):
+        from app.services.reports import duty_tables
+
+        return duty_tables.title_of(kind, report)
     if kind == "monthly":
         y, m = report["month"].split("-")
         return f"{TITLE}办理情况月报（{y}年{int(m)}月）", f"report-{report['month']}"
@@ -61,8 +65,14 @@ def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) ->
     from app.services.reports.tables import deputy_tables, report_tables
 
     title, _ = title_of(kind, report)
-    tables = (deputy_tables(report, mask=mask) if kind == "deputies"
-              else report_tables(report, mask=mask))
+    if kind in ("duty-reports", "points", "deputy-points"):
+        from app.services.reports import duty_tables
+
+        tables = duty_tables.tables_of(kind, report, mask=mask)
+    elif kind == "deputies":
+        tables = deputy_tables(report, mask=mask)
+    else:
+        tables = report_tables(report, mask=mask)
     cutoff = report["cutoff_at"].strftime("%Y-%m-%d %H:%M")
     subtitle = f"人大常委会联工委 · 统计截止 {cutoff}"
     if fmt == "csv":

@@ -1,0 +1,88 @@
+"""The duty-report coverage report (述职) and the points reports (履职积分) as titled tables
+with Chinese headers, for CSV, XLSX and HTML (see `tables`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.services.duty_schedule import KIND_NAMES
+from app.services.reports.tables import LEVELS, Column, Table, _label, _phone
+
+METHODS = {"oral": "常委会会议口头报告", "meeting": "选民会议报告", "written": "书面报告"}
+AUDIENCES = {"electoral_unit": "原选举单位", "voters": "原选区选民"}
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _yes(value: bool | None) -> str:
+    return "—" if value is None else ("是" if value else "否")
+
+
+def _person(d: dict[str, Any], mask: bool) -> dict[str, Any]:
+    return {**d, "phone": _phone(d.get("phone"), mask), "level": _label(LEVELS, d.get("level")),
+            "district_name": d.get("district_name") or d.get("district"),
+            "kind": KIND_NAMES.get(d.get("kind", ""), d.get("kind")),
+            "due_years": "、".join(f"第{y}年" for y in d.get("due_years", []))}
+
+
+PERSON: list[Column] = [("姓名", "name", "text"), ("电话", "phone", "text"),
+                        ("属地", "district_name", "text"), ("属地代码", "district", "code"),
+                        ("类别", "kind", "text"), ("应述职年度", "due_years", "text")]
+
+
+def coverage_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
+    """The coverage report: summary, then due, overdue, done (every report) and upcoming."""
+    r = report
+    info = Table("info", "报告信息", [("项目", "item", "text"), ("内容", "value", "text")], [
+        {"item": "届次", "value": f"{r['term_name']}（{_label(LEVELS, r['level'])}，"
+                                f"{r['starts_on']} 至 {r['ends_on']}）"},
+        {"item": "年度", "value": f"{r['year']}年（本届第{r['term_year']}年，"
+                                f"共{r['term_years']}年）"},
+        {"item": "统计截止", "value": str(r["cutoff_on"])},
+        {"item": "本届代表数", "value": str(r["deputies"])},
+        {"item": "已述职代表数", "value": str(r["reported"])},
+        {"item": "述职覆盖率", "value": _pct(r["coverage"])},
+        {"item": "述职次数", "value": str(r["reports"])},
+        {"item": "会议述职次数", "value": str(r["meeting_reports"])},
+        {"item": "会议述职占比", "value": _pct(r["meeting_share"])},
+        {"item": "会议述职占比要求", "value": _pct(r["meeting_share_required"])
+         if r["meeting_share_required"] is not None else "不适用"},
+        {"item": "会议述职占比达标进度", "value": _yes(r["meeting_share_on_course"])},
+        {"item": "述职安排", "value": "；".join(
+            f"{s['name']}：第{'、'.join(str(y) for y in s['term_years'])}年"
+            for s in r["schedule"])},
+    ], legend=["覆盖率：截止时本届已述职的代表 ÷ 本届代表数",
+               "会议述职占比：在常委会会议口头报告或在选民会议上报告的次数 ÷ 述职次数"
+               "（县、乡两级代表不低于要求比例）"])
+    due = Table("due", "本年度应述职", PERSON, [_person(d, mask) for d in r["due"]],
+                note="按述职安排本年度应述职、截止时尚未述职的代表")
+    overdue = Table("overdue", "逾期未述职", PERSON, [_person(d, mask) for d in r["overdue"]],
+                    note="应述职年度已过仍未述职的代表")
+    done_rows = [{**_person(d, mask), "held_on": str(x["held_on"]),
+                  "method": _label(METHODS, x["method"]),
+                  "audience": _label(AUDIENCES, x["audience"]), "note": x["note"]}
+                 for d in r["done"] for x in d["reports"]]
+    done = Table("done", "已述职", [*PERSON, ("述职日期", "held_on", "text"),
+                                     ("方式", "method", "text"), ("对象", "audience", "text"),
+                                     ("备注", "note", "text")], done_rows,
+                 note="本届截止时已述职的代表，每次述职一行")
+    upcoming = Table("upcoming", "以后年度述职", PERSON,
+                     [_person(d, mask) for d in r["upcoming"]],
+                     note="按述职安排在本届以后年度述职的代表")
+    return [info, due, overdue, done, upcoming]
+
+
+def title_of(kind: str, report: dict[str, Any]) -> tuple[str, str]:
+    """(title, file stem) of the coverage or a points report."""
+    if kind == "duty-reports":
+        return (f"代表述职情况（{report['term_name']}，{report['year']}年）",
+                f"duty-reports-{report['term']}-{report['year']}")
+    raise ValueError(kind)
+
+
+def tables_of(kind: str, report: dict[str, Any], *, mask: bool) -> list[Table]:
+    if kind == "duty-reports":
+        return coverage_tables(report, mask=mask)
+    raise ValueError(kind)
