@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 
 from app.deps import reader, writer
 from app.errors import NotFound
 from app.models import DutyReport, Term
 from app.schemas.common import Code, problem_responses
-from app.schemas.duty import DutyReportIn, DutyReportOut, TermIn, TermOut
-from app.services import duty_reports, terms
+from app.schemas.duty import (
+    ActivityIn,
+    ActivityOut,
+    DutyReportIn,
+    DutyReportOut,
+    PointRuleIn,
+    PointRuleOut,
+    PointType,
+    TermIn,
+    TermOut,
+)
+from app.services import duty_reports, points, terms
 from app.services.context import Ctx
 
 router = APIRouter(prefix="/api/v1", tags=["duty records"],
@@ -75,3 +87,38 @@ def list_duty_reports(deputy_id: str, ctx: Ctx = reader("liaison", "admin", "dep
     """A deputy's duty reports, every term, the oldest first (a deputy: his or her own)."""
     own_deputy(ctx, deputy_id)
     return [duty_report_out(r, ctx) for r in duty_reports.of_deputy(ctx, deputy_id)]
+
+
+def rule_out(r: points.Rule) -> PointRuleOut:
+    return PointRuleOut(type=r.type, name=r.name, points=r.points, yearly_cap=r.yearly_cap,
+                        builtin=r.builtin)
+
+
+@router.put("/point-rules/{type}", response_model=PointRuleOut,
+            responses={201: {"model": PointRuleOut}})
+def put_point_rule(type_: Annotated[PointType, Path(alias="type")], body: PointRuleIn,
+                   response: Response, ctx: Ctx = writer("liaison", "admin")) -> PointRuleOut:
+    """Add an activity type (201) or re-weight one (200); built-in types may be re-weighted,
+    not removed."""
+    rule, created = points.put_rule(ctx.session, type_=type_, name=body.name,
+                                    points=body.points, yearly_cap=body.yearly_cap,
+                                    now=ctx.now())
+    response.status_code = 201 if created else 200
+    return rule_out(rule)
+
+
+@router.get("/point-rules", response_model=list[PointRuleOut])
+def list_point_rules(ctx: Ctx = reader("liaison", "admin")) -> list[PointRuleOut]:
+    """The points table: built-in types first, then the committee's."""
+    return [rule_out(r) for r in points.rules(ctx.session).values()]
+
+
+@router.post("/deputies/{deputy_id}/activities", status_code=201, response_model=ActivityOut,
+             responses=problem_responses(404))
+def record_activity(deputy_id: str, body: ActivityIn,
+                    ctx: Ctx = writer("liaison")) -> ActivityOut:
+    """Record an item of a type the committee added (an unknown or built-in type → 422)."""
+    a = points.record_activity(ctx, deputy_id=deputy_id, type_=body.type, on=body.on,
+                               note=body.note)
+    return ActivityOut(id=a.id, deputy_id=a.deputy_id, type=a.type, on=a.done_on, note=a.note,
+                       recorded_by=a.recorded_by, recorded_at=a.recorded_at.astimezone(ctx.tz))

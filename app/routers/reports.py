@@ -7,12 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import app_state, reader
+from app.errors import NotFound
 from app.schemas.common import json_bytes, problem_responses
-from app.schemas.duty import CoverageReport
+from app.schemas.duty import CoverageReport, DeputyPointsReport, PointsReport
 from app.schemas.reports import AnnualReport, DeputiesReport, MonthlyReport
 from app.services import duty_reports
 from app.services import reports as svc
 from app.services.context import Ctx
+from app.services.registry import get_deputy
+from app.services.reports import points
 from app.services.reports.period import year_period
 from app.services.reports.scoring import ScoreWeights
 
@@ -108,3 +111,36 @@ def duty_coverage(
     report = duty_reports.coverage(ctx, term_code=term, period=period,
                                    schedule=app_state(request).duty_schedule)
     return _respond("duty-reports", report, fmt, mask)
+
+
+@router.get("/points", response_model=PointsReport, responses=DOWNLOADS)
+def points_report(
+    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    format: FormatParam = "json",  # noqa: A002
+    mask: MaskParam = True,
+    ctx: Ctx = reader("liaison", "admin"),
+) -> Any:
+    """Points (履职积分) of every deputy in a year by type, caps applied, the highest first;
+    silent deputies (no call on the line) marked."""
+    fmt = svc.check_format(format)
+    report = points.build(ctx.session, year_period(year, ctx.now(), ctx.tz))
+    return _respond("points", report, fmt, mask)
+
+
+@router.get("/points/{deputy_id}", response_model=DeputyPointsReport, responses={
+    **DOWNLOADS, **problem_responses(404)})
+def deputy_points_report(
+    deputy_id: str,
+    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    format: FormatParam = "json",  # noqa: A002
+    mask: MaskParam = True,
+    ctx: Ctx = reader("liaison", "admin", "deputy"),
+) -> Any:
+    """A deputy's annual points report: every item behind each figure, by type, with the
+    caps applied (a deputy: his or her own)."""
+    fmt = svc.check_format(format)
+    if ctx.actor.role == "deputy" and ctx.actor.deputy_id != deputy_id:
+        raise NotFound(f"no deputy {deputy_id}")
+    deputy = get_deputy(ctx.session, deputy_id)
+    report = points.for_deputy(ctx.session, year_period(year, ctx.now(), ctx.tz), deputy)
+    return _respond("deputy-points", report, fmt, mask)

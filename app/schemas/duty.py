@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.schemas.common import Name, ShortText, Strict
 from app.schemas.registry import Level
@@ -110,3 +110,101 @@ class CoverageReport(BaseModel):
     overdue: list[CoverageDeputy] = Field(description="their years have passed, no report")
     done: list[CoverageDeputy] = Field(description="reported in the term, with the reports")
     upcoming: list[CoverageDeputy] = Field(description="due in a later year of the term")
+
+
+PointType = Annotated[str, StringConstraints(min_length=1, max_length=64,
+                                             pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class PointRuleIn(Strict):
+    name: Name = Field(max_length=100, description="e.g. 参加人代会, 参加培训, 视察调研")
+    points: int = Field(ge=0, le=1000, description="points per item")
+    yearly_cap: int | None = Field(default=None, ge=0, le=100000,
+                                   description="at most this many points a year; null: none")
+
+
+class PointRuleOut(BaseModel):
+    type: str
+    name: str
+    points: int
+    yearly_cap: int | None
+    builtin: bool = Field(description="counted by the service from its own records")
+
+
+class ActivityIn(Strict):
+    type: PointType
+    on: date
+    note: ShortText | None = None
+
+
+class ActivityOut(BaseModel):
+    id: str
+    deputy_id: str
+    type: str
+    on: date
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+class PointsRow(BaseModel):
+    deputy_id: str
+    name: str
+    phone: str
+    level: Level
+    district: str | None
+    district_name: str | None
+    total: int
+    by_type: dict[str, int] = Field(description="points per type, caps applied")
+    items: dict[str, int] = Field(description="items per type behind each figure")
+    calls: int = Field(description="calls on the deputy line in the year")
+    silent: bool = Field(description="no call on the line in the year: not recommended as "
+                         "an outstanding deputy or for re-election")
+
+
+class PointsReport(BaseModel):
+    year: int
+    cutoff_at: datetime
+    types: list[PointRuleOut]
+    items: list[PointsRow]
+
+
+class PointsLine(BaseModel):
+    on: date | None
+    ref: str = Field(description="hotline_no, or the id of the message, reception, duty "
+                     "report or recorded item")
+    detail: str
+
+
+class PointsTypeDetail(BaseModel):
+    type: str
+    name: str
+    points_per_item: int
+    yearly_cap: int | None
+    builtin: bool
+    count: int
+    raw_points: int
+    points: int
+    capped: bool
+    lines: list[PointsLine]
+
+
+class PointsDeputy(BaseModel):
+    deputy_id: str
+    name: str
+    phone: str
+    level: Level
+    district: str | None
+    district_name: str | None
+    term: str | None
+
+
+class DeputyPointsReport(BaseModel):
+    year: int
+    cutoff_at: datetime
+    deputy: PointsDeputy
+    total: int
+    by_type: dict[str, int]
+    calls: int
+    silent: bool
+    types: list[PointsTypeDetail]

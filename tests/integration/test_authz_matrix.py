@@ -132,6 +132,11 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/deputies/{deputy_id}/duty-reports"): allow("liaison"),
     ("GET", "/api/v1/deputies/{deputy_id}/duty-reports"): allow("admin", "liaison"),
     ("GET", "/api/v1/reports/duty-reports"): allow("admin", "liaison"),
+    ("PUT", "/api/v1/point-rules/{type}"): allow("admin", "liaison"),
+    ("GET", "/api/v1/point-rules"): allow("admin", "liaison"),
+    ("POST", "/api/v1/deputies/{deputy_id}/activities"): allow("liaison"),
+    ("GET", "/api/v1/reports/points"): allow("admin", "liaison"),
+    ("GET", "/api/v1/reports/points/{deputy_id}"): allow("admin", "liaison"),
     # webhook deliveries (admin, liaison, a unit its own); redeliver (admin, liaison)
     ("GET", "/api/v1/webhooks/deliveries"): allow("admin", "liaison", *UNITS_ALL),
     ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): allow("admin", "liaison", "own",

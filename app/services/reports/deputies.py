@@ -8,12 +8,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Deputy, District, Ticket
+from app.services.points import rules
 from app.services.reports.period import Period
-
-MAX_POINTS = 5  # one point per problem raised on the line, at most 5 a year
 
 
 def build(session: Session, period: Period) -> dict[str, Any]:
+    # Part I's rule (one point per problem, at most 5 a year) is the points table's
+    # `hotline_problem` type: re-weighting it there re-weights it here.
+    rule = rules(session)["hotline_problem"]
     problems = func.coalesce(func.sum(case((Ticket.kind == "problem", 1), else_=0)), 0)
     counts = {
         deputy_id: (int(calls), int(probs))
@@ -33,7 +35,7 @@ def build(session: Session, period: Period) -> dict[str, Any]:
         if d.id in counts:
             calls, probs = counts[d.id]
             items.append({**base, "calls": calls, "problems": probs,
-                          "points": min(probs, MAX_POINTS)})
+                          "points": rule.capped(probs)})
         else:
             silent.append(base)
     items.sort(key=lambda i: (-int(i["points"] or 0), -int(i["calls"] or 0), str(i["name"]),
@@ -47,6 +49,7 @@ def build(session: Session, period: Period) -> dict[str, Any]:
     ]
     return {
         "year": int(period.label), "cutoff_at": period.local(period.cutoff),
+        "points_rule": {"points": rule.points, "yearly_cap": rule.yearly_cap},
         "items": items, "silent_deputies": silent, "unverified_callers": unverified,
         "totals": {"deputies": len(items) + len(silent), "active": len(items),
                    "silent": len(silent), "calls": sum(i["calls"] for i in items),

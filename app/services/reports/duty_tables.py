@@ -74,15 +74,91 @@ def coverage_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]
     return [info, due, overdue, done, upcoming]
 
 
+def _cap(cap: int | None) -> str:
+    return "不设上限" if cap is None else f"{cap}分"
+
+
+def _rules_table(types: list[dict[str, Any]], key: str = "points") -> Table:
+    return Table("types", "积分项目", [
+        ("项目", "name", "text"), ("项目代码", "type", "code"), ("每项分值", key, "int"),
+        ("年度上限", "cap", "text"), ("来源", "source", "text")],
+        [{**t, "cap": _cap(t["yearly_cap"]),
+          "source": "系统自动统计" if t["builtin"] else "联工委登记"} for t in types],
+        legend=["专线反映问题：本年在代表专线反映问题的工单（含补登记后归入的来电），按来电时间",
+                "按时处理选民留言：在答复时限内答复或分级交办的选民留言（不含不予受理），按处理时间",
+                "参加接待选民：出席联络站接待日，按接待日期",
+                "向选民报告履职：本年述职，按述职日期",
+                "各项积分＝每项分值×项数，超过年度上限的按上限计"])
+
+
+def points_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
+    """Every deputy's points by type (one column a type), then the points table."""
+    types = report["types"]
+    rows = [{**_person(d, mask), "silent": "是" if d["silent"] else "否",
+             **{f"t:{t['type']}": d["by_type"].get(t["type"], 0) for t in types},
+             **{f"n:{t['type']}": d["items"].get(t["type"], 0) for t in types}}
+            for d in report["items"]]
+    columns: list[Column] = [("姓名", "name", "text"), ("电话", "phone", "text"),
+                             ("层级", "level", "text"), ("属地", "district_name", "text"),
+                             ("属地代码", "district", "code"), ("总积分", "total", "int")]
+    for t in types:
+        columns += [(f"{t['name']}（项）", f"n:{t['type']}", "int"),
+                    (f"{t['name']}（分）", f"t:{t['type']}", "int")]
+    columns.append(("全年未来电", "silent", "text"))
+    info = Table("info", "报告信息", [("项目", "item", "text"), ("内容", "value", "text")], [
+        {"item": "年度", "value": f"{report['year']}年"},
+        {"item": "代表数", "value": str(len(report["items"]))},
+        {"item": "全年未通过专线来电的代表", "value": str(sum(1 for d in report["items"]
+                                                         if d["silent"]))},
+    ])
+    return [info, Table("items", "代表履职积分", columns, rows,
+                        note="按总积分从高到低；各项积分已按年度上限计。全年未来电的代表不作为"
+                             "优秀代表和连任推荐人选"),
+            _rules_table(types)]
+
+
+def deputy_points_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
+    """One deputy's year: the figure of each type, then every item behind it."""
+    d = report["deputy"]
+    info = Table("info", "报告信息", [("项目", "item", "text"), ("内容", "value", "text")], [
+        {"item": "代表", "value": d["name"]},
+        {"item": "电话", "value": _phone(d["phone"], mask)},
+        {"item": "层级", "value": _label(LEVELS, d["level"])},
+        {"item": "属地", "value": d.get("district_name") or d.get("district") or ""},
+        {"item": "年度", "value": f"{report['year']}年"},
+        {"item": "总积分", "value": str(report["total"])},
+        {"item": "专线来电", "value": f"{report['calls']}次"
+         + ("（全年未来电，不作为优秀代表和连任推荐人选）" if report["silent"] else "")},
+    ])
+    figures = Table("by_type", "分项积分", [
+        ("项目", "name", "text"), ("项目代码", "type", "code"), ("项数", "count", "int"),
+        ("每项分值", "points_per_item", "int"), ("未封顶积分", "raw_points", "int"),
+        ("年度上限", "cap", "text"), ("计入积分", "points", "int")],
+        [{**t, "cap": _cap(t["yearly_cap"])} for t in report["types"]],
+        note="计入积分＝每项分值×项数，超过年度上限的按上限计")
+    lines = Table("lines", "积分明细", [
+        ("项目", "name", "text"), ("日期", "on", "text"), ("编号", "ref", "code"),
+        ("内容", "detail", "text")],
+        [{"name": t["name"], **line} for t in report["types"] for line in t["lines"]],
+        note="每项积分所依据的记录，一条一行")
+    return [info, figures, lines]
+
+
 def title_of(kind: str, report: dict[str, Any]) -> tuple[str, str]:
     """(title, file stem) of the coverage or a points report."""
     if kind == "duty-reports":
         return (f"代表述职情况（{report['term_name']}，{report['year']}年）",
                 f"duty-reports-{report['term']}-{report['year']}")
-    raise ValueError(kind)
+    if kind == "points":
+        return f"代表履职积分（{report['year']}年）", f"points-{report['year']}"
+    name = report["deputy"]["name"]
+    return (f"{name}代表履职积分（{report['year']}年）",
+            f"points-{report['year']}-{report['deputy']['deputy_id']}")
 
 
 def tables_of(kind: str, report: dict[str, Any], *, mask: bool) -> list[Table]:
     if kind == "duty-reports":
         return coverage_tables(report, mask=mask)
-    raise ValueError(kind)
+    if kind == "points":
+        return points_tables(report, mask=mask)
+    return deputy_points_tables(report, mask=mask)

@@ -203,6 +203,9 @@ def deputy_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
                           ("层级", "level", "text"), ("属地", "district_name", "text"),
                           ("属地代码", "district", "code"), ("代表团", "delegation", "text")]
     tt = report["totals"]
+    rule = report.get("points_rule", {"points": 1, "yearly_cap": 5})
+    scoring = f"每反映一个问题计{rule['points']}分" + (
+        f"，每年最多{rule['yearly_cap']}分" if rule["yearly_cap"] is not None else "")
     return [
         Table("info", "报告信息", [("项目", "item", "text"), ("内容", "value", "text")], [
             {"item": "年度", "value": f"{report['year']}年"},
@@ -214,9 +217,9 @@ def deputy_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
         Table("items", "代表履职情况", [*base, ("来电数", "calls", "int"),
                                           ("反映问题数", "problems", "int"),
                                           ("积分", "points", "int")],
-              [person(d) for d in report["items"]], note="每反映一个问题计1分，每年最多5分",
+              [person(d) for d in report["items"]], note=scoring,
               legend=["来电数：本年来电，按来电时间（含咨询、建议）",
-                      "反映问题数：其中“反映问题”类", "积分：每个反映问题计1分，每年最多5分"]),
+                      "反映问题数：其中“反映问题”类", f"积分：{scoring}"]),
         Table("silent", "全年未来电代表", base, [person(d) for d in report["silent_deputies"]],
               note="不作为优秀代表和连任推荐人选"),
         Table("unverified", "未匹配代表的来电", [
