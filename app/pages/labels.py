@@ -109,11 +109,11 @@ NAV: dict[str, list[tuple[str, str]]] = {
               ("/ui/admin/keys", "接口密钥"),
               ("/ui/admin/calendar", "工作日历"), ("/ui/tickets", "工单")],
     "liaison": [("/ui/dashboard", "工作台"), ("/ui/tickets", "工单"), ("/ui/cases", "督办"),
-                ("/ui/extensions", "延期审批"), ("/ui/reports", "报表"),
+                ("/ui/extensions", "延期审批"), ("/ui/duty", "代表述职"), ("/ui/reports", "报表"),
                 ("/ui/admin/accounts", "代表和联络站账户")],
     "hotline": [("/ui/extensions", "延期审批"), ("/ui/tickets", "工单")],
     "unit": [("/ui/queue", "待办工单"), ("/ui/cases", "督办案件")],
-    "deputy": [("/ui/account", "我的账户")],
+    "deputy": [("/ui/my/record", "我的履职"), ("/ui/account", "我的账户")],
     "station": [("/ui/account", "我的账户")],
 }
 HOME = {"admin": "/ui/admin/accounts", "liaison": "/ui/dashboard", "hotline": "/ui/extensions",

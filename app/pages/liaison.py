@@ -57,7 +57,7 @@ def dashboard_page(request: Request, ctx: Ctx = page_reader("liaison", "admin"))
 
 # --- reports ---------------------------------------------------------------------------------
 
-KINDS = {"monthly": "月报", "annual": "年报", "deputies": "代表履职情况"}
+KINDS = {"monthly": "月报", "annual": "年报", "deputies": "代表履职情况", "points": "代表履职积分"}
 # The report's printable page carries its own <style>; its hash is the one inline style
 # the policy allows, so nothing else inline can run or restyle the page.
 REPORT_CSP = CSP.replace(
@@ -90,12 +90,17 @@ def report(
     """A report from the same service as GET /api/v1/reports/...: the page to read (and
     print) or a file to download (XLSX, CSV), phone numbers masked."""
     if kind not in KINDS:
-        raise Invalid("kind", "must be monthly, annual or deputies")
+        raise Invalid("kind", "must be monthly, annual, deputies or points")
     fmt = reports_svc.check_format(format)
     if fmt == "json":
         raise Invalid("format", "pages offer html, xlsx or csv")
     if kind == "deputies":
         data = reports_svc.deputies_report(ctx.session, period, ctx.now(), ctx.tz)
+    elif kind == "points":
+        from app.services.reports import points
+        from app.services.reports.period import year_period
+
+        data = points.build(ctx.session, year_period(period, ctx.now(), ctx.tz, "period"))
     else:
         build = reports_svc.monthly_report if kind == "monthly" else reports_svc.annual_report
         data = build(ctx.session, period, ctx.now(), ctx.tz, app_state(request).score_weights)
