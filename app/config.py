@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="HOTLINE_LOG_LEVEL")
     max_body_bytes: int = Field(default=1024 * 1024, alias="HOTLINE_MAX_BODY_BYTES")
     db_pool_size: int = Field(default=10, ge=1, alias="HOTLINE_DB_POOL_SIZE")
+    # Bounded waits (issue 13): nothing waits forever. A pool checkout, SQLite's busy wait
+    # and PostgreSQL's lock wait give up after these; the request is answered 503 +
+    # Retry-After, having changed nothing.
+    db_pool_timeout: float = Field(default=5.0, gt=0, le=60, alias="HOTLINE_DB_POOL_TIMEOUT")
+    db_lock_timeout_ms: int = Field(default=5000, ge=100, alias="HOTLINE_DB_LOCK_TIMEOUT_MS")
+    db_statement_timeout_ms: int = Field(default=60000, ge=1000,
+                                         alias="HOTLINE_DB_STATEMENT_TIMEOUT_MS")
+    db_idle_in_transaction_timeout_ms: int = Field(
+        default=30000, ge=1000, alias="HOTLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS")
+    # Requests admitted to wait for the database at once, writing and reading; past them,
+    # 503 + Retry-After at once rather than a queue without end.
+    max_writers: int = Field(default=128, ge=1, alias="HOTLINE_MAX_WRITERS")
+    max_readers: int = Field(default=256, ge=1, alias="HOTLINE_MAX_READERS")
     key_cache_seconds: float = Field(default=5.0, ge=0, alias="HOTLINE_KEY_CACHE_SECONDS")
     # /metrics for this bearer token; unset: for local requests only (app.main).
     metrics_token: str | None = Field(default=None, alias="HOTLINE_METRICS_TOKEN")

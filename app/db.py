@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from app.config import Settings
 
@@ -30,6 +30,7 @@ class Database:
     url: str
     writer: Engine
     reader: Engine
+    health: Engine
     write_session: sessionmaker[Session]
     read_session: sessionmaker[Session]
 
@@ -45,21 +46,29 @@ class Database:
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
+        if self.health is not self.writer:
+            self.health.dispose()
 
 
-def _sqlite_engine(url: str, *, write: bool, pool_size: int) -> Engine:
+def _sqlite_engine(url: str, *, write: bool, pool_size: int, wait: float,
+                   health: bool = False) -> Engine:
     if ":memory:" in url or url.rstrip("/") == "sqlite:":
         # One shared in-memory database for the process (demos, throwaway runs).
         engine = create_engine(url, connect_args={"check_same_thread": False},
                                poolclass=StaticPool)
+    elif health:
+        # Readiness opens its own connection: it never queues behind requests for a pooled one.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": wait},
+                               poolclass=NullPool)
     else:
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": wait},
             pool_size=1 if write else pool_size,
             max_overflow=0,
-            pool_timeout=60,
+            pool_timeout=wait,
         )
+    busy_ms = int(wait * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _: Any) -> None:
@@ -68,7 +77,7 @@ def _sqlite_engine(url: str, *, write: bool, pool_size: int) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")  # bounded: then 503 (app.errors)
         cur.execute("PRAGMA synchronous=NORMAL")
         if write:
             # Checkpoint every 10,000 WAL pages (40 MB) instead of SQLite's 1,000. Intake
@@ -114,35 +123,56 @@ def _ping_if_readable(dbapi_conn: Any, record: Any, proxy: Any) -> None:
         raise DisconnectionError("the server closed the connection") from exc
 
 
+def postgres_options(settings: Settings) -> str:
+    """Every connection's session settings.
+
+    JIT compilation cost the report's grouped queries 100-175 ms each, more than it saved;
+    the service's other queries never reach its threshold. In a UTC session psycopg hands
+    back instants already in `datetime.UTC`, which the models' UTCDateTime then passes
+    through (what we store and compare is UTC). The timeouts bound every wait: a lock
+    (lock_timeout), a statement (statement_timeout), and a transaction left open by a
+    client that went away (idle_in_transaction_session_timeout, which frees its row
+    locks); a wait that runs out is answered 503 + Retry-After (app.errors)."""
+    return (f"-c jit=off -c timezone=UTC -c lock_timeout={settings.db_lock_timeout_ms} "
+            f"-c statement_timeout={settings.db_statement_timeout_ms} "
+            "-c idle_in_transaction_session_timeout="
+            f"{settings.db_idle_in_transaction_timeout_ms}")
+
+
 def make_database(settings: Settings, url: str | None = None) -> Database:
     """Create the engines for a database URL."""
     url = url or settings.database_url
+    wait = settings.db_pool_timeout
     if url.startswith("sqlite"):
         settings.ensure_data_dir()
-        writer = _sqlite_engine(url, write=True, pool_size=1)
+        writer = _sqlite_engine(url, write=True, pool_size=1, wait=wait)
         memory = ":memory:" in url or url.rstrip("/") == "sqlite:"
-        reader = writer if memory else _sqlite_engine(url, write=False,
-                                                     pool_size=max(4, settings.db_pool_size))
+        reader = writer if memory else _sqlite_engine(
+            url, write=False, pool_size=max(4, settings.db_pool_size), wait=wait)
+        health = writer if memory else _sqlite_engine(url, write=False, pool_size=1,
+                                                     wait=1.0, health=True)
     else:
+        options = postgres_options(settings)
         writer = create_engine(
             url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
-            pool_timeout=30,
-            # JIT compilation cost the report's grouped queries 100-175 ms each, more than
-            # it saved; the service's other queries never reach its threshold. In a UTC
-            # session psycopg hands back instants already in `datetime.UTC`, which the
-            # models' UTCDateTime then passes through (what we store and compare is UTC).
-            connect_args={"options": "-c jit=off -c timezone=UTC"},
+            pool_timeout=wait,
+            connect_args={"options": options, "connect_timeout": max(1, round(wait))},
         )
         event.listen(writer, "checkout", _ping_if_readable)
         # Reads run in autocommit: no BEGIN/ROLLBACK round trips around a poll. The flag is
         # client-side in psycopg, so sharing the writer's pool costs nothing.
         reader = writer.execution_options(isolation_level="AUTOCOMMIT")
+        # Readiness on a connection of its own, never one the requests wait for.
+        health = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                               connect_args={"options": "-c statement_timeout=2000",
+                                             "connect_timeout": 2})
     return Database(
         url=url,
         writer=writer,
         reader=reader,
+        health=health,
         write_session=sessionmaker(writer, expire_on_commit=False),
         read_session=sessionmaker(reader, expire_on_commit=False),
     )

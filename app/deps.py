@@ -1,15 +1,29 @@
-"""Request dependencies: who is calling, and a use-case context whose transaction the
-dependency commits (before the response is sent) or rolls back."""
+"""Request dependencies: who is calling, and a use-case context whose transaction is
+committed (before the response is sent) or rolled back.
+
+No request holds a connection, or on PostgreSQL a row lock, while it waits for anything
+but the database. So a sync endpoint's transaction ends in the worker thread that did its
+work (`OneTripRoute`): a commit that needed a second thread from the same limiter would
+wait, connection in hand, behind requests waiting for that connection (the stall of
+issue 13: eleven writers on a pool of ten, one writer on SQLite). Before any of that, a
+request takes a place at its gate (app.admission) or is answered 503 at once.
+"""
 
 from __future__ import annotations
 
 import base64
+import functools
+import inspect
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 import orjson
 from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -41,8 +55,13 @@ async def current_actor(
     return actor
 
 
-def _finish(session: Session, ok: bool) -> None:
-    """Commit (or roll back) and release the connection, in one trip to the thread pool."""
+log = logging.getLogger("hotline.deps")
+
+# Marks a writing request's session (Session.info): the one OneTripRoute ends.
+WRITES = "hotline_writes"
+
+def _end(session: Session, ok: bool) -> None:
+    """Commit (or roll back), releasing the connection to the pool."""
     try:
         if ok:
             session.commit()
@@ -51,47 +70,111 @@ def _finish(session: Session, ok: bool) -> None:
     except BaseException:
         session.rollback()
         raise
+
+
+def _finish(session: Session, ok: bool) -> None:
+    """End the transaction and close the session."""
+    try:
+        _end(session, ok)
     finally:
         session.close()
+
+
+def _in_one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """The endpoint, then its writing session's commit (or, on error, rollback), in the
+    worker thread the endpoint runs in."""
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        sessions = [v.session for v in kwargs.values()
+                    if isinstance(v, Ctx) and v.session.info.get(WRITES)]
+        try:
+            result = endpoint(*args, **kwargs)
+        except BaseException:
+            for session in sessions:
+                _end(session, ok=False)
+            raise
+        for session in sessions:
+            if session.in_transaction():
+                _end(session, ok=True)
+        return result
+
+    return run
+
+
+async def write_in_one_trip(ctx: Ctx, work: Callable[[], Any]) -> Any:
+    """For async endpoints: `work`, then the commit (or rollback), in one worker thread."""
+    def run() -> Any:
+        try:
+            result = work()
+        except BaseException:
+            _end(ctx.session, ok=False)
+            raise
+        _end(ctx.session, ok=True)
+        return result
+
+    return await run_in_threadpool(run)
+
+
+class OneTripRoute(APIRoute):
+    """Every router's route class: sync endpoints end their transaction in their thread."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if inspect.isfunction(endpoint) and not inspect.iscoroutinefunction(endpoint):
+            endpoint = _in_one_trip(endpoint)
+        super().__init__(path, endpoint, **kwargs)
 
 
 def _context(
     roles: tuple[str, ...], write: bool, who: Callable[..., Any] = current_actor,
 ) -> Callable[..., AsyncIterator[Ctx]]:
-    # An async generator: opening a session does no I/O, so only the endpoint and the
-    # commit run in the thread pool (each trip there costs more than a simple query).
+    # An async generator: opening a session does no I/O, so only the endpoint runs in the
+    # thread pool, and it ends its own transaction there (OneTripRoute).
     # The actor's dependency as a default value: annotations are resolved from this
     # module's globals, where `who` is not.
     async def dependency(request: Request, actor: Actor = Depends(who)) -> AsyncIterator[Ctx]:
         if roles and actor.role not in roles:
             raise Forbidden(f"the {actor.role} role may not do this; needs {' or '.join(roles)}")
         state = app_state(request)
-        if not write:
-            # Reads hold no transaction on either engine (see app.db): releasing the
-            # connection does no I/O, so it needs no trip to the thread pool.
-            session = state.db.read_session()
+        gate = state.write_gate if write else state.read_gate
+        gate.enter()  # or 503 at once, before anything is taken
+        try:
+            if not write:
+                # Reads hold no transaction on either engine (see app.db): releasing the
+                # connection does no I/O, so it needs no trip to the thread pool.
+                session = state.db.read_session()
+                try:
+                    yield state.ctx(session, actor)
+                finally:
+                    session.close()
+                return
+            session = state.db.write_session()
+            session.info[WRITES] = True
             try:
                 yield state.ctx(session, actor)
-            finally:
-                session.close()
-            return
-        session = state.db.write_session()
-        try:
-            yield state.ctx(session, actor)
-        except BaseException:
-            await run_in_threadpool(_finish, session, False)
-            raise
-        if session.in_transaction():
-            await run_in_threadpool(_finish, session, True)
-        else:
-            session.close()  # the endpoint committed (see `commit_now`): no I/O left
+            except BaseException:
+                await _close(session, ok=False)
+                raise
+            await _close(session, ok=True)
+        finally:
+            gate.leave()
 
     return dependency
 
 
+async def _close(session: Session, *, ok: bool) -> None:
+    """Close a writing session. Its transaction normally ended in the endpoint's thread,
+    leaving no I/O; one still open (an async endpoint's) is ended in a thread of its own
+    limiter, so that it never waits for a thread while it holds a connection."""
+    if not session.in_transaction():
+        session.close()
+        return
+    await anyio.to_thread.run_sync(_finish, session, ok,
+                                   limiter=anyio.CapacityLimiter(1))
+
+
 def commit_now(ctx: Ctx) -> None:
-    """Commit from inside a sync endpoint, in the thread-pool trip it already runs in, so
-    the dependency needs no second trip (each costs more than a simple query)."""
+    """Commit from inside a sync endpoint, before it builds its answer (OneTripRoute
+    commits after it returns, in the same thread, if it has not)."""
     ctx.session.commit()
 
 

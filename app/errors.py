@@ -5,7 +5,11 @@
     ├── Forbidden          403  the key's role may not do this
     ├── NotFound           404  no such thing, or not visible to this key
     ├── Conflict           409  the state forbids it (status machine, duplicates)
-    └── Invalid            422  the request is well-formed but wrong (names fields)
+    ├── Invalid            422  the request is well-formed but wrong (names fields)
+    └── Unavailable        503  saturated or a bounded wait ran out; with Retry-After
+
+Database waits that run out (a pool checkout, a lock, a statement, SQLite's busy
+timeout) are mapped to Unavailable too: the request changed nothing and may be retried.
 
 Services raise these; they carry no HTTP. `install_handlers` maps them, and
 every framework error (404/405 routes, malformed JSON, schema validation), to
@@ -21,6 +25,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("hotline.errors")
@@ -70,6 +76,15 @@ class Invalid(DomainError):
 
     def __init__(self, field: str, detail: str) -> None:
         super().__init__(f"{field}: {detail}", errors=[FieldError(field, detail)])
+
+
+class Unavailable(DomainError):
+    status = 503
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 _TITLES = {
@@ -133,6 +148,37 @@ def validation_errors(raw: list[Any]) -> list[FieldError]:
     return out
 
 
+# PostgreSQL conditions that end a bounded wait or a transaction someone else's work got in
+# the way of: lock_not_available (lock_timeout), query_canceled (statement_timeout),
+# idle_in_transaction_session_timeout, serialization_failure, deadlock_detected,
+# too_many_connections, and the connection exceptions (class 08) and operator
+# intervention (class 57: shutdown, terminated backend).
+_BUSY_SQLSTATES = {"55P03", "57014", "25P03", "40001", "40P01", "53300"}
+_BUSY_CLASSES = ("08", "57")
+
+
+def database_busy(exc: BaseException) -> Unavailable | None:
+    """The 503 a database error stands for when it is a bounded wait that ran out (or a
+    connection the server dropped), else None: a real fault stays a 500."""
+    if isinstance(exc, PoolTimeout):
+        return Unavailable("every database connection is busy; the request changed nothing")
+    if not isinstance(exc, DBAPIError):
+        return None
+    if exc.connection_invalidated:
+        return Unavailable("the database connection was lost; the request changed nothing")
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and (sqlstate in _BUSY_SQLSTATES
+                                      or sqlstate.startswith(_BUSY_CLASSES)):
+        return Unavailable(f"the database is busy ({sqlstate}); the request changed nothing")
+    message = str(orig).lower()
+    if isinstance(exc, OperationalError) and ("database is locked" in message
+                                              or "database table is locked" in message
+                                              or "busy" in message):
+        return Unavailable("the database is busy; the request changed nothing")
+    return None
+
+
 def _has_valid_key(request: Request) -> bool:
     from app.auth import bearer_token
 
@@ -154,8 +200,20 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         if _page(request):
-            return domain_error_page(request, exc)
-        return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors)
+            response = domain_error_page(request, exc)
+        else:
+            response = problem(exc.status, exc.detail, title=exc.title, errors=exc.errors)
+        if isinstance(exc, Unavailable):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> Response:
+        busy = database_busy(exc)
+        if busy is None:
+            return await _unexpected(request, exc)
+        log.warning("%s %s: %s", request.method, request.url.path, busy.detail)
+        return await _domain(request, busy)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

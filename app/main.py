@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -63,6 +64,9 @@ def create_app(
         # Request threads never outnumber the pooled connections: past the pool, every
         # request would open and close a database connection of its own (on PostgreSQL a
         # new backend, ~2.5 ms of its CPU per poll at 50 clients); they queue instead.
+        # Waiting for a thread is safe because no request holds a connection while it
+        # waits: each ends its transaction in the thread that did its work (app.deps), and
+        # the queue is bounded by the admission gates (app.admission).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         stoppers: list[Any] = []
         if background:
@@ -106,6 +110,38 @@ def create_app(
     return app
 
 
+def _readiness(state: AppState) -> tuple[bool, dict[str, Any]]:
+    """Readiness on the database's health engine, a connection of its own (app.db)."""
+    from sqlalchemy.orm import Session
+
+    from app.migrate import current_revision, head_revision, schema_is_usable
+    from app.services.calendars import missing_next_year
+
+    details: dict[str, Any] = {}
+    try:
+        with state.db.health.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            current = current_revision(conn)
+        head = head_revision()
+        details["database"] = "ok"
+        details["migrations"] = {"current": current, "head": head}
+        ready = schema_is_usable(current)
+        with Session(state.db.health) as session:
+            cal = state.calendars.current(session)
+        today = state.clock.now().astimezone(state.settings.tz).date()
+        missing = missing_next_year(cal, today)
+        CALENDAR_NEXT_YEAR_MISSING.set(1 if missing else 0)
+        if missing:
+            details["warnings"] = [
+                f"the working calendar for {missing} is not loaded: load it when the State "
+                "Council publishes it (PUT /api/v1/calendar/{year})"
+            ]
+    except Exception as exc:  # readiness reports any failure rather than raising it
+        details["database"] = f"error: {type(exc).__name__}"
+        ready = False
+    return ready, details
+
+
 def _warm_calendar(state: AppState) -> None:
     try:
         with state.db.read_session() as session:
@@ -131,39 +167,21 @@ def _optional_routers(app: FastAPI, *, docs: bool) -> None:
 
 
 def _operations(app: FastAPI, state: AppState) -> None:
+    # Readiness checks run in threads of their own: never one a request waits for.
+    checks = anyio.CapacityLimiter(2)
+
     @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        """The process is up."""
+    async def healthz() -> dict[str, str]:
+        """The process is up (answered on the event loop: no thread, no database)."""
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], responses={503: {"description": "not ready"}})
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
         """The database answers and its schema is at the latest migration."""
-        from app.migrate import current_revision, head_revision, schema_is_usable
-        from app.services.calendars import missing_next_year
-
-        details: dict[str, Any] = {}
-        try:
-            with state.db.reader.connect() as conn:
-                conn.execute(text("SELECT 1"))
-                current = current_revision(conn)
-            head = head_revision()
-            details["database"] = "ok"
-            details["migrations"] = {"current": current, "head": head}
-            ready = schema_is_usable(current)
-            with state.db.read_session() as session:
-                cal = state.calendars.current(session)
-            today = state.clock.now().astimezone(state.settings.tz).date()
-            missing = missing_next_year(cal, today)
-            CALENDAR_NEXT_YEAR_MISSING.set(1 if missing else 0)
-            if missing:
-                details["warnings"] = [
-                    f"the working calendar for {missing} is not loaded: load it when the State "
-                    "Council publishes it (PUT /api/v1/calendar/{year})"
-                ]
-        except Exception as exc:  # readiness reports any failure rather than raising it
-            details["database"] = f"error: {type(exc).__name__}"
-            ready = False
+        if checks.borrowed_tokens >= checks.total_tokens:
+            return JSONResponse({"status": "not ready", "database": "checks still running"},
+                                status_code=503, headers={"Retry-After": "1"})
+        ready, details = await anyio.to_thread.run_sync(_readiness, state, limiter=checks)
         return JSONResponse({"status": "ready" if ready else "not ready", **details},
                             status_code=200 if ready else 503)
 

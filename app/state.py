@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from app.admission import Gate
 from app.auth import hash_key, same_hash
 from app.clock import Clock, SystemClock
 from app.config import Settings
@@ -42,6 +43,9 @@ class AppState:
             satisfaction_rate=s.score_weight_satisfaction, solve_rate=s.score_weight_solve,
         )
         self.duty_schedule = s.duty_schedule
+        # Places for requests waiting on the database (app.admission): past them, 503.
+        self.write_gate = Gate("writes", s.max_writers)
+        self.read_gate = Gate("reads", s.max_readers)
         self.admin_hash = hash_key(s.admin_key) if s.admin_key else None
         # Valid keys are remembered briefly: polling units would otherwise pay a query per
         # request. A key revoked on another replica stops working within the TTL.

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.deps import app_state, commit_now
+from app.deps import OneTripRoute, app_state, commit_now
 from app.errors import DomainError, Invalid, NotFound
 from app.pages import labels
 from app.pages.forms import Field, FormState, read, refused, submit
@@ -24,7 +24,7 @@ from app.services import accounts, calendar_admin, registry
 from app.services.calendars import check_year
 from app.services.context import Ctx
 
-router = APIRouter(prefix="/ui/admin", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui/admin", include_in_schema=False)
 MANAGERS = ("admin", "liaison")
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.deps import decode_cursor, encode_cursor
+from app.deps import OneTripRoute, decode_cursor, encode_cursor
 from app.errors import Invalid, NotFound
 from app.pages import labels
 from app.pages.forms import Field, FormState, read, submit
@@ -20,7 +20,7 @@ from app.services import tickets as tickets_svc
 from app.services.context import Ctx
 from app.services.views import ticket_views
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 ROLES = ("liaison", "admin", "unit")
 FORMS: dict[str, tuple[str, str, list[Field], type[Any]]] = {
     "note": ("添加督办记录", "保存记录", [

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.deps import OneTripRoute
 from app.pages.forms import Field, FormState, submit
 from app.pages.web import page_reader, page_writer, render
 from app.schemas.tickets import DecisionIn
@@ -16,7 +17,7 @@ from app.services import tickets as tickets_svc
 from app.services.context import Ctx
 from app.services.views import ticket_views
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 ROLES = ("hotline", "liaison")
 FIELDS = [
     Field("approve", "审批意见", kind="radios",

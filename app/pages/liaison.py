@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.deps import app_state
+from app.deps import OneTripRoute, app_state
 from app.errors import Invalid
 from app.pages import charts
 from app.pages.web import CSP, page_reader, render
@@ -20,7 +20,7 @@ from app.services.context import Ctx
 from app.services.reports.export_html import CSS as REPORT_CSS
 from app.services.reports.period import Period
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 
 
 @router.get("/dashboard")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.db import session_scope
-from app.deps import app_state
+from app.deps import OneTripRoute, app_state
 from app.errors import Invalid, NotFound
 from app.models import Account
 from app.pages import labels
@@ -32,7 +32,7 @@ from app.pages.web import (
 from app.services import accounts, sessions
 from app.services.sessions import LOCK_AFTER, LOCK_FOR
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 
 SIGN_IN = [Field("username", "用户名", autocomplete="username", width="w-20"),
            Field("password", "密码", kind="password", autocomplete="current-password",

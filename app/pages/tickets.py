@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.deps import decode_cursor, encode_cursor
+from app.deps import OneTripRoute, decode_cursor, encode_cursor
 from app.errors import Invalid, NotFound
 from app.pages import labels
 from app.pages.forms import Field, FormState, submit
@@ -24,7 +24,7 @@ from app.services.extensions import UNRESOLVED
 from app.services.views import ticket_views
 from app.services.workflow import Action, Status, TransitionRefused, next_status
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 
 WHEN_HINT = "不填则记为现在；补录时填写实际时间，如 2025-10-01 09:30。"
 METHODS = tuple(labels.METHODS.items())

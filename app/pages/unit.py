@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.deps import encode_cursor
+from app.deps import OneTripRoute, encode_cursor
 from app.pages import labels
 from app.pages.web import page_reader, render
 from app.routers.queue import after_cursor
@@ -18,7 +18,7 @@ from app.services import queue as svc
 from app.services import registry
 from app.services.context import Ctx
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 PAGE = 50
 
 

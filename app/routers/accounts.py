@@ -7,7 +7,16 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 
-from app.deps import CursorParam, Limit, commit_now, decode_cursor, encode_cursor, reader, writer
+from app.deps import (
+    CursorParam,
+    Limit,
+    OneTripRoute,
+    commit_now,
+    decode_cursor,
+    encode_cursor,
+    reader,
+    writer,
+)
 from app.errors import Invalid
 from app.models import Account
 from app.schemas.accounts import AccountIn, AccountOut, Invited
@@ -15,7 +24,7 @@ from app.schemas.common import Page, problem_responses
 from app.services import accounts as svc
 from app.services.context import Ctx
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["accounts"],
                    responses=problem_responses(401, 403, 404, 422))
 
 

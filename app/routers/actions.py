@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.deps import reader, writer
+from app.deps import OneTripRoute, reader, writer
 from app.models import Extension
 from app.routers.tickets import view
 from app.schemas.common import problem_responses
@@ -28,7 +28,7 @@ from app.services import extensions as ext_svc
 from app.services.context import Ctx
 from app.services.views import local
 
-router = APIRouter(prefix="/api/v1", tags=["handling"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["handling"],
                    responses=problem_responses(401, 403, 404, 409, 422))
 
 

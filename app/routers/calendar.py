@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from app.deps import reader, writer
+from app.deps import OneTripRoute, reader, writer
 from app.errors import Invalid
 from app.observability import record_sweep
 from app.schemas.common import problem_responses
@@ -25,7 +25,7 @@ from app.services.calendars import check_year
 from app.services.context import Ctx
 from app.services.sweep import sweep
 
-router = APIRouter(prefix="/api/v1", tags=["calendar"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["calendar"],
                    responses=problem_responses(401, 403, 422))
 
 

@@ -15,7 +15,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import TypeAdapter, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader
+from app.deps import CursorParam, Limit, OneTripRoute, decode_cursor, encode_cursor, reader
 from app.errors import Forbidden, Invalid, NotFound
 from app.schemas.common import Page, QueryInstant, json_bytes, problem_responses
 from app.schemas.tickets import QueueItemOut
@@ -23,7 +23,7 @@ from app.services import queue as svc
 from app.services.context import Actor, Ctx
 from app.state import AppState
 
-router = APIRouter(prefix="/api/v1", tags=["queue"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["queue"],
                    responses=problem_responses(401, 403, 404, 422))
 
 

@@ -6,9 +6,17 @@ import codecs
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
-from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
+from app.deps import (
+    CursorParam,
+    Limit,
+    OneTripRoute,
+    decode_cursor,
+    encode_cursor,
+    reader,
+    write_in_one_trip,
+    writer,
+)
 from app.errors import Invalid
 from app.models import Category, Deputy, District, Unit
 from app.schemas.common import Code, Page, problem_responses
@@ -31,7 +39,7 @@ from app.services import deputies
 from app.services import registry as svc
 from app.services.context import Ctx
 
-router = APIRouter(prefix="/api/v1", tags=["registry"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["registry"],
                    responses=problem_responses(401, 403, 422))
 
 
@@ -202,8 +210,13 @@ async def import_deputies(request: Request, ctx: Ctx = writer("admin", "liaison"
     if ctype not in ("text/csv", "text/plain", "application/csv"):
         raise Invalid("content-type", "send the file as text/csv")
     lines = await _read_lines(request)
-    result = await run_in_threadpool(svc.import_deputies, ctx.session, lines=lines, now=ctx.now())
-    await run_in_threadpool(deputies.link_imported, ctx, result.phones)
+
+    def work() -> svc.ImportResult:
+        result = svc.import_deputies(ctx.session, lines=lines, now=ctx.now())
+        deputies.link_imported(ctx, result.phones)
+        return result
+
+    result = await write_in_one_trip(ctx, work)
     return ImportOut(created=result.created, updated=result.updated,
                      errors=result.errors)
 

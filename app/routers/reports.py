@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import app_state, reader
+from app.deps import OneTripRoute, app_state, reader
 from app.errors import NotFound
 from app.schemas.common import json_bytes, problem_responses
 from app.schemas.duty import CoverageReport, DeputyPointsReport, PointsReport
@@ -19,7 +19,7 @@ from app.services.reports import points
 from app.services.reports.period import year_period
 from app.services.reports.scoring import ScoreWeights
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1/reports", tags=["reports"],
                    responses=problem_responses(401, 403, 422))
 
 FormatParam = Annotated[str, Query(max_length=8, description="json (default), csv, xlsx or html")]

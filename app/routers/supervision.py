@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
+from app.deps import CursorParam, Limit, OneTripRoute, decode_cursor, encode_cursor, reader, writer
 from app.errors import Invalid
 from app.models import Supervision
 from app.schemas.common import Page, problem_responses
@@ -25,7 +25,7 @@ from app.services.registry import unit_names as unit_names_of
 from app.services.tickets import hotline_numbers
 from app.services.views import local
 
-router = APIRouter(prefix="/api/v1", tags=["supervision"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["supervision"],
                    responses=problem_responses(401, 403, 404, 422))
 
 

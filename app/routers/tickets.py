@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from app.deps import CursorParam, Limit, commit_now, decode_cursor, encode_cursor, reader, writer
+from app.deps import (
+    CursorParam,
+    Limit,
+    OneTripRoute,
+    commit_now,
+    decode_cursor,
+    encode_cursor,
+    reader,
+    writer,
+)
 from app.errors import Invalid
 from app.observability import TICKETS_INGESTED
 from app.schemas.common import Page, QueryInstant, json_bytes, problem_responses
@@ -15,7 +24,8 @@ from app.services import tickets as svc
 from app.services.context import Ctx
 from app.services.views import actor_detail, local, ticket_view, ticket_views
 
-router = APIRouter(prefix="/api/v1", tags=["tickets"], responses=problem_responses(401, 403))
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["tickets"],
+                   responses=problem_responses(401, 403))
 
 
 def view(ctx: Ctx, ticket: Any) -> dict[str, Any]:

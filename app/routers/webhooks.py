@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query
 
-from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
+from app.deps import CursorParam, Limit, OneTripRoute, decode_cursor, encode_cursor, reader, writer
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import WebhookDelivery
 from app.schemas.common import Page, problem_responses
@@ -16,7 +16,7 @@ from app.services.context import Ctx
 from app.services.views import local
 from app.webhooks import outbox
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1/webhooks", tags=["webhooks"],
                    responses=problem_responses(401, 403))
 
 
