@@ -15,6 +15,7 @@ import base64
 import functools
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
@@ -27,7 +28,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.errors import Forbidden, Invalid, Unauthorized
+from app.errors import Forbidden, Invalid, Unauthorized, Unavailable
 from app.services.context import Actor, Ctx
 from app.state import AppState
 
@@ -59,6 +60,11 @@ log = logging.getLogger("hotline.deps")
 
 # Marks a writing request's session (Session.info): the one OneTripRoute ends.
 WRITES = "hotline_writes"
+# When a request admitted by its gate must have started its work (Session.info): past it
+# the request has waited its share in the queue for a worker thread, and is answered 503
+# before it takes a connection. With the pool's checkout timeout, this bounds how long
+# any request waits, however slow the database has become.
+START_BY = "hotline_start_by"
 
 def _end(session: Session, ok: bool) -> None:
     """Commit (or roll back), releasing the connection to the pool."""
@@ -85,8 +91,11 @@ def _in_one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     worker thread the endpoint runs in."""
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
-        sessions = [v.session for v in kwargs.values()
-                    if isinstance(v, Ctx) and v.session.info.get(WRITES)]
+        contexts = [v for v in kwargs.values() if isinstance(v, Ctx)]
+        now = time.monotonic()
+        if any(c.session.info.get(START_BY, now) < now for c in contexts):
+            raise Unavailable("the request waited too long for a worker; it changed nothing")
+        sessions = [c.session for c in contexts if c.session.info.get(WRITES)]
         try:
             result = endpoint(*args, **kwargs)
         except BaseException:
@@ -137,11 +146,13 @@ def _context(
         state = app_state(request)
         gate = state.write_gate if write else state.read_gate
         gate.enter()  # or 503 at once, before anything is taken
+        start_by = time.monotonic() + state.settings.queue_timeout
         try:
             if not write:
                 # Reads hold no transaction on either engine (see app.db): releasing the
                 # connection does no I/O, so it needs no trip to the thread pool.
                 session = state.db.read_session()
+                session.info[START_BY] = start_by
                 try:
                     yield state.ctx(session, actor)
                 finally:
@@ -149,6 +160,7 @@ def _context(
                 return
             session = state.db.write_session()
             session.info[WRITES] = True
+            session.info[START_BY] = start_by
             try:
                 yield state.ctx(session, actor)
             except BaseException:

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from app.db import session_scope
-from app.deps import app_state
+from app.deps import OneTripRoute, app_state
 from app.errors import NotFound
 from app.pages.forms import FormState
 from app.pages.session import SIGN_IN, sign_in_page
@@ -21,7 +21,7 @@ from app.services import sessions
 from app.services.oidc import OidcClient, Pending, ProviderUnavailable, SignInRefused
 from app.state import AppState
 
-router = APIRouter(prefix="/ui/sso", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui/sso", include_in_schema=False)
 log = logging.getLogger("hotline.oidc")
 
 CANCELLED = "您已取消统一身份认证登录。可以重新登录，或使用本系统的用户名和密码登录。"

@@ -13,6 +13,7 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import FileResponse, HTMLResponse
 
+from app.deps import OneTripRoute
 from app.errors import NotFound
 
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -24,7 +25,7 @@ FILES = {
     "favicon.png": "image/png",
 }
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
 
 def _root(request: Request) -> str:

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
+from app.deps import CursorParam, Limit, OneTripRoute, decode_cursor, encode_cursor, reader, writer
 from app.errors import Invalid
 from app.schemas.common import Code, Page, problem_responses
 from app.schemas.stations import ReceptionIn, ReceptionOut, StationIn, StationOut
 from app.services import stations as svc
 from app.services.context import Ctx
 
-router = APIRouter(prefix="/api/v1", tags=["stations"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["stations"],
                    responses=problem_responses(401, 403, 422))
 
 READERS = ("admin", "liaison", "hotline", "deputy", "station")

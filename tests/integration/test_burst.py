@@ -241,3 +241,39 @@ def test_every_postgres_connection_bounds_its_waits(api):
         got = [conn.execute(text(f"SHOW {name}")).scalar() for name in (
             "lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout")]
     assert got == ["5s", "1min", "30s"]
+
+
+def test_every_route_ends_its_transaction_in_its_own_thread(api):
+    """A router made without OneTripRoute would commit in a second trip to the thread pool
+    (safe, since that trip waits for no shared limiter, but slower): none is."""
+    from fastapi.routing import APIRoute
+
+    from app.deps import OneTripRoute
+
+    def flat(routes: list[Any]) -> list[Any]:
+        out = []
+        for r in routes:
+            inner = getattr(r, "original_router", None)  # a router included in the app
+            out += flat(inner.routes) if inner is not None else [r]
+        return out
+
+    routes = [r for r in flat(api.app.routes) if isinstance(r, APIRoute)]
+    api_routes = [r for r in routes if r.path.startswith(("/api/", "/ui"))]
+    assert len(api_routes) > 50
+    assert [r.path for r in api_routes if not isinstance(r, OneTripRoute)] == []
+
+
+def test_a_request_that_waited_past_its_turn_is_refused_before_it_takes_a_connection(api):
+    api.city()
+    state = api.app.state.hotline
+    state.settings.queue_timeout = -1.0  # every admitted request is already late
+    try:
+        r = api.post("/api/v1/deputies", "liaison",
+                     json={"name": "李四", "phone": "13900000002", "level": "city"})
+        late_read = api.get("/api/v1/units", "liaison")
+    finally:
+        state.settings.queue_timeout = 3.0
+    assert r.status_code == 503 and r.headers["retry-after"].isdigit()
+    assert late_read.status_code == 503
+    found = api.get("/api/v1/deputies", "liaison", params={"phone": "13900000002"}).json()
+    assert found["items"] == []

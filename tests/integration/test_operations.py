@@ -187,8 +187,8 @@ def test_sqlite_connections_are_set_up_for_one_writer_and_many_readers(api):
         writer = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas]
     with db.reader.connect() as conn:
         reader = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in pragmas]
-    # WAL, foreign keys, waiting (a bounded 5 s, then 503) instead of failing, no fsync per
+    # WAL, foreign keys, waiting (a bounded 3 s, then 503) instead of failing, no fsync per
     # commit (WAL keeps it safe against a crash of the process); the writer checkpoints in
     # 40 MB steps.
-    assert writer == ["wal", 1, 5000, 1, 10000]
-    assert reader == ["wal", 1, 5000, 1, 1000]
+    assert writer == ["wal", 1, 3000, 1, 10000]
+    assert reader == ["wal", 1, 3000, 1, 1000]
