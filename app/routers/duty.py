@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from app.deps import reader, writer
+from app.deps import OneTripRoute, reader, writer
 from app.errors import NotFound
 from app.models import DutyReport, Term
 from app.schemas.common import Code, problem_responses
@@ -24,7 +24,7 @@ from app.schemas.duty import (
 from app.services import duty_reports, points, terms
 from app.services.context import Ctx
 
-router = APIRouter(prefix="/api/v1", tags=["duty records"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["duty records"],
                    responses=problem_responses(401, 403, 422))
 
 

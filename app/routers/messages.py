@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import CursorParam, Limit, decode_cursor, encode_cursor, reader, writer
+from app.deps import CursorParam, Limit, OneTripRoute, decode_cursor, encode_cursor, reader, writer
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import Message
 from app.routers.accounts import base_url
@@ -27,7 +27,7 @@ from app.services import codes, message_forward, messages
 from app.services.context import Ctx
 from app.services.message_flow import mask_phone
 
-router = APIRouter(prefix="/api/v1", tags=["messages"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["messages"],
                    responses=problem_responses(401, 403, 404, 422))
 READERS = ("liaison", "admin", "deputy", "station")
 
