@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.deps import app_state
+from app.deps import OneTripRoute, app_state
 from app.errors import DomainError, Invalid
 from app.pages.forms import Field, FormState, submit
 from app.pages.web import page_reader, page_writer, render
@@ -20,7 +20,7 @@ from app.services.reports import points as points_report
 from app.services.reports.duty_tables import AUDIENCES, METHODS
 from app.services.reports.period import year_period
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 COMMITTEE = ("liaison", "admin")
 
 REPORT_FIELDS = [
