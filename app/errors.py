@@ -188,9 +188,10 @@ def _has_valid_key(request: Request) -> bool:
 
 
 def _page(request: Request) -> bool:
-    """Pages (/ui) show errors as pages; everything else answers problem+json."""
+    """Pages (/ui, and the public /d/ and /t/) show errors as pages; everything else
+    answers problem+json."""
     path = request.url.path
-    return path == "/ui" or path.startswith("/ui/")
+    return path == "/ui" or path.startswith(("/ui/", "/d/", "/t/"))
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -13,11 +13,22 @@ from app.pages.web import ROOT, PageHeaders
 
 def install(app: FastAPI) -> None:
     """Mount the pages, their assets and their security headers."""
-    from app.pages import admin, cases, decisions, duty, liaison, session, sso, tickets, unit
+    from app.pages import (
+        admin,
+        cases,
+        decisions,
+        duty,
+        liaison,
+        public,
+        session,
+        sso,
+        tickets,
+        unit,
+    )
     from app.pages.names import Names
     from app.services.dashboard import TrendCache
 
-    for module in (session, sso, unit, tickets, cases, decisions, liaison, duty, admin):
+    for module in (session, sso, unit, tickets, cases, decisions, liaison, duty, admin, public):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(PageHeaders)

@@ -57,7 +57,17 @@ EVENT_TYPES = {
     "supervision.withdrawn": "督办撤销", "extension.requested": "申请延期",
     "extension.decided": "延期审批",
 }
+MSG_STATUSES = {"received": "待代表处理", "answered": "代表已答复", "forwarded": "已交办，办理中",
+                "declined": "代表已说明不予受理", "result_ready": "已有办理结果",
+                "closed": "已办结"}
+CHANNELS = {"code": "扫码留言", "station": "联络站接待", "paper": "书面来信", "wechat": "微信群",
+            "other": "其他"}
+FORWARD_LEVELS = {"township": "乡镇（街道）", "county": "区县", "city": "市级"}
+VOTER_RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+STATION_KINDS = {"physical": "实体联络站", "online": "网上联络站", "professional": "专业（行业）联络站"}
 LABELS: dict[str, dict[str, str]] = {
+    "msg_status": MSG_STATUSES, "channel": CHANNELS, "fwd_level": FORWARD_LEVELS,
+    "voter_rating": VOTER_RATINGS, "station_kind": STATION_KINDS,
     "status": STATUSES, "outcome": OUTCOMES, "rating": RATINGS, "case_kind": CASE_KINDS,
     "case_state": CASE_STATES, "urgency": URGENCY, "level": LEVELS, "role": ROLES,
     "clock_kind": CLOCK_KINDS, "clock_state": CLOCK_STATES, "method": METHODS, "kind": KINDS,

@@ -205,9 +205,12 @@ def local_path(raw: str | None, default: str = PREFIX + "/") -> str:
     return raw
 
 
+PUBLIC_PREFIXES = ("/d/", "/t/")  # the voters' pages (一人一码)
+
+
 def is_page(request: Request) -> bool:
     path = request.url.path
-    return path == PREFIX or path.startswith(PREFIX + "/")
+    return path == PREFIX or path.startswith((PREFIX + "/", *PUBLIC_PREFIXES))
 
 
 _TITLES = {400: "无法读取请求", 401: "请先登录", 403: "无权进行此操作", 404: "找不到该页面",
@@ -264,7 +267,7 @@ class PageHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path == PREFIX or path.startswith(PREFIX + "/")):
+        if not (path == PREFIX or path.startswith((PREFIX + "/", *PUBLIC_PREFIXES))):
             await self.app(scope, receive, send)
             return
 

@@ -128,13 +128,13 @@ def recent_from_address(ctx: Ctx, address: str, since: datetime) -> tuple[int, d
     """Messages stored from an address since an instant, and the oldest of them (one query:
     the only one a refused submission makes)."""
     row = ctx.session.execute(select(func.count(), func.min(Message.received_at)).where(
-        Message.client_address == address, Message.received_at >= since)).one()
+        Message.client_address == address, Message.received_at > since)).one()
     return int(row[0]), row[1]
 
 
 def recent_from_phone(ctx: Ctx, phone: str, since: datetime) -> tuple[int, datetime | None]:
     row = ctx.session.execute(select(func.count(), func.min(Message.received_at)).where(
-        Message.voter_phone == phone, Message.received_at >= since)).one()
+        Message.voter_phone == phone, Message.received_at > since)).one()
     return int(row[0]), row[1]
 
 

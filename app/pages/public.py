@@ -1,0 +1,322 @@
+"""The public pages (一人一码): a deputy's page `/d/<code>` with the message form, and the
+tracking page `/t/<tracking code>` where the voter follows the message and rates it.
+
+They face the whole internet, so every byte is hostile: a refused address costs one
+counting query and nothing else; the form carries a CSRF token (double-submit cookie) and
+a hidden trap field; sizes are bounded before anything is parsed; nothing of a rejected
+submission is stored; a tracking code is looked up by its digest, known or not alike."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, field_validator
+from pydantic import Field as PydField
+from sqlalchemy import select, text
+
+from app.deps import OneTripRoute, app_state
+from app.errors import Conflict
+from app.models import District, Station, StationDeputy
+from app.pages.forms import Field, FormState, read
+from app.pages.web import (
+    anonymous_csrf,
+    check_anonymous_csrf,
+    keep_anonymous_csrf,
+    read_form,
+    redirect,
+    render,
+)
+from app.schemas.common import Code, ShortText
+from app.services import codes, messages
+from app.services.context import Actor
+from app.services.message_flow import VOTER_RATING_LABELS, VOTER_RATINGS
+from app.services.registry import normalize_phone, valid_phone
+from app.services.tracking import tracking_view
+from app.state import AppState
+
+router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
+
+VOTER = Actor(role="voter", label="voter")
+PUBLIC_MAX_BYTES = 32 * 1024  # 2,000 characters of Chinese, form-encoded, are ~18 KB
+RETENTION_DAYS = 365
+GONE = ("二维码不存在或已停止使用",
+        "这个二维码不存在，或者已经停止使用。请向代表或代表联络站索取新的二维码。")
+NOT_FOUND = ("找不到这条留言", "查询码不正确，或者这条留言不存在。请核对查询码后重试。")
+TRAP = ("提交未被接受：页面上一个应当留空的栏目被填写了。如果您使用了浏览器自动填表功能，"
+        "请关闭后重新填写提交。")
+
+
+class PublicMessage(BaseModel):
+    content: ShortText
+    name: str | None = PydField(default=None, max_length=50)
+    phone: str = PydField(min_length=1, max_length=32)
+    district: Code | None = None
+    consent: bool
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        phone = normalize_phone(value)
+        if not valid_phone(phone):
+            raise ValueError("须为 5 至 20 位数字")
+        return phone
+
+    @field_validator("consent")
+    @classmethod
+    def _consent(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("须勾选后才能提交")
+        return value
+
+
+def _fields(districts: list[tuple[str, str]]) -> list[Field]:
+    district = Field("district", "所在区县", kind="select", options=tuple(districts),
+                     required=False) if districts else \
+        Field("district", "所在区县", required=False, width="w-10")
+    return [
+        Field("content", "留言内容", kind="textarea",
+              hint="请写清楚反映的问题、发生的地点和您的诉求，不超过 2000 字。"),
+        Field("name", "您的姓名", required=False, width="w-10", autocomplete="name"),
+        Field("phone", "手机号码", width="w-10", autocomplete="tel",
+              hint="用于告知办理结果，不会公开显示。"),
+        district,
+    ]
+
+
+CONSENT = Field("consent", "我已阅读上述告知，同意按告知处理我的个人信息", kind="checkbox")
+
+
+def client_address(request: Request) -> str:
+    """The address limits count by (the proxy in front sets it through uvicorn's
+    --forwarded-allow-ips; a forged header from anyone else is not believed)."""
+    return (request.client.host if request.client else "unknown")[:64]
+
+
+def _retry_after(oldest: datetime | None, window: timedelta, now: datetime) -> int:
+    if oldest is None:
+        return int(window.total_seconds())
+    return max(1, math.ceil((oldest + window - now).total_seconds()))
+
+
+def _address_limit(state: AppState, address: str, now: datetime) -> int | None:
+    """Seconds to wait when the address is over its limit; one query, no transaction."""
+    s = state.settings
+    window = timedelta(minutes=s.message_address_window_minutes)
+    with state.db.read_session() as session:
+        ctx = state.ctx(session, VOTER)
+        count, oldest = messages.recent_from_address(ctx, address, now - window)
+    if count >= s.message_limit_per_address:
+        return _retry_after(oldest, window, now)
+    return None
+
+
+def limited(request: Request, seconds: int) -> Response:
+    response = render(request, "public/gone.html", status=429, title="提交过于频繁",
+                      message=f"提交过于频繁，请 {math.ceil(seconds / 60)} 分钟后再试。")
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _gone(request: Request, what: tuple[str, str]) -> Response:
+    return render(request, "public/gone.html", status=404, title=what[0], message=what[1])
+
+
+def _deputy_page(state: AppState, code: str) -> dict[str, object] | None:
+    with state.db.read_session() as session:
+        found = codes.find_active(session, code)
+        if found is None:
+            return None
+        stations = list(session.scalars(
+            select(Station.name).join(StationDeputy, StationDeputy.station_code == Station.code)
+            .where(StationDeputy.deputy_id == found.deputy.id).order_by(Station.code)))
+        districts = [(d.code, d.name) for d in session.scalars(
+            select(District).order_by(District.code))]
+        session.expunge_all()
+    return {"deputy": found.deputy, "stations": stations, "districts": districts}
+
+
+def _show_form(request: Request, code: str, page: dict[str, object], form: FormState,
+               token: str, new: bool, status: int = 200) -> Response:
+    response = render(request, "public/deputy.html", status=status, title="给代表留言",
+                      code=code, form=form, consent_field=CONSENT, csrf_token=token,
+                      retention_days=RETENTION_DAYS, **page)
+    keep_anonymous_csrf(response, request, token, new)
+    return response
+
+
+@router.get("/d/{code}")
+def deputy_page(request: Request, code: str) -> Response:
+    """The deputy's public page: name, level, stations, and the message form."""
+    page = _deputy_page(app_state(request), code)
+    if page is None:
+        return _gone(request, GONE)
+    token, new = anonymous_csrf(request)
+    districts = page["districts"]
+    assert isinstance(districts, list)
+    fields = [*_fields(districts), CONSENT]
+    return _show_form(request, code, page, FormState(fields), token, new)
+
+
+def _store(state: AppState, code: str, data: PublicMessage, address: str,
+           now: datetime) -> tuple[str, str | None, int | None]:
+    """('stored', tracking code) | ('gone', None) | ('limited', seconds), in one transaction."""
+    s = state.settings
+    session = state.db.write_session()
+    try:
+        ctx = state.ctx(session, VOTER)
+        if session.get_bind().dialect.name == "postgresql":
+            # Concurrent submissions from one address or phone count each other's rows:
+            # SQLite's single writer already orders them.
+            for key in (address, data.phone):
+                session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 17))"),
+                                {"k": key})
+        found = codes.find_active(session, code)
+        if found is None:
+            return "gone", None, None
+        window = timedelta(minutes=s.message_address_window_minutes)
+        count, oldest = messages.recent_from_address(ctx, address, now - window)
+        if count >= s.message_limit_per_address:
+            return "limited", None, _retry_after(oldest, window, now)
+        day = timedelta(days=1)
+        count, oldest = messages.recent_from_phone(ctx, data.phone, now - day)
+        if count >= s.message_limit_per_phone:
+            return "limited", None, _retry_after(oldest, day, now)
+        message = messages.submit_public(ctx, messages.NewMessage(
+            deputy_id=found.deputy.id, channel="code", content=data.content,
+            voter_name=(data.name or "").strip() or None, voter_phone=data.phone,
+            district=data.district, received_at=now, client_address=address))
+        tracking = message.tracking_code
+        session.commit()
+        return "stored", tracking, None
+    finally:
+        session.rollback()
+        session.close()
+
+
+@router.post("/d/{code}")
+async def submit_message(request: Request, code: str) -> Response:
+    """Limit, then token, size, trap, fields; store; go to the tracking page."""
+    state = app_state(request)
+    address = client_address(request)
+    now = state.clock.now()
+    # The only database work a refused address causes (and it needs no transaction).
+    wait = await run_in_threadpool(_address_limit, state, address, now)
+    if wait is not None:
+        return limited(request, wait)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > PUBLIC_MAX_BYTES:
+        return render(request, "public/gone.html", status=413, title="提交的内容过大",
+                      message="留言内容不能超过 2000 字，请精简后重新提交。")
+    body = await request.body()
+    if len(body) > PUBLIC_MAX_BYTES:
+        return render(request, "public/gone.html", status=413, title="提交的内容过大",
+                      message="留言内容不能超过 2000 字，请精简后重新提交。")
+    form = await read_form(request)
+    check_anonymous_csrf(request, form)
+    token, _ = anonymous_csrf(request)
+    page = await run_in_threadpool(_deputy_page, state, code)
+    if page is None:
+        return _gone(request, GONE)
+    districts = page["districts"]
+    assert isinstance(districts, list)
+    fields = [*_fields(districts), CONSENT]
+    if str(form.get("website", "")).strip():
+        shown = FormState(fields, {k: form.get(k, "") for k in [f.name for f in fields]})
+        shown.problems.append(TRAP)
+        return _show_form(request, code, page, shown, token, False, 422)
+    model, shown = read(fields, form, PublicMessage, state.settings.tz)
+    if model is None:
+        return _show_form(request, code, page, shown, token, False, 422)
+    assert isinstance(model, PublicMessage)
+    outcome, tracking, seconds = await run_in_threadpool(_store, state, code, model, address,
+                                                         now)
+    if outcome == "gone":
+        return _gone(request, GONE)
+    if outcome == "limited":
+        assert seconds is not None
+        return limited(request, seconds)
+    return redirect(f"/t/{tracking}?sent=1")
+
+
+# --- tracking ---------------------------------------------------------------------------------
+
+def _tracking(state: AppState, code: str) -> object | None:
+    with state.db.read_session() as session:
+        ctx = state.ctx(session, VOTER)
+        message = messages.find_by_tracking_code(ctx, code)
+        if message is None:
+            return None
+        view = tracking_view(session, message)
+        session.expunge_all()
+    return view
+
+
+@router.get("/t/{code}")
+def tracking_page(request: Request, code: str,
+                  sent: Annotated[str | None, Query(max_length=1)] = None) -> Response:
+    """The voter's message: status, steps with dates, the result, the rating form."""
+    view = _tracking(app_state(request), code)
+    if view is None:
+        return _gone(request, NOT_FOUND)
+    token, new = anonymous_csrf(request)
+    response = render(request, "public/message.html", title="留言查询", view=view,
+                      tracking_code=code.strip().upper(), sent=sent == "1", csrf_token=token)
+    keep_anonymous_csrf(response, request, token, new)
+    return response
+
+
+def _rate(state: AppState, code: str, rating: str, comment: str | None) -> str:
+    session = state.db.write_session()
+    try:
+        ctx = state.ctx(session, VOTER)
+        message = messages.find_by_tracking_code(ctx, code)
+        if message is None:
+            return "gone"
+        try:
+            messages.rate(ctx, message=message, rating=rating, comment=comment)
+        except Conflict:
+            return "conflict"
+        session.commit()
+        return "rated"
+    finally:
+        session.rollback()
+        session.close()
+
+
+@router.post("/t/{code}/rating")
+async def rate_message(request: Request, code: str) -> Response:
+    """The voter's rating (满意度测评): satisfied, basically satisfied or unsatisfied."""
+    state = app_state(request)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > PUBLIC_MAX_BYTES:
+        return render(request, "public/gone.html", status=413, title="提交的内容过大",
+                      message="意见不能超过 500 字。")
+    form = await read_form(request)
+    check_anonymous_csrf(request, form)
+    raw = str(form.get("rating", "")).strip()
+    rating = VOTER_RATING_LABELS.get(raw, raw)
+    comment = str(form.get("comment", "")).strip() or None
+    status, problem = 422, None
+    if rating not in VOTER_RATINGS:
+        problem = "请选择您对办理结果的评价"
+    elif comment is not None and len(comment) > 500:
+        problem = "意见和建议不能超过 500 字"
+    if problem is None:
+        outcome = await run_in_threadpool(_rate, state, code, rating, comment)
+        if outcome == "gone":
+            return _gone(request, NOT_FOUND)
+        if outcome == "rated":
+            return redirect(f"/t/{code.strip().upper()}")
+        status, problem = 409, "这条留言现在不能评价（可能已经评价过，或者已经办结）。"
+    view = await run_in_threadpool(_tracking, state, code)
+    if view is None:
+        return _gone(request, NOT_FOUND)
+    token, _ = anonymous_csrf(request)
+    return render(request, "public/message.html", status=status, title="留言查询", view=view,
+                  tracking_code=code.strip().upper(), sent=False, csrf_token=token,
+                  rate_error=problem)

@@ -1,0 +1,286 @@
+"""The voters' public pages: `/d/<code>` (the message form) and `/t/<tracking code>`.
+
+They face the whole internet: limits per address and per phone, a hidden trap field, size
+limits, a CSRF token, constant-time look-ups, nothing stored from a rejected submission,
+the voter's phone never shown in full."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from tests.builders import Api, csrf_of
+from tests.conftest import make_settings, pinned_calendars
+from tests.part2 import zhang
+
+FORM = {"content": "小区门口路灯坏了一个月，晚上出行不便。", "name": "王五",
+        "phone": "13700000007", "district": "heshan", "consent": "yes"}
+
+
+def code_of(api: Api, deputy_id: str) -> str:
+    r = api.post(f"/api/v1/deputies/{deputy_id}/code/rotate", "liaison")
+    assert r.status_code == 200, r.text
+    return str(r.json()["public_code"])
+
+
+def submit(client: TestClient, code: str, **changes: Any) -> Any:
+    page = client.get(f"/d/{code}")
+    assert page.status_code == 200, page.text
+    data = {**FORM, "csrf_token": csrf_of(page.text), **changes}
+    data = {k: v for k, v in data.items() if v is not None}
+    return client.post(f"/d/{code}", data=data, follow_redirects=False)
+
+
+def stored(api: Api) -> list[dict[str, Any]]:
+    return list(api.get("/api/v1/messages", "liaison").json()["items"])
+
+
+@pytest.fixture
+def voter(api) -> Iterator[tuple[Api, str, TestClient]]:
+    api.city()
+    r = api.put("/api/v1/districts/heshan", json={"name": "赫山区"})
+    assert r.status_code in (200, 201), r.text
+    z = zhang(api)
+    api.station("heshan-01", [z])
+    code = code_of(api, z)
+    with TestClient(api.app, raise_server_exceptions=False) as browser:
+        yield api, code, browser
+
+
+def test_the_deputys_page_shows_who_the_deputy_is_and_the_notice(voter):
+    api, code, browser = voter
+    page = browser.get(f"/d/{code}")
+    assert page.status_code == 200
+    html = page.text
+    for words in ("张三", "市人大代表", "赫山区会龙山街道代表联络站", "个人信息处理告知",
+                  "保存多久", "赫山区", "提交留言"):
+        assert words in html, words
+    assert 'name="website"' in html and 'name="consent"' in html
+    assert page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "13800000001" not in html  # the deputy's own phone is not public either
+
+
+def test_a_voter_leaves_a_message_and_follows_it_with_the_phone_masked(voter):
+    api, code, browser = voter
+    r = submit(browser, code, phone="138-0000-0099")
+    assert r.status_code == 303, r.text
+    location = r.headers["location"]
+    assert location.startswith("/t/") and location.endswith("?sent=1")
+    tracking = location[3:].split("?")[0]
+    assert len(tracking) >= 10
+    page = browser.get(location)
+    assert page.status_code == 200
+    assert tracking in page.text and "留言已提交" in page.text
+    assert "138****0099" in page.text and "13800000099" not in page.text
+    assert "待代表处理" in page.text
+    [m] = stored(api)
+    assert (m["channel"], m["tracking_code"], m["voter"]["phone"], m["district"]) == (
+        "code", tracking, "13800000099", "heshan")
+    # Lower case works too (codes are read aloud and typed on phones).
+    assert browser.get(f"/t/{tracking.lower()}").status_code == 200
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"consent": None}, "须勾选后才能提交"),
+    ({"content": ""}, "请填写留言内容"),
+    ({"content": "长" * 2001}, "留言内容不能超过2000个字"),
+    ({"phone": ""}, "请填写手机号码"),
+    ({"phone": "call me maybe"}, "须为 5 至 20 位数字"),
+    ({"name": "名" * 51}, "您的姓名不能超过50个字"),
+    ({"district": "no such place!"}, "所在区县"),
+    ({"website": "http://spam.example"}, "应当留空的栏目被填写了"),
+])
+def test_a_refused_submission_says_why_on_the_page_and_stores_nothing(voter, changes, says):
+    api, code, browser = voter
+    r = submit(browser, code, **changes)
+    assert r.status_code == 422, r.text
+    assert says in r.text
+    assert "请修改以下问题" in r.text
+    assert stored(api) == []
+
+
+def test_a_form_without_its_token_or_too_large_changes_nothing(voter):
+    api, code, browser = voter
+    r = browser.post(f"/d/{code}", data=FORM, follow_redirects=False)
+    assert r.status_code == 403 and "未做任何更改" in r.text
+    page = browser.get(f"/d/{code}")
+    big = {**FORM, "csrf_token": csrf_of(page.text), "content": "长" * 6000}
+    r = browser.post(f"/d/{code}", data=big, follow_redirects=False)
+    assert r.status_code == 413
+    r = browser.post(f"/d/{code}", content=b"\xff\xfe", follow_redirects=False,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code in (400, 403)
+    assert stored(api) == []
+
+
+def test_an_unknown_rotated_or_disabled_code_is_the_same_not_found_page(voter):
+    api, code, browser = voter
+    unknown = browser.get("/d/no-such-code-at-all")
+    assert unknown.status_code == 404 and "停止使用" in unknown.text
+    token = csrf_of(browser.get(f"/d/{code}").text)
+    z = zhang(api)
+    new_code = code_of(api, z)  # rotated: the old one accepts nothing
+    old = browser.get(f"/d/{code}")
+    assert old.status_code == 404 and old.text == unknown.text.replace(
+        "no-such-code-at-all", code)
+    r = browser.post(f"/d/{code}", data={**FORM, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 404
+    assert browser.get(f"/d/{new_code}").status_code == 200
+    assert api.post(f"/api/v1/deputies/{z}/code/disable", "liaison").status_code == 204
+    assert browser.get(f"/d/{new_code}").status_code == 404
+    assert stored(api) == []
+
+
+def _counting(api: Api) -> list[str]:
+    statements: list[str] = []
+    db = api.app.state.hotline.db
+    # On PostgreSQL the reader is the writer with other options: its events are the writer's.
+    engines = [db.writer] if db.reader.pool is db.writer.pool else [db.writer, db.reader]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute",
+                     lambda conn, cursor, sql, *a: statements.append(sql))
+    return statements
+
+
+def test_an_address_over_its_limit_gets_429_after_one_counting_query(voter):
+    api, code, browser = voter
+    for i in range(5):
+        assert submit(browser, code, content=f"第{i}条留言").status_code == 303
+    page = browser.get(f"/d/{code}")
+    statements = _counting(api)
+    r = browser.post(f"/d/{code}", data={**FORM, "csrf_token": csrf_of(page.text)},
+                     follow_redirects=False)
+    assert r.status_code == 429, r.text
+    assert 1 <= int(r.headers["retry-after"]) <= 600
+    # The limit check, and nothing else: no transaction, no look-up of the code, no write.
+    db_work = [s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "ROLLBACK"))]
+    assert len(db_work) == 1 and "count" in db_work[0].lower() and "messages" in db_work[0], \
+        db_work
+    assert len(stored(api)) == 5
+    # Refused submissions do not count: ten minutes after the first, one more is let in.
+    api.set_now("2025-09-30 10:10")
+    assert submit(browser, code).status_code == 303
+
+
+@pytest.fixture
+def roomy(db_url, clock) -> Iterator[tuple[Api, str, TestClient]]:
+    """An app whose address limit is out of the way, to reach the per-phone limit."""
+    from app.main import create_app
+    from app.state import build_state
+
+    settings = make_settings(db_url, HOTLINE_MESSAGE_LIMIT_PER_ADDRESS=1000)
+    state = build_state(settings, clock, calendars=pinned_calendars())
+    app = create_app(settings, clock=clock, state=state, background=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = Api(client, clock, app)
+        api.city()
+        yield api, code_of(api, zhang(api)), client
+
+
+def test_a_phone_gets_ten_messages_a_day(roomy):
+    api, code, browser = roomy
+    for i in range(10):
+        api.set_now(f"2025-09-30 10:{i:02d}")
+        assert submit(browser, code, content=f"第{i}条").status_code == 303
+    r = submit(browser, code, content="第11条")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 23 * 3600
+    assert submit(browser, code, phone="13700000008").status_code == 303
+    api.set_now("2025-10-01 10:00")
+    assert submit(browser, code, content="次日").status_code == 303
+
+
+def test_the_voter_sees_the_reply_and_rates_it_once(voter):
+    api, code, browser = voter
+    tracking = submit(browser, code).headers["location"][3:].split("?")[0]
+    page = browser.get(f"/t/{tracking}")
+    assert "请您评价" not in page.text  # nothing to rate yet
+    [m] = stored(api)
+    api.post(f"/api/v1/messages/{m['id']}/reply", "liaison",
+             json={"content": "已请街道办更换路灯，预计本周内完成。"})
+    page = browser.get(f"/t/{tracking}")
+    assert "已请街道办更换路灯" in page.text and "请您评价" in page.text
+    token = csrf_of(page.text)
+    r = browser.post(f"/t/{tracking}/rating", data={"csrf_token": token, "rating": "tasty"},
+                     follow_redirects=False)
+    assert r.status_code == 422 and "请选择" in r.text
+    r = browser.post(f"/t/{tracking}/rating", data={"csrf_token": token,
+                                                    "rating": "satisfied", "comment": "谢谢"},
+                     follow_redirects=False)
+    assert r.status_code == 303
+    got = api.get(f"/api/v1/messages/{m['id']}", "liaison").json()
+    assert (got["status"], got["rating"], got["rating_comment"]) == ("closed", "satisfied", "谢谢")
+    assert "您的评价" in browser.get(f"/t/{tracking}").text
+    r = browser.post(f"/t/{tracking}/rating", data={"csrf_token": token, "rating": "unsatisfied"},
+                     follow_redirects=False)
+    assert r.status_code == 409
+    assert api.get(f"/api/v1/messages/{m['id']}", "liaison").json()["rating"] == "satisfied"
+
+
+def test_an_unknown_tracking_code_is_not_found_and_shows_no_one_elses_data(voter):
+    api, code, browser = voter
+    submit(browser, code)
+    for wrong in ("AAAAAAAAAAAA", "x", "'; DROP TABLE messages; --", "A" * 300):
+        r = browser.get(f"/t/{wrong}")
+        assert r.status_code == 404 and "找不到这条留言" in r.text
+        assert "王五" not in r.text and "13700000007" not in r.text
+
+
+def test_tracking_codes_are_looked_up_in_the_same_time_known_or_not(voter):
+    """Interleaved timings of the look-up itself (digest, then one probe of the unique
+    index): the medians of known and unknown codes agree within noise."""
+    from app.pages.public import VOTER
+    from app.services.messages import find_by_tracking_code, new_tracking_code
+
+    api, code, browser = voter
+    known = [submit(browser, code, content=f"第{i}条", phone=f"1370000001{i}")
+             .headers["location"][3:].split("?")[0] for i in range(5)]
+    unknown = [new_tracking_code() for _ in range(5)]
+    state = api.app.state.hotline
+    times: dict[str, list[float]] = {"known": [], "unknown": []}
+    with state.db.read_session() as session:
+        ctx = state.ctx(session, VOTER)
+        for _ in range(3):  # warm up
+            find_by_tracking_code(ctx, known[0])
+            find_by_tracking_code(ctx, unknown[0])
+        for i in range(300):
+            for kind, pool in (("known", known), ("unknown", unknown)):
+                started = time.perf_counter()
+                found = find_by_tracking_code(ctx, pool[i % 5])
+                times[kind].append(time.perf_counter() - started)
+                assert (found is not None) == (kind == "known")
+            session.expunge_all()
+    known_ms = statistics.median(times["known"]) * 1000
+    unknown_ms = statistics.median(times["unknown"]) * 1000
+    # Within noise: a quarter of the median, or 0.2 ms on a busy machine.
+    assert abs(known_ms - unknown_ms) <= max(0.25 * max(known_ms, unknown_ms), 0.2), \
+        (known_ms, unknown_ms)
+
+
+def test_forty_submissions_at_once_from_one_address_store_five(voter):
+    import asyncio
+
+    import httpx
+
+    api, code, _ = voter
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=api.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            page = await client.get(f"/d/{code}")
+            token = csrf_of(page.text)
+            rs = await asyncio.gather(*(client.post(f"/d/{code}", data={
+                **FORM, "csrf_token": token, "content": f"第{i}条", "phone": f"1370000{i:04d}"})
+                for i in range(40)))
+            return [r.status_code for r in rs]
+
+    codes = asyncio.run(burst())
+    assert set(codes) <= {303, 429, 503}, codes
+    assert codes.count(303) == 5
+    assert len(stored(api)) == 5
