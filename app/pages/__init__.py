@@ -19,16 +19,19 @@ def install(app: FastAPI) -> None:
         decisions,
         duty,
         liaison,
+        messages,
         public,
         session,
         sso,
+        station,
         tickets,
         unit,
     )
     from app.pages.names import Names
     from app.services.dashboard import TrendCache
 
-    for module in (session, sso, unit, tickets, cases, decisions, liaison, duty, admin, public):
+    for module in (session, sso, unit, tickets, cases, decisions, liaison, duty, admin, public,
+                   messages, station):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(PageHeaders)
