@@ -15,6 +15,8 @@ import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.services.privacy import mask_phones
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter("hotline_http_requests_total", "HTTP requests", ["method", "route", "status"],
                    registry=REGISTRY)
@@ -45,14 +47,6 @@ def record_sweep(result: Any, seconds: float) -> None:
     CLOCKS_BREACHED.inc(result.breached)
     CLOCKS_WARNED.inc(result.warned)
     SUPERVISIONS_OPENED.inc(result.supervisions_opened)
-
-
-_PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
-
-
-def mask_phones(text: str) -> str:
-    """138****0001: logs never carry a whole mobile number."""
-    return _PHONE.sub(r"\1****\2", text)
 
 
 class JsonFormatter(logging.Formatter):

@@ -100,7 +100,7 @@ def percent(value: float | None) -> str:
 
 
 def mask(phone: str | None) -> str:
-    from app.services.reports.tables import mask_phone
+    from app.services.privacy import mask_phone
 
     return mask_phone(phone) or ""
 

@@ -60,9 +60,10 @@ def title_of(kind: str, report: dict[str, Any]) -> tuple[str, str]:
 
 
 def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) -> bytes:
-    """A report as a CSV, XLSX or HTML document."""
+    """A report as a CSV, XLSX or HTML document; with `mask` (the default) no whole mobile
+    number appears in it, in a phone column or anywhere else."""
     from app.services.reports import export_csv, export_html, export_xlsx
-    from app.services.reports.tables import deputy_tables, report_tables
+    from app.services.reports.tables import deputy_tables, masked, report_tables
 
     title, _ = title_of(kind, report)
     if kind in ("duty-reports", "points", "deputy-points"):
@@ -73,6 +74,8 @@ def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) ->
         tables = deputy_tables(report, mask=mask)
     else:
         tables = report_tables(report, mask=mask)
+    if mask:
+        tables = masked(tables)
     cutoff = report["cutoff_at"].strftime("%Y-%m-%d %H:%M")
     subtitle = f"人大常委会联工委 · 统计截止 {cutoff}"
     if fmt == "csv":

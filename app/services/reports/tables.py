@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.services.privacy import mask_phone as mask_phone  # re-exported: callers import it here
+from app.services.privacy import mask_phones
+
 OUTCOMES = {"solved": "已解决", "stepwise": "逐步解决", "referred": "已向上级反映",
             "explained": "解释说明"}
 RATINGS = {"very_satisfied": "非常满意", "satisfied": "满意", "basically_satisfied": "基本满意",
@@ -29,15 +32,6 @@ URGENCY = {"urgent": "急办", "normal": "一般"}
 NO_UNIT = "（未分派）"
 NO_DISTRICT = "（未填属地）"
 NUMERIC = ("int", "pct", "num", "score")
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """138****0001: the first three and last four digits stay."""
-    if not phone:
-        return phone
-    if len(phone) >= 8:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return phone[:1] + "*" * max(len(phone) - 2, 1) + phone[-1:]
 
 
 Column = tuple[str, str, str]
@@ -89,6 +83,24 @@ LEGEND = [f"{h}：{line}" for h, _, _, line in FIGURE_ROWS] + [f"超期未办结
 
 def _label(mapping: dict[str, str], value: Any) -> Any:
     return mapping.get(value, value) if isinstance(value, str) else value
+
+
+# Identifiers that may look like a mobile number but are not anyone's phone.
+IDENTIFIERS = frozenset({"hotline_no"})
+
+
+def masked(tables: list[Table]) -> list[Table]:
+    """Every mobile number in every text cell masked, not only in the phone columns: people
+    type phones into names and notes (张先生13800000001), and a new table's new column is
+    covered without anyone remembering to list it."""
+    out = []
+    for t in tables:
+        keys = [key for _, key, kind in t.columns if kind in ("text", "code")
+                and key not in IDENTIFIERS]
+        rows = [{**row, **{k: mask_phones(row[k]) for k in keys if isinstance(row.get(k), str)}}
+                for row in t.rows]
+        out.append(Table(t.key, t.title, t.columns, rows, t.note, t.legend, t.chart))
+    return out
 
 
 def _phone(value: str | None, mask: bool) -> str | None:
