@@ -10,7 +10,7 @@ from app.deps import OneTripRoute, app_state, reader
 from app.errors import NotFound
 from app.schemas.common import json_bytes, problem_responses
 from app.schemas.duty import CoverageReport, DeputyPointsReport, PointsReport
-from app.schemas.reports import AnnualReport, DeputiesReport, MonthlyReport
+from app.schemas.reports import AnnualReport, DeputiesReport, MonthlyReport, StationsReport
 from app.services import duty_reports
 from app.services import reports as svc
 from app.services.context import Ctx
@@ -91,6 +91,20 @@ def deputies(
     fmt = svc.check_format(format)
     report = svc.deputies_report(ctx.session, year, ctx.now(), ctx.tz)
     return _respond("deputies", report, fmt, mask)
+
+
+@router.get("/stations", response_model=StationsReport, responses=DOWNLOADS)
+def stations(
+    month: Annotated[str, Query(max_length=16, description="YYYY-MM; not in the future")],
+    format: FormatParam = "json",  # noqa: A002
+    mask: MaskParam = True,
+    ctx: Ctx = reader("liaison", "admin"),
+) -> Any:
+    """The liaison stations' month (联络站): receptions and messages per station, and the
+    stations that held no reception."""
+    fmt = svc.check_format(format)
+    return _respond("stations", svc.stations_report(ctx.session, month, ctx.now(), ctx.tz),
+                    fmt, mask)
 
 
 @router.get("/duty-reports", response_model=CoverageReport, responses=DOWNLOADS)

@@ -168,6 +168,12 @@ class DeputyRow(_Open):
     name: str
     phone: str
     level: str
+    messages: int = Field(default=0, description="voters' messages received in the year")
+    messages_answered: int = 0
+    messages_forwarded: int = 0
+    voter_satisfaction_rate: float | None = Field(
+        default=None, description="(satisfied + basically satisfied) / rated, of the year's "
+        "voter ratings; null when none")
 
 
 class DeputyItem(DeputyRow):
@@ -189,3 +195,35 @@ class DeputiesReport(_Open):
     items: list[DeputyItem]
     silent_deputies: list[DeputyRow] = Field(description="deputies with no call in the year")
     unverified_callers: list[UnverifiedCaller]
+
+
+class StationRow(BaseModel):
+    station: str
+    name: str
+    district: str
+    kind: str
+    receptions: int
+    voters_received: int
+    batches: int
+    messages: int
+    answered: int
+    forwarded: int
+    declined: int
+    resolved: int
+    response_on_time_rate: float | None
+    rated: int
+    voter_satisfaction_rate: float | None
+
+
+class InactiveStation(BaseModel):
+    station: str
+    name: str
+    district: str
+
+
+class StationsReport(_Open):
+    month: str
+    cutoff_at: datetime
+    items: list[StationRow]
+    inactive_stations: list[InactiveStation] = Field(
+        description="stations that held no reception in the month")

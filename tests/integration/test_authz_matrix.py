@@ -108,6 +108,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/reports/monthly"): allow("admin", "liaison"),
     ("GET", "/api/v1/reports/annual"): allow("admin", "liaison"),
     ("GET", "/api/v1/reports/deputies"): allow("admin", "liaison"),
+    ("GET", "/api/v1/reports/stations"): allow("admin", "liaison"),
     # stations and receptions (Part II): written by admin and liaison, read by every key but
     # a unit's; receptions by their station (not in this matrix) and the liaison committee
     ("PUT", "/api/v1/stations/{code}"): allow("admin", "liaison"),
@@ -255,7 +256,7 @@ def _request(api, world: dict[str, str], method: str, path: str, caller: str) ->
         kw["json"] = BODIES.get(path.rsplit("/", 1)[-1], {})
     if path.endswith("/working-days/add"):
         query = {"start": "2025-09-30", "days": "3"}
-    elif path.endswith("/reports/monthly"):
+    elif path.endswith(("/reports/monthly", "/reports/stations")):
         query = {"month": "2025-09"}
     elif path.endswith(("/reports/annual", "/reports/deputies")):
         query = {"year": "2025"}

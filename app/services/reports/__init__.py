@@ -45,8 +45,18 @@ def deputies_report(session: Session, year: str | int, now: datetime,
     return deputies.build(session, year_period(year, now, tz, "year"))
 
 
+def stations_report(session: Session, month: str, now: datetime,
+                    tz: ZoneInfo) -> dict[str, Any]:
+    from app.services.reports import stations
+
+    return stations.build(session, month_period(month, now, tz))
+
+
 def title_of(kind: str, report: dict[str, Any]) -> tuple[str, str]:
     """(title, file stem) of a report."""
+    if kind == "stations":
+        y, m = report["month"].split("-")
+        return f"代表联络站工作情况月报（{y}年{int(m)}月）", f"stations-{report['month']}"
     if kind in ("duty-reports", "points", "deputy-points"):
         from app.services.reports import duty_tables
 
@@ -72,6 +82,10 @@ def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) ->
         tables = duty_tables.tables_of(kind, report, mask=mask)
     elif kind == "deputies":
         tables = deputy_tables(report, mask=mask)
+    elif kind == "stations":
+        from app.services.reports import stations
+
+        tables = stations.tables(report)
     else:
         tables = report_tables(report, mask=mask)
     if mask:
@@ -88,4 +102,4 @@ def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) ->
 
 
 __all__ = ["FORMATS", "MEDIA_TYPES", "Period", "annual_report", "check_format",
-           "deputies_report", "monthly_report", "render", "title_of"]
+           "deputies_report", "monthly_report", "render", "stations_report", "title_of"]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.models import Deputy, District, Ticket
 from app.services.points import rules
 from app.services.reports.period import Period
+from app.services.reports.stations import deputy_message_figures
 
 
 def build(session: Session, period: Period) -> dict[str, Any]:
@@ -26,12 +27,18 @@ def build(session: Session, period: Period) -> dict[str, Any]:
     }
     districts = {code: name for code, name in session.execute(
         select(District.code, District.name))}
+    # Part II: the voters' messages each deputy received in the year and how they went.
+    messages = deputy_message_figures(session, period)
     items, silent = [], []
     for d in session.scalars(select(Deputy).order_by(Deputy.name, Deputy.phone)):
+        m = messages.get(d.id, {})
         base = {"deputy_id": d.id, "name": d.name, "phone": d.phone, "level": d.level,
                 "district": d.district,
                 "district_name": districts.get(d.district, d.district) if d.district else None,
-                "delegation": d.delegation}
+                "delegation": d.delegation, "messages": m.get("messages", 0),
+                "messages_answered": m.get("answered", 0),
+                "messages_forwarded": m.get("forwarded", 0),
+                "voter_satisfaction_rate": m.get("voter_satisfaction_rate")}
         if d.id in counts:
             calls, probs = counts[d.id]
             items.append({**base, "calls": calls, "problems": probs,

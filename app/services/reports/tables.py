@@ -206,6 +206,15 @@ def report_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
     return tables
 
 
+MESSAGE_COLUMNS: list[Column] = [
+    ("收到选民留言", "messages", "int"), ("答复", "messages_answered", "int"),
+    ("交办", "messages_forwarded", "int"), ("选民满意率", "voter_satisfaction_rate", "pct")]
+MESSAGE_LEGEND = [
+    "收到选民留言：本年收到的选民留言（扫码、联络站接待、书面、微信群），按收到时间",
+    "答复、交办：其中截止时已由代表直接答复、已分级交办的",
+    "选民满意率：本年选民评价中（满意＋基本满意）÷ 评价数"]
+
+
 def deputy_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
     def person(d: dict[str, Any]) -> dict[str, Any]:
         return {**d, "phone": _phone(d["phone"], mask), "level": _label(LEVELS, d.get("level")),
@@ -228,11 +237,12 @@ def deputy_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
         ]),
         Table("items", "代表履职情况", [*base, ("来电数", "calls", "int"),
                                           ("反映问题数", "problems", "int"),
-                                          ("积分", "points", "int")],
+                                          ("积分", "points", "int"), *MESSAGE_COLUMNS],
               [person(d) for d in report["items"]], note=scoring,
               legend=["来电数：本年来电，按来电时间（含咨询、建议）",
-                      "反映问题数：其中“反映问题”类", f"积分：{scoring}"]),
-        Table("silent", "全年未来电代表", base, [person(d) for d in report["silent_deputies"]],
+                      "反映问题数：其中“反映问题”类", f"积分：{scoring}", *MESSAGE_LEGEND]),
+        Table("silent", "全年未来电代表", [*base, *MESSAGE_COLUMNS],
+              [person(d) for d in report["silent_deputies"]],
               note="不作为优秀代表和连任推荐人选"),
         Table("unverified", "未匹配代表的来电", [
             ("来电姓名", "name", "text"), ("来电号码", "phone", "text"),
