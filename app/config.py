@@ -93,6 +93,9 @@ class Settings(BaseSettings):
                                                 alias="HOTLINE_MESSAGE_ADDRESS_WINDOW_MINUTES")
     message_limit_per_phone: int = Field(default=10, ge=1,
                                          alias="HOTLINE_MESSAGE_LIMIT_PER_PHONE_PER_DAY")
+    # A voter's name and phone (and the form's client address) are erased this many days
+    # after the message closes (PIPL: kept no longer than needed; app.services.retention).
+    voter_data_days: int = Field(default=365, ge=1, le=36500, alias="HOTLINE_VOTER_DATA_DAYS")
 
     # The units' score (SPEC "Reports"): each rate's weight in the weighted mean.
     score_weight_contact: float = Field(default=15, ge=0, alias="HOTLINE_SCORE_WEIGHT_CONTACT")

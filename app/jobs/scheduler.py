@@ -1,19 +1,21 @@
-"""APScheduler setup: the SLA sweep every minute on processes with HOTLINE_SCHEDULER=on."""
+"""APScheduler setup, on processes with HOTLINE_SCHEDULER=on: the SLA sweep every minute,
+the erasure of voters' data past its keeping time every hour."""
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.db import session_scope
-from app.services.context import SYSTEM
+from app.services.context import SYSTEM, Actor
 from app.services.sweep import SweepResult, sweep
 from app.state import AppState
 
 log = logging.getLogger("hotline.sweep")
+purge_log = logging.getLogger("hotline.retention")
 
 
 def run_sweep_job(state: AppState) -> SweepResult:
@@ -71,10 +73,39 @@ def _calendar_reminder(state: AppState) -> None:
                     missing, missing)
 
 
+def run_purge_job(state: AppState, actor: Actor = SYSTEM, days: int | None = None) -> int:
+    """Erase voters' data past its keeping time (app.services.retention), batch by batch,
+    each in its own transaction; one log line with the count, never a name or a number.
+    Used by the scheduler (hourly) and by `hotline purge`."""
+    from app.services.retention import cutoff, erase_batch
+
+    keep = days or state.settings.voter_data_days
+    total, now = 0, state.clock.now()
+    try:
+        while True:
+            for session in session_scope(state.db.write_session):
+                n = erase_batch(state.ctx(session, actor), days=keep)
+            total += n
+            if n == 0:
+                break
+    except Exception:
+        if actor is not SYSTEM:
+            raise
+        log.exception("voter data purge failed")
+    if total:
+        purge_log.info("voter data erased", extra={
+            "messages": total, "days": keep, "closed_before": cutoff(now, keep).isoformat()})
+    return total
+
+
 def start_scheduler(state: AppState) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(run_sweep_job, "interval", args=[state],
                       seconds=state.settings.sweep_interval_seconds, id="sla-sweep",
                       max_instances=1, coalesce=True)
+    # Voters' data: hourly (its keeping time is counted in days), first a minute after start.
+    scheduler.add_job(run_purge_job, "interval", args=[state], hours=1, id="voter-data-purge",
+                      max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC) + timedelta(minutes=1))
     scheduler.start()
     return scheduler

@@ -133,7 +133,8 @@ EVENTS = {"message.received": "收到留言", "message.answered": "代表答复"
           "message.forwarded": "代表交办", "message.declined": "不予受理",
           "message.result_ready": "办理结果已反馈", "message.rated": "群众评价",
           "message.closed": "办结（未评价）", "message.clock_warning": "答复期限预警",
-          "message.clock_breached": "超过答复期限"}
+          "message.clock_breached": "超过答复期限",
+          "message.voter_data_erased": "留言人姓名和电话已按规定删除"}
 
 
 @router.get("/messages/{message_id}")
