@@ -109,18 +109,18 @@ def test_reports_count_the_same_after_the_erasure(closed):
     api, *_ = closed
     api.set_now("2026-11-20 10:00")
     paths = ["/api/v1/reports/points?year=2025", "/api/v1/reports/deputies?year=2025",
-             "/api/v1/reports/monthly?month=2025-10",
+             "/api/v1/reports/monthly?month=2025-10", "/api/v1/reports/stations?month=2025-10",
              "/api/v1/messages"]
     before = {p: api.get(p, "liaison").json() for p in paths}
     assert run_purge_job(state_of(api)) == 2
     after = {p: api.get(p, "liaison").json() for p in paths}
-    for p in paths[:3]:
+    for p in paths[:4]:
         assert after[p] == before[p], p
-    listed = {m["id"]: m for m in after[paths[3]]["items"]}
-    assert len(listed) == len(before[paths[3]]["items"]) == 3
+    listed = {m["id"]: m for m in after[paths[4]]["items"]}
+    assert len(listed) == len(before[paths[4]]["items"]) == 3
     assert sum(1 for m in listed.values() if m["voter"]["phone"] is None) == 2
-    messages_counted = [i for i in before[paths[0]]["items"] if i.get("by_type")]
-    assert messages_counted, "the points report should count something to compare"
+    zhang_row = after[paths[1]]["silent_deputies"][0]  # no hotline call of his own
+    assert (zhang_row["messages"], zhang_row["messages_answered"]) == (3, 1)  # still counted
 
 
 def test_the_erasure_is_logged_with_counts_and_no_personal_data(closed, caplog):
