@@ -264,3 +264,14 @@ def ok_bytes(api: Any, path: str, fmt: str) -> bytes:
     r = api.get(f"{path}&format={fmt}", "liaison")
     assert r.status_code == 200, r.text[:300]
     return r.content  # type: ignore[no-any-return]
+
+
+def test_forty_reports_recorded_at_once_are_all_kept(api):
+    api.city()
+    api.set_now("2024-06-30 10:00")
+    ids = term_with_deputies(api)
+    codes = api.concurrently("liaison", f"/api/v1/deputies/{ids['其他']}/duty-reports", [
+        {"held_on": "2024-03-15", "method": "meeting", "audience": "voters"}] * 40)
+    assert set(codes) <= {201, 503} and 201 in codes, codes
+    report = coverage(api, 2024)
+    assert (report["reports"], report["reported"]) == (codes.count(201), 1)

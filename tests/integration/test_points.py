@@ -296,3 +296,13 @@ def test_messages_replied_to_or_forwarded_within_their_clock_earn_points(api):
     assert [(x["ref"], x["on"], x["detail"]) for x in lines["message_handled"]] == [
         (on_time, "2025-02-25", "答复选民"), (forwarded, "2025-02-26", "分级交办")]
     assert row_of(points(api, 2024), "张三")["items"]["message_handled"] == 1
+
+
+def test_forty_writers_of_one_new_type_leave_one_type(api):
+    api.city()
+    codes = api.concurrently_put("/api/v1/point-rules/inspection", [
+        {"name": f"视察{i}", "points": 2, "yearly_cap": 10} for i in range(40)])
+    assert set(codes) <= {200, 201, 503} and codes.count(201) <= 1, codes
+    rules = [r for r in ok(api.get("/api/v1/point-rules", "liaison"))
+             if r["type"] == "inspection"]
+    assert len(rules) == 1 and rules[0]["name"].startswith("视察")
