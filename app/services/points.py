@@ -15,8 +15,7 @@ report is read, so a re-weighting restates every year alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -64,7 +63,7 @@ def rules(session: Session) -> dict[str, Rule]:
 
 
 def put_rule(session: Session, *, type_: str, name: str, points: int, yearly_cap: int | None,
-             now: Any) -> tuple[Rule, bool]:
+             now: datetime) -> tuple[Rule, bool]:
     """Add a type (True) or re-weight one (False), built-in types included."""
     row = session.scalar(select(PointRule).where(PointRule.type == type_).with_for_update())
     created = row is None and type_ not in BUILTIN

@@ -10,7 +10,6 @@ I: not recommended as an outstanding deputy or for re-election).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -178,7 +177,3 @@ def for_deputy(session: Session, period: Period, deputy: Deputy) -> dict[str, An
                                                               for t in types},
         "calls": int(calls), "silent": not calls, "types": types,
     }
-
-
-def names_of(items: Iterable[dict[str, Any]]) -> list[str]:
-    return [str(i["name"]) for i in items]
