@@ -103,7 +103,8 @@ def coverage_download(request: Request, ctx: Ctx = page_reader(*COMMITTEE),
 
 def _deputy_caption(ctx: Ctx, deputy_id: str) -> str:
     d = registry.get_deputy(ctx.session, deputy_id)
-    return f"{d.name} · {d.term_code or '未设届次'}"
+    term = terms.get_term(ctx.session, d.term_code) if d.term_code else None
+    return f"{d.name} · {term.name if term else '未设届次'}"
 
 
 def _back(ctx: Ctx, deputy_id: str) -> str:
