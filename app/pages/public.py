@@ -178,14 +178,13 @@ def _store(state: AppState, code: str, data: PublicMessage, address: str,
         found = codes.find_active(session, code)
         if found is None:
             return "gone", None, None
-        window = timedelta(minutes=s.message_address_window_minutes)
-        count, oldest = messages.recent_from_address(ctx, address, now - window)
-        if count >= s.message_limit_per_address:
+        window, day = timedelta(minutes=s.message_address_window_minutes), timedelta(days=1)
+        by_address, oldest, by_phone, oldest_phone = messages.recent_from_both(
+            ctx, address, now - window, data.phone, now - day)
+        if by_address >= s.message_limit_per_address:
             return "limited", None, _retry_after(oldest, window, now)
-        day = timedelta(days=1)
-        count, oldest = messages.recent_from_phone(ctx, data.phone, now - day)
-        if count >= s.message_limit_per_phone:
-            return "limited", None, _retry_after(oldest, day, now)
+        if by_phone >= s.message_limit_per_phone:
+            return "limited", None, _retry_after(oldest_phone, day, now)
         message = messages.submit_public(ctx, messages.NewMessage(
             deputy_id=found.deputy.id, channel="code", content=data.content,
             voter_name=(data.name or "").strip() or None, voter_phone=data.phone,
@@ -219,19 +218,15 @@ async def submit_message(request: Request, code: str) -> Response:
     form = await read_form(request)
     check_anonymous_csrf(request, form)
     token, _ = anonymous_csrf(request)
-    page = await run_in_threadpool(_deputy_page, state, code)
-    if page is None:
-        return _gone(request, GONE)
-    districts = page["districts"]
-    assert isinstance(districts, list)
-    fields = [*_fields(districts), CONSENT]
+    # Read with the fields alone: the page's own look-ups are made only to show it again.
+    fields = [*_fields([]), CONSENT]
     if str(form.get("website", "")).strip():
         shown = FormState(fields, {k: form.get(k, "") for k in [f.name for f in fields]})
         shown.problems.append(TRAP)
-        return _show_form(request, code, page, shown, token, False, 422)
+        return await _again(request, state, code, shown, token)
     model, shown = read(fields, form, PublicMessage, state.settings.tz)
     if model is None:
-        return _show_form(request, code, page, shown, token, False, 422)
+        return await _again(request, state, code, shown, token)
     assert isinstance(model, PublicMessage)
     outcome, tracking, seconds = await run_in_threadpool(_store, state, code, model, address,
                                                          now)
@@ -241,6 +236,18 @@ async def submit_message(request: Request, code: str) -> Response:
         assert seconds is not None
         return limited(request, seconds)
     return redirect(f"/t/{tracking}?sent=1")
+
+
+async def _again(request: Request, state: AppState, code: str, shown: FormState,
+                 token: str) -> Response:
+    """The form shown again with what is wrong (nothing was stored)."""
+    page = await run_in_threadpool(_deputy_page, state, code)
+    if page is None:
+        return _gone(request, GONE)
+    districts = page["districts"]
+    assert isinstance(districts, list)
+    shown.fields = [*_fields(districts), CONSENT]
+    return _show_form(request, code, page, shown, token, False, 422)
 
 
 # --- tracking ---------------------------------------------------------------------------------

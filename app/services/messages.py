@@ -13,6 +13,7 @@ from sqlalchemy import exists, func, select, update
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Deputy, Message, MessageEvent, Reception, StationDeputy
+from app.models.base import new_id
 from app.services.context import Ctx
 from app.services.message_flow import SETTLED, MsgAction, MsgStatus, next_status
 from app.services.registry import normalize_phone, valid_phone
@@ -63,7 +64,7 @@ def _insert(ctx: Ctx, data: NewMessage, *, station_code: str | None) -> Message:
                       policy=ctx.policy)
     code = new_tracking_code()
     message = Message(
-        tracking_code=code, tracking_hash=tracking_hash(code), deputy_id=data.deputy_id,
+        id=new_id(), tracking_code=code, tracking_hash=tracking_hash(code), deputy_id=data.deputy_id,
         channel=data.channel, content=data.content, voter_name=data.voter_name,
         voter_phone=data.voter_phone, client_address=data.client_address,
         district=data.district, station_code=station_code, reception_id=data.reception_id,
@@ -72,7 +73,7 @@ def _insert(ctx: Ctx, data: NewMessage, *, station_code: str | None) -> Message:
         created_at=now, updated_at=now,
     )
     ctx.session.add(message)
-    ctx.session.flush()
+    # One flush writes both rows (the message first: the event refers to it).
     log(ctx, message, "message.received", at=received_at, data={
         "channel": data.channel, "deputy_id": data.deputy_id, "station": station_code,
         "reception_id": data.reception_id, "due_at": ctx.iso(due.due_at)})
@@ -136,6 +137,19 @@ def recent_from_phone(ctx: Ctx, phone: str, since: datetime) -> tuple[int, datet
     row = ctx.session.execute(select(func.count(), func.min(Message.received_at)).where(
         Message.voter_phone == phone, Message.received_at > since)).one()
     return int(row[0]), row[1]
+
+
+def recent_from_both(ctx: Ctx, address: str, since_address: datetime, phone: str,
+                     since_phone: datetime) -> tuple[int, datetime | None, int, datetime | None]:
+    """Both limits' counts (and oldest instants) in one statement, for the write path."""
+    def part(col: Any, value: str, since: datetime) -> list[Any]:
+        where = (col == value, Message.received_at > since)
+        return [select(func.count()).where(*where).scalar_subquery(),
+                select(func.min(Message.received_at)).where(*where).scalar_subquery()]
+
+    row = ctx.session.execute(select(*part(Message.client_address, address, since_address),
+                                     *part(Message.voter_phone, phone, since_phone))).one()
+    return int(row[0]), row[1], int(row[2]), row[3]
 
 
 # --- reads ----------------------------------------------------------------------------------

@@ -1,0 +1,157 @@
+"""Voters' messages per second through the real public page (the page fetched for its
+token, the form posted, the 303 to the tracking page) against a bare FastAPI form handler
+that validates and inserts one row, measured in the same run on the same engine.
+
+    .venv/bin/python bench/messages.py --db sqlite|postgres [--seconds 20] [--clients 8]
+
+The address limit is raised for the run (every request comes from 127.0.0.1); its counting
+query still runs on every post, as the per-phone one does (each voter has its own phone).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# bench/ holds a calendar.py and a queue.py that would shadow the standard library's.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_HERE)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
+from typing import Any  # noqa: E402
+
+import httpx  # noqa: E402
+
+from bench import _common as c  # noqa: E402
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
+CONTENT = "小区门口的路灯坏了一个月，晚上出行很不方便，希望尽快修好。"
+
+
+def prepare(url: str, port: int) -> str:
+    """A deputy with a code, through the API of the running server; returns the code."""
+    base = f"http://127.0.0.1:{port}"
+    admin = {"Authorization": f"Bearer {c.ADMIN_KEY}"}
+    with httpx.Client(base_url=base, headers=admin, timeout=30) as api:
+        r = api.post("/api/v1/deputies", json={"name": "张三", "phone": "13800000001",
+                                                "level": "city", "district": "heshan"})
+        r.raise_for_status()
+        code = api.post(f"/api/v1/deputies/{r.json()['id']}/code/rotate").json()["public_code"]
+    return str(code)
+
+
+async def voters(port: int, code: str, clients: int, seconds: float) -> dict[str, Any]:
+    """Each client: fetch the page (token and cookie), post the form; repeat."""
+    done, failed, latencies = 0, 0, []
+    deadline = time.monotonic() + seconds
+
+    async def one(k: int) -> None:
+        nonlocal done, failed
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            i = 0
+            while time.monotonic() < deadline:
+                i += 1
+                t0 = time.perf_counter()
+                page = await client.get(f"/d/{code}")
+                m = TOKEN.search(page.text)
+                r = await client.post(f"/d/{code}", data={
+                    "csrf_token": m.group(1) if m else "", "content": CONTENT, "name": "王五",
+                    "phone": f"13{k:03d}{i:06d}", "consent": "yes"})
+                if r.status_code == 303:
+                    done += 1
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                else:
+                    failed += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(k) for k in range(clients)))
+    took = time.monotonic() - started
+    return {"per_s": done / took, "done": done, "failed": failed,
+            "p50_ms": round(c.percentile(latencies, 50), 1),
+            "p99_ms": round(c.percentile(latencies, 99), 1)}
+
+
+async def bare(port: int, clients: int, seconds: float) -> dict[str, Any]:
+    done, failed, latencies = 0, 0, []
+    deadline = time.monotonic() + seconds
+
+    async def one(k: int) -> None:
+        nonlocal done, failed
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            i = 0
+            while time.monotonic() < deadline:
+                i += 1
+                t0 = time.perf_counter()
+                r = await client.post("/form", data={"content": CONTENT, "name": "王五",
+                                                     "phone": f"13{k:03d}{i:06d}"})
+                if r.status_code == 303:
+                    done += 1
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                else:
+                    failed += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(k) for k in range(clients)))
+    took = time.monotonic() - started
+    return {"per_s": done / took, "done": done, "failed": failed,
+            "p50_ms": round(c.percentile(latencies, 50), 1),
+            "p99_ms": round(c.percentile(latencies, 99), 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    ap.add_argument("--seconds", type=float, default=20.0, help="load time of each side")
+    ap.add_argument("--clients", type=int, default=8, help="concurrent voters")
+    args = ap.parse_args()
+
+    url, drop = c.fresh_database(args.db)
+    try:
+        port = c.free_port()
+        server = c.start_server(
+            [str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
+            {"DATABASE_URL": url, "HOTLINE_ADMIN_KEY": c.ADMIN_KEY, "HOTLINE_SCHEDULER": "off",
+             "HOTLINE_WEBHOOKS": "off", "HOTLINE_LOG_LEVEL": "WARNING",
+             "HOTLINE_MESSAGE_LIMIT_PER_ADDRESS": "1000000000",
+             "HOTLINE_MESSAGE_ADDRESS_WINDOW_MINUTES": "1"},
+            port, ready_path="/healthz", log_name="messages")
+        try:
+            code = prepare(url, port)
+            asyncio.run(voters(port, code, args.clients, 2.0))  # warm-up
+            real = asyncio.run(voters(port, code, args.clients, args.seconds))
+        finally:
+            c.stop(server)
+        port = c.free_port()
+        base = c.start_server(
+            [str(c.VENV_BIN / "python"), "-m", "uvicorn", "bench._bare_form:app",
+             "--port", str(port), "--log-level", "warning"],
+            {"DATABASE_URL": url}, port, ready_path="/healthz", log_name="bare-form")
+        try:
+            asyncio.run(bare(port, args.clients, 2.0))
+            baseline = asyncio.run(bare(port, args.clients, args.seconds))
+        finally:
+            c.stop(base)
+    finally:
+        drop()
+
+    ratio = real["per_s"] / baseline["per_s"] if baseline["per_s"] else None
+    print(f"\nmessages, {args.db}: {args.clients} concurrent voters, {args.seconds:.0f} s each")
+    print(c.table(["what", "per s", "done", "refused", "p50 ms", "p99 ms"], [
+        ["public page: GET token + POST form", round(real["per_s"], 1), real["done"],
+         real["failed"], real["p50_ms"], real["p99_ms"]],
+        ["bare FastAPI form handler (POST)", round(baseline["per_s"], 1), baseline["done"],
+         baseline["failed"], baseline["p50_ms"], baseline["p99_ms"]]]))
+    print(f"public page / bare handler: {ratio:.2f}  (target >= 0.5)" if ratio else "no ratio")
+    c.emit("messages", args.db, {"seconds": args.seconds, "clients": args.clients},
+           {k: round(v, 2) if isinstance(v, float) else v for k, v in real.items()},
+           {k: round(v, 2) if isinstance(v, float) else v for k, v in baseline.items()}, ratio)
+
+
+if __name__ == "__main__":
+    main()
