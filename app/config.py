@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     opinion_working_days: int = Field(default=5, alias="HOTLINE_OPINION_WORKING_DAYS")
     warn_hours_before: int = Field(default=4, alias="HOTLINE_WARN_HOURS_BEFORE")
     long_overdue_working_days: int = Field(default=5, alias="HOTLINE_LONG_OVERDUE_WORKING_DAYS")
+    # Invitations (约请, SPEC Part II): the invited unit's limits, and the letters' prefix.
+    invitation_acknowledge_working_days: int = Field(
+        default=3, ge=0, le=365, alias="HOTLINE_INVITATION_ACKNOWLEDGE_WORKING_DAYS")
+    invitation_complete_working_days: int = Field(
+        default=15, ge=0, le=365, alias="HOTLINE_INVITATION_COMPLETE_WORKING_DAYS")
+    invitation_letter_prefix: str = Field(default="人大约", min_length=1, max_length=20,
+                                          alias="HOTLINE_INVITATION_LETTER_PREFIX")
     sweep_interval_seconds: int = Field(default=60, alias="HOTLINE_SWEEP_INTERVAL_SECONDS")
     # Voters' messages (SPEC Part II): the deputy's response clock, the days a voter has to
     # rate, and the public form's limits (stored messages count; refused ones do not).

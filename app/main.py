@@ -33,6 +33,7 @@ from app.routers import (
     actions,
     calendar,
     duty,
+    invitations,
     messages,
     queue,
     registry,
@@ -99,7 +100,7 @@ def create_app(
     install_handlers(app)
     # Routes are matched in order: the polled and posted ones first.
     for r in (queue, tickets, actions, registry, accounts, supervision, calendar, stations,
-              messages, duty):
+              messages, duty, invitations):
         app.include_router(r.router)
     _optional_routers(app, docs=settings.docs)
     _operations(app, state)

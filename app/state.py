@@ -35,6 +35,9 @@ class AppState:
             long_overdue_working_days=s.long_overdue_working_days,
             message_response_working_days=s.message_response_working_days,
             message_rating_days=s.message_rating_days,
+            invitation_acknowledge_working_days=s.invitation_acknowledge_working_days,
+            invitation_complete_working_days=s.invitation_complete_working_days,
+            invitation_letter_prefix=s.invitation_letter_prefix,
         )
         self.score_weights = ScoreWeights(
             contact_on_time_rate=s.score_weight_contact,

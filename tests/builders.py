@@ -36,13 +36,16 @@ class Api:
     key_ids: dict[str, str] = field(default_factory=dict)
 
     def h(self, who: str) -> dict[str, str]:
-        """Headers for 'admin', 'hotline', 'liaison' or a unit code."""
+        """Headers for 'admin', 'hotline', 'liaison', a unit code or 'station:<code>'."""
         if who == "admin":
             return {"Authorization": f"Bearer {ADMIN_KEY}"}
         if who not in self.keys:
             role = who if who in ("hotline", "liaison") else "unit"
             body = {"role": role, "label": f"test {who}"}
-            if role == "unit":
+            if who.startswith("station:"):  # a station's key: "station:<code>"
+                body = {"role": "station", "station_code": who.split(":", 1)[1],
+                        "label": f"test {who}"}
+            elif role == "unit":
                 body["unit_code"] = who
             r = self.client.post("/api/v1/keys", json=body, headers=self.h("admin"))
             assert r.status_code == 201, r.text

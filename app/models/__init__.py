@@ -4,6 +4,15 @@ from app.models.accounts import Account, AccountEvent, SignInThrottle, UserSessi
 from app.models.base import Base
 from app.models.calendar import CalendarYear
 from app.models.duty import Activity, DutyReport, PointRule, Term
+from app.models.invitations import (
+    Invitation,
+    InvitationClock,
+    InvitationEvaluation,
+    InvitationEvent,
+    InvitationExtension,
+    InvitationReport,
+    LetterCounter,
+)
 from app.models.messages import DeputyCode, Message, MessageEvent
 from app.models.outbox import WebhookAttempt, WebhookDelivery
 from app.models.registry import ApiKey, Category, Deputy, District, Unit
@@ -43,6 +52,13 @@ __all__ = [
     "Event",
     "Extension",
     "PointRule",
+    "Invitation",
+    "InvitationClock",
+    "InvitationEvaluation",
+    "InvitationEvent",
+    "InvitationExtension",
+    "InvitationReport",
+    "LetterCounter",
     "QueueItem",
     "Rating",
     "Resolution",

@@ -14,7 +14,10 @@ class Supervision(Base):
     __tablename__ = "supervisions"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))
+    # A ticket's case, or (kind `invitation`, SPEC Part II) an invitation's: exactly one is set.
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
+    invitation_id: Mapped[str | None] = mapped_column(ForeignKey("invitations.id"),
+                                                      nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
     state: Mapped[str] = mapped_column(String(16))

@@ -51,7 +51,7 @@ def cases_page(
     rows = svc.list_cases(ctx, kind=chosen_kind, state=chosen_state, unit=None, ticket_id=None,
                           after=after, limit=51)
     more, rows = len(rows) > 50, rows[:50]
-    numbers = tickets_svc.hotline_numbers(ctx, {c.ticket_id for c in rows})
+    numbers = tickets_svc.hotline_numbers(ctx, {c.ticket_id for c in rows if c.ticket_id})
     next_url = None
     if more:
         next_url = (f"/ui/cases?state={chosen_state or ''}&kind={chosen_kind or ''}"
@@ -63,6 +63,8 @@ def cases_page(
 
 def case_context(ctx: Ctx, case_id: str) -> dict[str, Any]:
     case = svc.get_case(ctx, case_id)
+    if case.ticket_id is None:  # an invitation's case: its page is the invitation's
+        raise NotFound(f"case {case_id} is an invitation's")
     ticket = tickets_svc.get_visible(ctx, case.ticket_id)
     view = ticket_views(ctx.session, [ticket], ctx.now(), ctx.tz)[0]
     notes = svc.notes_of(ctx, [case.id])[case.id]

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.deps import OneTripRoute, reader, writer
+from app.errors import NotFound
 from app.models import Extension
 from app.routers.tickets import view
 from app.schemas.common import problem_responses
+from app.schemas.invitations import InvitationExtensionOut
 from app.schemas.tickets import (
     ContactIn,
     DecisionIn,
@@ -25,7 +27,9 @@ from app.schemas.tickets import (
 )
 from app.services import actions as svc
 from app.services import extensions as ext_svc
+from app.services import invitations as inv_svc
 from app.services.context import Ctx
+from app.services.invitation_views import extension_view
 from app.services.views import local
 
 router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["handling"],
@@ -94,19 +98,31 @@ def request_extension(ticket_id: str, body: ExtensionIn, ctx: Ctx = writer("unit
         ctx, ticket_id=ticket_id, working_days=body.working_days, reason=body.reason), ctx)
 
 
-@router.post("/extensions/{extension_id}/decision", response_model=ExtensionOut)
+@router.post("/extensions/{extension_id}/decision",
+             response_model=ExtensionOut | InvitationExtensionOut)
 def decide_extension(extension_id: str, body: DecisionIn,
                      ctx: Ctx = writer("hotline", "liaison")) -> Any:
-    """The hotline office or liaison committee approves or refuses an extension."""
+    """The hotline office or liaison committee approves or refuses a ticket's extension;
+    the liaison committee an invitation's."""
+    if inv_svc.find_extension(ctx, extension_id) is not None:
+        return extension_view(ctx, inv_svc.decide_extension(
+            ctx, extension_id=extension_id, approve=body.approve, note=body.note))
     return extension_out(ext_svc.decide_extension(
         ctx, extension_id=extension_id, approve=body.approve, note=body.note), ctx)
 
 
-@router.get("/extensions/{extension_id}", response_model=ExtensionOut)
+@router.get("/extensions/{extension_id}", response_model=ExtensionOut | InvitationExtensionOut)
 def get_extension(extension_id: str, ctx: Ctx = reader()) -> Any:
-    """An extension request; a unit sees those of tickets it may read."""
+    """An extension request; a unit sees those of tickets (or invitations) it may read."""
     from app.services.tickets import get_visible
 
+    inv_ext = inv_svc.find_extension(ctx, extension_id)
+    if inv_ext is not None:
+        try:
+            inv_svc.get_visible(ctx, inv_ext.invitation_id)
+        except NotFound:
+            raise NotFound(f"no extension {extension_id}") from None
+        return extension_view(ctx, inv_ext)
     ext = ext_svc.get_extension(ctx, extension_id)
     get_visible(ctx, ext.ticket_id)
     return extension_out(ext, ctx)

@@ -21,6 +21,7 @@ from app.schemas.supervision import (
 )
 from app.services import supervision as svc
 from app.services.context import Ctx
+from app.services.invitations import invitation_numbers
 from app.services.registry import unit_names as unit_names_of
 from app.services.tickets import hotline_numbers
 from app.services.views import local
@@ -34,9 +35,13 @@ def cases_out(ctx: Ctx, cases: list[Supervision]) -> list[dict[str, Any]]:
     meetings = svc.meetings_of(ctx, [c.id for c in cases])
     named = {p for ms in meetings.values() for m in ms for p in m.participants}
     unit_names = unit_names_of(ctx.session, named)
-    numbers = hotline_numbers(ctx, {c.ticket_id for c in cases})
+    numbers = hotline_numbers(ctx, {c.ticket_id for c in cases if c.ticket_id})
+    letters = invitation_numbers(ctx, {c.invitation_id for c in cases if c.invitation_id})
     return [{
-        "id": c.id, "ticket_id": c.ticket_id, "hotline_no": numbers.get(c.ticket_id, ""),
+        "id": c.id, "ticket_id": c.ticket_id,
+        "hotline_no": numbers.get(c.ticket_id, "") if c.ticket_id else None,
+        "invitation_id": c.invitation_id,
+        "invitation_number": letters.get(c.invitation_id) if c.invitation_id else None,
         "kind": c.kind, "unit": c.unit_code, "state": c.state, "reason": c.reason,
         "round": c.round, "opened_at": local(c.opened_at, ctx.tz),
         "closed_at": local(c.closed_at, ctx.tz), "conclusion": c.conclusion,

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from app.schemas.common import LongText, Name, Strict, _representable
 
-CaseKind = Literal["committee", "local", "joint", "coordination"]
+CaseKind = Literal["committee", "local", "joint", "coordination", "invitation"]
 CaseState = Literal["open", "closed", "withdrawn"]
 
 
@@ -33,8 +33,11 @@ class MeetingOut(BaseModel):
 
 class SupervisionOut(BaseModel):
     id: str
-    ticket_id: str
-    hotline_no: str
+    ticket_id: str | None = Field(description="null for an invitation's case")
+    hotline_no: str | None
+    invitation_id: str | None = Field(None, description="the invitation of an `invitation` "
+                                                          "case (SPEC Part II)")
+    invitation_number: str | None = None
     kind: CaseKind
     unit: str | None
     state: CaseState

@@ -238,10 +238,23 @@ class RatingIn(Strict):
     comment: ShortText | None = None
 
 
+class QueueInvitation(BaseModel):
+    id: str
+    number: str | None
+    subject: str
+    status: str
+    round: int
+    station: str
+
+
 class QueueItemOut(BaseModel):
-    ticket: TicketSummary
-    role: Literal["lead", "co", "supervisor"]
-    next_action: Literal["contact", "resolve", "feedback", "opinion", "supervise"] | None
+    kind: Literal["ticket", "invitation"] = "ticket"
+    ticket: TicketSummary | None = Field(None, description="for `kind: ticket`")
+    invitation: QueueInvitation | None = Field(None, description="for `kind: invitation` "
+                                               "(SPEC Part II): the invited unit's entry")
+    role: Literal["lead", "co", "supervisor", "invited"]
+    next_action: Literal["contact", "resolve", "feedback", "opinion", "supervise",
+                         "acknowledge", "report"] | None
     next_due_at: datetime | None
     breached: bool
     in_queue: bool = Field(description="false only for items that left the queue, listed when "

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.models import Clock, Ticket
+from app.models import Clock, Invitation, InvitationClock, Ticket
+from app.services import invitation_log
 from app.services.context import Ctx
 from app.services.events import log
 from app.services.queue import refresh_queue
@@ -42,6 +43,23 @@ def start_clock(
     """A new running clock, added to the session."""
     clock = Clock(**clock_values(ctx, ticket, unit=unit, kind=kind, round_=round_,
                                  started_at=started_at))
+    ctx.session.add(clock)
+    return clock
+
+
+def start_invitation_clock(
+    ctx: Ctx, inv: Invitation, *, kind: ClockKind, round_: int, started_at: datetime
+) -> InvitationClock:
+    """A new running clock of the invited unit (`acknowledge`, `complete`), counted by the
+    same rules as a ticket's, added to the session."""
+    basis, amount = rule_for(kind, "normal", ctx.policy)
+    due = compute_due(calendar=ctx.calendar, tz=ctx.tz, basis=basis, amount=amount,
+                      started_at=started_at, policy=ctx.policy)
+    clock = InvitationClock(
+        invitation_id=inv.id, unit_code=inv.unit_code, kind=kind.value, round=round_,
+        started_at=started_at, basis=basis.value, amount=amount, due_at=due.due_at,
+        warn_at=due.warn_at, escalate_at=None, provisional=due.provisional,
+    )
     ctx.session.add(clock)
     return clock
 
@@ -117,7 +135,9 @@ def cancel(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime, reason: 
         })
 
 
-def apply_due(ctx: Ctx, clock: Clock, *, amount: int | None = None) -> dict[str, Any] | None:
+def apply_due(
+    ctx: Ctx, clock: Clock | InvitationClock, *, amount: int | None = None
+) -> dict[str, Any] | None:
     """Recompute a clock's due from its rule; the change of its due time or provisional
     flag, or None when neither moved (a moved long-overdue threshold alone is applied
     quietly: it is the sweep's mark, not the clock's deadline).
@@ -183,4 +203,29 @@ def recompute_open(ctx: Ctx, years: set[int]) -> int:
         })
     for ticket in tickets.values():
         refresh_queue(ctx, ticket)
+    return changed + _recompute_invitations(ctx, years, boundary)
+
+
+def _recompute_invitations(ctx: Ctx, years: set[int], boundary: datetime) -> int:
+    """`recompute_open` for the invitations' clocks, logged in their histories."""
+    q = select(InvitationClock).where(
+        InvitationClock.met_at.is_(None), InvitationClock.cancelled_at.is_(None),
+        InvitationClock.due_at >= boundary,
+    ).order_by(InvitationClock.invitation_id, InvitationClock.id)
+    changed = 0
+    invitations: dict[str, Invitation] = {}
+    for clock in ctx.session.scalars(q):
+        change = apply_due(ctx, clock)
+        if change is None:
+            continue
+        changed += 1
+        inv = invitations.get(clock.invitation_id) or \
+            ctx.session.get(Invitation, clock.invitation_id)
+        assert inv is not None
+        invitations[inv.id] = inv
+        invitation_log.log(ctx, inv, "clock.recomputed", at=ctx.now(), data={
+            **change, "reason": f"working calendar changed for {sorted(years)}",
+        })
+    for inv in invitations.values():
+        invitation_log.refresh_queue(ctx, inv)
     return changed

@@ -63,7 +63,8 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
                 select(Supervision.ticket_id, Supervision.kind, Supervision.unit_code)
                 .where(Supervision.ticket_id.in_(cases), Supervision.state == "open")
                 .order_by(Supervision.opened_at)):
-            cases[ticket_id].append((kind, unit))
+            if ticket_id is not None:
+                cases[ticket_id].append((kind, unit))
     open_cases = dict(session.execute(
         select(Supervision.kind, func.count()).where(Supervision.state == "open")
         .group_by(Supervision.kind)).all())

@@ -1,4 +1,5 @@
-"""The ticket event log and the webhook outbox, both written in the caller's transaction."""
+"""The ticket event log and the webhook outbox (tickets' and invitations'), both written
+in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -37,6 +38,16 @@ def emit(
     ctx: Ctx, type_: str, *, ticket: Ticket, units: Iterable[str | None], data: dict[str, Any]
 ) -> int:
     """Queue a webhook for every concerned unit that has an endpoint; returns how many."""
+    return outbox(ctx, type_, units=units, ticket_id=ticket.id,
+                  payload={"ticket_id": ticket.id, "hotline_no": ticket.hotline_no, **data})
+
+
+def outbox(
+    ctx: Ctx, type_: str, *, units: Iterable[str | None], payload: dict[str, Any],
+    ticket_id: str | None = None,
+) -> int:
+    """Queue `payload` as a webhook to every unit named that has an endpoint (a ticket's or
+    an invitation's event alike); returns how many."""
     codes = sorted({u for u in units if u})
     if not codes:
         return 0
@@ -48,13 +59,12 @@ def emit(
         )})
     targets = [c for c in codes if ctx.webhook_units[c]]
     now = ctx.now()
-    payload = {"ticket_id": ticket.id, "hotline_no": ticket.hotline_no, **data}
     for code in targets:
         body = orjson.dumps(
             {"type": type_, "timestamp": ctx.iso(now), "data": {**payload, "unit": code}}
         ).decode()
         ctx.session.add(WebhookDelivery(
-            id=new_id(), unit_code=code, event_type=type_, ticket_id=ticket.id, body=body,
+            id=new_id(), unit_code=code, event_type=type_, ticket_id=ticket_id, body=body,
             state="pending", attempts=0, next_attempt_at=now, created_at=now,
         ))
     return len(targets)

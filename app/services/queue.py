@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, bindparam, event, func, select, tuple_, update
+from sqlalchemy import Executable, Row, bindparam, event, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Clock, QueueItem, Supervision, Ticket, Unit
+from app.models import Assignment, Clock, Invitation, QueueItem, Supervision, Ticket, Unit
 from app.services.context import Ctx
 from app.services.rows import insert_rows
 from app.services.sla import ClockKind
@@ -164,6 +164,11 @@ _ETAG = select(
         QueueItem.unit_code == bindparam("unit"), QueueItem.active.is_(True),
         QueueItem.sort_key > bindparam("now", type_=QueueItem.sort_key.type),
     ).scalar_subquery(),
+    # The unit's invitations (SPEC Part II) are queue entries too, kept on their own rows.
+    select(func.min(Invitation.sort_key)).where(
+        Invitation.unit_code == bindparam("unit"), Invitation.queue_active.is_(True),
+        Invitation.sort_key > bindparam("now", type_=Invitation.sort_key.type),
+    ).scalar_subquery(),
 ).where(Unit.code == bindparam("unit"))
 
 
@@ -176,8 +181,8 @@ def etag(ctx: Ctx, unit: str, params: str) -> str | None:
     row = ctx.session.connection().execute(_ETAG, {"unit": unit, "now": ctx.now()}).first()
     if row is None:
         return None
-    _, version, due = row
-    raw = f"{unit}|{params}|{version}|{due}"
+    _, version, due, invitation_due = row
+    raw = f"{unit}|{params}|{version}|{due}|{invitation_due}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 
@@ -212,23 +217,75 @@ _PAGES = {(since, after): _page_query(since=since, after=after)
           for since in (False, True) for after in (False, True)}
 
 
+INVITED = "invited"  # the role of an invited unit's entry (SPEC Part II, invitations)
+
+
+def _invitation_page_query(*, since: bool, after: bool) -> Executable:
+    """The unit's invitations as queue rows, in the tickets' order and keyset: only issued
+    letters are the unit's work (a request under review is not)."""
+    q = (
+        select(Invitation.sort_key, Invitation.id, literal(INVITED).label("role"),
+               Invitation.queue_active.label("active"), Invitation.next_action,
+               Invitation.next_due_at, Invitation.updated_at,
+               Invitation.number.label("invitation_number"), Invitation.subject,
+               Invitation.status, Invitation.round, Invitation.station_code)
+        .where(Invitation.unit_code == bindparam("unit"), Invitation.number.is_not(None))
+        .order_by(Invitation.sort_key, Invitation.id).limit(bindparam("limit"))
+    )
+    if since:
+        q = q.where(Invitation.updated_at > bindparam("since", type_=Invitation.updated_at.type))
+    else:
+        q = q.where(Invitation.queue_active.is_(True))
+    if after:
+        q = q.where(tuple_(Invitation.sort_key, Invitation.id, literal(INVITED)) > tuple_(
+            bindparam("after_key", type_=Invitation.sort_key.type), bindparam("after_ticket"),
+            bindparam("after_role")))
+    return q
+
+
+_INVITATION_PAGES = {(since, after): _invitation_page_query(since=since, after=after)
+                     for since in (False, True) for after in (False, True)}
+
+
 def read_queue(
     ctx: Ctx, *, unit: str, limit: int, after: tuple[datetime, str, str] | None,
     updated_since: datetime | None,
 ) -> list[Row[Any]]:
     """One page, nearest due first; with updated_since also the rows that left the queue.
+    Tickets' and invitations' entries in one order: each source gives its first `limit`,
+    and the page is the first `limit` of both.
 
     Plain rows of the columns a page shows: loading ORM objects cost more than the query."""
     params: dict[str, Any] = {"unit": unit, "limit": limit, "since": updated_since}
     if after is not None:
         params.update(after_key=after[0], after_ticket=after[1], after_role=after[2])
-    q = _PAGES[(updated_since is not None, after is not None)]
-    return list(ctx.session.connection().execute(q, params))
+    shape = (updated_since is not None, after is not None)
+    conn = ctx.session.connection()
+    rows = list(conn.execute(_PAGES[shape], params))
+    invited = list(conn.execute(_INVITATION_PAGES[shape], params))
+    if not invited:
+        return rows
+    merged = sorted(rows + invited, key=lambda r: (r.sort_key, r.id, r.role))
+    return merged[:limit]
 
 
 def item_view(row: Row[Any], now: datetime, tz: Any) -> dict[str, Any]:
-    """A queue item as the API shows it."""
+    """A queue item as the API shows it: a ticket's, or an invitation's."""
+    if "invitation_number" in row._fields:
+        return {
+            "kind": "invitation",
+            "invitation": {"id": row.id, "number": row.invitation_number,
+                           "subject": row.subject, "status": row.status, "round": row.round,
+                           "station": row.station_code},
+            "role": row.role,
+            "next_action": row.next_action,
+            "next_due_at": local(row.next_due_at, tz),
+            "breached": row.next_due_at is not None and row.next_due_at <= now,
+            "in_queue": row.active,
+            "updated_at": local(row.updated_at, tz),
+        }
     return {
+        "kind": "ticket",
         "ticket": ticket_summary(row, tz),
         "role": row.role,
         "next_action": row.next_action,

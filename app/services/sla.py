@@ -27,6 +27,9 @@ class ClockKind(StrEnum):
     RESOLVE = "resolve"
     FEEDBACK = "feedback"
     OPINION = "opinion"
+    # An invitation's (约请, SPEC Part II): the invited unit acknowledges, then completes.
+    ACKNOWLEDGE = "acknowledge"
+    COMPLETE = "complete"
 
 
 class ClockState(StrEnum):
@@ -52,6 +55,9 @@ class Policy:
     # the day it was received; the voter has M days to rate the result.
     message_response_working_days: int = 2
     message_rating_days: int = 15
+    invitation_acknowledge_working_days: int = 3
+    invitation_complete_working_days: int = 15
+    invitation_letter_prefix: str = "人大约"  # not a limit, but the same kind of local rule
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,10 @@ def rule_for(kind: ClockKind, urgency: str, policy: Policy) -> tuple[Basis, int]
             return Basis.DAYS, policy.feedback_days
         case ClockKind.OPINION:
             return Basis.WORKDAYS, policy.opinion_working_days
+        case ClockKind.ACKNOWLEDGE:
+            return Basis.WORKDAYS, policy.invitation_acknowledge_working_days
+        case ClockKind.COMPLETE:
+            return Basis.WORKDAYS, policy.invitation_complete_working_days
     raise ValueError(f"unknown clock kind {kind}")
 
 

@@ -12,6 +12,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.models import (
     Category,
     Clock,
+    Invitation,
     Supervision,
     SupervisionMeeting,
     SupervisionNote,
@@ -172,10 +173,8 @@ def add_note(ctx: Ctx, *, case_id: str, content: str) -> Supervision:
     now = ctx.now()
     ctx.session.add(SupervisionNote(supervision_id=case.id, author=ctx.actor.name,
                                     content=content, at=now))
-    ticket = ctx.session.get(Ticket, case.ticket_id)
-    assert ticket is not None
-    log(ctx, ticket, "supervision.note", at=now, data={"supervision_id": case.id,
-                                                       "content": content})
+    _log_case(ctx, case, "supervision.note", at=now, data={"supervision_id": case.id,
+                                                           "content": content})
     ctx.session.flush()
     return case
 
@@ -187,12 +186,11 @@ def close_case(ctx: Ctx, *, case_id: str, conclusion: str) -> Supervision:
         raise Conflict(f"the case is already {case.state}")
     now = ctx.now()
     case.state, case.closed_at, case.conclusion = "closed", now, conclusion
-    ticket = ctx.session.get(Ticket, case.ticket_id)
-    assert ticket is not None
-    log(ctx, ticket, "supervision.closed", at=now, data={
+    ticket = _log_case(ctx, case, "supervision.closed", at=now, data={
         "supervision_id": case.id, "kind": case.kind, "conclusion": conclusion,
     })
-    refresh_queue(ctx, ticket)
+    if ticket is not None:
+        refresh_queue(ctx, ticket)
     return case
 
 
@@ -212,13 +210,27 @@ def add_meeting(ctx: Ctx, *, case_id: str, held_at: datetime, participants: list
                                  conclusion=conclusion, recorded_by=ctx.actor.name,
                                  recorded_at=now)
     ctx.session.add(meeting)
-    ticket = ctx.session.get(Ticket, case.ticket_id)
-    assert ticket is not None
-    log(ctx, ticket, "supervision.meeting", at=held_at, data={
+    _log_case(ctx, case, "supervision.meeting", at=held_at, data={
         "supervision_id": case.id, "participants": people, "conclusion": conclusion,
     })
     ctx.session.flush()
     return case
+
+
+def _log_case(ctx: Ctx, case: Supervision, type_: str, *, at: datetime,
+              data: dict[str, Any]) -> Ticket | None:
+    """Log a case's step in its ticket's log, or its invitation's history; the ticket."""
+    if case.ticket_id is None:
+        from app.services import invitation_log
+
+        inv = ctx.session.get(Invitation, case.invitation_id)
+        assert inv is not None
+        invitation_log.log(ctx, inv, type_, at=at, data=data)
+        return None
+    ticket = ctx.session.get(Ticket, case.ticket_id)
+    assert ticket is not None
+    log(ctx, ticket, type_, at=at, data=data)
+    return ticket
 
 
 def meetings_of(ctx: Ctx, case_ids: list[str]) -> dict[str, list[SupervisionMeeting]]:

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, text, update
 
-from app.models import Clock, Event, Ticket
-from app.services import messages
+from app.models import Clock, Event, Invitation, InvitationClock, Ticket
+from app.services import invitation_log, messages
 from app.services.context import Ctx
 from app.services.events import emit
 from app.services.queue import touch
@@ -57,14 +57,21 @@ def _due(ctx: Ctx, column: str, now: datetime) -> list[Clock]:
 _MARKS = {"due_at": "breach_recorded_at", "warn_at": "warned_at"}
 
 
-def _due_rows(ctx: Ctx, column: str, now: datetime) -> list[Any]:
+ClockTable = type[Clock] | type[InvitationClock]
+
+
+def _due_rows(ctx: Ctx, column: str, now: datetime, model: ClockTable = Clock) -> list[Any]:
     """Like `_due`, as plain rows: the warning and breach loops mark them with one UPDATE per
-    batch instead of loading (and flushing) thousands of ORM objects one by one."""
-    col = getattr(Clock, column)
-    mark = getattr(Clock, _MARKS[column])
-    q = (select(Clock.id, Clock.ticket_id, Clock.kind, Clock.unit_code, Clock.round,
-                Clock.due_at)
-         .where(Clock.met_at.is_(None), Clock.cancelled_at.is_(None), mark.is_(None),
+    batch instead of loading (and flushing) thousands of ORM objects one by one.
+
+    `model`: a ticket's clocks, or an invitation's (same columns, `invitation_id` for
+    `ticket_id`)."""
+    col = getattr(model, column)
+    mark = getattr(model, _MARKS[column])
+    owner = model.ticket_id if model is Clock else InvitationClock.invitation_id
+    q = (select(model.id, owner.label("owner_id"), model.kind, model.unit_code, model.round,
+                model.due_at)
+         .where(model.met_at.is_(None), model.cancelled_at.is_(None), mark.is_(None),
                 col <= now)
          .order_by(col).limit(BATCH))
     if ctx.session.get_bind().dialect.name == "postgresql":
@@ -72,9 +79,10 @@ def _due_rows(ctx: Ctx, column: str, now: datetime) -> list[Any]:
     return list(ctx.session.execute(q))
 
 
-def _mark(ctx: Ctx, column: str, ids: list[int], now: datetime) -> None:
+def _mark(ctx: Ctx, column: str, ids: list[int], now: datetime,
+          model: ClockTable = Clock) -> None:
     ctx.session.execute(
-        update(Clock).where(Clock.id.in_(ids)).values({_MARKS[column]: now})
+        update(model).where(model.id.in_(ids)).values({_MARKS[column]: now})
         .execution_options(synchronize_session=False)
     )
 
@@ -91,8 +99,7 @@ def _log_many(ctx: Ctx, tickets: dict[str, Ticket], events: list[dict[str, Any]]
         tickets[ticket_id].updated_at = now
 
 
-def _tickets(ctx: Ctx, clocks: list[Any]) -> dict[str, Ticket]:
-    ids = {c.ticket_id for c in clocks}
+def _tickets(ctx: Ctx, ids: set[str]) -> dict[str, Ticket]:
     return {t.id: t for t in ctx.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
 
 
@@ -111,13 +118,13 @@ def sweep(ctx: Ctx) -> SweepResult:
     while rows := _due_rows(ctx, "warn_at", now):
         _mark(ctx, "warn_at", [c.id for c in rows], now)
         rows = [c for c in rows if c.due_at > now]  # already past due: the breach says it all
-        tickets = _tickets(ctx, rows)
+        tickets = _tickets(ctx, {c.owner_id for c in rows})
         events = []
         for c in rows:
             data = _clock_data(ctx, c)
-            events.append({"ticket_id": c.ticket_id, "at": now, "type": "clock.warning",
+            events.append({"ticket_id": c.owner_id, "at": now, "type": "clock.warning",
                            "data": data})
-            emit(ctx, "clock.warning", ticket=tickets[c.ticket_id], units=[c.unit_code],
+            emit(ctx, "clock.warning", ticket=tickets[c.owner_id], units=[c.unit_code],
                  data=data)
             result.warned += 1
         _log_many(ctx, tickets, events, now)
@@ -125,20 +132,21 @@ def sweep(ctx: Ctx) -> SweepResult:
         ctx.session.flush()
     while rows := _due_rows(ctx, "due_at", now):
         _mark(ctx, "due_at", [c.id for c in rows], now)
-        tickets = _tickets(ctx, rows)
+        tickets = _tickets(ctx, {c.owner_id for c in rows})
         events = []
         for c in rows:
             data = _clock_data(ctx, c)
-            events.append({"ticket_id": c.ticket_id, "at": c.due_at, "type": "clock.breached",
+            events.append({"ticket_id": c.owner_id, "at": c.due_at, "type": "clock.breached",
                            "data": data})
-            emit(ctx, "clock.breached", ticket=tickets[c.ticket_id], units=[c.unit_code],
+            emit(ctx, "clock.breached", ticket=tickets[c.owner_id], units=[c.unit_code],
                  data=data)
             result.breached += 1
         _log_many(ctx, tickets, events, now)
         touch(ctx, tickets)
         ctx.session.flush()
+    _sweep_invitations(ctx, result, now)
     while batch := _due(ctx, "escalate_at", now):
-        tickets = _tickets(ctx, batch)
+        tickets = _tickets(ctx, {c.ticket_id for c in batch})
         for c in batch:
             c.escalated_at = now
             if open_long_overdue(ctx, tickets[c.ticket_id], c, at=now):
@@ -148,3 +156,28 @@ def sweep(ctx: Ctx) -> SweepResult:
     result.messages_warned, result.messages_breached = done.warned, done.breached
     result.messages_closed = done.closed
     return result
+
+
+def _sweep_invitations(ctx: Ctx, result: SweepResult, now: datetime) -> None:
+    """The invitations' clocks, by the same marks: each warning and breach recorded once,
+    logged in the invitation's history and sent to the invited unit."""
+    for column, type_ in (("warn_at", "clock.warning"), ("due_at", "clock.breached")):
+        while rows := _due_rows(ctx, column, now, InvitationClock):
+            _mark(ctx, column, [c.id for c in rows], now, InvitationClock)
+            if column == "warn_at":
+                rows = [c for c in rows if c.due_at > now]
+            ids = {c.owner_id for c in rows}
+            invitations = {i.id: i for i in ctx.session.scalars(
+                select(Invitation).where(Invitation.id.in_(ids)))}
+            for c in rows:
+                inv = invitations[c.owner_id]
+                data = _clock_data(ctx, c)
+                invitation_log.log(ctx, inv, type_, at=now if column == "warn_at" else c.due_at,
+                                   data=data, now=now)
+                invitation_log.emit(ctx, type_, inv, data)
+                if column == "warn_at":
+                    result.warned += 1
+                else:
+                    result.breached += 1
+            invitation_log.touch(ctx, ids)
+            ctx.session.flush()

@@ -107,6 +107,8 @@ def unsatisfied_list(session: Session, period: Period, names: Names) -> list[dic
                 .where(Supervision.ticket_id.in_(rated), period.acted(Supervision.opened_at))
                 .order_by(Supervision.opened_at, Supervision.id)).all():
         state = _case_state(period, state, closed_at)
+        if ticket_id is None:
+            continue  # not reachable: the query names tickets
         cases[ticket_id].append({
             "id": case_id, "kind": kind, "unit": unit,
             "unit_name": names.of(names.units, unit),
