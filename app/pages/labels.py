@@ -30,14 +30,21 @@ if TYPE_CHECKING:
 ROLES = {"admin": "系统管理员", "hotline": "市长热线办", "liaison": "人大常委会联工委",
          "unit": "单位", "deputy": "人大代表", "station": "代表联络站",
          "system": "系统", "cli": "服务器命令"}
-CLOCK_KINDS = {"contact": "联系代表", "resolve": "办结", "feedback": "反馈", "opinion": "协办意见"}
+CLOCK_KINDS = {"contact": "联系代表", "resolve": "办结", "feedback": "反馈", "opinion": "协办意见",
+               "acknowledge": "签收约请", "complete": "办理完成"}
 CLOCK_STATES = {"running": "计时中", "met": "按时完成", "met_late": "超时完成",
                 "breached": "已超时", "cancelled": "已取消"}
 METHODS = {"phone": "电话", "visit": "上门走访", "meeting": "座谈会商", "online": "网络"}
 KINDS = {"problem": "反映问题", "consultation": "咨询", "suggestion": "建议"}
-ASSIGNMENT_ROLES = {"lead": "牵头单位", "co": "协办单位", "supervisor": "督办单位"}
+ASSIGNMENT_ROLES = {"lead": "牵头单位", "co": "协办单位", "supervisor": "督办单位",
+                    "invited": "被约请单位"}
 NEXT_ACTIONS = {"contact": "联系代表", "resolve": "办结", "feedback": "反馈",
-                "opinion": "提交协办意见", "supervise": "督办"}
+                "opinion": "提交协办意见", "supervise": "督办",
+                "acknowledge": "签收约请", "report": "报送办理情况表"}
+# Invitations (约请, SPEC Part II).
+INVITATION_STATUSES = {"submitted": "待审定", "issued": "已发约请函", "rejected": "未予审定",
+                       "acknowledged": "办理中", "reported": "待评议", "closed": "已办结"}
+EVALUATIONS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 EXTENSION_STATES = {"pending": "待审批", "approved": "已批准", "refused": "未批准",
                     "lapsed": "已失效"}
 UNIT_KINDS = {"department": "市直部门", "district_government": "区县（市）人民政府",
@@ -56,6 +63,10 @@ EVENT_TYPES = {
     "supervision.meeting": "会商", "supervision.closed": "督办办结",
     "supervision.withdrawn": "督办撤销", "extension.requested": "申请延期",
     "extension.decided": "延期审批",
+    "invitation.submitted": "上报约请", "invitation.issued": "审定并发出约请函",
+    "invitation.rejected": "未予审定", "invitation.acknowledged": "签收约请",
+    "invitation.reported": "报送办理情况表", "invitation.evaluated": "评议",
+    "extension.lapsed": "延期申请失效", "extension.station_view": "联络站意见",
 }
 MSG_STATUSES = {"received": "待代表处理", "answered": "代表已答复", "forwarded": "已交办，办理中",
                 "declined": "代表已说明不予受理", "result_ready": "已有办理结果",
@@ -73,6 +84,7 @@ LABELS: dict[str, dict[str, str]] = {
     "clock_kind": CLOCK_KINDS, "clock_state": CLOCK_STATES, "method": METHODS, "kind": KINDS,
     "assignment": ASSIGNMENT_ROLES, "next_action": NEXT_ACTIONS, "extension": EXTENSION_STATES,
     "unit_kind": UNIT_KINDS, "account_state": ACCOUNT_STATES, "event": EVENT_TYPES,
+    "invitation_status": INVITATION_STATUSES, "evaluation": EVALUATIONS,
 }
 def label(value: Any, kind: str) -> str:
     """The Chinese word for a code (the code itself when there is none)."""

@@ -65,6 +65,7 @@ class Line:
 
     ticket_id: str
     hotline_no: str
+    href: str
     due: str
     breached: bool
     action: str
@@ -79,7 +80,14 @@ def _line(r: Any, now: datetime, tz: ZoneInfo, categories: dict[str, str]) -> Li
     action = labels.label(r.next_action, "next_action")
     if r.round > 1:
         action += f"（第{r.round}轮）"
-    return Line(ticket_id=r.id, hotline_no=r.hotline_no, due=labels.when(due_at, tz) or "—",
+    if "invitation_number" in r._fields:  # an invitation (约请) the unit is to answer
+        return Line(ticket_id=r.id, hotline_no=r.invitation_number,
+                    href=f"/ui/invitations/{r.id}", due=labels.when(due_at, tz) or "—",
+                    breached=due_at is not None and due_at <= now, action=action,
+                    role=labels.label(r.role, "assignment"), category=f"约请：{r.subject}",
+                    urgent=False, status=labels.label(r.status, "invitation_status"))
+    return Line(ticket_id=r.id, hotline_no=r.hotline_no, href=f"/ui/tickets/{r.id}",
+                due=labels.when(due_at, tz) or "—",
                 breached=due_at is not None and due_at <= now, action=action,
                 role=labels.label(r.role, "assignment"),
                 category=categories.get(r.category, r.category), urgent=r.urgency == "urgent",

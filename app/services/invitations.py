@@ -266,7 +266,7 @@ def evaluate(ctx: Ctx, *, invitation_id: str, rating: str, comment: str | None,
         invitation_id=inv.id, round=rated_round, rating=code, satisfied=satisfied,
         comment=comment, at=when, recorded_by=ctx.actor.name))
     inv.status, inv.round = to.value, next_round(inv.round, action)
-    data: dict[str, object] = {"round": rated_round, "rating": code, "comment": comment}
+    data: dict[str, object] = {"rated_round": rated_round, "rating": code, "comment": comment}
     if satisfied:
         inv.closed_at = when
     else:

@@ -138,6 +138,22 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/deputies/{deputy_id}/activities"): allow("liaison"),
     ("GET", "/api/v1/reports/points"): allow("admin", "liaison"),
     ("GET", "/api/v1/reports/points/{deputy_id}"): allow("admin", "liaison"),
+    # invitations (Part II): submitted by a station or the liaison committee, read by the
+    # committee, admin, the invited unit (`own`) and the submitting station (not in this
+    # matrix); anyone else 404. Each action is its party's alone (API.md).
+    ("POST", "/api/v1/invitations"): allow("liaison"),
+    ("GET", "/api/v1/invitations"): allow("admin", "liaison", *UNITS_ALL),
+    ("GET", "/api/v1/invitations/{invitation_id}"): allow("admin", "liaison", "own", co=404,
+                                                           other=404, sup=404),
+    ("POST", "/api/v1/invitations/{invitation_id}/review"): allow("liaison"),
+    ("POST", "/api/v1/invitations/{invitation_id}/acknowledge"): allow("own", co=404, other=404,
+                                                                        sup=404),
+    ("POST", "/api/v1/invitations/{invitation_id}/extensions"): allow("own", co=404, other=404,
+                                                                       sup=404),
+    ("POST", "/api/v1/invitations/{invitation_id}/report"): allow("own", co=404, other=404,
+                                                                   sup=404),
+    ("POST", "/api/v1/invitations/{invitation_id}/evaluation"): allow("liaison"),
+    ("POST", "/api/v1/extensions/{extension_id}/notes"): allow(),
     # webhook deliveries (admin, liaison, a unit its own); redeliver (admin, liaison)
     ("GET", "/api/v1/webhooks/deliveries"): allow("admin", "liaison", *UNITS_ALL),
     ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): allow("admin", "liaison", "own",
@@ -214,10 +230,21 @@ def _world(api) -> dict[str, str]:
             WebhookDelivery.unit_code == "water-bureau").limit(1))
     assert delivery, "the lead unit has a webhook_url, so ticket.assigned must be in the outbox"
     engine.dispose()
+    deputy_id = r.json()["id"]
+    r = api.put("/api/v1/stations/dongcheng", json={"name": "东城街道代表联络站",
+                                                     "district": "heshan", "kind": "physical"})
+    assert r.status_code in (200, 201), r.text
+    r = api.post("/api/v1/invitations", "liaison", json={
+        "station": "dongcheng", "unit": "water-bureau", "subject": "约请", "content": "面商"})
+    assert r.status_code == 201, r.text
+    invitation = r.json()["id"]
+    r = api.post(f"/api/v1/invitations/{invitation}/review", "liaison", json={"approve": True})
+    assert r.status_code == 200, r.text
     for who in ("hotline", "liaison", *UNITS.values()):
         api.h(who)  # issue the keys before the matrix runs
     return {"ticket_id": tid, "hotline_no": t["hotline_no"], "extension_id": ext,
-            "case_id": cases[0]["id"], "code": "water-bureau", "deputy_id": r.json()["id"],
+            "case_id": cases[0]["id"], "code": "water-bureau", "deputy_id": deputy_id,
+            "invitation_id": invitation,
             "year": "2025", "delivery_id": delivery}
 
 
@@ -230,6 +257,11 @@ BODIES: dict[str, Any] = {
     "extensions": {"working_days": 1, "reason": "more"},
     "notes": {"content": "note"},
     "close": {"conclusion": "done"},
+    "review": {"approve": True},
+    "acknowledge": {"meeting_at": "2025-10-09T09:00:00+08:00", "responsible_person": "李四",
+                    "contact_phone": "0737-4200000"},
+    "report": {"summary": "s", "measures": "m", "outcome": "solved", "responsible_person": "李四"},
+    "evaluation": {"rating": "satisfied"},
 }
 
 

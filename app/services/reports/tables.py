@@ -21,7 +21,7 @@ OUTCOMES = {"solved": "已解决", "stepwise": "逐步解决", "referred": "已�
 RATINGS = {"very_satisfied": "非常满意", "satisfied": "满意", "basically_satisfied": "基本满意",
            "unsatisfied": "不满意", "very_unsatisfied": "非常不满意"}
 CASE_KINDS = {"committee": "对口督办", "local": "属地督办", "joint": "联合督办",
-              "coordination": "呈签协调"}
+              "coordination": "呈签协调", "invitation": "约请督办"}
 CASE_STATES = {"open": "督办中", "closed": "已办结", "withdrawn": "已撤销"}
 STATUSES = {"dispatched": "已派单", "in_progress": "办理中", "resolved": "已办结",
             "fed_back": "已反馈", "closed": "已关闭", "supervising": "督办重办中",
