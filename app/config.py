@@ -88,6 +88,8 @@ class Settings(BaseSettings):
         default=15, ge=0, le=365, alias="HOTLINE_INVITATION_COMPLETE_WORKING_DAYS")
     invitation_letter_prefix: str = Field(default="人大约", min_length=1, max_length=20,
                                           alias="HOTLINE_INVITATION_LETTER_PREFIX")
+    invitation_issuer: str = Field(default="人大常委会代表与选任工作委员会", min_length=1,
+                                   max_length=100, alias="HOTLINE_INVITATION_ISSUER")
     sweep_interval_seconds: int = Field(default=60, alias="HOTLINE_SWEEP_INTERVAL_SECONDS")
     # Voters' messages (SPEC Part II): the deputy's response clock, the days a voter has to
     # rate, and the public form's limits (stored messages count; refused ones do not).

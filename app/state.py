@@ -38,6 +38,7 @@ class AppState:
             invitation_acknowledge_working_days=s.invitation_acknowledge_working_days,
             invitation_complete_working_days=s.invitation_complete_working_days,
             invitation_letter_prefix=s.invitation_letter_prefix,
+            invitation_issuer=s.invitation_issuer,
         )
         self.score_weights = ScoreWeights(
             contact_on_time_rate=s.score_weight_contact,

@@ -18,6 +18,7 @@ def install(app: FastAPI) -> None:
         cases,
         decisions,
         duty,
+        invitations,
         liaison,
         messages,
         public,
@@ -31,7 +32,7 @@ def install(app: FastAPI) -> None:
     from app.services.dashboard import TrendCache
 
     for module in (session, sso, unit, tickets, cases, decisions, liaison, duty, admin, public,
-                   messages, station):
+                   messages, station, invitations):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(PageHeaders)

@@ -12,7 +12,7 @@ from app.deps import OneTripRoute, decode_cursor, encode_cursor
 from app.errors import Invalid, NotFound
 from app.pages import labels
 from app.pages.forms import Field, FormState, read, submit
-from app.pages.web import page_reader, page_writer, render
+from app.pages.web import page_reader, page_writer, redirect, render
 from app.schemas.supervision import CloseIn, MeetingIn, NoteIn, SupervisionIn
 from app.services import registry
 from app.services import supervision as svc
@@ -125,6 +125,9 @@ def open_joint(request: Request, ticket: Annotated[str, Query(max_length=64)],
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str, ctx: Ctx = page_reader(*ROLES),
               done: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    case = svc.get_case(ctx, case_id)
+    if case.invitation_id is not None:  # an invitation's case is followed on its page
+        return redirect(f"/ui/invitations/{case.invitation_id}")
     data = case_context(ctx, case_id)
     return render(request, "cases/case.html", title=labels.label(data["case"].kind, "case_kind"),
                   notice=DONE.get(done or "", ""), **data)

@@ -132,15 +132,15 @@ NAV: dict[str, list[tuple[str, str]]] = {
               ("/ui/admin/calendar", "工作日历"), ("/ui/tickets", "工单")],
     "liaison": [("/ui/dashboard", "工作台"), ("/ui/tickets", "工单"), ("/ui/cases", "督办"),
                 ("/ui/extensions", "延期审批"), ("/ui/messages", "群众留言"),
-                ("/ui/duty", "代表述职"), ("/ui/reports", "报表"),
+                ("/ui/invitations", "约请"), ("/ui/duty", "代表述职"), ("/ui/reports", "报表"),
                 ("/ui/admin/accounts", "代表和联络站账户")],
     "hotline": [("/ui/extensions", "延期审批"), ("/ui/tickets", "工单")],
-    "unit": [("/ui/queue", "待办工单"), ("/ui/cases", "督办案件")],
+    "unit": [("/ui/queue", "待办工单"), ("/ui/invitations", "约请事项"), ("/ui/cases", "督办案件")],
     "deputy": [("/ui/messages", "留言收件箱"), ("/ui/my-tickets", "我的工单"),
                ("/ui/qr-card", "我的二维码"), ("/ui/my/record", "我的履职"),
                ("/ui/account", "我的账户")],
     "station": [("/ui/station", "接待记录"), ("/ui/messages", "群众留言"),
-                ("/ui/account", "我的账户")],
+                ("/ui/invitations", "约请事项"), ("/ui/account", "我的账户")],
 }
 HOME = {"admin": "/ui/admin/accounts", "liaison": "/ui/dashboard", "hotline": "/ui/extensions",
         "unit": "/ui/queue", "deputy": "/ui/messages", "station": "/ui/station"}

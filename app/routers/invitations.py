@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
 
 from app.deps import (
     CursorParam,
@@ -18,6 +19,7 @@ from app.deps import (
     writer,
 )
 from app.errors import Invalid
+from app.pages.printable import printable
 from app.schemas.common import Page, problem_responses
 from app.schemas.invitations import (
     AcknowledgeIn,
@@ -85,6 +87,20 @@ def list_invitations(
 def get_invitation(invitation_id: str, ctx: Ctx = reader(*READERS)) -> Any:
     """An invitation with its clocks, acknowledgment, reports, evaluations and history."""
     return invitation_view(ctx, svc.get_visible(ctx, invitation_id))
+
+
+@router.get("/invitations/{invitation_id}/letter", response_class=HTMLResponse)
+def letter(invitation_id: str, ctx: Ctx = reader(*READERS)) -> Any:
+    """The letter (约请函), printable on A4: number, addressee, body, issuing body, date;
+    409 before the committee approves (it has no number yet)."""
+    return HTMLResponse(printable(ctx, invitation_id, "letter"))
+
+
+@router.get("/invitations/{invitation_id}/form", response_class=HTMLResponse)
+def form(invitation_id: str, ctx: Ctx = reader(*READERS),
+         round: int | None = Query(None, ge=1, le=1000)) -> Any:  # noqa: A002
+    """The filled-in form (约请事项办理情况表) of a round (default: the latest), on A4."""
+    return HTMLResponse(printable(ctx, invitation_id, "form", round_=round))
 
 
 @router.post("/invitations/{invitation_id}/review", response_model=InvitationOut)

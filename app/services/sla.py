@@ -58,6 +58,7 @@ class Policy:
     invitation_acknowledge_working_days: int = 3
     invitation_complete_working_days: int = 15
     invitation_letter_prefix: str = "人大约"  # not a limit, but the same kind of local rule
+    invitation_issuer: str = "人大常委会代表与选任工作委员会"  # who signs the letter
 
 
 @dataclass(frozen=True)

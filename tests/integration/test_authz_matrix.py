@@ -109,6 +109,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/reports/annual"): allow("admin", "liaison"),
     ("GET", "/api/v1/reports/deputies"): allow("admin", "liaison"),
     ("GET", "/api/v1/reports/stations"): allow("admin", "liaison"),
+    ("GET", "/api/v1/reports/invitations"): allow("admin", "liaison"),
     # stations and receptions (Part II): written by admin and liaison, read by every key but
     # a unit's; receptions by their station (not in this matrix) and the liaison committee
     ("PUT", "/api/v1/stations/{code}"): allow("admin", "liaison"),
@@ -145,6 +146,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/invitations"): allow("admin", "liaison", *UNITS_ALL),
     ("GET", "/api/v1/invitations/{invitation_id}"): allow("admin", "liaison", "own", co=404,
                                                            other=404, sup=404),
+    ("GET", "/api/v1/invitations/{invitation_id}/letter"): allow("admin", "liaison", "own",
+                                                                  co=404, other=404, sup=404),
+    ("GET", "/api/v1/invitations/{invitation_id}/form"): allow("admin", "liaison", "own",
+                                                                co=404, other=404, sup=404),
     ("POST", "/api/v1/invitations/{invitation_id}/review"): allow("liaison"),
     ("POST", "/api/v1/invitations/{invitation_id}/acknowledge"): allow("own", co=404, other=404,
                                                                         sup=404),
@@ -290,7 +295,7 @@ def _request(api, world: dict[str, str], method: str, path: str, caller: str) ->
         query = {"start": "2025-09-30", "days": "3"}
     elif path.endswith(("/reports/monthly", "/reports/stations")):
         query = {"month": "2025-09"}
-    elif path.endswith(("/reports/annual", "/reports/deputies")):
+    elif path.endswith(("/reports/annual", "/reports/deputies", "/reports/invitations")):
         query = {"year": "2025"}
     return api.client.request(method, url, headers=headers, params=query, **kw)
 
