@@ -10,7 +10,13 @@ from app.deps import OneTripRoute, app_state, reader
 from app.errors import NotFound
 from app.schemas.common import json_bytes, problem_responses
 from app.schemas.duty import CoverageReport, DeputyPointsReport, PointsReport
-from app.schemas.reports import AnnualReport, DeputiesReport, MonthlyReport, StationsReport
+from app.schemas.reports import (
+    AnnualReport,
+    DeputiesReport,
+    InvitationsReport,
+    MonthlyReport,
+    StationsReport,
+)
 from app.services import duty_reports
 from app.services import reports as svc
 from app.services.context import Ctx
@@ -158,3 +164,17 @@ def deputy_points_report(
     deputy = get_deputy(ctx.session, deputy_id)
     report = points.for_deputy(ctx.session, year_period(year, ctx.now(), ctx.tz), deputy)
     return _respond("deputy-points", report, fmt, mask)
+
+
+@router.get("/invitations", response_model=InvitationsReport, responses=DOWNLOADS)
+def invitations(
+    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    format: FormatParam = "json",  # noqa: A002
+    mask: MaskParam = True,
+    ctx: Ctx = reader("liaison", "admin"),
+) -> Any:
+    """Invitations (约请) per invited unit: letters received, acknowledged and completed on
+    time, evaluations, satisfaction and rounds reopened."""
+    fmt = svc.check_format(format)
+    report = svc.invitations_report(ctx.session, year, ctx.now(), ctx.tz)
+    return _respond("invitations", report, fmt, mask)

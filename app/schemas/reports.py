@@ -189,6 +189,27 @@ class UnverifiedCaller(BaseModel):
     problems: int
 
 
+class InvitationUnitRow(_Open):
+    received: int = Field(description="letters issued to the unit in the year")
+    acknowledged_on_time_rate: Rate
+    completed_on_time_rate: Rate
+    evaluated: int
+    satisfaction_rate: Rate
+    reopened: int = Field(description="unsatisfied evaluations: rounds reopened")
+
+
+class InvitationItem(InvitationUnitRow):
+    unit: str
+    name: str
+
+
+class InvitationsReport(_Open):
+    year: int
+    cutoff_at: datetime
+    items: list[InvitationItem]
+    totals: InvitationUnitRow
+
+
 class DeputiesReport(_Open):
     year: int
     cutoff_at: datetime

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid
-from app.services.reports import deputies, monthly
+from app.services.reports import deputies, invitations, monthly
 from app.services.reports.period import Period, month_period, year_period
 from app.services.reports.scoring import ScoreWeights
 
@@ -52,11 +52,19 @@ def stations_report(session: Session, month: str, now: datetime,
     return stations.build(session, month_period(month, now, tz))
 
 
+def invitations_report(session: Session, year: str | int, now: datetime,
+                       tz: ZoneInfo) -> dict[str, Any]:
+    """Invitations (约请, SPEC Part II) per invited unit for a year."""
+    return invitations.build(session, year_period(year, now, tz, "year"))
+
+
 def title_of(kind: str, report: dict[str, Any]) -> tuple[str, str]:
     """(title, file stem) of a report."""
     if kind == "stations":
         y, m = report["month"].split("-")
         return f"代表联络站工作情况月报（{y}年{int(m)}月）", f"stations-{report['month']}"
+    if kind == "invitations":
+        return f"约请事项办理情况（{report['year']}年）", f"invitations-{report['year']}"
     if kind in ("duty-reports", "points", "deputy-points"):
         from app.services.reports import duty_tables
 
@@ -76,7 +84,9 @@ def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) ->
     from app.services.reports.tables import deputy_tables, masked, report_tables
 
     title, _ = title_of(kind, report)
-    if kind in ("duty-reports", "points", "deputy-points"):
+    if kind == "invitations":
+        tables = invitations.invitation_tables(report)
+    elif kind in ("duty-reports", "points", "deputy-points"):
         from app.services.reports import duty_tables
 
         tables = duty_tables.tables_of(kind, report, mask=mask)
@@ -102,4 +112,5 @@ def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) ->
 
 
 __all__ = ["FORMATS", "MEDIA_TYPES", "Period", "annual_report", "check_format",
-           "deputies_report", "monthly_report", "render", "stations_report", "title_of"]
+           "deputies_report", "invitations_report", "monthly_report", "render",
+           "stations_report", "title_of"]
