@@ -116,7 +116,9 @@ def list_page(request: Request, ctx: Ctx = page_reader(*ROLES),
     names = _names(ctx, {i.unit_code for i in rows}, {i.station_code for i in rows})
     next_url = f"/ui/invitations?status={chosen or ''}&cursor={encode_cursor(rows[-1].id)}" \
         if more else None
+    waiting = svc.pending_extensions(ctx, limit=PAGE) if ctx.actor.role == "liaison" else []
     return render(request, "invitations/list.html", title="约请事项", rows=rows, names=names,
+                  waiting=waiting,
                   chosen=chosen or "", next_url=next_url,
                   may_submit=ctx.actor.role in ("station", "liaison"))
 

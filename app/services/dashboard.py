@@ -21,7 +21,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
-from app.models import Clock, Extension, Rating, Supervision, Ticket
+from app.models import (
+    Clock,
+    Extension,
+    Invitation,
+    Rating,
+    Supervision,
+    Ticket,
+)
 from app.services.reports.lists import overdue_terms
 from app.services.reports.monthly import clock_judgement, count_if
 from app.services.reports.period import Period, month_start
@@ -70,6 +77,9 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
         .group_by(Supervision.kind)).all())
     pending = session.scalar(select(func.count()).select_from(Extension)
                              .where(Extension.state == "pending"))
+    # Invitations (约请) waiting for the committee to vet them.
+    invitations = session.scalar(select(func.count()).select_from(Invitation)
+                                 .where(Invitation.status == "submitted"))
     midnight = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(UTC)
     breached_today = session.scalar(select(func.count()).select_from(Clock).where(
         Clock.due_at >= midnight, Clock.due_at <= now,
@@ -81,6 +91,7 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
         "unsatisfied_cases": cases, "open_cases": int(sum(open_cases.values())),
         "open_cases_by_kind": open_cases, "pending_extensions": int(pending or 0),
         "breached_today": int(breached_today or 0),
+        "pending_invitations": int(invitations or 0),
     }
 
 

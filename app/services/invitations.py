@@ -407,6 +407,15 @@ def list_visible(ctx: Ctx, *, status: str | None, unit: str | None, station: str
     return list(ctx.session.scalars(q))
 
 
+def pending_extensions(ctx: Ctx, *, limit: int) -> list[tuple[InvitationExtension, Invitation]]:
+    """Extension requests waiting for the committee, oldest first, with their invitations."""
+    return [(e, i) for e, i in ctx.session.execute(
+        select(InvitationExtension, Invitation)
+        .join(Invitation, Invitation.id == InvitationExtension.invitation_id)
+        .where(InvitationExtension.state == "pending")
+        .order_by(InvitationExtension.requested_at, InvitationExtension.id).limit(limit))]
+
+
 def invitation_numbers(ctx: Ctx, ids: set[str]) -> dict[str, str | None]:
     """The letter numbers of these invitations (for lists that name them)."""
     if not ids:

@@ -59,6 +59,8 @@ def test_each_party_works_an_invitation_on_its_pages(api):
     assert r.status_code == 303, r.text
     page = liaison.get(f"/ui/invitations/{inv_id}")
     assert "联络站意见：同意延期" in page.text
+    listed = liaison.get("/ui/invitations").text  # the committee's list leads with it
+    assert f"/ui/invitation-extensions/{ext['id']}/decide" in listed and "联络站已提出意见" in listed
     r = liaison.form(f"/ui/invitation-extensions/{ext['id']}/decide", {"decision": "approve"})
     assert r.status_code == 303, r.text
     r = unit.form(f"/ui/invitations/{inv_id}/report", {

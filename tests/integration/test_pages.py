@@ -58,7 +58,7 @@ def test_the_dashboard_counts_what_needs_attention_as_the_report_does(api):
         r'<span class="figure">(\d+)</span>([^<]+)<', page)}
     # Breached today: `pending`'s contact clock, due 09-30 09:00.
     assert figures == {"应当办结未办结": 1, "不满意、重办中": 1, "督办中的案件": 2,
-                       "待审批延期": 1, "今日新增超时": 1}
+                       "待审批延期": 1, "待审定约请": 0, "今日新增超时": 1}
     assert late["hotline_no"] in page  # the overdue list
     report = api.get("/api/v1/reports/monthly?month=2025-09", "liaison").json()
     assert [t["hotline_no"] for t in report["overdue_unresolved"]] == [late["hotline_no"]]
