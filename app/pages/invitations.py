@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from app.deps import decode_cursor, encode_cursor
+from app.deps import OneTripRoute, decode_cursor, encode_cursor
 from app.errors import Invalid, NotFound
 from app.models import Deputy, Station, StationDeputy, Unit
 from app.pages import labels
@@ -35,7 +35,7 @@ from app.services.invitation_flow import Action, OutOfOrder, Party, Status, Wron
 from app.services.invitation_flow import next_status as flow_next
 from app.services.invitation_views import invitation_view
 
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 ROLES = ("liaison", "admin", "unit", "station")
 PAGE = 50
 

@@ -3,7 +3,6 @@ evaluation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -12,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from app.deps import (
     CursorParam,
     Limit,
-    commit_now,
+    OneTripRoute,
     decode_cursor,
     encode_cursor,
     reader,
@@ -37,29 +36,17 @@ from app.services import invitations as svc
 from app.services.context import Ctx
 from app.services.invitation_views import extension_view, invitation_view
 
-router = APIRouter(prefix="/api/v1", tags=["invitations"],
+router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["invitations"],
                    responses=problem_responses(401, 403, 404, 409, 422))
 
 READERS = ("liaison", "admin", "unit", "station")
 
 
-def _run(ctx: Ctx, step: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run the step and commit (or roll back) in the thread-pool trip the endpoint already
-    runs in: a request holding the writer connection never waits for another trip, so a
-    burst of writers larger than the pool cannot stall."""
-    try:
-        out = step()
-        commit_now(ctx)
-    except BaseException:
-        ctx.session.rollback()
-        raise
-    return out
-
 
 @router.post("/invitations", status_code=201, response_model=InvitationOut)
 def submit(body: InvitationIn, ctx: Ctx = writer("station", "liaison")) -> Any:
     """A station (for itself) or the liaison committee (for a station) invites a unit."""
-    return _run(ctx, lambda: invitation_view(ctx, svc.submit(
+    return (invitation_view(ctx, svc.submit(
         ctx, station=body.station, unit=body.unit, subject=body.subject, content=body.content,
         deputies=body.deputies)))
 
@@ -106,14 +93,14 @@ def form(invitation_id: str, ctx: Ctx = reader(*READERS),
 @router.post("/invitations/{invitation_id}/review", response_model=InvitationOut)
 def review(invitation_id: str, body: ReviewIn, ctx: Ctx = writer("liaison")) -> Any:
     """The liaison committee approves (the letter is numbered and issued) or rejects."""
-    return _run(ctx, lambda: invitation_view(ctx, svc.review(ctx, invitation_id=invitation_id,
+    return (invitation_view(ctx, svc.review(ctx, invitation_id=invitation_id,
                                            approve=body.approve, note=body.note)))
 
 
 @router.post("/invitations/{invitation_id}/acknowledge", response_model=InvitationOut)
 def acknowledge(invitation_id: str, body: AcknowledgeIn, ctx: Ctx = writer("unit")) -> Any:
     """The invited unit acknowledges: meeting time, responsible person, contact phone."""
-    return _run(ctx, lambda: invitation_view(ctx, svc.acknowledge(
+    return (invitation_view(ctx, svc.acknowledge(
         ctx, invitation_id=invitation_id, meeting_at=body.meeting_at,
         responsible_person=body.responsible_person, contact_phone=body.contact_phone,
         note=body.note, at=body.at)))
@@ -124,7 +111,7 @@ def acknowledge(invitation_id: str, body: AcknowledgeIn, ctx: Ctx = writer("unit
 def request_extension(invitation_id: str, body: InvitationExtensionIn,
                       ctx: Ctx = writer("unit")) -> Any:
     """The invited unit asks for 1-30 more working days, with its written reason."""
-    return _run(ctx, lambda: extension_view(ctx, svc.request_extension(
+    return (extension_view(ctx, svc.request_extension(
         ctx, invitation_id=invitation_id, working_days=body.working_days, reason=body.reason)))
 
 
@@ -132,14 +119,14 @@ def request_extension(invitation_id: str, body: InvitationExtensionIn,
 def note_extension(extension_id: str, body: ExtensionNoteIn,
                    ctx: Ctx = writer("station")) -> Any:
     """The submitting station adds its view on an invitation's extension request."""
-    return _run(ctx, lambda: extension_view(ctx, svc.note_extension(ctx, extension_id=extension_id,
+    return (extension_view(ctx, svc.note_extension(ctx, extension_id=extension_id,
                                                   content=body.content)))
 
 
 @router.post("/invitations/{invitation_id}/report", response_model=InvitationOut)
 def report(invitation_id: str, body: ReportIn, ctx: Ctx = writer("unit")) -> Any:
     """The invited unit files the form (约请事项办理情况表) for the current round."""
-    return _run(ctx, lambda: invitation_view(ctx, svc.report(
+    return (invitation_view(ctx, svc.report(
         ctx, invitation_id=invitation_id, summary=body.summary, measures=body.measures,
         outcome=body.outcome, responsible_person=body.responsible_person, at=body.at)))
 
@@ -148,6 +135,6 @@ def report(invitation_id: str, body: ReportIn, ctx: Ctx = writer("unit")) -> Any
 def evaluate(invitation_id: str, body: EvaluationIn,
              ctx: Ctx = writer("station", "liaison")) -> Any:
     """The station (or the liaison committee) evaluates the report; unsatisfied reopens."""
-    return _run(ctx, lambda: invitation_view(ctx, svc.evaluate(ctx, invitation_id=invitation_id,
+    return (invitation_view(ctx, svc.evaluate(ctx, invitation_id=invitation_id,
                                              rating=body.rating, comment=body.comment,
                                              at=body.at)))
