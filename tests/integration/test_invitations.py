@@ -253,9 +253,19 @@ def test_letter_numbers_are_consecutive_under_many_concurrent_approvals(api):
     city(api)
     ids = [submit(api)["id"] for _ in range(40)]
     # Each invitation twice at once: one approval wins, the other is out of order (409) and
-    # must not take a number.
-    codes = approve_all(api, ids + ids)
-    assert sorted(codes) == [200] * 40 + [409] * 40
+    # must not take a number; a request over the service's admission limit is refused at
+    # once (503) and changes nothing, so those are approved again afterwards.
+    settings = api.app.state.hotline.settings
+    settings.queue_timeout = 60.0  # a loaded test machine: correctness, not admission
+    try:
+        codes = approve_all(api, ids + ids)
+    finally:
+        settings.queue_timeout = 3.0
+    assert set(codes) <= {200, 409, 503}, codes
+    approved = {i for i, c in zip(ids + ids, codes, strict=True) if c == 200}
+    assert len(approved) == codes.count(200)  # never two approvals of one invitation
+    late = [i for i in ids if i not in approved]
+    assert all(c == 200 for c in approve_all(api, late))
     invs = [api.get(f"/api/v1/invitations/{i}", "liaison").json() for i in ids]
     numbers = sorted(int(i["number"].split("〕")[1].rstrip("号")) for i in invs)
     assert numbers == list(range(1, 41))
