@@ -178,7 +178,8 @@ def save_unit(request: Request, code: str, ctx: Ctx = page_writer("admin")) -> R
         secret = m.webhook_secret or (existing.webhook_secret if existing else None)
         return registry.put_unit(ctx.session, code=target, now=ctx.now(), data=registry.UnitInput(
             name=m.name, kind=m.kind, district=m.district, webhook_url=m.webhook_url,
-            webhook_secret=secret if m.webhook_url else None))
+            webhook_secret=secret if m.webhook_url else None),
+            deny_private=app_state(request).settings.webhook_deny_private)
 
     schema: type[BaseModel] = _NewUnit if new else UnitIn
     return submit(request, ctx, fields, schema, run, done="/ui/admin/units?done=1",

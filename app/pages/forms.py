@@ -106,6 +106,8 @@ def read(fields: list[Field], form: FormData | Mapping[str, Any], schema: type[B
             else str(form.get(f.name, ""))
         if f.kind == "checkbox":
             data[f.name] = raw == "yes"
+        elif f.kind == "radios" and {v for v, _ in f.options} == {"yes", "no"} and raw:
+            data[f.name] = raw == "yes" if raw in ("yes", "no") else raw  # a yes/no question
         elif raw == "":
             continue  # not given: the model's default, or its "missing" error
         elif f.kind == "datetime":

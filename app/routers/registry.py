@@ -11,6 +11,7 @@ from app.deps import (
     CursorParam,
     Limit,
     OneTripRoute,
+    app_state,
     decode_cursor,
     encode_cursor,
     reader,
@@ -37,15 +38,16 @@ from app.schemas.registry import (
 )
 from app.services import deputies
 from app.services import registry as svc
-from app.services.context import Ctx
+from app.services.context import Actor, Ctx
 
 router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["registry"],
                    responses=problem_responses(401, 403, 422))
 
 
-def unit_out(u: Unit) -> UnitOut:
+def unit_out(u: Unit, actor: Actor) -> UnitOut:
+    url = u.webhook_url if svc.sees_webhook(actor, u.code) else None
     return UnitOut(code=u.code, name=u.name, kind=u.kind, district=u.district,
-                   webhook_url=u.webhook_url, webhook_secret_set=bool(u.webhook_secret))
+                   webhook_url=url, webhook_secret_set=bool(u.webhook_secret))
 
 
 def category_out(c: Category) -> CategoryOut:
@@ -89,22 +91,24 @@ def revoke_key(key_id: str, request: Request, ctx: Ctx = writer("admin")) -> Res
 
 
 @router.put("/units/{code}", response_model=UnitOut, responses={201: {"model": UnitOut}})
-def put_unit(code: Code, body: UnitIn, response: Response, ctx: Ctx = writer("admin")) -> UnitOut:
+def put_unit(code: Code, body: UnitIn, request: Request, response: Response,
+             ctx: Ctx = writer("admin")) -> UnitOut:
     """Create (201) or replace (200) a handling or supervising unit."""
-    unit, created = svc.put_unit(ctx.session, code=code, data=svc.UnitInput(**body.model_dump()),
-                                 now=ctx.now())
+    unit, created = svc.put_unit(
+        ctx.session, code=code, data=svc.UnitInput(**body.model_dump()), now=ctx.now(),
+        deny_private=app_state(request).settings.webhook_deny_private)
     response.status_code = 201 if created else 200
-    return unit_out(unit)
+    return unit_out(unit, ctx.actor)
 
 
 @router.get("/units", response_model=list[UnitOut])
 def list_units(ctx: Ctx = reader()) -> list[UnitOut]:
-    return [unit_out(u) for u in svc.list_units(ctx.session)]
+    return [unit_out(u, ctx.actor) for u in svc.list_units(ctx.session)]
 
 
 @router.get("/units/{code}", response_model=UnitOut, responses=problem_responses(404))
 def get_unit(code: str, ctx: Ctx = reader()) -> UnitOut:
-    return unit_out(svc.get_unit(ctx.session, code))
+    return unit_out(svc.get_unit(ctx.session, code), ctx.actor)
 
 
 @router.put("/categories/{code}", response_model=CategoryOut,
@@ -222,21 +226,24 @@ async def import_deputies(request: Request, ctx: Ctx = writer("admin", "liaison"
 
 
 async def _read_lines(request: Request) -> list[str]:
-    """Decode the body as it streams in; keeps lines, not a second copy of the raw bytes."""
+    """Decode the body as it streams in, cut at line feeds only (the csv module finds the
+    records: a CR LF split across two chunks, or a U+2028 inside a field, must not end
+    one); keeps lines, not a second copy of the raw bytes."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines: list[str] = []
     tail = ""
     try:
         async for chunk in request.stream():
-            text = tail + decoder.decode(chunk)
-            parts = text.splitlines(keepends=True)
-            tail = parts.pop() if parts and not parts[-1].endswith(("\n", "\r")) else ""
-            lines.extend(parts)
+            parts = (tail + decoder.decode(chunk)).split("\n")
+            tail = parts.pop()
+            lines.extend(part + "\n" for part in parts)
         tail += decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise Invalid("body", "the CSV must be UTF-8") from None
     if tail:
         lines.append(tail)
+    if len(lines) == 1 and "\r" in lines[0]:  # no line feed at all: old Mac line ends
+        lines = [part + "\r" for part in lines[0].rstrip("\r").split("\r")]
     return lines
 
 

@@ -15,7 +15,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
 )
+
+from app.services.text import control_character
 
 T = TypeVar("T")
 
@@ -48,12 +51,45 @@ def _representable(value: datetime) -> datetime:
     return value
 
 
-QueryInstant = Annotated[AwareDatetime, BeforeValidator(_plus_restored),
+# RFC 3339's date-time (API.md "Times"): seconds and an offset required. Pydantic alone
+# also takes Unix timestamps (1700000000, "1700000000.5") and other ISO 8601 forms.
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+                      r"(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+RFC3339_HINT = "must be an RFC 3339 date-time with an offset, e.g. 2025-10-01T09:00:00+08:00"
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, datetime):  # built in code (pages' forms), not parsed from text
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError(RFC3339_HINT)
+    return value
+
+
+# An instant in a request body: RFC 3339 text only, and one the database can store.
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_representable)]
+QueryInstant = Annotated[AwareDatetime, BeforeValidator(lambda v: _rfc3339(_plus_restored(v))),
                          AfterValidator(_representable)]
+
+def _printable(value: Any) -> Any:
+    texts = [value] if isinstance(value, str) else (
+        [v for v in value if isinstance(v, str)] if isinstance(value, list | tuple) else [])
+    for text in texts:
+        problem = control_character(text)
+        if problem is not None:
+            raise ValueError(problem)
+    return value
 
 
 class Strict(BaseModel):
+    """A request body: no unknown fields, and no control characters in any text."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        return _printable(value)
 
 
 class Page(BaseModel, Generic[T]):

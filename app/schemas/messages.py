@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from app.schemas.common import Code, ShortText, Strict
+from app.schemas.common import Code, Instant, ShortText, Strict
 from app.schemas.tickets import TicketOut, Urgency
 from app.services.registry import normalize_phone, valid_phone
 
@@ -35,7 +35,7 @@ class MessageIn(Strict):
     content: ShortText = Field(description="at most 2,000 characters")
     voter: Voter
     district: Code | None = None
-    received_at: AwareDatetime | None = Field(default=None, description="default now")
+    received_at: Instant | None = Field(default=None, description="default now")
     reception_id: Code | None = Field(default=None,
                                       description="the reception it was taken at")
 
@@ -85,12 +85,12 @@ class MessageOut(BaseModel):
 
 class ReplyIn(Strict):
     content: ShortText
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class DeclineIn(Strict):
     reason: ShortText
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class ForwardIn(Strict):
@@ -100,7 +100,7 @@ class ForwardIn(Strict):
     lead_unit: Code | None = None
     urgency: Urgency | None = None
     note: ShortText | None = Field(default=None, description="the deputy's note to the units")
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class ForwardOut(BaseModel):

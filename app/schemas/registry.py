@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from app.schemas.common import Code, Name, Strict
 from app.services.registry import normalize_phone, valid_phone
@@ -125,8 +125,8 @@ class DeputyPatch(Strict):
     delegation: Name | None = None
     term: Code | None = Field(default=None, description="the code of the deputy's term (届), "
                               "a term of the deputy's level; null: none")
-    reelected: bool | None = Field(default=None, description="re-elected (连任)")
-    official: bool | None = Field(default=None, description="holds a leading post (职务代表)")
+    reelected: StrictBool | None = Field(default=None, description="re-elected (连任)")
+    official: StrictBool | None = Field(default=None, description="holds a leading post (职务代表)")
 
     @field_validator("phone")
     @classmethod

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from app.schemas.common import LongText, Name, Strict, _representable
+from app.schemas.common import Instant, LongText, Name, Strict
 
 CaseKind = Literal["committee", "local", "joint", "coordination", "invitation"]
 CaseState = Literal["open", "closed", "withdrawn"]
@@ -57,7 +57,7 @@ class SupervisionIn(Strict):
 
 
 class MeetingIn(Strict):
-    held_at: Annotated[AwareDatetime, AfterValidator(_representable)]
+    held_at: Instant
     participants: list[Name] = Field(min_length=1, max_length=50,
                                      description="unit codes, or names of those who are not "
                                      "units (the hotline office)")

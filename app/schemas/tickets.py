@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
-from app.schemas.common import Code, LongText, Name, ShortText, Strict
+from app.schemas.common import Code, Instant, LongText, Name, ShortText, Strict
 from app.services.registry import normalize_phone, valid_phone
 
 Kind = Literal["problem", "consultation", "suggestion"]
@@ -38,9 +38,9 @@ class Caller(Strict):
 
 class TicketIn(Strict):
     hotline_no: Code
-    deputy_call: bool
-    called_at: AwareDatetime
-    dispatched_at: AwareDatetime | None = None
+    deputy_call: StrictBool
+    called_at: Instant
+    dispatched_at: Instant | None = None
     caller: Caller
     kind: Kind | None = None
     category: Code
@@ -49,7 +49,7 @@ class TicketIn(Strict):
     urgency: Urgency | None = None
     units: list[Code] | None = Field(default=None, max_length=MAX_UNITS)
     lead_unit: Code | None = None
-    complex: bool | None = None
+    complex: StrictBool | None = None
 
     @field_validator("deputy_call")
     @classmethod
@@ -175,25 +175,25 @@ class EventList(BaseModel):
 
 
 class ContactIn(Strict):
-    at: AwareDatetime | None = None
+    at: Instant | None = None
     method: Method
-    deputy_invited: bool
+    deputy_invited: StrictBool
     note: ShortText | None = None
 
 
 class OpinionIn(Strict):
     content: LongText
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class ResolveIn(Strict):
-    at: AwareDatetime | None = None
+    at: Instant | None = None
     outcome: Outcome
     reply: LongText
 
 
 class FeedbackIn(Strict):
-    at: AwareDatetime | None = None
+    at: Instant | None = None
     method: Method
     content: LongText
 
@@ -217,24 +217,24 @@ class ExtensionOut(BaseModel):
 
 
 class DecisionIn(Strict):
-    approve: bool
+    approve: StrictBool
     note: ShortText | None = None
 
 
 class ReturnIn(Strict):
     reason: ShortText
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class DispatchIn(Strict):
     units: list[Code] = Field(min_length=1, max_length=MAX_UNITS)
     lead_unit: Code | None = None
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class RatingIn(Strict):
     rating: RatingCode
-    at: AwareDatetime | None = None
+    at: Instant | None = None
     comment: ShortText | None = None
 
 

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import re
 
-# A mainland mobile number standing alone (not inside a longer run of digits).
-_MOBILE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+# A mainland mobile number standing alone (not inside a longer run of digits), bare or
+# with the country code (+86, 0086, 86) and spaces or dashes between its groups
+# (138 0000 0004); or a landline with its area code (0737-4221234, (0737) 4221234,
+# 07374221234). Not after a digit or a decimal point, so that figures such as
+# 0.0123456789 are left alone.
+_PHONE = re.compile(
+    r"(?<![\d.])"
+    r"(?P<head>(?:(?:\+|00)?86[ -]?)?1\d{2}[ -]?|\(?0\d{2,3}\)?[ -]?)"
+    r"(?P<middle>\d{3,4})(?P<sep>[ -]?)(?P<tail>\d{4})(?!\d)")
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -24,5 +31,7 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_phones(text: str) -> str:
-    """Every mobile number inside free text (a name typed as 张先生13800000001, a note)."""
-    return _MOBILE.sub(r"\1****\2", text)
+    """Every phone number inside free text (a name typed as 张先生13800000001, a note, a
+    log line): 138****0001, 86138****0001, 138 **** 0001, 0737-****1234. The middle digits
+    go; the head and the last four stay, enough to tell numbers apart."""
+    return _PHONE.sub(lambda m: f"{m['head']}****{m['sep']}{m['tail']}", text)

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 from app.auth import ROLES, generate_key, hash_key
 from app.errors import Conflict, Invalid, NotFound
 from app.models import ApiKey, Category, Deputy, District, Unit
+from app.services.context import Actor
+from app.services.text import control_character
+from app.webhooks.targets import registrable
 
 UNIT_KINDS = ("department", "district_government", "township", "special_committee",
               "district_congress", "coordinator")
@@ -86,8 +89,14 @@ class UnitInput:
     webhook_secret: str | None = None
 
 
-def put_unit(session: Session, *, code: str, data: UnitInput, now: datetime) -> tuple[Unit, bool]:
-    """Create or replace a unit; True when created."""
+def put_unit(session: Session, *, code: str, data: UnitInput, now: datetime,
+             deny_private: bool = False) -> tuple[Unit, bool]:
+    """Create or replace a unit; True when created. With `deny_private`
+    (HOTLINE_WEBHOOK_DENY_PRIVATE) a webhook target that is not globally routable is
+    refused here, when it is registered, not only at each delivery."""
+    problem = registrable(data.webhook_url, deny_private=deny_private)
+    if problem is not None:
+        raise Invalid("webhook_url", problem)
     unit = session.get(Unit, code)
     created = unit is None
     if unit is None:
@@ -263,6 +272,13 @@ def list_deputies(
     return list(session.scalars(q))
 
 
+def sees_webhook(actor: Actor, unit_code: str) -> bool:
+    """A unit's webhook address names its systems (often an internal host): only the admin
+    who configures it and the unit itself read it; others learn only that the unit has a
+    secret set, not where its notices go."""
+    return actor.role == "admin" or (actor.role == "unit" and actor.unit_code == unit_code)
+
+
 @dataclass
 class ImportResult:
     created: int = 0
@@ -280,6 +296,10 @@ def _check_row(row: list[str]) -> DeputyInput | str:
     if len(row) != len(IMPORT_HEADER):
         return f"expected {len(IMPORT_HEADER)} fields, found {len(row)}"
     name, phone, level, district, delegation = (c.strip() for c in row)
+    controls = [f"{field}: {problem}" for field, value in zip(IMPORT_HEADER, row, strict=True)
+                if (problem := control_character(value)) is not None]
+    if controls:
+        return "; ".join(controls)
     phone = normalize_phone(phone)
     problems = [
         problem for bad, problem in (
@@ -298,14 +318,28 @@ def _check_row(row: list[str]) -> DeputyInput | str:
 def import_deputies(session: Session, *, lines: Iterable[str], now: datetime) -> ImportResult:
     """Upsert deputies from CSV lines, by phone; bad lines are reported and skipped.
 
-    Works in batches so that a large file streams through with bounded memory."""
+    `lines` are the text cut at line feeds only (ends kept): the csv module finds the
+    records, so a quoted field may hold line breaks and a line separator such as U+2028
+    stays inside its field. Works in batches so that a large file streams through with
+    bounded memory. `line` in an error is the physical line the record ends on."""
     result = ImportResult()
     reader = csv.reader(_strip_bom(lines))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise Invalid("body", f"line 1: {exc}") from None
     if header is None or [h.strip().lower() for h in header] != IMPORT_HEADER:
         raise Invalid("body", "the first line must be the header " + ",".join(IMPORT_HEADER))
     batch: dict[str, tuple[int, DeputyInput]] = {}
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
+            if len(result.errors) < MAX_IMPORT_ERRORS:
+                result.errors.append({"line": reader.line_num, "detail": f"not CSV: {exc}"})
+            continue
         line = reader.line_num
         if not any(c.strip() for c in row):
             continue

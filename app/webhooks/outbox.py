@@ -102,6 +102,7 @@ class Outcome:
     status: int | None
     error: str | None
     duration_ms: float
+    final: bool = False  # no later attempt can succeed (a target refused as not public)
 
     @property
     def ok(self) -> bool:
@@ -116,7 +117,7 @@ def record(state: AppState, row: Claimed, outcome: Outcome) -> datetime | None:
     retry_at: datetime | None = None
     if outcome.ok:
         values.update(state="delivered", delivered_at=outcome.at, next_attempt_at=outcome.at)
-    elif attempts >= MAX_ATTEMPTS:
+    elif outcome.final or attempts >= MAX_ATTEMPTS:
         values.update(state="failed", next_attempt_at=outcome.at)
     else:
         retry_at = outcome.at + backoff(attempts)

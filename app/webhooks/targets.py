@@ -11,15 +11,23 @@ class Refused(Exception):
     """The target may not be called; the message says why."""
 
 
+class NotPublic(Refused):
+    """The target's host is not globally routable: no later attempt can succeed."""
+
+
 def _blocked(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Anything but a globally routable unicast address: private ranges, loopback, link-
+    local (cloud metadata at 169.254.169.254), carrier-grade NAT's shared space
+    100.64.0.0/10 (another cloud's metadata at 100.100.100.200), documentation and
+    benchmark ranges, multicast. IANA's special-purpose registries, as `is_global` has it."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
-            or ip.is_multicast or ip.is_unspecified)
+    return not ip.is_global or ip.is_multicast
 
 
 def check_public(url: str) -> None:
-    """Raise Refused unless every address the URL's host resolves to is public.
+    """Raise Refused unless every address the URL's host resolves to is public
+    (NotPublic when one is not; plain Refused when the host does not resolve now).
 
     The check resolves the host once more than the request does, so a name that changes
     its answer in between (DNS rebinding) is not caught; it guards against configuration
@@ -37,5 +45,17 @@ def check_public(url: str) -> None:
     for info in infos:
         ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if _blocked(ip):
-            raise Refused(f"{host} resolves to the non-public address {ip} "
+            raise NotPublic(f"{host} resolves to the non-public address {ip} "
                           "(HOTLINE_WEBHOOK_DENY_PRIVATE=true)")
+
+
+def registrable(url: str | None, *, deny_private: bool) -> str | None:
+    """What is wrong with a webhook URL being registered (None: nothing), when private
+    targets are refused: refused at registration, not only at each delivery."""
+    if url is None or not deny_private:
+        return None
+    try:
+        check_public(url)
+    except Refused as exc:
+        return str(exc)
+    return None

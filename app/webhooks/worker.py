@@ -23,7 +23,7 @@ import httpx
 from app.observability import DELIVERY_FAILURES
 from app.state import AppState
 from app.webhooks import outbox, signing
-from app.webhooks.targets import Refused, check_public
+from app.webhooks.targets import NotPublic, Refused, check_public
 
 log = logging.getLogger("hotline.webhooks")
 
@@ -51,6 +51,7 @@ def attempt(state: AppState, client: httpx.Client, batch: outbox.Batch, row: out
     """POST one delivery; never raises for the receiver's faults."""
     status: int | None = None
     error: str | None = None
+    final = False
     started = time.perf_counter()
     try:
         if not batch.url:
@@ -70,11 +71,12 @@ def attempt(state: AppState, client: httpx.Client, batch: outbox.Batch, row: out
             error = f"HTTP {status}"
     except Refused as exc:
         error = f"refused: {exc}"
+        final = isinstance(exc, NotPublic)
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
     return outbox.Outcome(at=now or state.clock.now(), status=status, error=error,
-                          duration_ms=duration_ms)
+                          duration_ms=duration_ms, final=final)
 
 
 def send_batch(state: AppState, client: httpx.Client, batch: outbox.Batch,

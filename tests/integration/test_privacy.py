@@ -133,3 +133,19 @@ def test_unit_keys_see_only_their_own(api):
     assert api.post(f"/api/v1/webhooks/deliveries/{other_id}/redeliver", me).status_code == 403
     assert api.post(f"/api/v1/webhooks/deliveries/{mine[0]['id']}/redeliver", me).status_code \
         == 403
+
+
+def test_a_units_webhook_address_is_shown_to_the_admin_and_the_unit_itself_only(api):
+    api.city()
+    url = "https://hooks.water.example/hotline"
+    r = api.put("/api/v1/units/water-bureau", json={
+        "name": "益阳市水务局", "kind": "department", "webhook_url": url,
+        "webhook_secret": "s3cret-0123456789abcdef"})
+    assert r.status_code == 200 and r.json()["webhook_url"] == url
+    for who, sees in (("admin", True), ("water-bureau", True), ("housing-bureau", False),
+                      ("heshan-gov", False), ("hotline", False), ("liaison", False)):
+        one = api.get("/api/v1/units/water-bureau", who).json()
+        listed = {u["code"]: u for u in api.get("/api/v1/units", who).json()}["water-bureau"]
+        for seen in (one, listed):
+            assert seen["webhook_url"] == (url if sees else None), who
+            assert seen["webhook_secret_set"] is True

@@ -297,7 +297,12 @@ def _parse(value: str):
     return datetime.fromisoformat(value)
 
 
-def test_deny_private_refuses_loopback_targets(settings, clock, receiver, client):
+NOT_PUBLIC = ["http://100.100.100.200/latest/meta-data", "http://100.64.0.1/hook",
+              "http://10.0.0.1/hook", "http://127.0.0.1:9/hook", "http://[::1]/hook",
+              "http://169.254.169.254/latest", "http://192.168.1.10/hook", "http://0.0.0.0/"]
+
+
+def test_deny_private_refuses_non_public_targets_at_registration(settings, clock):
     from fastapi.testclient import TestClient
 
     from app.main import create_app
@@ -309,14 +314,41 @@ def test_deny_private_refuses_loopback_targets(settings, clock, receiver, client
     with TestClient(app) as tc:
         api = Api(tc, clock, app)
         api.city()
+        for url in NOT_PUBLIC:  # carrier-grade NAT and a cloud's metadata address among them
+            r = api.put("/api/v1/units/ziyang-gov", json={
+                "name": "资阳区人民政府", "kind": "district_government", "district": "ziyang",
+                "webhook_url": url, "webhook_secret": WATER_SECRET})
+            assert r.status_code == 422, (url, r.text)
+            assert [e["field"] for e in r.json()["errors"]] == ["webhook_url"]
+        assert api.get("/api/v1/units/ziyang-gov").json()["webhook_url"] is None
+
+
+def test_deny_private_fails_a_delivery_to_a_non_public_target_at_once(settings, clock, receiver,
+                                                                       client):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.builders import Api
+    from tests.conftest import make_settings
+
+    lenient = create_app(settings, clock=clock, background=False)
+    with TestClient(lenient) as tc:  # targets registered while the setting was off
+        api = Api(tc, clock, lenient)
+        api.city()
         hook(api, "water-bureau", receiver.url("/water"), WATER_SECRET)
-        hook(api, "heshan-gov", "http://localhost:9/hook", WATER_SECRET)
+        hook(api, "heshan-gov", "http://100.100.100.200/hook", WATER_SECRET)
         api.ticket(units=["water-bureau", "heshan-gov"])
+    strict = make_settings(settings.database_url, HOTLINE_WEBHOOK_DENY_PRIVATE=True)
+    app = create_app(strict, clock=clock, background=False)
+    with TestClient(app) as tc:
+        api = Api(tc, clock, app)
         assert deliver_due(app.state.hotline, client=client) == 2
         rows = deliveries(api)
         assert receiver.got == []
-        assert all(d["state"] == "pending" and d["last_error"].startswith("refused:")
-                   and d["last_status"] is None for d in rows)
+        # Failed after one attempt, not retried twelve times over hours.
+        assert [(d["state"], d["attempts"]) for d in rows] == [("failed", 1), ("failed", 1)]
+        assert all(d["last_error"].startswith("refused:") for d in rows)
+        assert deliver_due(app.state.hotline, client=client) == 0
 
 
 def test_the_deliveries_list_is_scoped_filtered_and_paged(api):
