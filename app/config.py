@@ -39,8 +39,9 @@ class Settings(BaseSettings):
     # and PostgreSQL's lock wait give up after these; the request is answered 503 +
     # Retry-After, having changed nothing.
     db_pool_timeout: float = Field(default=3.0, gt=0, le=60, alias="HOTLINE_DB_POOL_TIMEOUT")
-    # ... and the wait of an admitted request for a worker thread.
-    queue_timeout: float = Field(default=3.0, gt=0, le=60, alias="HOTLINE_QUEUE_TIMEOUT")
+    # ... and the wait of an admitted request for a worker thread (generous: on a machine
+    # starved of CPU a lone request's trip to a thread has taken over 3 s).
+    queue_timeout: float = Field(default=10.0, gt=0, le=60, alias="HOTLINE_QUEUE_TIMEOUT")
     db_lock_timeout_ms: int = Field(default=5000, ge=100, alias="HOTLINE_DB_LOCK_TIMEOUT_MS")
     db_statement_timeout_ms: int = Field(default=60000, ge=1000,
                                          alias="HOTLINE_DB_STATEMENT_TIMEOUT_MS")

@@ -24,7 +24,9 @@ import pytest
 from app.admission import Gate, Saturated
 
 CONTRACT = {200, 201, 204, 403, 404, 409, 422}
-WORST_SECONDS = 10.0  # "within a few seconds", on a shared two-core machine
+# "Within a few seconds": bounded by the queue (10 s) and pool (3 s) timeouts; measured
+# about 2 s on an idle two-core machine (bench/burst.py), up to 7 s on a busy one.
+WORST_SECONDS = 14.0
 
 
 def _hot_actions(api: Any, tid: str) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -272,7 +274,7 @@ def test_a_request_that_waited_past_its_turn_is_refused_before_it_takes_a_connec
                      json={"name": "李四", "phone": "13900000002", "level": "city"})
         late_read = api.get("/api/v1/units", "liaison")
     finally:
-        state.settings.queue_timeout = 3.0
+        state.settings.queue_timeout = 10.0
     assert r.status_code == 503 and r.headers["retry-after"].isdigit()
     assert late_read.status_code == 503
     found = api.get("/api/v1/deputies", "liaison", params={"phone": "13900000002"}).json()
