@@ -98,7 +98,11 @@ def create_app(
                   openapi_url="/openapi.json" if settings.docs else None)
     app.state.hotline = state
     install_handlers(app)
-    # Routes are matched in order: the polled and posted ones first.
+    # Routes are matched in order: the polled and posted ones first. The voters' public
+    # pages (two patterns) go before all: matching walks every route ahead of a request's.
+    from app.pages import public
+
+    app.include_router(public.router)
     for r in (queue, tickets, actions, registry, accounts, supervision, calendar, stations,
               messages, duty, invitations):
         app.include_router(r.router)

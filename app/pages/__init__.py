@@ -21,7 +21,6 @@ def install(app: FastAPI) -> None:
         invitations,
         liaison,
         messages,
-        public,
         session,
         sso,
         station,
@@ -31,7 +30,7 @@ def install(app: FastAPI) -> None:
     from app.pages.names import Names
     from app.services.dashboard import TrendCache
 
-    for module in (session, sso, unit, tickets, cases, decisions, liaison, duty, admin, public,
+    for module in (session, sso, unit, tickets, cases, decisions, liaison, duty, admin,
                    messages, station, invitations):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=ROOT / "static"), name="static")
