@@ -206,7 +206,7 @@ class ExtensionIn(Strict):
 class ExtensionOut(BaseModel):
     id: str
     ticket_id: str
-    state: Literal["pending", "approved", "refused"]
+    state: Literal["pending", "approved", "refused", "lapsed"]
     working_days: int
     reason: str
     round: int

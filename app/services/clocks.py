@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.models import Clock, Invitation, InvitationClock, Ticket
+from app.models import Clock, Extension, Invitation, InvitationClock, Ticket
 from app.services import invitation_log
 from app.services.context import Ctx
 from app.services.events import log
@@ -122,6 +122,7 @@ def meet(ctx: Ctx, ticket: Ticket, clock: Clock, at: datetime) -> None:
         "state": state.value, "due_at": ctx.iso(clock.due_at),
     })
     withdraw_disproved(ctx, ticket, clock)
+    lapse_extensions(ctx, ticket, [clock], at, "the resolve clock was met")
 
 
 def cancel(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime, reason: str) -> None:
@@ -133,6 +134,22 @@ def cancel(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime, reason: 
             "reason": reason,
             "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code} for c in clocks],
         })
+        lapse_extensions(ctx, ticket, clocks, at, f"the resolve clock was cancelled ({reason})")
+
+
+def lapse_extensions(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime,
+                     why: str) -> None:
+    """A request still pending when its clock is met or cancelled lapses (SPEC, extensions):
+    deciding it later could otherwise move a met due time and turn a late resolution into
+    an on-time one, and it would block every later round's requests."""
+    ids = [c.id for c in clocks if c.kind == ClockKind.RESOLVE.value]
+    if not ids:
+        return
+    for ext in ctx.session.scalars(select(Extension).where(
+            Extension.clock_id.in_(ids), Extension.state == "pending")):
+        ext.state = "lapsed"
+        log(ctx, ticket, "extension.lapsed", at=at, data={
+            "extension_id": ext.id, "round": ext.round, "why": why})
 
 
 def apply_due(

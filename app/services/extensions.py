@@ -63,7 +63,8 @@ def decide_extension(ctx: Ctx, *, extension_id: str, approve: bool, note: str | 
     if ext is None:
         raise NotFound(f"no extension {extension_id}")
     if ext.state != "pending":
-        raise Conflict(f"extension {extension_id} was already {ext.state}")
+        raise Conflict(f"extension {extension_id} has {ext.state}" if ext.state == "lapsed"
+                       else f"extension {extension_id} was already {ext.state}")
     ticket = ctx.session.get(Ticket, ext.ticket_id)
     assert ticket is not None
     if ticket.status == Status.CLOSED.value:

@@ -197,3 +197,49 @@ def test_working_days_outside_one_to_seven_are_invalid(api):
         assert r.status_code == 422, (days, r.text)
         assert r.json()["errors"][0]["field"].endswith("working_days")
     assert ok(ask(api, t, 7), 201)["working_days"] == 7
+
+
+def test_a_request_pending_when_the_round_is_resolved_lapses_and_cannot_be_decided(api):
+    """Resolved late while a request was pending: approving it afterwards would turn the
+    late resolution into an on-time one (SPEC: the request lapses; deciding it → 409)."""
+    api.city()
+    t = api.ticket()
+    ext = ok(ask(api, t, 3), 201)
+    api.set_now("2025-10-20 10:00")  # after the due (end of 2025-10-16)
+    ok(api.post(f"/api/v1/tickets/{t['id']}/resolve", "water-bureau",
+                json={"outcome": "solved", "reply": "已解决"}))
+    assert ok(api.get(f"/api/v1/extensions/{ext['id']}", "water-bureau"))["state"] == "lapsed"
+    r = decide(api, ext, True)
+    assert r.status_code == 409, r.text
+    clock = resolve_clock(api, t)
+    assert clock["due_at"] == "2025-10-17T00:00:00+08:00"
+    assert clock["state"] == "met_late"
+    log = ok(api.get(f"/api/v1/tickets/{t['id']}/events"))
+    events = log["items"] if isinstance(log, dict) else log
+    assert [e for e in events if e["type"] == "extension.lapsed"]
+
+
+def test_a_round_two_request_left_pending_does_not_block_round_three(api):
+    api.city()
+    t = api.ticket()
+    api.set_now("2025-10-13 15:00")
+
+    def handle_and_rate_unsatisfied(day: str) -> None:
+        for action, body in (("resolve", {"outcome": "solved", "reply": "x",
+                                           "at": api.at(f"{day} 09:00")}),
+                             ("feedback", {"method": "phone", "content": "x",
+                                           "at": api.at(f"{day} 10:00")})):
+            ok(api.post(f"/api/v1/tickets/{t['id']}/{action}", "water-bureau", json=body))
+        ok(api.post(f"/api/v1/tickets/{t['id']}/rating", "hotline",
+                    json={"rating": "unsatisfied", "at": api.at(f"{day} 11:00")}))
+
+    handle_and_rate_unsatisfied("2025-10-09")
+    ext2 = ok(ask(api, t, 1), 201)
+    assert ext2["round"] == 2
+    api.set_now("2025-10-14 15:00")
+    handle_and_rate_unsatisfied("2025-10-14")
+    assert ok(api.get(f"/api/v1/extensions/{ext2['id']}", "water-bureau"))["state"] == "lapsed"
+    ext3 = ok(ask(api, t, 2), 201)
+    assert ext3["round"] == 3
+    ok(decide(api, ext3, True))
+    assert decide(api, ext2, True).status_code == 409
