@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from app.schemas.common import Code, LongText, ShortText, Strict
+from app.schemas.common import Code, Instant, LongText, ShortText, Strict
 
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Person = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
@@ -29,16 +29,16 @@ class InvitationIn(Strict):
 
 
 class ReviewIn(Strict):
-    approve: bool
+    approve: StrictBool
     note: ShortText | None = None
 
 
 class AcknowledgeIn(Strict):
-    meeting_at: AwareDatetime
+    meeting_at: Instant
     responsible_person: Person
     contact_phone: Phone
     note: ShortText | None = None
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class InvitationExtensionIn(Strict):
@@ -55,13 +55,13 @@ class ReportIn(Strict):
     measures: LongText
     outcome: Literal["solved", "stepwise", "referred", "explained"]
     responsible_person: Person
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class EvaluationIn(Strict):
     rating: EvaluationRating
     comment: ShortText | None = None
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 class InvitationClockOut(BaseModel):

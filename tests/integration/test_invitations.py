@@ -291,3 +291,22 @@ def test_the_letter_prefix_is_a_setting(db_url, clock):
     with TestClient(app, raise_server_exceptions=False) as client:
         api = city(Api(client, clock, app))
         assert issued(api)["number"] == "温人大约〔2025〕1号"
+
+
+def test_instants_and_booleans_are_strict_as_everywhere_else(api):
+    """RFC 3339 text with an offset for instants, JSON booleans for decisions (issue 13,
+    item 5): a Unix timestamp or the string "true" is refused naming the field, and
+    nothing changes."""
+    city(api)
+    inv = submit(api)
+    for approve in ("true", 1):
+        r = act(api, inv["id"], "review", "liaison", approve=approve)
+        assert r.status_code == 422, r.text
+        assert "approve" in r.text
+    assert api.get(f"/api/v1/invitations/{inv['id']}", "liaison").json()["status"] == "submitted"
+    inv = issued(api)
+    for meeting_at in (1700000000, "1700000000.5", "0001-01-01T00:00:00+08:00"):
+        r = act(api, inv["id"], "acknowledge", UNIT, **{**ACK, "meeting_at": meeting_at})
+        assert r.status_code == 422, r.text
+        assert "meeting_at" in r.text
+    assert api.get(f"/api/v1/invitations/{inv['id']}", "liaison").json()["status"] == "issued"
