@@ -8,32 +8,60 @@ parameters is replaced at the next sign-in.
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.resources import files
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from app.errors import Unavailable
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200  # bounds the work a sign-in request can ask for
 
 _hasher = PasswordHasher()
 
+# A hash holds a core and 64 MiB for its whole run. Forty sign-ins at once would start forty
+# (160 lanes on two cores): each would take seconds, and the few requests holding a database
+# connection would be starved of CPU until others timed out waiting for it. So at most one
+# hash per core runs; the rest wait their turn, holding no connection, for a bounded time.
+_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+_WAIT_SECONDS = 10.0
+T = TypeVar("T")
+
+
+def _in_a_slot(work: Callable[[], T]) -> T:
+    if not _SLOTS.acquire(timeout=_WAIT_SECONDS):
+        raise Unavailable("too many password checks at once; try again shortly", retry_after=2)
+    try:
+        return work()
+    finally:
+        _SLOTS.release()
+
 
 def hash_password(password: str) -> str:
     """An Argon2id hash (with its parameters and salt) of a password."""
-    return _hasher.hash(password)
+    return _in_a_slot(lambda: _hasher.hash(password))
 
 
 def verify(stored: str | None, password: str) -> bool:
     """Whether `password` matches the stored hash. With no hash (an unknown username, an
     account without a password) a hash of a random secret is checked instead, so that the
     answer takes as long either way and says nothing about which usernames exist."""
-    try:
-        return _hasher.verify(stored or _dummy_hash(), password[:MAX_LENGTH]) and stored is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    target = stored or _dummy_hash()
+
+    def check() -> bool:
+        try:
+            return _hasher.verify(target, password[:MAX_LENGTH])
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return _in_a_slot(check) and stored is not None
 
 
 def needs_rehash(stored: str) -> bool:
