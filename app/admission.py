@@ -21,8 +21,9 @@ class Saturated(Unavailable):
     """Every place of a gate is taken: answered 503 with Retry-After, nothing changed."""
 
     def __init__(self, gate: str, retry_after: int) -> None:
-        super().__init__(f"the service is at capacity ({gate}); retry in {retry_after} s",
-                         retry_after=retry_after)
+        super().__init__(
+            f"the service is at capacity ({gate}); retry in {retry_after} s", retry_after=retry_after
+        )
         self.gate = gate
 
 

@@ -61,8 +61,10 @@ def restore(url: str, src: Path) -> Summary:
     kind = backup_kind(src)
     if _is_sqlite(url) != (kind == "sqlite"):
         engine_name = _ENGINES["sqlite" if _is_sqlite(url) else "postgresql"]
-        raise BackupError(f"{src} is a {_ENGINES[kind]} backup but DATABASE_URL names a {engine_name} "
-                          "database: restore it into a database of its own kind")
+        raise BackupError(
+            f"{src} is a {_ENGINES[kind]} backup but DATABASE_URL names a {engine_name} "
+            "database: restore it into a database of its own kind"
+        )
     _require_empty(url)
     if kind == "sqlite":
         _sqlite_restore(src, _sqlite_file(url, must_exist=False))
@@ -102,8 +104,10 @@ def _sqlite_file(url: str, *, must_exist: bool) -> Path:
 
 def _sqlite_backup(source: Path, target: Path) -> None:
     target.unlink(missing_ok=True)
-    with contextlib.closing(sqlite3.connect(source, timeout=30)) as src, \
-            contextlib.closing(sqlite3.connect(target)) as dst:
+    with (
+        contextlib.closing(sqlite3.connect(source, timeout=30)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
         # One step (pages=-1) reads one snapshot: stepwise copying would restart whenever
         # the service commits in between.
         src.backup(dst)
@@ -114,8 +118,9 @@ def _sqlite_backup(source: Path, target: Path) -> None:
 def _sqlite_restore(src: Path, target: Path) -> None:
     for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
         if leftover.exists():
-            raise BackupError(f"{leftover} is left from an earlier database: move it aside "
-                              "with the database it belonged to")
+            raise BackupError(
+                f"{leftover} is left from an earlier database: move it aside with the database it belonged to"
+            )
     target.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.closing(sqlite3.connect(src)) as source:
         _check_sqlite(source, src)
@@ -141,8 +146,10 @@ def _require_empty(url: str) -> None:
     finally:
         engine.dispose()
     if names:
-        raise BackupError(f"the database to restore into already has {len(names)} tables: "
-                          "restore into a new, empty database and point DATABASE_URL at it")
+        raise BackupError(
+            f"the database to restore into already has {len(names)} tables: "
+            "restore into a new, empty database and point DATABASE_URL at it"
+        )
 
 
 def _summary(path: Path) -> Summary:
@@ -172,10 +179,14 @@ def _contents(url: str) -> tuple[str | None, int]:
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 
+
 def _pg_backup(url: str, target: Path) -> None:
     _check_pg_client("pg_dump", url)
-    _run_pg("pg_dump", ["--format=custom", "--compress=6", f"--file={target}",
-                        "--dbname", _libpq_uri(url)], url=url)
+    _run_pg(
+        "pg_dump",
+        ["--format=custom", "--compress=6", f"--file={target}", "--dbname", _libpq_uri(url)],
+        url=url,
+    )
 
 
 def _pg_restore(url: str, src: Path) -> None:
@@ -184,12 +195,25 @@ def _pg_restore(url: str, src: Path) -> None:
     dumped_by = re.search(r"Dumped by pg_dump version: (\d+)", listing)
     restorer = _client_major("pg_restore")
     if dumped_by and int(dumped_by.group(1)) > restorer:
-        raise BackupError(f"{src} was written by pg_dump {dumped_by.group(1)}; pg_restore "
-                          f"{restorer} cannot read it: install the client tools "
-                          f"{dumped_by.group(1)} or newer")
+        raise BackupError(
+            f"{src} was written by pg_dump {dumped_by.group(1)}; pg_restore "
+            f"{restorer} cannot read it: install the client tools "
+            f"{dumped_by.group(1)} or newer"
+        )
     # One transaction: a restore that fails leaves the database empty, not half filled.
-    _run_pg("pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error",
-                           "--single-transaction", "--dbname", _libpq_uri(url), str(src)], url=url)
+    _run_pg(
+        "pg_restore",
+        [
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            "--dbname",
+            _libpq_uri(url),
+            str(src),
+        ],
+        url=url,
+    )
 
 
 def _check_pg_client(tool: str, url: str) -> None:
@@ -203,8 +227,10 @@ def _check_pg_client(tool: str, url: str) -> None:
     finally:
         engine.dispose()
     if client < server:
-        raise BackupError(f"{tool} is version {client} but the server is PostgreSQL {server}: "
-                          f"install the client tools {server} (Debian: postgresql-client-{server})")
+        raise BackupError(
+            f"{tool} is version {client} but the server is PostgreSQL {server}: "
+            f"install the client tools {server} (Debian: postgresql-client-{server})"
+        )
 
 
 def _client_major(tool: str) -> int:
@@ -215,20 +241,24 @@ def _client_major(tool: str) -> int:
     return int(found.group(1))
 
 
-def _run_pg(tool: str, args: list[str], *, url: str | None = None,
-            timeout: float = PG_TOOL_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def _run_pg(
+    tool: str, args: list[str], *, url: str | None = None, timeout: float = PG_TOOL_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
     path = shutil.which(tool)
     if path is None:
-        raise BackupError(f"{tool} is not installed: install the PostgreSQL client tools of the "
-                          "server's major version (Debian: postgresql-client-NN)")
+        raise BackupError(
+            f"{tool} is not installed: install the PostgreSQL client tools of the "
+            "server's major version (Debian: postgresql-client-NN)"
+        )
     env = dict(os.environ)
     if url is not None:
         password = make_url(url).password
         if password is not None:  # through the environment: a command line shows in `ps`
             env["PGPASSWORD"] = str(password)
     try:
-        done = subprocess.run([path, *args], env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        done = subprocess.run(
+            [path, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
         raise BackupError(f"{tool} did not finish within {timeout:.0f} s") from None
     if done.returncode != 0:
@@ -239,8 +269,9 @@ def _run_pg(tool: str, args: list[str], *, url: str | None = None,
 def _libpq_uri(url: str) -> str:
     """The SQLAlchemy URL as a libpq one, without its password (given in PGPASSWORD)."""
     u = make_url(url)
-    plain = URL.create("postgresql", username=u.username, host=u.host, port=u.port,
-                       database=u.database, query=u.query)
+    plain = URL.create(
+        "postgresql", username=u.username, host=u.host, port=u.port, database=u.database, query=u.query
+    )
     return plain.render_as_string(hide_password=False)
 
 
@@ -251,4 +282,3 @@ def _last_line(text_: str) -> str:
 
 def _one_line(exc: BaseException) -> str:
     return _last_line(str(exc).split("\n(Background")[0]) or type(exc).__name__
-

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from app.services.context import Ctx
     from app.state import AppState
 
-cli = typer.Typer(help="deputy-hotline: deputy tickets on the 12345 hotline.",
-                  no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="deputy-hotline: deputy tickets on the 12345 hotline.", no_args_is_help=True, add_completion=False
+)
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 accounts_cli = typer.Typer(help="People's accounts (sign-in to the pages).", no_args_is_help=True)
 calendar_cli = typer.Typer(help="The working calendar.", no_args_is_help=True)
@@ -96,13 +97,23 @@ def serve(
     with _guard():
         settings = _prepare(create=True)[0]
     if not settings.admin_key:
-        typer.echo("warning: HOTLINE_ADMIN_KEY is not set, so no admin key works yet: set it "
-                   "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))') or create "
-                   "one with `hotline keys create --role admin`", err=True)
+        typer.echo(
+            "warning: HOTLINE_ADMIN_KEY is not set, so no admin key works yet: set it "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))') or create "
+            "one with `hotline keys create --role admin`",
+            err=True,
+        )
     typer.echo(f"serving on http://{host}:{port} (API docs at /docs)", err=True)
     configure_logging(settings.log_level)
-    uvicorn.run("app.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=False)
+    uvicorn.run(
+        "app.main:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @cli.command()
@@ -182,9 +193,15 @@ def keys_create(
     with _open_state() as state:
         try:
             for session in session_scope(state.db.write_session):
-                key, plain = create_key(session, role=role, unit_code=unit, deputy_id=deputy,
-                                        station_code=station, label=label,
-                                        now=state.clock.now())
+                key, plain = create_key(
+                    session,
+                    role=role,
+                    unit_code=unit,
+                    deputy_id=deputy,
+                    station_code=station,
+                    label=label,
+                    now=state.clock.now(),
+                )
         except DomainError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(2) from None
@@ -195,9 +212,11 @@ def _invite_base(state: AppState) -> str:
     base = state.settings.public_base_url
     if base is None:
         base = "http://127.0.0.1:8000"
-        typer.echo("note: HOTLINE_PUBLIC_BASE_URL is not set; the link below assumes the "
-                   "service at http://127.0.0.1:8000 (set it to the address people use)",
-                   err=True)
+        typer.echo(
+            "note: HOTLINE_PUBLIC_BASE_URL is not set; the link below assumes the "
+            "service at http://127.0.0.1:8000 (set it to the address people use)",
+            err=True,
+        )
     return base
 
 
@@ -220,8 +239,10 @@ def _account_command(work: Callable[[Ctx, str], tuple[Account, str | None]]) -> 
             return
         assert account.invite_expires_at is not None
         until = account.invite_expires_at.astimezone(state.settings.tz).strftime("%Y-%m-%d %H:%M")
-        typer.echo(f"{account.username} ({account.role}): give this one-time link to the "
-                   f"person, valid until {until}:")
+        typer.echo(
+            f"{account.username} ({account.role}): give this one-time link to the "
+            f"person, valid until {until}:"
+        )
         typer.echo(link)
 
 
@@ -232,14 +253,19 @@ def accounts_create(
     name: Annotated[str, typer.Option(help="the person's name as shown, e.g. 李明")],
     unit: Annotated[str | None, typer.Option(help="the unit code of a unit account")] = None,
     deputy: Annotated[str | None, typer.Option(help="the deputy id of a deputy account")] = None,
-    station: Annotated[str | None, typer.Option(help="the station code of a station account")
-                       ] = None,
+    station: Annotated[str | None, typer.Option(help="the station code of a station account")] = None,
 ) -> None:
     """Create an account (e.g. a city's first admin) and print its invitation link."""
     from app.services import accounts
 
-    data = accounts.AccountInput(username=username, display_name=name, role=role,
-                                 unit_code=unit, deputy_id=deputy, station_code=station)
+    data = accounts.AccountInput(
+        username=username,
+        display_name=name,
+        role=role,
+        unit_code=unit,
+        deputy_id=deputy,
+        station_code=station,
+    )
     _account_command(lambda ctx, base: accounts.create_account(ctx, data, base_url=base))
 
 
@@ -248,8 +274,7 @@ def accounts_invite(username: str) -> None:
     """A new one-time link for an account (its old link, password and sessions end)."""
     from app.services import accounts
 
-    _account_command(lambda ctx, base: accounts.reinvite(
-        ctx, accounts.id_of(ctx, username), base_url=base))
+    _account_command(lambda ctx, base: accounts.reinvite(ctx, accounts.id_of(ctx, username), base_url=base))
 
 
 @accounts_cli.command("disable")
@@ -262,8 +287,9 @@ def accounts_disable(username: str) -> None:
 
 @cli.command()
 def purge(
-    days: Annotated[int | None, typer.Option(
-        min=1, help="erase after this many days instead of HOTLINE_VOTER_DATA_DAYS")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="erase after this many days instead of HOTLINE_VOTER_DATA_DAYS")
+    ] = None,
 ) -> None:
     """Erase voters' names and phones on messages closed longer ago than
     HOTLINE_VOTER_DATA_DAYS (default 365); the scheduler does it hourly too."""
@@ -275,8 +301,10 @@ def purge(
         keep = days or state.settings.voter_data_days
         before = cutoff(state.clock.now(), keep).astimezone(state.settings.tz)
         n = run_purge_job(state, CLI, keep)
-        typer.echo(f"erased voters' names and phones on {n} messages closed before "
-                   f"{before:%Y-%m-%d %H:%M} ({keep} days)")
+        typer.echo(
+            f"erased voters' names and phones on {n} messages closed before "
+            f"{before:%Y-%m-%d %H:%M} ({keep} days)"
+        )
 
 
 @calendar_cli.command("show")
@@ -288,12 +316,18 @@ def calendar_show(year: int) -> None:
             cal = state.calendars.current(session)
             source = state.calendars.source(session, year)
         arr = cal.years.get(year)
-        typer.echo(json.dumps({
-            "year": year, "source": source,
-            "holidays": sorted(d.isoformat() for d in cal.holidays_of(year)),
-            "workdays": sorted(d.isoformat() for d in arr.workdays) if arr else [],
-            "provisional": arr is None,
-        }, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "year": year,
+                    "source": source,
+                    "holidays": sorted(d.isoformat() for d in cal.holidays_of(year)),
+                    "workdays": sorted(d.isoformat() for d in arr.workdays) if arr else [],
+                    "provisional": arr is None,
+                },
+                indent=2,
+            )
+        )
 
 
 @calendar_cli.command("load")
@@ -309,9 +343,12 @@ def calendar_load(year: int, file: Path) -> None:
         try:
             for session in session_scope(state.db.write_session):
                 ctx = state.ctx(session, CLI)
-                n = replace_year(ctx, year=year,
-                                 holidays=[date.fromisoformat(d) for d in data.get("holidays", [])],
-                                 workdays=[date.fromisoformat(d) for d in data.get("workdays", [])])
+                n = replace_year(
+                    ctx,
+                    year=year,
+                    holidays=[date.fromisoformat(d) for d in data.get("holidays", [])],
+                    workdays=[date.fromisoformat(d) for d in data.get("workdays", [])],
+                )
         except (DomainError, ValueError) as exc:
             typer.echo(f"error: {getattr(exc, 'detail', exc)}", err=True)
             raise typer.Exit(2) from None
@@ -323,16 +360,19 @@ def main() -> None:
 
 
 # --- reports (月报, 年报, 代表履职) ------------------------------------------------------
-report_cli = typer.Typer(help="Reports: monthly, annual, deputy participation.",
-                         no_args_is_help=True)
+report_cli = typer.Typer(help="Reports: monthly, annual, deputy participation.", no_args_is_help=True)
 cli.add_typer(report_cli, name="report")
 
 _ReportFormat = Annotated[str, typer.Option("--format", "-f", help="json, csv, xlsx or html")]
-_ReportOut = Annotated[Path | None, typer.Option("--output", "-o",
-                                                 help="file to write (default: stdout for json, "
-                                                      "report-<period>.<format> otherwise)")]
-_ReportMask = Annotated[bool, typer.Option("--mask/--no-mask",
-                                           help="mask phone numbers in csv, xlsx and html")]
+_ReportOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="file to write (default: stdout for json, report-<period>.<format> otherwise)"
+    ),
+]
+_ReportMask = Annotated[
+    bool, typer.Option("--mask/--no-mask", help="mask phone numbers in csv, xlsx and html")
+]
 
 
 def _report(kind: str, period: str, fmt: str, output: Path | None, mask: bool) -> None:
@@ -349,8 +389,7 @@ def _report(kind: str, period: str, fmt: str, output: Path | None, mask: bool) -
                 if kind == "deputies":
                     data = reports.deputies_report(session, period, now, tz)
                 else:
-                    builder = reports.monthly_report if kind == "monthly" else \
-                        reports.annual_report
+                    builder = reports.monthly_report if kind == "monthly" else reports.annual_report
                     data = builder(session, period, now, tz, state.score_weights)
         except DomainError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
@@ -369,22 +408,34 @@ def _report(kind: str, period: str, fmt: str, output: Path | None, mask: bool) -
 
 
 @report_cli.command("monthly")
-def report_monthly(month: str, format: _ReportFormat = "json",  # noqa: A002
-                   output: _ReportOut = None, mask: _ReportMask = True) -> None:
+def report_monthly(
+    month: str,
+    format: _ReportFormat = "json",  # noqa: A002
+    output: _ReportOut = None,
+    mask: _ReportMask = True,
+) -> None:
     """The monthly report for MONTH (YYYY-MM)."""
     _report("monthly", month, format, output, mask)
 
 
 @report_cli.command("annual")
-def report_annual(year: str, format: _ReportFormat = "json",  # noqa: A002
-                  output: _ReportOut = None, mask: _ReportMask = True) -> None:
+def report_annual(
+    year: str,
+    format: _ReportFormat = "json",  # noqa: A002
+    output: _ReportOut = None,
+    mask: _ReportMask = True,
+) -> None:
     """The annual report for YEAR (YYYY), with month-by-month totals."""
     _report("annual", year, format, output, mask)
 
 
 @report_cli.command("deputies")
-def report_deputies(year: str, format: _ReportFormat = "json",  # noqa: A002
-                    output: _ReportOut = None, mask: _ReportMask = True) -> None:
+def report_deputies(
+    year: str,
+    format: _ReportFormat = "json",  # noqa: A002
+    output: _ReportOut = None,
+    mask: _ReportMask = True,
+) -> None:
     """Deputy participation in YEAR (YYYY): calls, problems, points, silent deputies."""
     _report("deputies", year, format, output, mask)
 
@@ -401,14 +452,15 @@ def seed_demo(
 
     with _open_state() as state:
         reg, result = demo.load_registry(state)
-        typer.echo(f"sample city loaded: units, categories, districts; deputies created "
-                   f"{result.created}, updated {result.updated}")
+        typer.echo(
+            f"sample city loaded: units, categories, districts; deputies created "
+            f"{result.created}, updated {result.updated}"
+        )
         if not history:
             return
         told = demo.load_history(state, reg, days=days)
         if told is None:
-            typer.echo(f"history already loaded ({demo.demo_tickets(state)} demo tickets); "
-                       "nothing added")
+            typer.echo(f"history already loaded ({demo.demo_tickets(state)} demo tickets); nothing added")
             return
         for line in demo.summary(told):
             typer.echo(line)

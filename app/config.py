@@ -15,12 +15,14 @@ from sqlalchemy.exc import ArgumentError
 if TYPE_CHECKING:
     from app.services.duty_schedule import Schedule as DutySchedule
 
-NEW_KEY = ("make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+NEW_KEY = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 # Pieces of the example keys in documentation and templates, never of a generated secret.
 PLACEHOLDER_MARKERS = ("change", "example", "placeholder", "replace", "your-", "xxxxxx")
 USABLE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
-URL_FORMS = ("use sqlite:///path/to/hotline.db (a relative path counts from the working folder) "
-             "or postgresql+psycopg://user:password@host:5432/dbname")
+URL_FORMS = (
+    "use sqlite:///path/to/hotline.db (a relative path counts from the working folder) "
+    "or postgresql+psycopg://user:password@host:5432/dbname"
+)
 
 
 class Settings(BaseSettings):
@@ -43,10 +45,10 @@ class Settings(BaseSettings):
     # starved of CPU a lone request's trip to a thread has taken over 3 s).
     queue_timeout: float = Field(default=10.0, gt=0, le=60, alias="HOTLINE_QUEUE_TIMEOUT")
     db_lock_timeout_ms: int = Field(default=5000, ge=100, alias="HOTLINE_DB_LOCK_TIMEOUT_MS")
-    db_statement_timeout_ms: int = Field(default=60000, ge=1000,
-                                         alias="HOTLINE_DB_STATEMENT_TIMEOUT_MS")
+    db_statement_timeout_ms: int = Field(default=60000, ge=1000, alias="HOTLINE_DB_STATEMENT_TIMEOUT_MS")
     db_idle_in_transaction_timeout_ms: int = Field(
-        default=30000, ge=1000, alias="HOTLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS")
+        default=30000, ge=1000, alias="HOTLINE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"
+    )
     # Requests admitted to wait for the database at once, writing and reading; past them,
     # 503 + Retry-After at once rather than a queue without end.
     max_writers: int = Field(default=128, ge=1, alias="HOTLINE_MAX_WRITERS")
@@ -66,11 +68,13 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = Field(default=None, alias="HOTLINE_OIDC_CLIENT_ID")
     oidc_client_secret: str | None = Field(default=None, alias="HOTLINE_OIDC_CLIENT_SECRET")
     oidc_token_auth: Literal["client_secret_basic", "client_secret_post", "none"] = Field(
-        default="client_secret_basic", alias="HOTLINE_OIDC_TOKEN_AUTH")
+        default="client_secret_basic", alias="HOTLINE_OIDC_TOKEN_AUTH"
+    )
     oidc_scopes: str = Field(default="openid profile", alias="HOTLINE_OIDC_SCOPES")
     # The claim whose value is an account's username here (matched without regard to case).
-    oidc_username_claim: str = Field(default="preferred_username", min_length=1, max_length=100,
-                                     alias="HOTLINE_OIDC_USERNAME_CLAIM")
+    oidc_username_claim: str = Field(
+        default="preferred_username", min_length=1, max_length=100, alias="HOTLINE_OIDC_USERNAME_CLAIM"
+    )
     # Where the provider sends people back; default <HOTLINE_PUBLIC_BASE_URL>/ui/sso/callback.
     oidc_redirect_uri: str | None = Field(default=None, alias="HOTLINE_OIDC_REDIRECT_URI")
 
@@ -84,25 +88,30 @@ class Settings(BaseSettings):
     long_overdue_working_days: int = Field(default=5, alias="HOTLINE_LONG_OVERDUE_WORKING_DAYS")
     # Invitations (约请, SPEC Part II): the invited unit's limits, and the letters' prefix.
     invitation_acknowledge_working_days: int = Field(
-        default=3, ge=0, le=365, alias="HOTLINE_INVITATION_ACKNOWLEDGE_WORKING_DAYS")
+        default=3, ge=0, le=365, alias="HOTLINE_INVITATION_ACKNOWLEDGE_WORKING_DAYS"
+    )
     invitation_complete_working_days: int = Field(
-        default=15, ge=0, le=365, alias="HOTLINE_INVITATION_COMPLETE_WORKING_DAYS")
-    invitation_letter_prefix: str = Field(default="人大约", min_length=1, max_length=20,
-                                          alias="HOTLINE_INVITATION_LETTER_PREFIX")
-    invitation_issuer: str = Field(default="人大常委会代表与选任工作委员会", min_length=1,
-                                   max_length=100, alias="HOTLINE_INVITATION_ISSUER")
+        default=15, ge=0, le=365, alias="HOTLINE_INVITATION_COMPLETE_WORKING_DAYS"
+    )
+    invitation_letter_prefix: str = Field(
+        default="人大约", min_length=1, max_length=20, alias="HOTLINE_INVITATION_LETTER_PREFIX"
+    )
+    invitation_issuer: str = Field(
+        default="人大常委会代表与选任工作委员会",
+        min_length=1,
+        max_length=100,
+        alias="HOTLINE_INVITATION_ISSUER",
+    )
     sweep_interval_seconds: int = Field(default=60, alias="HOTLINE_SWEEP_INTERVAL_SECONDS")
     # Voters' messages (SPEC Part II): the deputy's response clock, the days a voter has to
     # rate, and the public form's limits (stored messages count; refused ones do not).
-    message_response_working_days: int = Field(default=2, ge=0,
-                                               alias="HOTLINE_MESSAGE_RESPONSE_WORKING_DAYS")
+    message_response_working_days: int = Field(default=2, ge=0, alias="HOTLINE_MESSAGE_RESPONSE_WORKING_DAYS")
     message_rating_days: int = Field(default=15, ge=1, alias="HOTLINE_MESSAGE_RATING_DAYS")
-    message_limit_per_address: int = Field(default=5, ge=1,
-                                           alias="HOTLINE_MESSAGE_LIMIT_PER_ADDRESS")
-    message_address_window_minutes: int = Field(default=10, ge=1,
-                                                alias="HOTLINE_MESSAGE_ADDRESS_WINDOW_MINUTES")
-    message_limit_per_phone: int = Field(default=10, ge=1,
-                                         alias="HOTLINE_MESSAGE_LIMIT_PER_PHONE_PER_DAY")
+    message_limit_per_address: int = Field(default=5, ge=1, alias="HOTLINE_MESSAGE_LIMIT_PER_ADDRESS")
+    message_address_window_minutes: int = Field(
+        default=10, ge=1, alias="HOTLINE_MESSAGE_ADDRESS_WINDOW_MINUTES"
+    )
+    message_limit_per_phone: int = Field(default=10, ge=1, alias="HOTLINE_MESSAGE_LIMIT_PER_PHONE_PER_DAY")
     # A voter's name and phone (and the form's client address) are erased this many days
     # after the message closes (PIPL: kept no longer than needed; app.services.retention).
     voter_data_days: int = Field(default=365, ge=1, le=36500, alias="HOTLINE_VOTER_DATA_DAYS")
@@ -111,18 +120,16 @@ class Settings(BaseSettings):
     score_weight_contact: float = Field(default=15, ge=0, alias="HOTLINE_SCORE_WEIGHT_CONTACT")
     score_weight_resolve: float = Field(default=35, ge=0, alias="HOTLINE_SCORE_WEIGHT_RESOLVE")
     score_weight_feedback: float = Field(default=10, ge=0, alias="HOTLINE_SCORE_WEIGHT_FEEDBACK")
-    score_weight_satisfaction: float = Field(default=30, ge=0,
-                                             alias="HOTLINE_SCORE_WEIGHT_SATISFACTION")
+    score_weight_satisfaction: float = Field(default=30, ge=0, alias="HOTLINE_SCORE_WEIGHT_SATISFACTION")
     score_weight_solve: float = Field(default=10, ge=0, alias="HOTLINE_SCORE_WEIGHT_SOLVE")
 
     # Duty reports (SPEC Part II): the term years each kind of deputy reports in, and the
     # share of a county or township term's reports that must be made at a meeting.
-    duty_report_schedule: str = Field(default="reelected:1;official:2;others:3,4",
-                                      alias="HOTLINE_DUTY_REPORT_SCHEDULE")
-    duty_meeting_share: float = Field(default=0.3, ge=0, le=1,
-                                      alias="HOTLINE_DUTY_MEETING_SHARE")
-    duty_meeting_levels: str = Field(default="county,township",
-                                     alias="HOTLINE_DUTY_MEETING_LEVELS")
+    duty_report_schedule: str = Field(
+        default="reelected:1;official:2;others:3,4", alias="HOTLINE_DUTY_REPORT_SCHEDULE"
+    )
+    duty_meeting_share: float = Field(default=0.3, ge=0, le=1, alias="HOTLINE_DUTY_MEETING_SHARE")
+    duty_meeting_levels: str = Field(default="county,township", alias="HOTLINE_DUTY_MEETING_LEVELS")
 
     @field_validator("duty_report_schedule")
     @classmethod
@@ -146,9 +153,11 @@ class Settings(BaseSettings):
         """The duty-report schedule these settings describe."""
         from app.services.duty_schedule import Schedule, parse_schedule
 
-        return Schedule(parse_schedule(self.duty_report_schedule), self.duty_meeting_share,
-                        frozenset(v.strip() for v in self.duty_meeting_levels.split(",")
-                                  if v.strip()))
+        return Schedule(
+            parse_schedule(self.duty_report_schedule),
+            self.duty_meeting_share,
+            frozenset(v.strip() for v in self.duty_meeting_levels.split(",") if v.strip()),
+        )
 
     @field_validator("timezone")
     @classmethod
@@ -176,8 +185,7 @@ class Settings(BaseSettings):
         except ArgumentError:
             raise ValueError(f"is not a database URL; {URL_FORMS}") from None
         if url.drivername not in USABLE_DRIVERS:
-            raise ValueError(f"the driver {url.drivername!r} is not one this service uses; "
-                             f"{URL_FORMS}")
+            raise ValueError(f"the driver {url.drivername!r} is not one this service uses; {URL_FORMS}")
         if url.password is not None and _is_placeholder(str(url.password)):
             raise ValueError("the database password is still the placeholder of .env.example")
         return value
@@ -190,10 +198,10 @@ class Settings(BaseSettings):
         from urllib.parse import urlsplit
 
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
-                or parts.fragment:
-            raise ValueError("HOTLINE_PUBLIC_BASE_URL must be an http(s) address such as "
-                             "https://rdhotline.example.gov.cn")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                "HOTLINE_PUBLIC_BASE_URL must be an http(s) address such as https://rdhotline.example.gov.cn"
+            )
         return value.strip().rstrip("/")
 
     @field_validator("oidc_issuer", "oidc_redirect_uri")
@@ -204,10 +212,10 @@ class Settings(BaseSettings):
         from urllib.parse import urlsplit
 
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
-                or parts.fragment:
-            raise ValueError("must be an http(s) address without a query, such as "
-                             "https://sso.example.gov.cn/oidc")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                "must be an http(s) address without a query, such as https://sso.example.gov.cn/oidc"
+            )
         return value.strip()
 
     @model_validator(mode="after")
@@ -216,18 +224,28 @@ class Settings(BaseSettings):
         button that cannot work."""
         if self.oidc_issuer is None:
             return self
-        missing = [name for name, value in (
-            ("HOTLINE_OIDC_CLIENT_ID", self.oidc_client_id),
-            ("HOTLINE_OIDC_CLIENT_SECRET",
-             self.oidc_client_secret or (self.oidc_token_auth == "none" or None)),
-            ("HOTLINE_OIDC_REDIRECT_URI or HOTLINE_PUBLIC_BASE_URL",
-             self.oidc_redirect_uri or self.public_base_url)) if not value]
+        missing = [
+            name
+            for name, value in (
+                ("HOTLINE_OIDC_CLIENT_ID", self.oidc_client_id),
+                (
+                    "HOTLINE_OIDC_CLIENT_SECRET",
+                    self.oidc_client_secret or (self.oidc_token_auth == "none" or None),
+                ),
+                (
+                    "HOTLINE_OIDC_REDIRECT_URI or HOTLINE_PUBLIC_BASE_URL",
+                    self.oidc_redirect_uri or self.public_base_url,
+                ),
+            )
+            if not value
+        ]
         if missing:
-            raise ValueError("HOTLINE_OIDC_ISSUER is set, so single sign-on also needs "
-                             + ", ".join(missing))
+            raise ValueError("HOTLINE_OIDC_ISSUER is set, so single sign-on also needs " + ", ".join(missing))
         if self.oidc_client_secret and _is_placeholder(self.oidc_client_secret):
-            raise ValueError("HOTLINE_OIDC_CLIENT_SECRET is still a placeholder; use the "
-                             "secret the identity provider issued")
+            raise ValueError(
+                "HOTLINE_OIDC_CLIENT_SECRET is still a placeholder; use the "
+                "secret the identity provider issued"
+            )
         if "openid" not in self.oidc_scopes.split():
             raise ValueError("HOTLINE_OIDC_SCOPES must include openid")
         return self
@@ -265,8 +283,11 @@ def _is_placeholder(secret: str) -> bool:
     """The values .env.example and the documentation ship (change-me-…) and their like:
     never a real secret."""
     plain = secret.lower().replace("-", "").replace("_", "")
-    return ("changeme" in plain or plain in {"secret", "password"}
-            or any(marker in secret.lower() for marker in PLACEHOLDER_MARKERS))
+    return (
+        "changeme" in plain
+        or plain in {"secret", "password"}
+        or any(marker in secret.lower() for marker in PLACEHOLDER_MARKERS)
+    )
 
 
 @lru_cache

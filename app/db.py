@@ -50,16 +50,15 @@ class Database:
             self.health.dispose()
 
 
-def _sqlite_engine(url: str, *, write: bool, pool_size: int, wait: float,
-                   health: bool = False) -> Engine:
+def _sqlite_engine(url: str, *, write: bool, pool_size: int, wait: float, health: bool = False) -> Engine:
     if ":memory:" in url or url.rstrip("/") == "sqlite:":
         # One shared in-memory database for the process (demos, throwaway runs).
-        engine = create_engine(url, connect_args={"check_same_thread": False},
-                               poolclass=StaticPool)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
     elif health:
         # Readiness opens its own connection: it never queues behind requests for a pooled one.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": wait},
-                               poolclass=NullPool)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": wait}, poolclass=NullPool
+        )
     else:
         engine = create_engine(
             url,
@@ -88,6 +87,7 @@ def _sqlite_engine(url: str, *, write: bool, pool_size: int, wait: float,
         cur.close()
 
     if write:
+
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -133,10 +133,12 @@ def postgres_options(settings: Settings) -> str:
     (lock_timeout), a statement (statement_timeout), and a transaction left open by a
     client that went away (idle_in_transaction_session_timeout, which frees its row
     locks); a wait that runs out is answered 503 + Retry-After (app.errors)."""
-    return (f"-c jit=off -c timezone=UTC -c lock_timeout={settings.db_lock_timeout_ms} "
-            f"-c statement_timeout={settings.db_statement_timeout_ms} "
-            "-c idle_in_transaction_session_timeout="
-            f"{settings.db_idle_in_transaction_timeout_ms}")
+    return (
+        f"-c jit=off -c timezone=UTC -c lock_timeout={settings.db_lock_timeout_ms} "
+        f"-c statement_timeout={settings.db_statement_timeout_ms} "
+        "-c idle_in_transaction_session_timeout="
+        f"{settings.db_idle_in_transaction_timeout_ms}"
+    )
 
 
 def make_database(settings: Settings, url: str | None = None) -> Database:
@@ -147,10 +149,12 @@ def make_database(settings: Settings, url: str | None = None) -> Database:
         settings.ensure_data_dir()
         writer = _sqlite_engine(url, write=True, pool_size=1, wait=wait)
         memory = ":memory:" in url or url.rstrip("/") == "sqlite:"
-        reader = writer if memory else _sqlite_engine(
-            url, write=False, pool_size=max(4, settings.db_pool_size), wait=wait)
-        health = writer if memory else _sqlite_engine(url, write=False, pool_size=1,
-                                                     wait=1.0, health=True)
+        reader = (
+            writer
+            if memory
+            else _sqlite_engine(url, write=False, pool_size=max(4, settings.db_pool_size), wait=wait)
+        )
+        health = writer if memory else _sqlite_engine(url, write=False, pool_size=1, wait=1.0, health=True)
     else:
         options = postgres_options(settings)
         writer = create_engine(
@@ -165,9 +169,12 @@ def make_database(settings: Settings, url: str | None = None) -> Database:
         # client-side in psycopg, so sharing the writer's pool costs nothing.
         reader = writer.execution_options(isolation_level="AUTOCOMMIT")
         # Readiness on a connection of its own, never one the requests wait for.
-        health = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
-                               connect_args={"options": "-c statement_timeout=2000",
-                                             "connect_timeout": 2})
+        health = create_engine(
+            url,
+            poolclass=NullPool,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"options": "-c statement_timeout=2000", "connect_timeout": 2},
+        )
     return Database(
         url=url,
         writer=writer,

@@ -79,14 +79,25 @@ def load_registry(state: AppState) -> tuple[Registry, registry.ImportResult]:
     now = state.clock.now()
     for session in session_scope(state.db.write_session):
         for row in reg.units:
-            registry.put_unit(session, code=row["code"], now=now, data=registry.UnitInput(
-                name=row["name"], kind=row["kind"], district=row["district"] or None))
+            registry.put_unit(
+                session,
+                code=row["code"],
+                now=now,
+                data=registry.UnitInput(name=row["name"], kind=row["kind"], district=row["district"] or None),
+            )
         for row in reg.districts:
             registry.put_district(session, code=row["code"], name=row["name"], now=now)
         for row in reg.categories:
-            registry.put_category(session, code=row["code"], now=now, data=registry.CategoryInput(
-                name=row["name"], default_lead_unit=row["default_lead_unit"] or None,
-                committee_unit=row["committee_unit"] or None))
+            registry.put_category(
+                session,
+                code=row["code"],
+                now=now,
+                data=registry.CategoryInput(
+                    name=row["name"],
+                    default_lead_unit=row["default_lead_unit"] or None,
+                    committee_unit=row["committee_unit"] or None,
+                ),
+            )
         with (files("app") / "fixtures" / "deputies.csv").open(encoding="utf-8") as f:
             result = registry.import_deputies(session, lines=f, now=now)
     reg.deputy_phones = [row["phone"] for row in _rows("deputies.csv")]
@@ -126,8 +137,9 @@ class Story:
         tz = state.settings.tz
         self.tz = tz
         self.lead_of = {c["code"]: c["default_lead_unit"] for c in reg.categories}
-        self.district_gov = {u["district"]: u["code"] for u in reg.units
-                             if u["kind"] == "district_government"}
+        self.district_gov = {
+            u["district"]: u["code"] for u in reg.units if u["kind"] == "district_government"
+        }
         self.departments = [u["code"] for u in reg.units if u["kind"] == "department"]
         with state.db.read_session() as session:
             self.calendar = state.calendars.current(session)
@@ -182,8 +194,7 @@ class Story:
         while day <= last:
             morning = datetime.combine(day, time(7, 0), tzinfo=self.tz)
             self.at(morning, self.sweep)
-            calls = self.rnd.choice((0, 1, 1, 2, 2, 3)) if day.weekday() < 5 else \
-                self.rnd.choice((0, 0, 1))
+            calls = self.rnd.choice((0, 1, 1, 2, 2, 3)) if day.weekday() < 5 else self.rnd.choice((0, 0, 1))
             for _ in range(calls):
                 n += 1
                 called = morning + timedelta(hours=self.rnd.uniform(1.5, 11))
@@ -203,8 +214,9 @@ class Story:
             self.counts["supervisions opened by the sweep"] += result.supervisions_opened
 
     def register_late_deputy(self) -> None:
-        data = registry.DeputyInput(name="周新民", phone=LATE_PHONE, level="city",
-                                    district="heshan", delegation="赫山代表团")
+        data = registry.DeputyInput(
+            name="周新民", phone=LATE_PHONE, level="city", district="heshan", delegation="赫山代表团"
+        )
         if self.act(LIAISON, lambda ctx: deputies.register(ctx, data)) is not None:
             self.counts["deputies registered late"] += 1
 
@@ -221,25 +233,39 @@ class Story:
         k = rnd.random()
         kind = "consultation" if k < 0.08 else "suggestion" if k < 0.18 else "problem"
         known = phone is None and rnd.random() < 0.88
-        caller = phone or (rnd.choice(self.reg.deputy_phones) if known
-                           else f"1590737{rnd.randrange(10000):04d}")
+        caller = phone or (
+            rnd.choice(self.reg.deputy_phones) if known else f"1590737{rnd.randrange(10000):04d}"
+        )
         data = tickets.TicketInput(
             hotline_no=f"{MARK}{called.astimezone(self.tz):%Y%m%d}-{n:04d}",
-            called_at=called - timedelta(minutes=rnd.uniform(3, 40)), dispatched_at=called,
-            caller_name="人大代表" if known else "来电人", caller_phone=caller,
-            category=category, content=rnd.choice(CONTENT.get(category, ["群众反映问题"])),
-            kind=kind, district=district, urgency="urgent" if rnd.random() < 0.1 else "normal",
-            units=[lead, *co], lead_unit=lead, complex=rnd.random() < 0.03)
+            called_at=called - timedelta(minutes=rnd.uniform(3, 40)),
+            dispatched_at=called,
+            caller_name="人大代表" if known else "来电人",
+            caller_phone=caller,
+            category=category,
+            content=rnd.choice(CONTENT.get(category, ["群众反映问题"])),
+            kind=kind,
+            district=district,
+            urgency="urgent" if rnd.random() < 0.1 else "normal",
+            units=[lead, *co],
+            lead_unit=lead,
+            complex=rnd.random() < 0.03,
+        )
         got = self.act(HOTLINE, lambda ctx: _id_if(tickets.ingest(ctx, data)))
         if got is None:
             return
         self.counts["tickets"] += 1
         if kind == "consultation":
             return
-        case = _Case(got, lead, co, data.urgency == "urgent", district,
-                     rounds_left=(1 if rnd.random() < 0.14 else 0)
-                     + (1 if rnd.random() < 0.03 else 0),
-                     stalls=rnd.random() < 0.03)
+        case = _Case(
+            got,
+            lead,
+            co,
+            data.urgency == "urgent",
+            district,
+            rounds_left=(1 if rnd.random() < 0.14 else 0) + (1 if rnd.random() < 0.03 else 0),
+            stalls=rnd.random() < 0.03,
+        )
         if rnd.random() < 0.04:
             self.at(self.later(called, rnd.uniform(2, 20)), lambda: self.give_back(case))
             return
@@ -247,19 +273,29 @@ class Story:
 
     def give_back(self, case: _Case) -> None:
         """The lead returns a misrouted ticket; the hotline re-dispatches it."""
-        if self.act(self.unit(case.lead), lambda ctx: actions.return_ticket(
-                ctx, ticket_id=case.id, reason="不属于本单位职责，请改派", at=None)) is None:
+        if (
+            self.act(
+                self.unit(case.lead),
+                lambda ctx: actions.return_ticket(
+                    ctx, ticket_id=case.id, reason="不属于本单位职责，请改派", at=None
+                ),
+            )
+            is None
+        ):
             return
         self.counts["returned"] += 1
-        others = [u for u in (*self.departments, self.district_gov[case.district])
-                  if u != case.lead]
+        others = [u for u in (*self.departments, self.district_gov[case.district]) if u != case.lead]
         case.lead, case.co = self.rnd.choice(others), []
         when = self.later(self.now, self.rnd.uniform(2, 26), office=False)
         self.at(when, lambda: self.redispatch(case))
 
     def redispatch(self, case: _Case) -> None:
-        if self.act(HOTLINE, lambda ctx: actions.redispatch(
-                ctx, ticket_id=case.id, units=[case.lead], lead_unit=case.lead, at=None)):
+        if self.act(
+            HOTLINE,
+            lambda ctx: actions.redispatch(
+                ctx, ticket_id=case.id, units=[case.lead], lead_unit=case.lead, at=None
+            ),
+        ):
             self.handle(case, self.now)
 
     def handle(self, case: _Case, start: datetime) -> None:
@@ -267,8 +303,7 @@ class Story:
         rnd = self.rnd
         r = rnd.random()
         if r < 0.82:
-            self.at(self.later(start, rnd.uniform(0.5, 20), office=False),
-                    partial(self.contact, case))
+            self.at(self.later(start, rnd.uniform(0.5, 20), office=False), partial(self.contact, case))
         elif r < 0.95:
             self.at(self.later(start, rnd.uniform(26, 70)), partial(self.contact, case))
         for unit in case.co:
@@ -294,18 +329,36 @@ class Story:
         return Actor(role="unit", unit_code=code, label=f"demo: {code}")
 
     def contact(self, case: _Case) -> None:
-        self.act(self.unit(case.lead), lambda ctx: actions.contact(
-            ctx, ticket_id=case.id, at=None, method=self.rnd.choice(["phone", "visit", "online"]),
-            deputy_invited=self.rnd.random() < 0.4, note="已与代表联系，约定处理方案"))
+        self.act(
+            self.unit(case.lead),
+            lambda ctx: actions.contact(
+                ctx,
+                ticket_id=case.id,
+                at=None,
+                method=self.rnd.choice(["phone", "visit", "online"]),
+                deputy_invited=self.rnd.random() < 0.4,
+                note="已与代表联系，约定处理方案",
+            ),
+        )
 
     def opinion(self, case: _Case, unit: str) -> None:
-        self.act(self.unit(unit), lambda ctx: actions.opinion(
-            ctx, ticket_id=case.id, content="协办单位意见：同意牵头单位方案，配合落实", at=None))
+        self.act(
+            self.unit(unit),
+            lambda ctx: actions.opinion(
+                ctx, ticket_id=case.id, content="协办单位意见：同意牵头单位方案，配合落实", at=None
+            ),
+        )
 
     def ask_extension(self, case: _Case) -> None:
         days = self.rnd.choice((3, 5, 7))
-        ext = self.act(self.unit(case.lead), lambda ctx: extensions.request_extension(
-            ctx, ticket_id=case.id, working_days=days, reason="需协调多部门联合处置").id)
+        ext = self.act(
+            self.unit(case.lead),
+            lambda ctx: (
+                extensions.request_extension(
+                    ctx, ticket_id=case.id, working_days=days, reason="需协调多部门联合处置"
+                ).id
+            ),
+        )
         if ext is None:
             return
         self.counts["extensions requested"] += 1
@@ -313,14 +366,27 @@ class Story:
         self.at(self.later(self.now, self.rnd.uniform(2, 30)), partial(self.decide, ext, approve))
 
     def decide(self, extension_id: str, approve: bool) -> None:
-        self.act(LIAISON, lambda ctx: extensions.decide_extension(
-            ctx, extension_id=extension_id, approve=approve,
-            note="同意延期" if approve else "理由不充分，请按期办结"))
+        self.act(
+            LIAISON,
+            lambda ctx: extensions.decide_extension(
+                ctx,
+                extension_id=extension_id,
+                approve=approve,
+                note="同意延期" if approve else "理由不充分，请按期办结",
+            ),
+        )
 
     def resolve(self, case: _Case) -> None:
-        done = self.act(self.unit(case.lead), lambda ctx: actions.resolve(
-            ctx, ticket_id=case.id, at=None, outcome=self.rnd.choice(OUTCOMES),
-            reply="已现场核实并处理，结果已书面告知"))
+        done = self.act(
+            self.unit(case.lead),
+            lambda ctx: actions.resolve(
+                ctx,
+                ticket_id=case.id,
+                at=None,
+                outcome=self.rnd.choice(OUTCOMES),
+                reply="已现场核实并处理，结果已书面告知",
+            ),
+        )
         if done is None:
             return
         self.counts["resolved"] += 1
@@ -328,20 +394,31 @@ class Story:
         self.at(self.later(self.now, hours), lambda: self.feed_back(case))
 
     def feed_back(self, case: _Case) -> None:
-        if self.act(self.unit(case.lead), lambda ctx: actions.feedback(
-                ctx, ticket_id=case.id, at=None, method="phone",
-                content="已向代表反馈办理结果")) is None:
+        if (
+            self.act(
+                self.unit(case.lead),
+                lambda ctx: actions.feedback(
+                    ctx, ticket_id=case.id, at=None, method="phone", content="已向代表反馈办理结果"
+                ),
+            )
+            is None
+        ):
             return
         self.at(self.later(self.now, self.rnd.uniform(20, 70)), lambda: self.rate(case))
 
     def rate(self, case: _Case) -> None:
         unhappy = case.rounds_left > 0
-        choice = self.rnd.choice(["unsatisfied", "very_unsatisfied"] if unhappy else
-                                 ["very_satisfied", "satisfied", "satisfied",
-                                  "basically_satisfied"])
-        rated = self.act(HOTLINE, lambda ctx: actions.rate(
-            ctx, ticket_id=case.id, rating=choice, at=None,
-            comment="办理不到位" if unhappy else None))
+        choice = self.rnd.choice(
+            ["unsatisfied", "very_unsatisfied"]
+            if unhappy
+            else ["very_satisfied", "satisfied", "satisfied", "basically_satisfied"]
+        )
+        rated = self.act(
+            HOTLINE,
+            lambda ctx: actions.rate(
+                ctx, ticket_id=case.id, rating=choice, at=None, comment="办理不到位" if unhappy else None
+            ),
+        )
         if rated is None:
             return
         if unhappy:
@@ -349,24 +426,36 @@ class Story:
             case.rounds_left -= 1
             self.plan_resolution(case, self.now)
         else:
-            self.at(self.later(self.now, self.rnd.uniform(24, 24 * 6)),
-                    lambda: self.conclude(case))
+            self.at(self.later(self.now, self.rnd.uniform(24, 24 * 6)), lambda: self.conclude(case))
 
     def conclude(self, case: _Case) -> None:
         """The supervising bodies close their cases once the deputy is satisfied."""
         with self.state.db.read_session() as session:
-            open_cases = list(session.execute(select(Supervision.id, Supervision.unit_code).where(
-                Supervision.ticket_id == case.id, Supervision.state == "open")))
+            open_cases = list(
+                session.execute(
+                    select(Supervision.id, Supervision.unit_code).where(
+                        Supervision.ticket_id == case.id, Supervision.state == "open"
+                    )
+                )
+            )
         for case_id, unit in open_cases:
             actor = self.unit(unit) if unit else LIAISON
-            if self.act(actor, partial(supervision.close_case, case_id=case_id,
-                                       conclusion="经督办，问题已解决，代表满意")):
+            if self.act(
+                actor,
+                partial(supervision.close_case, case_id=case_id, conclusion="经督办，问题已解决，代表满意"),
+            ):
                 self.counts["supervision cases closed"] += 1
 
     def step_in(self, case: _Case) -> None:
         """A stalled ticket: the liaison committee opens a joint case and holds a 会商."""
-        opened = self.act(LIAISON, lambda ctx: supervision.open_joint_by_hand(
-            ctx, ticket_id=case.id, reason="办理不力：超期未办结，承办单位推诿").id)
+        opened = self.act(
+            LIAISON,
+            lambda ctx: (
+                supervision.open_joint_by_hand(
+                    ctx, ticket_id=case.id, reason="办理不力：超期未办结，承办单位推诿"
+                ).id
+            ),
+        )
         if opened is None:
             self.plan_resolution(case, self.now)
             return
@@ -375,10 +464,16 @@ class Story:
         self.at(held + timedelta(hours=3), partial(self.meeting, case, opened, held))
 
     def meeting(self, case: _Case, case_id: str, held: datetime) -> None:
-        if self.act(LIAISON, lambda ctx: supervision.add_meeting(
-                ctx, case_id=case_id, held_at=held,
+        if self.act(
+            LIAISON,
+            lambda ctx: supervision.add_meeting(
+                ctx,
+                case_id=case_id,
+                held_at=held,
                 participants=["12345热线办", case.lead, self.district_gov[case.district]],
-                conclusion="明确牵头单位十个工作日内办结，区政府配合")):
+                conclusion="明确牵头单位十个工作日内办结，区政府配合",
+            ),
+        ):
             self.counts["consultation meetings"] += 1
         self.at(self.later(self.now, self.rnd.uniform(24 * 3, 24 * 9)), lambda: self.resolve(case))
 
@@ -398,8 +493,10 @@ class History:
 
 def demo_tickets(state: AppState) -> int:
     with state.db.read_session() as session:
-        return int(session.scalar(select(func.count()).select_from(Ticket).where(
-            Ticket.hotline_no.startswith(MARK))) or 0)
+        return int(
+            session.scalar(select(func.count()).select_from(Ticket).where(Ticket.hotline_no.startswith(MARK)))
+            or 0
+        )
 
 
 def load_history(state: AppState, reg: Registry, *, days: int = 365) -> History | None:
@@ -417,4 +514,3 @@ def summary(history: History) -> Iterator[str]:
     for key, value in sorted(history.counts.items()):
         if key != "refused":
             yield f"  {key}: {value}"
-

@@ -66,6 +66,7 @@ WRITES = "hotline_writes"
 # any request waits, however slow the database has become.
 START_BY = "hotline_start_by"
 
+
 def _end(session: Session, ok: bool) -> None:
     """Commit (or roll back), releasing the connection to the pool."""
     try:
@@ -89,6 +90,7 @@ def _finish(session: Session, ok: bool) -> None:
 def _in_one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """The endpoint, then its writing session's commit (or, on error, rollback), in the
     worker thread the endpoint runs in."""
+
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
         contexts = [v for v in kwargs.values() if isinstance(v, Ctx)]
@@ -112,6 +114,7 @@ def _in_one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 async def write_in_one_trip(ctx: Ctx, work: Callable[[], Any]) -> Any:
     """For async endpoints: `work`, then the commit (or rollback), in one worker thread."""
+
     def run() -> Any:
         try:
             result = work()
@@ -134,7 +137,9 @@ class OneTripRoute(APIRoute):
 
 
 def _context(
-    roles: tuple[str, ...], write: bool, who: Callable[..., Any] = current_actor,
+    roles: tuple[str, ...],
+    write: bool,
+    who: Callable[..., Any] = current_actor,
 ) -> Callable[..., AsyncIterator[Ctx]]:
     # An async generator: opening a session does no I/O, so only the endpoint runs in the
     # thread pool, and it ends its own transaction there (OneTripRoute).
@@ -180,8 +185,7 @@ async def _close(session: Session, *, ok: bool) -> None:
     if not session.in_transaction():
         session.close()
         return
-    await anyio.to_thread.run_sync(_finish, session, ok,
-                                   limiter=anyio.CapacityLimiter(1))
+    await anyio.to_thread.run_sync(_finish, session, ok, limiter=anyio.CapacityLimiter(1))
 
 
 def commit_now(ctx: Ctx) -> None:

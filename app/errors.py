@@ -168,13 +168,12 @@ def database_busy(exc: BaseException) -> Unavailable | None:
         return Unavailable("the database connection was lost; the request changed nothing")
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
-    if isinstance(sqlstate, str) and (sqlstate in _BUSY_SQLSTATES
-                                      or sqlstate.startswith(_BUSY_CLASSES)):
+    if isinstance(sqlstate, str) and (sqlstate in _BUSY_SQLSTATES or sqlstate.startswith(_BUSY_CLASSES)):
         return Unavailable(f"the database is busy ({sqlstate}); the request changed nothing")
     message = str(orig).lower()
-    if isinstance(exc, OperationalError) and ("database is locked" in message
-                                              or "database table is locked" in message
-                                              or "busy" in message):
+    if isinstance(exc, OperationalError) and (
+        "database is locked" in message or "database table is locked" in message or "busy" in message
+    ):
         return Unavailable("the database is busy; the request changed nothing")
     return None
 

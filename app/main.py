@@ -53,7 +53,10 @@ Authenticate with `Authorization: Bearer <key>`. Errors are `application/problem
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, state: AppState | None = None,
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    state: AppState | None = None,
     background: bool = True,
 ) -> FastAPI:
     """The ASGI app; `background=False` keeps the scheduler and webhook worker off (tests)."""
@@ -72,8 +75,10 @@ def create_app(
         stoppers: list[Any] = []
         if background:
             if not settings.admin_key:
-                log.warning("HOTLINE_ADMIN_KEY is not set: no admin key works until one is "
-                            "set or created with `hotline keys create --role admin`")
+                log.warning(
+                    "HOTLINE_ADMIN_KEY is not set: no admin key works until one is "
+                    "set or created with `hotline keys create --role admin`"
+                )
             # The working calendar's first build (about a second) at start-up, not in the
             # first request that needs it.
             await anyio.to_thread.run_sync(_warm_calendar, state)
@@ -93,9 +98,15 @@ def create_app(
                 stop()
             state.db.dispose()
 
-    app = FastAPI(title="deputy-hotline", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json" if settings.docs else None)
+    app = FastAPI(
+        title="deputy-hotline",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs else None,
+    )
     app.state.hotline = state
     install_handlers(app)
     # Routes are matched in order: the polled and posted ones first. The voters' public
@@ -103,8 +114,19 @@ def create_app(
     from app.pages import public
 
     app.include_router(public.router)
-    for r in (queue, tickets, actions, registry, accounts, supervision, calendar, stations,
-              messages, duty, invitations):
+    for r in (
+        queue,
+        tickets,
+        actions,
+        registry,
+        accounts,
+        supervision,
+        calendar,
+        stations,
+        messages,
+        duty,
+        invitations,
+    ):
         app.include_router(r.router)
     _optional_routers(app, docs=settings.docs)
     _operations(app, state)
@@ -184,15 +206,25 @@ def _operations(app: FastAPI, state: AppState) -> None:
     async def readyz() -> JSONResponse:
         """The database answers and its schema is at the latest migration."""
         if checks.borrowed_tokens >= checks.total_tokens:
-            return JSONResponse({"status": "not ready", "database": "checks still running"},
-                                status_code=503, headers={"Retry-After": "1"})
+            return JSONResponse(
+                {"status": "not ready", "database": "checks still running"},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
         ready, details = await anyio.to_thread.run_sync(_readiness, state, limiter=checks)
-        return JSONResponse({"status": "ready" if ready else "not ready", **details},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", **details}, status_code=200 if ready else 503
+        )
 
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse,
-             responses={401: {"description": "HOTLINE_METRICS_TOKEN is set: its bearer only"},
-                        403: {"description": "no token set: local requests only"}})
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=PlainTextResponse,
+        responses={
+            401: {"description": "HOTLINE_METRICS_TOKEN is set: its bearer only"},
+            403: {"description": "no token set: local requests only"},
+        },
+    )
     def metrics(request: Request) -> PlainTextResponse:
         """Prometheus text format, for the bearer of HOTLINE_METRICS_TOKEN (or, while that is
         unset, for requests from this machine that no proxy relayed)."""
@@ -200,8 +232,9 @@ def _operations(app: FastAPI, state: AppState) -> None:
 
         _guard_metrics(request, state.settings.metrics_token)
         refresh_backlog_gauge(state)
-        return PlainTextResponse(generate_latest(REGISTRY).decode(),
-                                 media_type="text/plain; version=0.0.4; charset=utf-8")
+        return PlainTextResponse(
+            generate_latest(REGISTRY).decode(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
 
 
 _RELAYED = ("forwarded", "x-forwarded-for", "x-real-ip")
@@ -220,8 +253,9 @@ def _guard_metrics(request: Request, token: str | None) -> None:
     except ValueError:
         local = False
     if not local or any(h in request.headers for h in _RELAYED):
-        raise Forbidden("/metrics answers only on this machine; set HOTLINE_METRICS_TOKEN to "
-                        "scrape it from elsewhere")
+        raise Forbidden(
+            "/metrics answers only on this machine; set HOTLINE_METRICS_TOKEN to scrape it from elsewhere"
+        )
 
 
 def app_factory() -> FastAPI:

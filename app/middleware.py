@@ -17,8 +17,12 @@ _NUL_IN_URL = re.compile(rb"%00|\x00")
 
 
 def _problem(status: int, title: str, detail: str, field: str | None = None) -> bytes:
-    body: dict[str, object] = {"type": f"https://deputy-hotline.example/problems/{status}",
-                               "title": title, "status": status, "detail": detail}
+    body: dict[str, object] = {
+        "type": f"https://deputy-hotline.example/problems/{status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if field is not None:
         body["errors"] = [{"field": field, "detail": detail}]
     return orjson.dumps(body)
@@ -38,13 +42,16 @@ class RequestGuard:
         self.limit = limit
 
     def _too_large(self) -> _Refused:
-        return _Refused(413, _problem(413, "Content too large",
-                                      f"the request body is over the limit of {self.limit} bytes"))
+        return _Refused(
+            413,
+            _problem(413, "Content too large", f"the request body is over the limit of {self.limit} bytes"),
+        )
 
     @staticmethod
     def _nul(field: str) -> _Refused:
-        return _Refused(422, _problem(422, "Unprocessable content",
-                                      "NUL characters are not allowed in text", field))
+        return _Refused(
+            422, _problem(422, "Unprocessable content", "NUL characters are not allowed in text", field)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -113,8 +120,14 @@ class RequestGuard:
 
     @staticmethod
     async def _send(send: Send, refused: _Refused) -> None:
-        await send({"type": "http.response.start", "status": refused.status, "headers": [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(refused.body)).encode()),
-        ]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": refused.status,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(refused.body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": refused.body})

@@ -67,8 +67,11 @@ def upgrade(url: str, *, wait_seconds: float = LOCK_WAIT_SECONDS) -> Outcome:
             if before is not None and not known_revision(before):
                 # A newer release has migrated this database; its migrations are additive
                 # (README "Upgrading"), so this older code runs on the schema as it is.
-                log.warning("the database is at migration %s, newer than this release's %s: "
-                            "leaving it as it is", before, head_revision())
+                log.warning(
+                    "the database is at migration %s, newer than this release's %s: leaving it as it is",
+                    before,
+                    head_revision(),
+                )
                 return Outcome(before, before)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
@@ -87,9 +90,13 @@ def _migration_lock(url: str, engine: Engine, wait_seconds: float) -> Iterator[C
     """A connection to migrate on, held under the migration lock."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            _wait(lambda: bool(conn.execute(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar_one()),
-                wait_seconds, "PostgreSQL advisory lock")
+            _wait(
+                lambda: bool(
+                    conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar_one()
+                ),
+                wait_seconds,
+                "PostgreSQL advisory lock",
+            )
             conn.commit()
             try:
                 yield conn
@@ -109,6 +116,7 @@ def _migration_lock(url: str, engine: Engine, wait_seconds: float) -> Iterator[C
     lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as lock_file:
+
         def take() -> bool:
             try:
                 fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -130,8 +138,9 @@ def _wait(take: Callable[[], bool], wait_seconds: float, what: str) -> None:
     said = False
     while not take():
         if time.monotonic() >= deadline:
-            raise MigrationLockTimeout(f"another process held the migration lock ({what}) for "
-                                       f"more than {wait_seconds:.0f} s")
+            raise MigrationLockTimeout(
+                f"another process held the migration lock ({what}) for more than {wait_seconds:.0f} s"
+            )
         if not said:
             log.info("another process is migrating the database; waiting for it (%s)", what)
             said = True

@@ -18,28 +18,39 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.services.privacy import mask_phones
 
 REGISTRY = CollectorRegistry(auto_describe=True)
-REQUESTS = Counter("hotline_http_requests_total", "HTTP requests", ["method", "route", "status"],
-                   registry=REGISTRY)
-LATENCY = Histogram("hotline_http_request_duration_seconds", "HTTP request latency",
-                    ["method", "route"], registry=REGISTRY,
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-TICKETS_INGESTED = Counter("hotline_tickets_ingested_total", "Tickets newly received",
-                           registry=REGISTRY)
-CLOCKS_BREACHED = Counter("hotline_clocks_breached_total", "Clock breaches recorded by sweeps",
-                          registry=REGISTRY)
-CLOCKS_WARNED = Counter("hotline_clocks_warned_total", "Clock warnings recorded by sweeps",
-                        registry=REGISTRY)
-SUPERVISIONS_OPENED = Counter("hotline_supervisions_opened_total",
-                              "Supervision cases opened by sweeps", registry=REGISTRY)
-SWEEP_SECONDS = Histogram("hotline_sweep_duration_seconds", "SLA sweep duration",
-                          registry=REGISTRY, buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60))
+REQUESTS = Counter(
+    "hotline_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY
+)
+LATENCY = Histogram(
+    "hotline_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+TICKETS_INGESTED = Counter("hotline_tickets_ingested_total", "Tickets newly received", registry=REGISTRY)
+CLOCKS_BREACHED = Counter(
+    "hotline_clocks_breached_total", "Clock breaches recorded by sweeps", registry=REGISTRY
+)
+CLOCKS_WARNED = Counter("hotline_clocks_warned_total", "Clock warnings recorded by sweeps", registry=REGISTRY)
+SUPERVISIONS_OPENED = Counter(
+    "hotline_supervisions_opened_total", "Supervision cases opened by sweeps", registry=REGISTRY
+)
+SWEEP_SECONDS = Histogram(
+    "hotline_sweep_duration_seconds",
+    "SLA sweep duration",
+    registry=REGISTRY,
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60),
+)
 CALENDAR_NEXT_YEAR_MISSING = Gauge(
     "hotline_calendar_next_year_missing",
-    "1 from November on while next year's working calendar is not loaded", registry=REGISTRY)
-OUTBOX_BACKLOG = Gauge("hotline_webhook_outbox_backlog", "Webhook deliveries pending",
-                       registry=REGISTRY)
-DELIVERY_FAILURES = Counter("hotline_webhook_delivery_failures_total",
-                            "Failed webhook delivery attempts", registry=REGISTRY)
+    "1 from November on while next year's working calendar is not loaded",
+    registry=REGISTRY,
+)
+OUTBOX_BACKLOG = Gauge("hotline_webhook_outbox_backlog", "Webhook deliveries pending", registry=REGISTRY)
+DELIVERY_FAILURES = Counter(
+    "hotline_webhook_delivery_failures_total", "Failed webhook delivery attempts", registry=REGISTRY
+)
 
 
 def record_sweep(result: Any, seconds: float) -> None:
@@ -112,8 +123,7 @@ class RequestObserver:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"],
-                                      (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
@@ -125,9 +135,19 @@ class RequestObserver:
             method = scope.get("method", "")
             REQUESTS.labels(method, path, str(status)).inc()
             LATENCY.labels(method, path).observe(elapsed)
-            actor = getattr(scope.get("state", {}).get("actor"), "name", None) \
-                if isinstance(scope.get("state"), dict) else None
-            access_log.info("request", extra={
-                "request_id": request_id, "method": method, "route": path, "status": status,
-                "ms": round(elapsed * 1000, 2), "actor": actor,
-            })
+            actor = (
+                getattr(scope.get("state", {}).get("actor"), "name", None)
+                if isinstance(scope.get("state"), dict)
+                else None
+            )
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "route": path,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "actor": actor,
+                },
+            )

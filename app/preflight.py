@@ -72,7 +72,8 @@ def require_schema(url: str) -> None:
                 f"{'unset' if url == Settings.model_fields['database_url'].default else 'set'}; "
                 "a relative SQLite path counts from this folder): run this command in the "
                 "folder where you ran `hotline serve`, set DATABASE_URL, or create the "
-                "database with `hotline migrate`")
+                "database with `hotline migrate`"
+            )
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -82,23 +83,29 @@ def require_schema(url: str) -> None:
     finally:
         engine.dispose()
     if not has_schema:
-        raise SetupError(f"the database at {where} has no hotline schema: create it with "
-                         "`hotline migrate` (or `hotline serve`), or point DATABASE_URL at the "
-                         "service's database")
+        raise SetupError(
+            f"the database at {where} has no hotline schema: create it with "
+            "`hotline migrate` (or `hotline serve`), or point DATABASE_URL at the "
+            "service's database"
+        )
 
 
 def unreachable(url: str, exc: BaseException) -> SetupError:
     """A one-line SetupError for a database that cannot be opened."""
     where = describe(url)
     if isinstance(exc, NoSuchModuleError | ArgumentError):
-        return SetupError(f"DATABASE_URL is not a database URL this service can use ({where}): "
-                          "use sqlite:///path/to/hotline.db or "
-                          "postgresql+psycopg://user:password@host:5432/dbname")
+        return SetupError(
+            f"DATABASE_URL is not a database URL this service can use ({where}): "
+            "use sqlite:///path/to/hotline.db or "
+            "postgresql+psycopg://user:password@host:5432/dbname"
+        )
     if isinstance(exc, OperationalError):
         reason = (str(exc.orig or exc).strip().splitlines() or [""])[0][:200]
         password = make_url(url).password
         if password:
             reason = reason.replace(str(password), "***")
-        return SetupError(f"cannot open the database at {where}: {reason}; check "
-                          "DATABASE_URL and that the database server is running")
+        return SetupError(
+            f"cannot open the database at {where}: {reason}; check "
+            "DATABASE_URL and that the database server is running"
+        )
     return SetupError(f"the database at {where} failed: {type(exc).__name__}")

@@ -29,9 +29,12 @@ class AppState:
     def __post_init__(self) -> None:
         s = self.settings
         self.policy = Policy(
-            contact_hours=s.contact_hours, resolve_working_days=s.resolve_working_days,
-            urgent_resolve_hours=s.urgent_resolve_hours, feedback_days=s.feedback_days,
-            opinion_working_days=s.opinion_working_days, warn_hours_before=s.warn_hours_before,
+            contact_hours=s.contact_hours,
+            resolve_working_days=s.resolve_working_days,
+            urgent_resolve_hours=s.urgent_resolve_hours,
+            feedback_days=s.feedback_days,
+            opinion_working_days=s.opinion_working_days,
+            warn_hours_before=s.warn_hours_before,
             long_overdue_working_days=s.long_overdue_working_days,
             message_response_working_days=s.message_response_working_days,
             message_rating_days=s.message_rating_days,
@@ -44,7 +47,8 @@ class AppState:
             contact_on_time_rate=s.score_weight_contact,
             resolve_on_time_rate=s.score_weight_resolve,
             feedback_on_time_rate=s.score_weight_feedback,
-            satisfaction_rate=s.score_weight_satisfaction, solve_rate=s.score_weight_solve,
+            satisfaction_rate=s.score_weight_satisfaction,
+            solve_rate=s.score_weight_solve,
         )
         self.duty_schedule = s.duty_schedule
         # Places for requests waiting on the database (app.admission): past them, 503.
@@ -76,8 +80,14 @@ class AppState:
             if key is None or not same_hash(key.key_hash, digest):
                 self._keys.pop(digest, None)
                 return None
-            actor = Actor(role=key.role, unit_code=key.unit_code, deputy_id=key.deputy_id,
-                          station_code=key.station_code, key_id=key.id, label=key.label)
+            actor = Actor(
+                role=key.role,
+                unit_code=key.unit_code,
+                deputy_id=key.deputy_id,
+                station_code=key.station_code,
+                key_id=key.id,
+                label=key.label,
+            )
         if len(self._keys) > 10_000:
             self._keys.clear()
         self._keys[digest] = (actor, time.monotonic() + self.settings.key_cache_seconds)
@@ -88,11 +98,25 @@ class AppState:
         self._keys.clear()
 
     def ctx(self, session: Session, actor: Actor) -> Ctx:
-        return Ctx(session=session, clock=self.clock, tz=self.settings.tz, policy=self.policy,
-                   calendars=self.calendars.current, actor=actor)
+        return Ctx(
+            session=session,
+            clock=self.clock,
+            tz=self.settings.tz,
+            policy=self.policy,
+            calendars=self.calendars.current,
+            actor=actor,
+        )
 
 
-def build_state(settings: Settings, clock: Clock | None = None, url: str | None = None,
-                calendars: CalendarProvider | None = None) -> AppState:
-    return AppState(settings=settings, db=make_database(settings, url), clock=clock or SystemClock(),
-                    calendars=calendars or CalendarProvider())
+def build_state(
+    settings: Settings,
+    clock: Clock | None = None,
+    url: str | None = None,
+    calendars: CalendarProvider | None = None,
+) -> AppState:
+    return AppState(
+        settings=settings,
+        db=make_database(settings, url),
+        clock=clock or SystemClock(),
+        calendars=calendars or CalendarProvider(),
+    )

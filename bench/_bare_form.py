@@ -16,9 +16,15 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, create_e
 
 engine = create_engine(os.environ["DATABASE_URL"], pool_size=10)
 meta = MetaData()
-bare = Table("bare_messages", meta, Column("id", String(36), primary_key=True),
-             Column("content", Text), Column("name", String(50)), Column("phone", String(32)),
-             Column("received_at", DateTime(timezone=True)))
+bare = Table(
+    "bare_messages",
+    meta,
+    Column("id", String(36), primary_key=True),
+    Column("content", Text),
+    Column("name", String(50)),
+    Column("phone", String(32)),
+    Column("received_at", DateTime(timezone=True)),
+)
 meta.create_all(engine)
 app = FastAPI()
 
@@ -34,8 +40,9 @@ async def form(request: Request) -> Response:
     # Parsed as the service parses its forms (urlencoded; no python-multipart here either).
     fields = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
     try:
-        body = Body(content=fields.get("content", ""), name=fields.get("name") or None,
-                    phone=fields.get("phone", ""))
+        body = Body(
+            content=fields.get("content", ""), name=fields.get("name") or None, phone=fields.get("phone", "")
+        )
     except ValidationError:
         return Response(status_code=422)
     return await run_in_threadpool(_insert, body)
@@ -43,9 +50,15 @@ async def form(request: Request) -> Response:
 
 def _insert(body: Body) -> Response:
     with engine.begin() as conn:
-        conn.execute(insert(bare).values(id=str(uuid.uuid4()), content=body.content,
-                                         name=body.name, phone=body.phone,
-                                         received_at=datetime.now(UTC)))
+        conn.execute(
+            insert(bare).values(
+                id=str(uuid.uuid4()),
+                content=body.content,
+                name=body.name,
+                phone=body.phone,
+                received_at=datetime.now(UTC),
+            )
+        )
     return RedirectResponse("/done", status_code=303)
 
 

@@ -38,8 +38,8 @@ def fresh_database(kind: str) -> tuple[str, Callable[[], None]]:
 
     stack = contextlib.ExitStack()
     url = stack.enter_context(
-        throwaway_database(PG_SERVER + "/postgres" if kind == "postgres" else None,
-                           "hotline_bench"))
+        throwaway_database(PG_SERVER + "/postgres" if kind == "postgres" else None, "hotline_bench")
+    )
     return url, stack.close
 
 
@@ -49,14 +49,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(cmd: Sequence[str], env: dict[str, str], port: int, *, ready_path: str = "/",
-                 timeout: float = 60.0, log_name: str = "server") -> subprocess.Popen[bytes]:
+def start_server(
+    cmd: Sequence[str],
+    env: dict[str, str],
+    port: int,
+    *,
+    ready_path: str = "/",
+    timeout: float = 60.0,
+    log_name: str = "server",
+) -> subprocess.Popen[bytes]:
     """Start a server process and wait until it answers on `ready_path` (any status < 500)."""
     import httpx
 
     log = open(Path(tempfile.gettempdir()) / f"hotline-bench-{log_name}-{port}.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(list(cmd), env={**os.environ, **env}, cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        list(cmd), env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -92,6 +100,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain aligned text table."""
+
     def cell(v: Any) -> str:
         if isinstance(v, float):
             return f"{v:,.2f}"
@@ -103,16 +112,30 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in text_rows)) for i, h in enumerate(headers)]
     line = "  ".join("-" * w for w in widths)
     out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)), line]
-    out += ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
-                      enumerate(zip(r, widths, strict=True))) for r in text_rows]
+    out += [
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in text_rows
+    ]
     return "\n".join(out)
 
 
-def emit(bench: str, db: str, params: dict[str, Any], metrics: dict[str, Any],
-         baseline: dict[str, Any], ratio: float | None) -> dict[str, Any]:
+def emit(
+    bench: str,
+    db: str,
+    params: dict[str, Any],
+    metrics: dict[str, Any],
+    baseline: dict[str, Any],
+    ratio: float | None,
+) -> dict[str, Any]:
     """Print the one JSON line and write it to bench/out/<bench>-<db>.json."""
-    result = {"bench": bench, "db": db, "params": params, "metrics": metrics,
-              "baseline": baseline, "ratio": None if ratio is None else round(ratio, 4)}
+    result = {
+        "bench": bench,
+        "db": db,
+        "params": params,
+        "metrics": metrics,
+        "baseline": baseline,
+        "ratio": None if ratio is None else round(ratio, 4),
+    }
     line = json.dumps(result, ensure_ascii=False)
     out_dir = HERE / "out"
     out_dir.mkdir(exist_ok=True)
@@ -128,6 +151,7 @@ def emit(bench: str, db: str, params: dict[str, Any], metrics: dict[str, Any],
 # endpoint's latency. The client below writes pre-built HTTP/1.1 requests on keep-alive
 # connections and reads only the status line and Content-Length.
 
+
 class LeanConnection:
     """One keep-alive HTTP/1.1 connection sending GETs with fixed headers."""
 
@@ -140,8 +164,11 @@ class LeanConnection:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        head = f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n" + "".join(
-            f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        head = (
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            + "\r\n"
+        )
         self.writer.write(head.encode("latin-1"))
         raw = await self.reader.readuntil(b"\r\n\r\n")
         lines = raw.decode("latin-1").split("\r\n")
@@ -165,8 +192,14 @@ class LeanConnection:
 
 
 async def lean_load(
-    host: str, port: int, targets: Sequence[tuple[str, dict[str, str]]], *, clients: int,
-    seconds: float, interval: float | None = None, expect: tuple[int, ...] = (200, 304),
+    host: str,
+    port: int,
+    targets: Sequence[tuple[str, dict[str, str]]],
+    *,
+    clients: int,
+    seconds: float,
+    interval: float | None = None,
+    expect: tuple[int, ...] = (200, 304),
 ) -> dict[str, Any]:
     """`clients` connections cycling through `targets` for `seconds`.
 
@@ -220,10 +253,12 @@ async def lean_load(
     latencies.sort()
     n = len(latencies)
     return {
-        "requests": n, "rps": round(n / elapsed, 1),
+        "requests": n,
+        "rps": round(n / elapsed, 1),
         "p50_ms": round(percentile(latencies, 50) * 1000, 2) if n else None,
         "p99_ms": round(percentile(latencies, 99) * 1000, 2) if n else None,
-        "errors": errors, "status": {str(k): v for k, v in sorted(statuses.items())},
+        "errors": errors,
+        "status": {str(k): v for k, v in sorted(statuses.items())},
     }
 
 

@@ -105,9 +105,7 @@ def day_disagreements(cal: WorkingCalendar, hol: holidays.HolidayBase) -> list[d
     while d <= LAST:
         ours, h, cc = cal.is_working_day(d), hol.is_working_day(d), chinese_calendar.is_workday(d)
         if not ours == h == cc:
-            rows.append(
-                {"date": d.isoformat(), "ours": ours, "holidays": h, "chinese_calendar": cc}
-            )
+            rows.append({"date": d.isoformat(), "ours": ours, "holidays": h, "chinese_calendar": cc})
         d += ONE_DAY
     return rows
 
@@ -170,13 +168,10 @@ def main(argv: list[str] | None = None) -> dict:
     # ---- table ------------------------------------------------------------------------
     print(f"add N working days: {len(ops)} ops, N uniform 1..{MAX_DAYS}, starts uniform")
     print(f"over {FIRST}..{LAST}, seed {args.seed}; same list for every implementation")
-    print(
-        f"build: WorkingCalendar {build_s * 1e3:.1f} ms, holidays.China {hol_build_s * 1e3:.1f} ms"
-    )
+    print(f"build: WorkingCalendar {build_s * 1e3:.1f} ms, holidays.China {hol_build_s * 1e3:.1f} ms")
     print()
     header = (
-        f"{'implementation':<48} {'timed ops':>9} {'runs':>9} {'ops/s':>11} {'us/op':>8} "
-        f"{'vs holidays':>12}"
+        f"{'implementation':<48} {'timed ops':>9} {'runs':>9} {'ops/s':>11} {'us/op':>8} {'vs holidays':>12}"
     )
     print(header)
     print("-" * len(header))
@@ -197,8 +192,7 @@ def main(argv: list[str] | None = None) -> dict:
     ]
     for name, _, runs, rate in rows:
         print(
-            f"{name:<48} {len(ops):>9} {runs:>9} {rate:>11,.0f} {1e6 / rate:>8.2f} "
-            f"{rate / hol_rate:>11.1f}x"
+            f"{name:<48} {len(ops):>9} {runs:>9} {rate:>11,.0f} {1e6 / rate:>8.2f} {rate / hol_rate:>11.1f}x"
         )
     print()
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"

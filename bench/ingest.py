@@ -40,17 +40,35 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field  # noqa: E402
 from bench import _common as c  # noqa: E402
 
 CST = timezone(timedelta(hours=8))
-DEPARTMENTS = ["water-bureau", "housing-bureau", "transport-bureau", "education-bureau",
-               "health-commission", "ecology-bureau", "market-regulation", "civil-affairs"]
+DEPARTMENTS = [
+    "water-bureau",
+    "housing-bureau",
+    "transport-bureau",
+    "education-bureau",
+    "health-commission",
+    "ecology-bureau",
+    "market-regulation",
+    "civil-affairs",
+]
 DISTRICTS = ["heshan", "ziyang", "datonghu", "yuanjiang", "taojiang", "anhua", "nanxian"]
-CATEGORIES = {"water": "water-bureau", "housing": "housing-bureau", "traffic":
-              "transport-bureau", "schools": "education-bureau", "health": "health-commission",
-              "environment": "ecology-bureau", "prices": "market-regulation", "welfare": None}
-CONTENT = ("代表反映：{d}区某小区自{n}日起反复停水，居民生活受到严重影响，物业称系供水管网老化，"
-           "请求相关部门尽快排查维修，并建立停水提前告知机制。来电人希望在一周内得到答复。")
+CATEGORIES = {
+    "water": "water-bureau",
+    "housing": "housing-bureau",
+    "traffic": "transport-bureau",
+    "schools": "education-bureau",
+    "health": "health-commission",
+    "environment": "ecology-bureau",
+    "prices": "market-regulation",
+    "welfare": None,
+}
+CONTENT = (
+    "代表反映：{d}区某小区自{n}日起反复停水，居民生活受到严重影响，物业称系供水管网老化，"
+    "请求相关部门尽快排查维修，并建立停水提前告知机制。来电人希望在一周内得到答复。"
+)
 
 
 # --- the baseline app -------------------------------------------------------------------------
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -95,9 +113,9 @@ def baseline_app() -> FastAPI:
 
     url = os.environ["BENCH_BASELINE_URL"]
     sqlite = url.startswith("sqlite")
-    engine = create_engine(url, pool_size=10, max_overflow=10,
-                           connect_args={"timeout": 30} if sqlite else {})
+    engine = create_engine(url, pool_size=10, max_overflow=10, connect_args={"timeout": 30} if sqlite else {})
     if sqlite:
+
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _: Any) -> None:
             cur = dbapi_conn.cursor()
@@ -108,7 +126,8 @@ def baseline_app() -> FastAPI:
 
     meta = MetaData()
     rows = Table(
-        "baseline_tickets", meta,
+        "baseline_tickets",
+        meta,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("hotline_no", String(64), unique=True, nullable=False),
         Column("called_at", DateTime(timezone=True), nullable=False),
@@ -134,13 +153,19 @@ def baseline_app() -> FastAPI:
     @app.post("/tickets", status_code=201)
     def post(body: BaselineTicket, response: Response) -> dict[str, Any]:
         values = {
-            "hotline_no": body.hotline_no, "called_at": body.called_at,
+            "hotline_no": body.hotline_no,
+            "called_at": body.called_at,
             "dispatched_at": body.dispatched_at or datetime.now(UTC),
-            "caller_name": body.caller.name, "caller_phone": body.caller.phone,
-            "kind": body.kind or "problem", "category": body.category,
-            "district": body.district, "urgency": body.urgency or "normal",
-            "complex": bool(body.complex), "units": body.units or [],
-            "lead_unit": body.lead_unit or (body.units or [None])[0], "content": body.content,
+            "caller_name": body.caller.name,
+            "caller_phone": body.caller.phone,
+            "kind": body.kind or "problem",
+            "category": body.category,
+            "district": body.district,
+            "urgency": body.urgency or "normal",
+            "complex": bool(body.complex),
+            "units": body.units or [],
+            "lead_unit": body.lead_unit or (body.units or [None])[0],
+            "content": body.content,
         }
         with engine.begin() as conn:
             new_id = conn.execute(rows.insert().returning(rows.c.id), values).scalar_one()
@@ -150,6 +175,7 @@ def baseline_app() -> FastAPI:
 
 
 # --- the load ---------------------------------------------------------------------------------
+
 
 class Bodies:
     """Distinct, realistic ticket bodies (the mix of the source ledger)."""
@@ -177,11 +203,11 @@ class Bodies:
             "hotline_no": f"{self.prefix}-{self.n:07d}",
             "deputy_call": True,
             "called_at": called.isoformat(timespec="seconds"),
-            "dispatched_at": (called + timedelta(minutes=rng.randint(1, 4)))
-            .isoformat(timespec="seconds"),
-            "caller": {"name": "代表" + str(rng.randint(1, 999)),
-                       "phone": rng.choice(self.phones) if registered
-                       else f"137{rng.randint(0, 99999999):08d}"},
+            "dispatched_at": (called + timedelta(minutes=rng.randint(1, 4))).isoformat(timespec="seconds"),
+            "caller": {
+                "name": "代表" + str(rng.randint(1, 999)),
+                "phone": rng.choice(self.phones) if registered else f"137{rng.randint(0, 99999999):08d}",
+            },
             "kind": rng.choices(["problem", "suggestion", "consultation"], [85, 10, 5])[0],
             "category": category,
             "content": CONTENT.format(d=district, n=rng.randint(1, 28)),
@@ -195,15 +221,23 @@ class Bodies:
         return body
 
 
-async def load(base: str, path: str, headers: dict[str, str], bodies: Bodies, *,
-               seconds: float, concurrency: int, warmup: float) -> dict[str, Any]:
+async def load(
+    base: str,
+    path: str,
+    headers: dict[str, str],
+    bodies: Bodies,
+    *,
+    seconds: float,
+    concurrency: int,
+    warmup: float,
+) -> dict[str, Any]:
     import httpx
 
     latencies: list[float] = []
     codes: Counter[int] = Counter()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits,
-                                 timeout=60.0) as client:
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60.0) as client:
+
         async def worker(stop_at: float, record: bool) -> None:
             while time.perf_counter() < stop_at:
                 body = bodies()
@@ -224,9 +258,12 @@ async def load(base: str, path: str, headers: dict[str, str], bodies: Bodies, *,
         elapsed = time.perf_counter() - started
     ok = codes[201]
     return {
-        "requests": sum(codes.values()), "created": ok, "errors": sum(codes.values()) - ok,
+        "requests": sum(codes.values()),
+        "created": ok,
+        "errors": sum(codes.values()) - ok,
         "status": {str(k): v for k, v in sorted(codes.items())},
-        "seconds": round(elapsed, 3), "tickets_per_s": round(ok / elapsed, 1),
+        "seconds": round(elapsed, 3),
+        "tickets_per_s": round(ok / elapsed, 1),
         "p50_ms": round(c.percentile(latencies, 50) * 1000, 2),
         "p99_ms": round(c.percentile(latencies, 99) * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else None,
@@ -239,6 +276,7 @@ def setup_city(base: str, deputies: int) -> tuple[str, list[str]]:
 
     admin = {"Authorization": f"Bearer {c.ADMIN_KEY}"}
     with httpx.Client(base_url=base, headers=admin, timeout=60.0) as client:
+
         def put(path: str, body: dict[str, Any]) -> None:
             r = client.put(path, json=body)
             if r.status_code not in (200, 201):
@@ -247,21 +285,28 @@ def setup_city(base: str, deputies: int) -> tuple[str, list[str]]:
         for code in DEPARTMENTS:
             put(f"/api/v1/units/{code}", {"name": code, "kind": "department"})
         for d in DISTRICTS:
-            put(f"/api/v1/units/{d}-gov", {"name": f"{d} government",
-                                           "kind": "district_government", "district": d})
-            put(f"/api/v1/units/{d}-congress", {"name": f"{d} congress",
-                                                "kind": "district_congress", "district": d})
+            put(
+                f"/api/v1/units/{d}-gov",
+                {"name": f"{d} government", "kind": "district_government", "district": d},
+            )
+            put(
+                f"/api/v1/units/{d}-congress",
+                {"name": f"{d} congress", "kind": "district_congress", "district": d},
+            )
         put("/api/v1/units/urban-env-committee", {"name": "城环委", "kind": "special_committee"})
         put("/api/v1/units/coordinator", {"name": "分管副秘书长", "kind": "coordinator"})
         for code, lead in CATEGORIES.items():
-            put(f"/api/v1/categories/{code}", {"name": code, "default_lead_unit": lead,
-                                               "committee_unit": "urban-env-committee"})
+            put(
+                f"/api/v1/categories/{code}",
+                {"name": code, "default_lead_unit": lead, "committee_unit": "urban-env-committee"},
+            )
         phones = [f"138{i:08d}" for i in range(deputies)]
         csv = "name,phone,level,district,delegation\n" + "".join(
             f"代表{i},{p},{random.choice(['city', 'county', 'provincial'])},"
-            f"{DISTRICTS[i % len(DISTRICTS)]},\n" for i, p in enumerate(phones))
-        r = client.post("/api/v1/deputies/import", content=csv.encode(),
-                        headers={"Content-Type": "text/csv"})
+            f"{DISTRICTS[i % len(DISTRICTS)]},\n"
+            for i, p in enumerate(phones)
+        )
+        r = client.post("/api/v1/deputies/import", content=csv.encode(), headers={"Content-Type": "text/csv"})
         if r.status_code != 200 or r.json()["errors"]:
             raise RuntimeError(f"import: {r.status_code} {r.text[:300]}")
         r = client.post("/api/v1/keys", json={"role": "hotline", "label": "bench"})
@@ -272,20 +317,38 @@ def setup_city(base: str, deputies: int) -> tuple[str, list[str]]:
 def run_ours(db: str, args: argparse.Namespace) -> dict[str, Any]:
     url, drop = c.fresh_database(db)
     port = c.free_port()
-    env = {"DATABASE_URL": url, "HOTLINE_ADMIN_KEY": c.ADMIN_KEY, "HOTLINE_SCHEDULER": "off",
-           "HOTLINE_WEBHOOKS": "off", "HOTLINE_LOG_LEVEL": "WARNING"}
+    env = {
+        "DATABASE_URL": url,
+        "HOTLINE_ADMIN_KEY": c.ADMIN_KEY,
+        "HOTLINE_SCHEDULER": "off",
+        "HOTLINE_WEBHOOKS": "off",
+        "HOTLINE_LOG_LEVEL": "WARNING",
+    }
     proc = None
     try:
         from app.migrate import upgrade
 
         upgrade(url)
-        proc = c.start_server([str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
-                              env, port, ready_path="/healthz", log_name="ours")
+        proc = c.start_server(
+            [str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
+            env,
+            port,
+            ready_path="/healthz",
+            log_name="ours",
+        )
         base = f"http://127.0.0.1:{port}"
         key, phones = setup_city(base, args.deputies)
-        return asyncio.run(load(base, "/api/v1/tickets", {"Authorization": f"Bearer {key}"},
-                                Bodies(args.seed, phones), seconds=args.seconds,
-                                concurrency=args.concurrency, warmup=args.warmup))
+        return asyncio.run(
+            load(
+                base,
+                "/api/v1/tickets",
+                {"Authorization": f"Bearer {key}"},
+                Bodies(args.seed, phones),
+                seconds=args.seconds,
+                concurrency=args.concurrency,
+                warmup=args.warmup,
+            )
+        )
     finally:
         if proc is not None:
             c.stop(proc)
@@ -298,15 +361,37 @@ def run_baseline(db: str, args: argparse.Namespace) -> dict[str, Any]:
     proc = None
     try:
         proc = c.start_server(
-            [str(c.VENV_BIN / "python"), "-m", "uvicorn", "--app-dir", str(c.ROOT), "--factory",
-             "bench.ingest:baseline_app", "--port", str(port), "--log-level", "warning",
-             "--no-access-log"],
-            {"BENCH_BASELINE_URL": url}, port, log_name="baseline")
+            [
+                str(c.VENV_BIN / "python"),
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(c.ROOT),
+                "--factory",
+                "bench.ingest:baseline_app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            {"BENCH_BASELINE_URL": url},
+            port,
+            log_name="baseline",
+        )
         base = f"http://127.0.0.1:{port}"
         phones = [f"138{i:08d}" for i in range(args.deputies)]
-        return asyncio.run(load(base, "/tickets", {}, Bodies(args.seed, phones),
-                                seconds=args.seconds, concurrency=args.concurrency,
-                                warmup=args.warmup))
+        return asyncio.run(
+            load(
+                base,
+                "/tickets",
+                {},
+                Bodies(args.seed, phones),
+                seconds=args.seconds,
+                concurrency=args.concurrency,
+                warmup=args.warmup,
+            )
+        )
     finally:
         if proc is not None:
             c.stop(proc)
@@ -323,19 +408,33 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
 
-    print(f"ingest benchmark on {args.db}: {args.concurrency} connections, "
-          f"{args.seconds:g} s per side", flush=True)
+    print(
+        f"ingest benchmark on {args.db}: {args.concurrency} connections, {args.seconds:g} s per side",
+        flush=True,
+    )
     ours = run_ours(args.db, args)
     base = run_baseline(args.db, args)
-    rows = [[name, r["tickets_per_s"], r["p50_ms"], r["p99_ms"], r["requests"], r["errors"]]
-            for name, r in (("hotline (ours)", ours), ("bare FastAPI+SQLAlchemy", base))]
+    rows = [
+        [name, r["tickets_per_s"], r["p50_ms"], r["p99_ms"], r["requests"], r["errors"]]
+        for name, r in (("hotline (ours)", ours), ("bare FastAPI+SQLAlchemy", base))
+    ]
     print(c.table(["server", "tickets/s", "p50 ms", "p99 ms", "requests", "non-201"], rows))
     ratio = ours["tickets_per_s"] / base["tickets_per_s"] if base["tickets_per_s"] else None
     print(f"ratio ours/baseline = {ratio:.2f} (target >= 0.6)" if ratio else "ratio: n/a")
-    c.emit("ingest", args.db,
-           {"seconds": args.seconds, "concurrency": args.concurrency,
-            "deputies": args.deputies, "warmup": args.warmup, "seed": args.seed},
-           ours, base, ratio)
+    c.emit(
+        "ingest",
+        args.db,
+        {
+            "seconds": args.seconds,
+            "concurrency": args.concurrency,
+            "deputies": args.deputies,
+            "warmup": args.warmup,
+            "seed": args.seed,
+        },
+        ours,
+        base,
+        ratio,
+    )
     if ours["errors"]:
         sys.exit(f"ours answered {ours['errors']} requests with a non-201 status")
 

@@ -39,8 +39,10 @@ def prepare(url: str, port: int) -> str:
     base = f"http://127.0.0.1:{port}"
     admin = {"Authorization": f"Bearer {c.ADMIN_KEY}"}
     with httpx.Client(base_url=base, headers=admin, timeout=30) as api:
-        r = api.post("/api/v1/deputies", json={"name": "张三", "phone": "13800000001",
-                                                "level": "city", "district": "heshan"})
+        r = api.post(
+            "/api/v1/deputies",
+            json={"name": "张三", "phone": "13800000001", "level": "city", "district": "heshan"},
+        )
         r.raise_for_status()
         code = api.post(f"/api/v1/deputies/{r.json()['id']}/code/rotate").json()["public_code"]
     return str(code)
@@ -60,9 +62,16 @@ async def voters(port: int, code: str, clients: int, seconds: float) -> dict[str
                 t0 = time.perf_counter()
                 page = await client.get(f"/d/{code}")
                 m = TOKEN.search(page.text)
-                r = await client.post(f"/d/{code}", data={
-                    "csrf_token": m.group(1) if m else "", "content": CONTENT, "name": "王五",
-                    "phone": f"13{k:03d}{i:06d}", "consent": "yes"})
+                r = await client.post(
+                    f"/d/{code}",
+                    data={
+                        "csrf_token": m.group(1) if m else "",
+                        "content": CONTENT,
+                        "name": "王五",
+                        "phone": f"13{k:03d}{i:06d}",
+                        "consent": "yes",
+                    },
+                )
                 if r.status_code == 303:
                     done += 1
                     latencies.append((time.perf_counter() - t0) * 1000)
@@ -72,9 +81,13 @@ async def voters(port: int, code: str, clients: int, seconds: float) -> dict[str
     started = time.monotonic()
     await asyncio.gather(*(one(k) for k in range(clients)))
     took = time.monotonic() - started
-    return {"per_s": done / took, "done": done, "failed": failed,
-            "p50_ms": round(c.percentile(latencies, 50), 1),
-            "p99_ms": round(c.percentile(latencies, 99), 1)}
+    return {
+        "per_s": done / took,
+        "done": done,
+        "failed": failed,
+        "p50_ms": round(c.percentile(latencies, 50), 1),
+        "p99_ms": round(c.percentile(latencies, 99), 1),
+    }
 
 
 async def bare(port: int, clients: int, seconds: float) -> dict[str, Any]:
@@ -88,8 +101,9 @@ async def bare(port: int, clients: int, seconds: float) -> dict[str, Any]:
             while time.monotonic() < deadline:
                 i += 1
                 t0 = time.perf_counter()
-                r = await client.post("/form", data={"content": CONTENT, "name": "王五",
-                                                     "phone": f"13{k:03d}{i:06d}"})
+                r = await client.post(
+                    "/form", data={"content": CONTENT, "name": "王五", "phone": f"13{k:03d}{i:06d}"}
+                )
                 if r.status_code == 303:
                     done += 1
                     latencies.append((time.perf_counter() - t0) * 1000)
@@ -99,9 +113,13 @@ async def bare(port: int, clients: int, seconds: float) -> dict[str, Any]:
     started = time.monotonic()
     await asyncio.gather(*(one(k) for k in range(clients)))
     took = time.monotonic() - started
-    return {"per_s": done / took, "done": done, "failed": failed,
-            "p50_ms": round(c.percentile(latencies, 50), 1),
-            "p99_ms": round(c.percentile(latencies, 99), 1)}
+    return {
+        "per_s": done / took,
+        "done": done,
+        "failed": failed,
+        "p50_ms": round(c.percentile(latencies, 50), 1),
+        "p99_ms": round(c.percentile(latencies, 99), 1),
+    }
 
 
 def main() -> None:
@@ -116,11 +134,19 @@ def main() -> None:
         port = c.free_port()
         server = c.start_server(
             [str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
-            {"DATABASE_URL": url, "HOTLINE_ADMIN_KEY": c.ADMIN_KEY, "HOTLINE_SCHEDULER": "off",
-             "HOTLINE_WEBHOOKS": "off", "HOTLINE_LOG_LEVEL": "WARNING",
-             "HOTLINE_MESSAGE_LIMIT_PER_ADDRESS": "1000000000",
-             "HOTLINE_MESSAGE_ADDRESS_WINDOW_MINUTES": "1"},
-            port, ready_path="/healthz", log_name="messages")
+            {
+                "DATABASE_URL": url,
+                "HOTLINE_ADMIN_KEY": c.ADMIN_KEY,
+                "HOTLINE_SCHEDULER": "off",
+                "HOTLINE_WEBHOOKS": "off",
+                "HOTLINE_LOG_LEVEL": "WARNING",
+                "HOTLINE_MESSAGE_LIMIT_PER_ADDRESS": "1000000000",
+                "HOTLINE_MESSAGE_ADDRESS_WINDOW_MINUTES": "1",
+            },
+            port,
+            ready_path="/healthz",
+            log_name="messages",
+        )
         try:
             code = prepare(url, port)
             asyncio.run(voters(port, code, args.clients, 2.0))  # warm-up
@@ -129,9 +155,21 @@ def main() -> None:
             c.stop(server)
         port = c.free_port()
         base = c.start_server(
-            [str(c.VENV_BIN / "python"), "-m", "uvicorn", "bench._bare_form:app",
-             "--port", str(port), "--log-level", "warning"],
-            {"DATABASE_URL": url}, port, ready_path="/healthz", log_name="bare-form")
+            [
+                str(c.VENV_BIN / "python"),
+                "-m",
+                "uvicorn",
+                "bench._bare_form:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            {"DATABASE_URL": url},
+            port,
+            ready_path="/healthz",
+            log_name="bare-form",
+        )
         try:
             asyncio.run(bare(port, args.clients, 2.0))
             baseline = asyncio.run(bare(port, args.clients, args.seconds))
@@ -142,15 +180,38 @@ def main() -> None:
 
     ratio = real["per_s"] / baseline["per_s"] if baseline["per_s"] else None
     print(f"\nmessages, {args.db}: {args.clients} concurrent voters, {args.seconds:.0f} s each")
-    print(c.table(["what", "per s", "done", "refused", "p50 ms", "p99 ms"], [
-        ["public page: GET token + POST form", round(real["per_s"], 1), real["done"],
-         real["failed"], real["p50_ms"], real["p99_ms"]],
-        ["bare FastAPI form handler (POST)", round(baseline["per_s"], 1), baseline["done"],
-         baseline["failed"], baseline["p50_ms"], baseline["p99_ms"]]]))
+    print(
+        c.table(
+            ["what", "per s", "done", "refused", "p50 ms", "p99 ms"],
+            [
+                [
+                    "public page: GET token + POST form",
+                    round(real["per_s"], 1),
+                    real["done"],
+                    real["failed"],
+                    real["p50_ms"],
+                    real["p99_ms"],
+                ],
+                [
+                    "bare FastAPI form handler (POST)",
+                    round(baseline["per_s"], 1),
+                    baseline["done"],
+                    baseline["failed"],
+                    baseline["p50_ms"],
+                    baseline["p99_ms"],
+                ],
+            ],
+        )
+    )
     print(f"public page / bare handler: {ratio:.2f}  (target >= 0.5)" if ratio else "no ratio")
-    c.emit("messages", args.db, {"seconds": args.seconds, "clients": args.clients},
-           {k: round(v, 2) if isinstance(v, float) else v for k, v in real.items()},
-           {k: round(v, 2) if isinstance(v, float) else v for k, v in baseline.items()}, ratio)
+    c.emit(
+        "messages",
+        args.db,
+        {"seconds": args.seconds, "clients": args.clients},
+        {k: round(v, 2) if isinstance(v, float) else v for k, v in real.items()},
+        {k: round(v, 2) if isinstance(v, float) else v for k, v in baseline.items()},
+        ratio,
+    )
 
 
 if __name__ == "__main__":

@@ -86,20 +86,38 @@ def fill(url: str, tickets: int, seed: int) -> None:
 
     engine = create_engine(url)
     now = datetime.now(UTC)
-    generate(engine, tickets, seed, unresolved=0.02, late=0.08, first=now - timedelta(days=365),
-             now=now)
+    generate(engine, tickets, seed, unresolved=0.02, late=0.08, first=now - timedelta(days=365), now=now)
     from app.models import Clock, QueueItem
 
     with engine.begin() as conn:
         # Every open clock's work in its unit's queue, as the service keeps it.
         due = func.min(Clock.due_at)
-        conn.execute(insert(QueueItem).from_select(
-            ["unit_code", "ticket_id", "role", "active", "next_action", "next_due_at",
-             "sort_key", "updated_at"],
-            select(Clock.unit_code, Clock.ticket_id, literal("lead"), true(),
-                   literal("resolve"), due, due, literal(now))
-            .where(Clock.met_at.is_(None), Clock.cancelled_at.is_(None))
-            .group_by(Clock.unit_code, Clock.ticket_id)))
+        conn.execute(
+            insert(QueueItem).from_select(
+                [
+                    "unit_code",
+                    "ticket_id",
+                    "role",
+                    "active",
+                    "next_action",
+                    "next_due_at",
+                    "sort_key",
+                    "updated_at",
+                ],
+                select(
+                    Clock.unit_code,
+                    Clock.ticket_id,
+                    literal("lead"),
+                    true(),
+                    literal("resolve"),
+                    due,
+                    due,
+                    literal(now),
+                )
+                .where(Clock.met_at.is_(None), Clock.cancelled_at.is_(None))
+                .group_by(Clock.unit_code, Clock.ticket_id),
+            )
+        )
     if url.startswith("postgresql"):
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
@@ -118,27 +136,47 @@ def people(url: str) -> str:
     now = datetime.now(UTC)
     hashed = hash_password(PASSWORD)
     for session in session_scope(db.write_session):
-        unit = session.execute(select(QueueItem.unit_code).where(QueueItem.active.is_(True))
-                               .group_by(QueueItem.unit_code)
-                               .order_by(func.count().desc()).limit(1)).scalar_one()
-        for username, role, unit_code in (("bench.liaison", "liaison", None),
-                                          ("bench.clerk", "unit", unit)):
+        unit = session.execute(
+            select(QueueItem.unit_code)
+            .where(QueueItem.active.is_(True))
+            .group_by(QueueItem.unit_code)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).scalar_one()
+        for username, role, unit_code in (("bench.liaison", "liaison", None), ("bench.clerk", "unit", unit)):
             account = session.scalar(select(Account).where(Account.username == username))
             if account is None:
-                session.add(Account(username=username, display_name=username, role=role,
-                                    unit_code=unit_code, created_by="bench", created_at=now,
-                                    updated_at=now))
+                session.add(
+                    Account(
+                        username=username,
+                        display_name=username,
+                        role=role,
+                        unit_code=unit_code,
+                        created_by="bench",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
                 session.flush()
                 account = session.scalar(select(Account).where(Account.username == username))
             assert account is not None
             account.unit_code, account.password_hash = unit_code, hashed
             account.password_set_at, account.disabled_at = now, None
         if session.scalar(select(ApiKey.id).where(ApiKey.key_hash == hash_key(KEY))) is None:
-            session.add(ApiKey(prefix="bench", key_hash=hash_key(KEY), role="unit",
-                               unit_code=unit, label="bench", created_at=now))
+            session.add(
+                ApiKey(
+                    prefix="bench",
+                    key_hash=hash_key(KEY),
+                    role="unit",
+                    unit_code=unit,
+                    label="bench",
+                    created_at=now,
+                )
+            )
         else:
-            session.execute(ApiKey.__table__.update().where(ApiKey.key_hash == hash_key(KEY))
-                            .values(unit_code=unit))
+            session.execute(
+                ApiKey.__table__.update().where(ApiKey.key_hash == hash_key(KEY)).values(unit_code=unit)
+            )
     db.dispose()
     return str(unit)
 
@@ -148,14 +186,16 @@ def cookie_of(base: str, username: str) -> str:
         page = client.get("/ui/sign-in")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token, page.text[:500]
-        r = client.post("/ui/sign-in", data={"csrf_token": token.group(1), "username": username,
-                                             "password": PASSWORD})
+        r = client.post(
+            "/ui/sign-in", data={"csrf_token": token.group(1), "username": username, "password": PASSWORD}
+        )
         assert r.status_code == 303, r.text[:500]
         return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
-async def rounds(port: int, targets: dict[str, tuple[str, dict[str, str]]], n: int
-                 ) -> tuple[dict[str, list[float]], dict[str, int], float]:
+async def rounds(
+    port: int, targets: dict[str, tuple[str, dict[str, str]]], n: int
+) -> tuple[dict[str, list[float]], dict[str, int], float]:
     """`n` rounds over one kept-alive connection; per target the latencies (ms) and the
     size of its body; and the first dashboard request's time (ms)."""
     conn = c.LeanConnection("127.0.0.1", port)
@@ -188,8 +228,9 @@ def main() -> None:
     ap.add_argument("--tickets", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--reuse", action="store_true",
-                    help="keep the filled database for the next run with the same size")
+    ap.add_argument(
+        "--reuse", action="store_true", help="keep the filled database for the next run with the same size"
+    )
     args = ap.parse_args()
 
     url, fill_s = database(args.db, args.tickets, args.seed, args.reuse)
@@ -197,39 +238,67 @@ def main() -> None:
     port = c.free_port()
     server = c.start_server(
         [str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
-        {"DATABASE_URL": url, "HOTLINE_ADMIN_KEY": c.ADMIN_KEY, "HOTLINE_SCHEDULER": "off",
-         "HOTLINE_WEBHOOKS": "off", "HOTLINE_LOG_LEVEL": "WARNING"},
-        port, ready_path="/healthz", log_name="pages")
+        {
+            "DATABASE_URL": url,
+            "HOTLINE_ADMIN_KEY": c.ADMIN_KEY,
+            "HOTLINE_SCHEDULER": "off",
+            "HOTLINE_WEBHOOKS": "off",
+            "HOTLINE_LOG_LEVEL": "WARNING",
+        },
+        port,
+        ready_path="/healthz",
+        log_name="pages",
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         liaison, clerk = cookie_of(base, "bench.liaison"), cookie_of(base, "bench.clerk")
         targets = {
             "dashboard": ("/ui/dashboard", {"Cookie": liaison}),
             "queue_page": ("/ui/queue", {"Cookie": clerk}),
-            "queue_json": (f"/api/v1/units/{unit}/queue?limit=50",
-                           {"Authorization": f"Bearer {KEY}"}),
+            "queue_json": (f"/api/v1/units/{unit}/queue?limit=50", {"Authorization": f"Bearer {KEY}"}),
         }
         times, sizes, cold = asyncio.run(rounds(port, targets, args.rounds))
     finally:
         c.stop(server)
 
     stats: dict[str, dict[str, Any]] = {
-        name: {"p50_ms": round(c.percentile(v, 50), 2), "p99_ms": round(c.percentile(v, 99), 2),
-               "bytes": sizes[name]} for name, v in times.items()}
+        name: {
+            "p50_ms": round(c.percentile(v, 50), 2),
+            "p99_ms": round(c.percentile(v, 99), 2),
+            "bytes": sizes[name],
+        }
+        for name, v in times.items()
+    }
     ratio = stats["queue_page"]["p50_ms"] / stats["queue_json"]["p50_ms"]
     made = f"filled in {fill_s:.0f} s" if fill_s is not None else "database reused"
-    print(f"\npages, {args.db}, {args.tickets:,} tickets ({made}); {args.rounds} rounds over "
-          f"one kept-alive connection; unit {unit}")
-    print(c.table(["what", "p50 ms", "p99 ms", "bytes"],
-                  [[name, s["p50_ms"], s["p99_ms"], s["bytes"]] for name, s in stats.items()]))
+    print(
+        f"\npages, {args.db}, {args.tickets:,} tickets ({made}); {args.rounds} rounds over "
+        f"one kept-alive connection; unit {unit}"
+    )
+    print(
+        c.table(
+            ["what", "p50 ms", "p99 ms", "bytes"],
+            [[name, s["p50_ms"], s["p99_ms"], s["bytes"]] for name, s in stats.items()],
+        )
+    )
     print(f"dashboard, first request (computes the year of trends): {cold:.0f} ms")
-    print(f"queue page / JSON queue (p50): {ratio:.2f}  (target <= 1.5); dashboard p50 "
-          f"{stats['dashboard']['p50_ms']} ms (target <= 300); largest page "
-          f"{max(sizes['dashboard'], sizes['queue_page']):,} bytes (target <= 150,000)")
-    c.emit("pages", args.db, {"tickets": args.tickets, "rounds": args.rounds, "seed": args.seed},
-           {"dashboard": stats["dashboard"], "queue_page": stats["queue_page"],
-            "dashboard_first_ms": round(cold, 1)},
-           stats["queue_json"], ratio)
+    print(
+        f"queue page / JSON queue (p50): {ratio:.2f}  (target <= 1.5); dashboard p50 "
+        f"{stats['dashboard']['p50_ms']} ms (target <= 300); largest page "
+        f"{max(sizes['dashboard'], sizes['queue_page']):,} bytes (target <= 150,000)"
+    )
+    c.emit(
+        "pages",
+        args.db,
+        {"tickets": args.tickets, "rounds": args.rounds, "seed": args.seed},
+        {
+            "dashboard": stats["dashboard"],
+            "queue_page": stats["queue_page"],
+            "dashboard_first_ms": round(cold, 1),
+        },
+        stats["queue_json"],
+        ratio,
+    )
 
 
 if __name__ == "__main__":

@@ -59,13 +59,31 @@ def fill(url: str, n: int, seed: int) -> dict[str, int]:
     open_share = 0.03
     open_counts: dict[str, int] = {}
     with engine.begin() as conn:
-        conn.execute(insert(Unit), [{"code": u, "name": u, "kind": "department", "created_at": now,
-                                     "updated_at": now} for u in units])
-        conn.execute(insert(Category), [{"code": "water", "name": "water", "created_at": now,
-                                         "updated_at": now}])
-        conn.execute(insert(ApiKey), [{"id": new_id(), "prefix": "bench", "key_hash": hash_key(f"key-{u}"),
-                                       "role": "unit", "unit_code": u, "label": u, "created_at": now}
-                                      for u in units])
+        conn.execute(
+            insert(Unit),
+            [
+                {"code": u, "name": u, "kind": "department", "created_at": now, "updated_at": now}
+                for u in units
+            ],
+        )
+        conn.execute(
+            insert(Category), [{"code": "water", "name": "water", "created_at": now, "updated_at": now}]
+        )
+        conn.execute(
+            insert(ApiKey),
+            [
+                {
+                    "id": new_id(),
+                    "prefix": "bench",
+                    "key_hash": hash_key(f"key-{u}"),
+                    "role": "unit",
+                    "unit_code": u,
+                    "label": u,
+                    "created_at": now,
+                }
+                for u in units
+            ],
+        )
     batch = 10_000
     for start in range(0, n, batch):
         tickets, items = [], []
@@ -74,21 +92,45 @@ def fill(url: str, n: int, seed: int) -> dict[str, int]:
             called = now - timedelta(days=rng.uniform(0, 365))
             is_open = rng.random() < open_share
             tid = new_id()
-            tickets.append({
-                "id": tid, "hotline_no": f"B{i:08d}", "request_hash": "x",
-                "status": "in_progress" if is_open else "closed", "kind": "problem",
-                "category": "water", "district": None, "urgency": "normal", "complex": False,
-                "content": "停水" * 20, "called_at": called, "dispatched_at": called,
-                "caller_name": "代表", "caller_phone": "13800000000", "deputy_id": None,
-                "deputy_verified": False, "lead_unit": unit, "round": 1,
-                "created_at": called, "updated_at": called,
-            })
+            tickets.append(
+                {
+                    "id": tid,
+                    "hotline_no": f"B{i:08d}",
+                    "request_hash": "x",
+                    "status": "in_progress" if is_open else "closed",
+                    "kind": "problem",
+                    "category": "water",
+                    "district": None,
+                    "urgency": "normal",
+                    "complex": False,
+                    "content": "停水" * 20,
+                    "called_at": called,
+                    "dispatched_at": called,
+                    "caller_name": "代表",
+                    "caller_phone": "13800000000",
+                    "deputy_id": None,
+                    "deputy_verified": False,
+                    "lead_unit": unit,
+                    "round": 1,
+                    "created_at": called,
+                    "updated_at": called,
+                }
+            )
             if is_open:
                 due = now + timedelta(hours=rng.uniform(-48, 240))
                 open_counts[unit] = open_counts.get(unit, 0) + 1
-                items.append({"unit_code": unit, "ticket_id": tid, "role": "lead", "active": True,
-                              "next_action": "resolve", "next_due_at": due, "sort_key": due,
-                              "updated_at": called})
+                items.append(
+                    {
+                        "unit_code": unit,
+                        "ticket_id": tid,
+                        "role": "lead",
+                        "active": True,
+                        "next_action": "resolve",
+                        "next_due_at": due,
+                        "sort_key": due,
+                        "updated_at": called,
+                    }
+                )
         with engine.begin() as conn:
             conn.execute(insert(Ticket), tickets)
             if items:
@@ -100,7 +142,7 @@ def fill(url: str, n: int, seed: int) -> dict[str, int]:
     return open_counts
 
 
-BASELINE_APP = '''
+BASELINE_APP = """
 import os
 from fastapi import FastAPI
 from fastapi.responses import Response
@@ -109,20 +151,26 @@ app = FastAPI()
 @app.get("/page")
 def serve_page():
     return Response(page, media_type="application/json")
-'''
+"""
 
 
-def measure(proc: subprocess.Popen[bytes], port: int, targets: list[tuple[str, dict[str, str]]],
-            args: argparse.Namespace) -> dict[str, Any]:
+def measure(
+    proc: subprocess.Popen[bytes],
+    port: int,
+    targets: list[tuple[str, dict[str, str]]],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
     """Saturation (closed loop) with the CPU it cost, then a paced phase."""
     asyncio.run(c.lean_load("127.0.0.1", port, targets, clients=args.clients, seconds=2))
     cpu0, db0 = c.tree_cpu_seconds(proc.pid), c.postgres_cpu_seconds()
-    sat = asyncio.run(c.lean_load("127.0.0.1", port, targets, clients=args.clients,
-                                  seconds=args.seconds))
+    sat = asyncio.run(c.lean_load("127.0.0.1", port, targets, clients=args.clients, seconds=args.seconds))
     cpu1, db1 = c.tree_cpu_seconds(proc.pid), c.postgres_cpu_seconds()
     n = max(sat["requests"], 1)
-    paced = asyncio.run(c.lean_load("127.0.0.1", port, targets, clients=args.clients,
-                                    seconds=args.seconds, interval=args.interval))
+    paced = asyncio.run(
+        c.lean_load(
+            "127.0.0.1", port, targets, clients=args.clients, seconds=args.seconds, interval=args.interval
+        )
+    )
     return {
         **sat,
         "server_cpu_ms": round((cpu1 - cpu0) * 1000 / n, 3),
@@ -172,13 +220,18 @@ def main() -> None:
     ap.add_argument("--tickets", type=int, default=1_000_000)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30, help="per phase")
-    ap.add_argument("--interval", type=float, default=0.5,
-                    help="paced phase: seconds between one client's polls (default 0.5)")
+    ap.add_argument(
+        "--interval",
+        type=float,
+        default=0.5,
+        help="paced phase: seconds between one client's polls (default 0.5)",
+    )
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--reuse", action="store_true",
-                    help="keep the filled database for the next run with the same size")
+    ap.add_argument(
+        "--reuse", action="store_true", help="keep the filled database for the next run with the same size"
+    )
     args = ap.parse_args()
 
     url, drop, open_counts, fill_s = database(args)
@@ -188,17 +241,32 @@ def main() -> None:
         hotline = str(Path(sys.executable).with_name("hotline"))
         server = c.start_server(
             [hotline, "serve", "--port", str(port), "--workers", str(args.workers)],
-            {"DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN, "HOTLINE_SCHEDULER": "off",
-             "HOTLINE_WEBHOOKS": "off", "HOTLINE_LOG_LEVEL": "WARNING"}, port,
-            ready_path="/healthz", log_name="queue-ours")
+            {
+                "DATABASE_URL": url,
+                "HOTLINE_ADMIN_KEY": ADMIN,
+                "HOTLINE_SCHEDULER": "off",
+                "HOTLINE_WEBHOOKS": "off",
+                "HOTLINE_LOG_LEVEL": "WARNING",
+            },
+            port,
+            ready_path="/healthz",
+            log_name="queue-ours",
+        )
         try:
-            targets = [(f"/api/v1/units/{u}/queue?limit={args.limit}",
-                        {"Authorization": f"Bearer key-{u}"}) for u in busy]
+            targets = [
+                (f"/api/v1/units/{u}/queue?limit={args.limit}", {"Authorization": f"Bearer key-{u}"})
+                for u in busy
+            ]
             base_url = f"http://127.0.0.1:{port}"
             sample = httpx.get(base_url + targets[0][0], headers=targets[0][1], timeout=30)
             sample.raise_for_status()
-            unchanged = [(path, {**h, "If-None-Match": httpx.get(
-                base_url + path, headers=h, timeout=30).headers["etag"]}) for path, h in targets]
+            unchanged = [
+                (
+                    path,
+                    {**h, "If-None-Match": httpx.get(base_url + path, headers=h, timeout=30).headers["etag"]},
+                )
+                for path, h in targets
+            ]
             full = measure(server, port, targets, args)
             not_modified = measure(server, port, unchanged, args)
         finally:
@@ -209,10 +277,23 @@ def main() -> None:
         app_file.write_text(BASELINE_APP)
         uvicorn = str(Path(sys.executable).with_name("uvicorn"))
         base = c.start_server(
-            [uvicorn, "baseline_app:app", "--app-dir", str(app_file.parent), "--port",
-             str(base_port), "--workers", str(args.workers), "--log-level", "warning"],
-            {"BENCH_PAGE": str(page_file)}, base_port, ready_path="/page",
-            log_name="queue-baseline")
+            [
+                uvicorn,
+                "baseline_app:app",
+                "--app-dir",
+                str(app_file.parent),
+                "--port",
+                str(base_port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            {"BENCH_PAGE": str(page_file)},
+            base_port,
+            ready_path="/page",
+            log_name="queue-baseline",
+        )
         try:
             baseline = measure(base, base_port, [("/page", {})], args)
         finally:
@@ -220,34 +301,77 @@ def main() -> None:
     finally:
         drop()
 
-    rows = [("queue page (200)", full), ("queue unchanged (304)", not_modified),
-            ("baseline bare page", baseline)]
+    rows = [
+        ("queue page (200)", full),
+        ("queue unchanged (304)", not_modified),
+        ("baseline bare page", baseline),
+    ]
     made = f"fill {fill_s:.0f} s" if fill_s is not None else "database reused"
-    print(f"\nqueue polling, {args.db}, {args.tickets:,} tickets, {sum(open_counts.values()):,} "
-          f"open, busiest unit {open_counts[busy[0]]:,} open; {made}; {args.clients} clients, "
-          f"{args.seconds:.0f} s per phase, page size {args.limit}, {len(sample.content):,} bytes")
-    print(c.table(
-        ["what", "req/s", "p50 ms", "p99 ms", "CPU ms/req (server+db)",
-         f"paced {args.clients / args.interval:.0f}/s: p50 ms", "p99 ms", "errors"],
-        [[name, m["rps"], m["p50_ms"], m["p99_ms"],
-          f"{m['cpu_ms']:.2f} ({m['server_cpu_ms']:.2f}+{m['db_cpu_ms']:.2f})",
-          m["paced"]["p50_ms"], m["paced"]["p99_ms"], m["errors"] + m["paced"]["errors"]]
-         for name, m in rows]))
+    print(
+        f"\nqueue polling, {args.db}, {args.tickets:,} tickets, {sum(open_counts.values()):,} "
+        f"open, busiest unit {open_counts[busy[0]]:,} open; {made}; {args.clients} clients, "
+        f"{args.seconds:.0f} s per phase, page size {args.limit}, {len(sample.content):,} bytes"
+    )
+    print(
+        c.table(
+            [
+                "what",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "CPU ms/req (server+db)",
+                f"paced {args.clients / args.interval:.0f}/s: p50 ms",
+                "p99 ms",
+                "errors",
+            ],
+            [
+                [
+                    name,
+                    m["rps"],
+                    m["p50_ms"],
+                    m["p99_ms"],
+                    f"{m['cpu_ms']:.2f} ({m['server_cpu_ms']:.2f}+{m['db_cpu_ms']:.2f})",
+                    m["paced"]["p50_ms"],
+                    m["paced"]["p99_ms"],
+                    m["errors"] + m["paced"]["errors"],
+                ]
+                for name, m in rows
+            ],
+        )
+    )
     cheaper_cpu = full["cpu_ms"] / not_modified["cpu_ms"] if not_modified["cpu_ms"] else None
     cheaper_p50 = full["p50_ms"] / not_modified["p50_ms"]
-    print(f"a 304 costs 1/{cheaper_cpu:.1f} of a page in CPU (target: 1/3 or less); "
-          f"1/{cheaper_p50:.1f} by p50 at saturation" if cheaper_cpu else "")
-    print(f"paced p99: {full['paced']['p99_ms']} ms for a page, {not_modified['paced']['p99_ms']} "
-          f"ms for a 304, {baseline['paced']['p99_ms']} ms for the bare page (target <= 50 ms)")
+    print(
+        f"a 304 costs 1/{cheaper_cpu:.1f} of a page in CPU (target: 1/3 or less); "
+        f"1/{cheaper_p50:.1f} by p50 at saturation"
+        if cheaper_cpu
+        else ""
+    )
+    print(
+        f"paced p99: {full['paced']['p99_ms']} ms for a page, {not_modified['paced']['p99_ms']} "
+        f"ms for a 304, {baseline['paced']['p99_ms']} ms for the bare page (target <= 50 ms)"
+    )
     c.emit(
-        "queue", args.db,
-        {"tickets": args.tickets, "clients": args.clients, "seconds": args.seconds,
-         "interval": args.interval, "workers": args.workers, "limit": args.limit,
-         "open_items": sum(open_counts.values())},
-        {"page": full, "not_modified": not_modified,
-         "not_modified_cheaper_cpu": round(cheaper_cpu, 2) if cheaper_cpu else None,
-         "not_modified_cheaper_p50": round(cheaper_p50, 2)},
-        baseline, round(full["rps"] / baseline["rps"], 3))
+        "queue",
+        args.db,
+        {
+            "tickets": args.tickets,
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "interval": args.interval,
+            "workers": args.workers,
+            "limit": args.limit,
+            "open_items": sum(open_counts.values()),
+        },
+        {
+            "page": full,
+            "not_modified": not_modified,
+            "not_modified_cheaper_cpu": round(cheaper_cpu, 2) if cheaper_cpu else None,
+            "not_modified_cheaper_p50": round(cheaper_p50, 2),
+        },
+        baseline,
+        round(full["rps"] / baseline["rps"], 3),
+    )
 
 
 if __name__ == "__main__":

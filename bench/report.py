@@ -105,8 +105,7 @@ class Writer:
         self.buf: dict[Any, list[dict[str, Any]]] = {}
         self.counts: dict[str, int] = {}
 
-    ORDER = [Unit, Category, Deputy, Ticket, Event, Clock, Extension, Resolution, Rating,
-             Supervision]
+    ORDER = [Unit, Category, Deputy, Ticket, Event, Clock, Extension, Resolution, Rating, Supervision]
 
     def add(self, table: Any, row: dict[str, Any]) -> None:
         rows = self.buf.setdefault(table, [])
@@ -127,9 +126,15 @@ class Writer:
                     self.buf[t] = []
 
 
-def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float,
-             first: datetime = YEAR_START, now: datetime = datetime(2026, 1, 15, tzinfo=UTC),
-             ) -> dict[str, int]:
+def generate(
+    engine: Engine,
+    n: int,
+    seed: int,
+    unresolved: float,
+    late: float,
+    first: datetime = YEAR_START,
+    now: datetime = datetime(2026, 1, 15, tzinfo=UTC),
+) -> dict[str, int]:
     """A year of tickets with plausible outcomes; ids are sequential strings.
 
     `unresolved`: the share of rounds never resolved (they pile up in every later month's
@@ -143,16 +148,43 @@ def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float,
     w = Writer(engine)
     # Parents first, flushed before children (PostgreSQL checks foreign keys per statement).
     for i, code in enumerate(units):
-        w.add(Unit.__table__, {"code": code, "name": f"单位{i}", "kind": "department",
-                               "district": None, "created_at": now, "updated_at": now})
+        w.add(
+            Unit.__table__,
+            {
+                "code": code,
+                "name": f"单位{i}",
+                "kind": "department",
+                "district": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
     for i, code in enumerate(cats):
-        w.add(Category.__table__, {"code": code, "name": f"分类{i}", "default_lead_unit": None,
-                                   "committee_unit": None, "coordinator_unit": None,
-                                   "created_at": now, "updated_at": now})
+        w.add(
+            Category.__table__,
+            {
+                "code": code,
+                "name": f"分类{i}",
+                "default_lead_unit": None,
+                "committee_unit": None,
+                "coordinator_unit": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
     deputies = [f"dep-{i:05d}" for i in range(max(50, n // 500))]
     for i, dep in enumerate(deputies):
-        w.add(Deputy.__table__, {"id": dep, "name": f"代表{i}", "phone": f"139{i:08d}",
-                                 "level": "city", "created_at": now, "updated_at": now})
+        w.add(
+            Deputy.__table__,
+            {
+                "id": dep,
+                "name": f"代表{i}",
+                "phone": f"139{i:08d}",
+                "level": "city",
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
     w.flush()
     clock_id = 0
     # Written in call order, as a running service appends them: a month's rows lie together.
@@ -167,41 +199,95 @@ def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float,
         urgent = rnd.random() < 0.15
         dep = rnd.choice(deputies) if rnd.random() < 0.85 else None
         t: dict[str, Any] = {
-            "id": tid, "hotline_no": f"YY{i:09d}", "request_hash": "x" * 64,
-            "status": "closed" if kind == "consultation" else "dispatched", "kind": kind,
-            "category": rnd.choice(cats), "district": rnd.choice(districts),
-            "urgency": "urgent" if urgent else "normal", "complex": False, "content": "内容",
-            "called_at": called, "dispatched_at": dispatched, "caller_name": "来电人",
-            "caller_phone": f"139{rnd.randrange(10**8):08d}", "deputy_id": dep,
-            "deputy_verified": dep is not None, "lead_unit": lead, "round": 1,
-            "created_at": called, "updated_at": called,
+            "id": tid,
+            "hotline_no": f"YY{i:09d}",
+            "request_hash": "x" * 64,
+            "status": "closed" if kind == "consultation" else "dispatched",
+            "kind": kind,
+            "category": rnd.choice(cats),
+            "district": rnd.choice(districts),
+            "urgency": "urgent" if urgent else "normal",
+            "complex": False,
+            "content": "内容",
+            "called_at": called,
+            "dispatched_at": dispatched,
+            "caller_name": "来电人",
+            "caller_phone": f"139{rnd.randrange(10**8):08d}",
+            "deputy_id": dep,
+            "deputy_verified": dep is not None,
+            "lead_unit": lead,
+            "round": 1,
+            "created_at": called,
+            "updated_at": called,
         }
         w.add(Ticket.__table__, t)
-        w.add(Event.__table__, {"ticket_id": tid, "at": called, "recorded_at": called,
-                                "actor": "hotline", "type": "ticket.ingested", "data": {}})
+        w.add(
+            Event.__table__,
+            {
+                "ticket_id": tid,
+                "at": called,
+                "recorded_at": called,
+                "actor": "hotline",
+                "type": "ticket.ingested",
+                "data": {},
+            },
+        )
         if kind == "consultation":
             continue
         pending: list[tuple[Any, dict[str, Any]]] = []
         where = {"category": t["category"], "district": t["district"]}  # copied, as intake does
 
-        def clock(kind_: str, round_: int, start: datetime, due: datetime,
-                  met: datetime | None, tid: str = tid, lead: str = lead,
-                  pending: list[tuple[Any, dict[str, Any]]] = pending,
-                  where: dict[str, Any] = where) -> int:
+        def clock(
+            kind_: str,
+            round_: int,
+            start: datetime,
+            due: datetime,
+            met: datetime | None,
+            tid: str = tid,
+            lead: str = lead,
+            pending: list[tuple[Any, dict[str, Any]]] = pending,
+            where: dict[str, Any] = where,
+        ) -> int:
             nonlocal clock_id
             clock_id += 1
             met = met if met is not None and met <= now else None
-            pending.append((Clock.__table__, {
-                "id": clock_id, "ticket_id": tid, "unit_code": lead, "kind": kind_,
-                "round": round_, "started_at": start, **where, "basis": "hours", "amount": 24,
-                "due_at": due, "warn_at": due - 4 * H, "provisional": False, "met_at": met}))
+            pending.append(
+                (
+                    Clock.__table__,
+                    {
+                        "id": clock_id,
+                        "ticket_id": tid,
+                        "unit_code": lead,
+                        "kind": kind_,
+                        "round": round_,
+                        "started_at": start,
+                        **where,
+                        "basis": "hours",
+                        "amount": 24,
+                        "due_at": due,
+                        "warn_at": due - 4 * H,
+                        "provisional": False,
+                        "met_at": met,
+                    },
+                )
+            )
             return clock_id
 
         if rnd.random() < 0.03:
             back = dispatched + rnd.uniform(1, 20) * H
-            pending.append((Event.__table__, {
-                "ticket_id": tid, "at": back, "recorded_at": back, "actor": f"unit:{lead}",
-                "type": "ticket.returned", "data": {"unit": lead}}))
+            pending.append(
+                (
+                    Event.__table__,
+                    {
+                        "ticket_id": tid,
+                        "at": back,
+                        "recorded_at": back,
+                        "actor": f"unit:{lead}",
+                        "type": "ticket.returned",
+                        "data": {"unit": lead},
+                    },
+                )
+            )
         contact = dispatched + rnd.uniform(0.5, 40) * H if rnd.random() < 0.85 else None
         clock("contact", 1, dispatched, dispatched + 24 * H, contact)
         start, round_ = dispatched, 1
@@ -210,22 +296,43 @@ def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float,
             resolved = None
             if rnd.random() >= unresolved:
                 # Most on time, some late: (0.1, 9.5) days, or past the limit by up to 15.
-                resolved = start + (rnd.uniform(10, 25) if rnd.random() < late
-                                    else rnd.uniform(0.1, 9.5)) * D
+                resolved = start + (rnd.uniform(10, 25) if rnd.random() < late else rnd.uniform(0.1, 9.5)) * D
             cid = clock("resolve", round_, start, due, resolved)
             if rnd.random() < 0.02:
-                pending.append((Extension.__table__, {
-                    "id": f"x-{tid}-{round_}", "ticket_id": tid, "clock_id": cid,
-                    "unit_code": lead, "round": round_, "working_days": 3, "reason": "协调",
-                    "state": "approved", "requested_at": start + D,
-                    "decided_at": start + 2 * D}))
+                pending.append(
+                    (
+                        Extension.__table__,
+                        {
+                            "id": f"x-{tid}-{round_}",
+                            "ticket_id": tid,
+                            "clock_id": cid,
+                            "unit_code": lead,
+                            "round": round_,
+                            "working_days": 3,
+                            "reason": "协调",
+                            "state": "approved",
+                            "requested_at": start + D,
+                            "decided_at": start + 2 * D,
+                        },
+                    )
+                )
             if resolved is None or resolved > now:
                 break
-            pending.append((Resolution.__table__, {
-                "ticket_id": tid, "round": round_, "unit_code": lead, "at": resolved,
-                **where, "ticket_kind": kind,
-                "outcome": rnd.choice(["solved", "solved", "stepwise", "referred", "explained"]),
-                "reply": "已办理"}))
+            pending.append(
+                (
+                    Resolution.__table__,
+                    {
+                        "ticket_id": tid,
+                        "round": round_,
+                        "unit_code": lead,
+                        "at": resolved,
+                        **where,
+                        "ticket_kind": kind,
+                        "outcome": rnd.choice(["solved", "solved", "stepwise", "referred", "explained"]),
+                        "reply": "已办理",
+                    },
+                )
+            )
             fed = resolved + rnd.uniform(0.1, 4) * D if rnd.random() < 0.8 else None
             clock("feedback", round_, resolved, resolved + 3 * D, fed)
             if fed is None or fed > now or rnd.random() > 0.75:
@@ -234,18 +341,40 @@ def generate(engine: Engine, n: int, seed: int, unresolved: float, late: float,
             if rated > now:
                 break
             happy = rnd.random() < 0.75
-            pending.append((Rating.__table__, {
-                "ticket_id": tid, "round": round_, "at": rated, "unit_code": lead, **where,
-                "rating": "satisfied" if happy else "unsatisfied", "satisfied": happy}))
+            pending.append(
+                (
+                    Rating.__table__,
+                    {
+                        "ticket_id": tid,
+                        "round": round_,
+                        "at": rated,
+                        "unit_code": lead,
+                        **where,
+                        "rating": "satisfied" if happy else "unsatisfied",
+                        "satisfied": happy,
+                    },
+                )
+            )
             if happy:
                 break
             for case in ("committee", "local"):
                 closed = rated + rnd.uniform(2, 30) * D if rnd.random() < 0.6 else None
-                pending.append((Supervision.__table__, {
-                    "id": f"s-{tid}-{round_}-{case}", "ticket_id": tid, "kind": case,
-                    "unit_code": None, "state": "closed" if closed and closed <= now else "open",
-                    "reason": "不满意", "round": round_ + 1, "opened_at": rated,
-                    "closed_at": closed if closed and closed <= now else None}))
+                pending.append(
+                    (
+                        Supervision.__table__,
+                        {
+                            "id": f"s-{tid}-{round_}-{case}",
+                            "ticket_id": tid,
+                            "kind": case,
+                            "unit_code": None,
+                            "state": "closed" if closed and closed <= now else "open",
+                            "reason": "不满意",
+                            "round": round_ + 1,
+                            "opened_at": rated,
+                            "closed_at": closed if closed and closed <= now else None,
+                        },
+                    )
+                )
             start, round_ = rated, round_ + 1
         for table, row in pending:
             w.add(table, row)
@@ -271,29 +400,32 @@ def main() -> None:
     ap.add_argument("--month", default="2025-06")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--unresolved", type=float, default=0.02,
-                    help="share of rounds never resolved (default 0.02)")
-    ap.add_argument("--late", type=float, default=0.08,
-                    help="share of resolutions after the time limit (default 0.08)")
-    ap.add_argument("--reuse", action="store_true",
-                    help="keep the database of an earlier run with the same parameters")
+    ap.add_argument(
+        "--unresolved", type=float, default=0.02, help="share of rounds never resolved (default 0.02)"
+    )
+    ap.add_argument(
+        "--late", type=float, default=0.08, help="share of resolutions after the time limit (default 0.08)"
+    )
+    ap.add_argument(
+        "--reuse", action="store_true", help="keep the database of an earlier run with the same parameters"
+    )
     args = ap.parse_args()
 
-    params = {"tickets": args.tickets, "seed": args.seed, "unresolved": args.unresolved,
-              "late": args.late}
+    params = {"tickets": args.tickets, "seed": args.seed, "unresolved": args.unresolved, "late": args.late}
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = OUT / f"report-{args.db}.params"
     gen_s: float | None = None
     if args.reuse and stamp.exists() and json.loads(stamp.read_text()) == params:
-        url = f"sqlite:///{OUT / 'bench-report.db'}" if args.db == "sqlite" \
-            else (args.url or PG_URL)
+        url = f"sqlite:///{OUT / 'bench-report.db'}" if args.db == "sqlite" else (args.url or PG_URL)
         from app.migrate import upgrade
 
         upgrade(url)  # a database kept from an older schema gets the newer migrations
         engine = create_engine(url)
         with engine.connect() as conn:
-            counts = {"tickets": conn.execute(select(func.count()).select_from(Ticket))
-                      .scalar_one(), "reused": 1}
+            counts = {
+                "tickets": conn.execute(select(func.count()).select_from(Ticket)).scalar_one(),
+                "reused": 1,
+            }
     else:
         stamp.unlink(missing_ok=True)
         url = fresh_database(args.db, args.url)
@@ -318,27 +450,44 @@ def main() -> None:
         with app_db.read_session() as session:
             data = build(session, period)
         body = orjson.dumps(data)
-        size.update(bytes=len(body), calls=data["totals"]["calls"],
-                    overdue=len(data["overdue_unresolved"]),
-                    unsatisfied=len(data["unsatisfied"]))
+        size.update(
+            bytes=len(body),
+            calls=data["totals"]["calls"],
+            overdue=len(data["overdue_unresolved"]),
+            unsatisfied=len(data["unsatisfied"]),
+        )
 
     def baseline() -> None:
         with engine.connect() as conn:
-            conn.execute(select(func.count()).select_from(Ticket).where(
-                Ticket.called_at >= period.start, Ticket.called_at < period.end)).scalar_one()
+            conn.execute(
+                select(func.count())
+                .select_from(Ticket)
+                .where(Ticket.called_at >= period.start, Ticket.called_at < period.end)
+            ).scalar_one()
 
     # What the liaison committee waits for: the JSON endpoint of a running server.
     port = c.free_port()
     server = c.start_server(
         [str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
-        {"DATABASE_URL": url, "HOTLINE_ADMIN_KEY": c.ADMIN_KEY, "HOTLINE_SCHEDULER": "off",
-         "HOTLINE_WEBHOOKS": "off", "HOTLINE_LOG_LEVEL": "WARNING"},
-        port, ready_path="/healthz", log_name="report")
+        {
+            "DATABASE_URL": url,
+            "HOTLINE_ADMIN_KEY": c.ADMIN_KEY,
+            "HOTLINE_SCHEDULER": "off",
+            "HOTLINE_WEBHOOKS": "off",
+            "HOTLINE_LOG_LEVEL": "WARNING",
+        },
+        port,
+        ready_path="/healthz",
+        log_name="report",
+    )
     client = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
     def over_http() -> None:
-        client.request("GET", f"/api/v1/reports/monthly?month={args.month}",
-                     headers={"Authorization": f"Bearer {c.ADMIN_KEY}"})
+        client.request(
+            "GET",
+            f"/api/v1/reports/monthly?month={args.month}",
+            headers={"Authorization": f"Bearer {c.ADMIN_KEY}"},
+        )
         response = client.getresponse()
         body = response.read()
         if response.status != 200:
@@ -358,23 +507,29 @@ def main() -> None:
     served_ms = statistics.median(served)
     ratio = served_ms / base_ms if base_ms else None
     print(f"{'':<34}{'median ms':>12}{'min ms':>12}{'max ms':>12}")
-    print(f"{'GET /reports/monthly (HTTP)':<34}{served_ms:>12.1f}{min(served):>12.1f}"
-          f"{max(served):>12.1f}")
-    print(f"{'  of which in-process build+JSON':<34}{ours_ms:>12.1f}{min(ours):>12.1f}"
-          f"{max(ours):>12.1f}")
+    print(f"{'GET /reports/monthly (HTTP)':<34}{served_ms:>12.1f}{min(served):>12.1f}{max(served):>12.1f}")
+    print(f"{'  of which in-process build+JSON':<34}{ours_ms:>12.1f}{min(ours):>12.1f}{max(ours):>12.1f}")
     print(f"{'baseline count(*)':<34}{base_ms:>12.1f}{min(base):>12.1f}{max(base):>12.1f}")
     made = f"generated in {gen_s:.1f}s" if gen_s is not None else "reused"
     print(f"rows: {counts}; {made}; report: {size}")
     line = {
-        "bench": "report", "db": args.db,
+        "bench": "report",
+        "db": args.db,
         "params": {**params, "month": args.month, "repeat": args.repeat},
-        "metrics": {"http_ms_median": round(served_ms, 2), "http_ms_min": round(min(served), 2),
-                    "http_ms_max": round(max(served), 2),
-                    "report_ms_median": round(ours_ms, 2), "report_ms_min": round(min(ours), 2),
-                    "report_ms_max": round(max(ours), 2), "json_bytes": size.get("bytes"),
-                    "month_calls": size.get("calls"), "overdue_listed": size.get("overdue"),
-                    "unsatisfied_listed": size.get("unsatisfied"), "rows": counts,
-                    "generate_s": round(gen_s, 1) if gen_s is not None else None},
+        "metrics": {
+            "http_ms_median": round(served_ms, 2),
+            "http_ms_min": round(min(served), 2),
+            "http_ms_max": round(max(served), 2),
+            "report_ms_median": round(ours_ms, 2),
+            "report_ms_min": round(min(ours), 2),
+            "report_ms_max": round(max(ours), 2),
+            "json_bytes": size.get("bytes"),
+            "month_calls": size.get("calls"),
+            "overdue_listed": size.get("overdue"),
+            "unsatisfied_listed": size.get("unsatisfied"),
+            "rows": counts,
+            "generate_s": round(gen_s, 1) if gen_s is not None else None,
+        },
         "baseline": {"count_ms_median": round(base_ms, 3), "count_ms_min": round(min(base), 3)},
         "ratio": round(ratio, 1) if ratio else None,
     }

@@ -46,13 +46,12 @@ def fingerprint() -> str:
 def stamped(path: Path) -> str | None:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith(MARK):
-            return line[len(MARK):].strip()
+            return line[len(MARK) :].strip()
     return None
 
 
 def stamp(path: Path, value: str) -> None:
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
-             if not line.startswith(MARK)]
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith(MARK)]
     path.write_text("\n".join([MARK + value, *lines]) + "\n", encoding="utf-8")
 
 
@@ -71,8 +70,10 @@ def main(argv: list[str]) -> int:
             print(f"{name} is missing: run scripts/lock and commit the lock files")
             return 1
         if stamped(path) != current:
-            print(f"{name} does not match pyproject.toml's dependencies (changed since it was "
-                  "locked): run scripts/lock and commit the lock files")
+            print(
+                f"{name} does not match pyproject.toml's dependencies (changed since it was "
+                "locked): run scripts/lock and commit the lock files"
+            )
             return 1
     return 0
 

@@ -43,8 +43,7 @@ class Api:
             role = who if who in ("hotline", "liaison") else "unit"
             body = {"role": role, "label": f"test {who}"}
             if who.startswith("station:"):  # a station's key: "station:<code>"
-                body = {"role": "station", "station_code": who.split(":", 1)[1],
-                        "label": f"test {who}"}
+                body = {"role": "station", "station_code": who.split(":", 1)[1], "label": f"test {who}"}
             elif role == "unit":
                 body["unit_code"] = who
             r = self.client.post("/api/v1/keys", json=body, headers=self.h("admin"))
@@ -61,8 +60,7 @@ class Api:
         return f"key:{self.key_ids[who]}"
 
     def call(self, method: str, path: str, who: str = "admin", **kw: Any) -> Any:
-        return self.client.request(method, path, headers={**self.h(who), **kw.pop("headers", {})},
-                                   **kw)
+        return self.client.request(method, path, headers={**self.h(who), **kw.pop("headers", {})}, **kw)
 
     def get(self, path: str, who: str = "admin", **kw: Any) -> Any:
         return self.call("GET", path, who, **kw)
@@ -73,8 +71,9 @@ class Api:
     def put(self, path: str, who: str = "admin", **kw: Any) -> Any:
         return self.call("PUT", path, who, **kw)
 
-    def concurrently(self, who: str, path: str, bodies: list[dict[str, Any]],
-                     method: str = "POST") -> list[int]:
+    def concurrently(
+        self, who: str, path: str, bodies: list[dict[str, Any]], method: str = "POST"
+    ) -> list[int]:
         """POST (or `method`) each body to `path` at once (one event loop, the app in process); the status
         codes in the order of `bodies`."""
         import asyncio
@@ -86,14 +85,14 @@ class Api:
         async def burst() -> list[int]:
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                rs = await asyncio.gather(*(client.request(method, path, headers=headers, json=body)
-                                            for body in bodies))
+                rs = await asyncio.gather(
+                    *(client.request(method, path, headers=headers, json=body) for body in bodies)
+                )
                 return [r.status_code for r in rs]
 
         return asyncio.run(burst())
 
-    def concurrently_put(self, path: str, bodies: list[dict[str, Any]],
-                         who: str = "liaison") -> list[int]:
+    def concurrently_put(self, path: str, bodies: list[dict[str, Any]], who: str = "liaison") -> list[int]:
         """PUT each body to `path` at once; the status codes in the order of `bodies`."""
         import asyncio
 
@@ -104,8 +103,7 @@ class Api:
         async def burst() -> list[int]:
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                rs = await asyncio.gather(*(client.put(path, headers=headers, json=body)
-                                            for body in bodies))
+                rs = await asyncio.gather(*(client.put(path, headers=headers, json=body) for body in bodies))
                 return [r.status_code for r in rs]
 
         return asyncio.run(burst())
@@ -113,27 +111,39 @@ class Api:
     def city(self) -> Api:
         """The sample units and two categories."""
         for code, (name, kind, district) in UNITS.items():
-            r = self.put(f"/api/v1/units/{code}", json={"name": name, "kind": kind,
-                                                        "district": district})
+            r = self.put(f"/api/v1/units/{code}", json={"name": name, "kind": kind, "district": district})
             assert r.status_code in (200, 201), r.text
         for code, lead in (("water", "water-bureau"), ("housing", "housing-bureau")):
-            r = self.put(f"/api/v1/categories/{code}", json={
-                "name": code, "default_lead_unit": lead, "committee_unit": "urban-env-committee",
-            })
+            r = self.put(
+                f"/api/v1/categories/{code}",
+                json={
+                    "name": code,
+                    "default_lead_unit": lead,
+                    "committee_unit": "urban-env-committee",
+                },
+            )
             assert r.status_code in (200, 201), r.text
         r = self.put("/api/v1/categories/misc", json={"name": "其他"})
         assert r.status_code in (200, 201), r.text
-        r = self.post("/api/v1/deputies", "liaison", json={
-            "name": "张三", "phone": "13800000001", "level": "city", "district": "heshan"})
+        r = self.post(
+            "/api/v1/deputies",
+            "liaison",
+            json={"name": "张三", "phone": "13800000001", "level": "city", "district": "heshan"},
+        )
         assert r.status_code == 201, r.text
         return self
 
-    def station(self, code: str = "heshan-01", deputies: list[str] | None = None,
-                **overrides: Any) -> dict[str, Any]:
+    def station(
+        self, code: str = "heshan-01", deputies: list[str] | None = None, **overrides: Any
+    ) -> dict[str, Any]:
         """A liaison station of Heshan (its deputies: ids)."""
-        body: dict[str, Any] = {"name": "赫山区会龙山街道代表联络站", "district": "heshan",
-                                "township": "会龙山街道", "kind": "physical",
-                                "deputies": deputies or []}
+        body: dict[str, Any] = {
+            "name": "赫山区会龙山街道代表联络站",
+            "district": "heshan",
+            "township": "会龙山街道",
+            "kind": "physical",
+            "deputies": deputies or [],
+        }
         body.update(overrides)
         r = self.put(f"/api/v1/stations/{code}", json=body)
         assert r.status_code in (200, 201), r.text
@@ -175,11 +185,16 @@ class Api:
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
 
-    def clock_of(self, ticket: dict[str, Any], kind: str, unit: str | None = None,
-                 round_: int | None = None) -> dict[str, Any]:
-        found = [c for c in ticket["clocks"] if c["kind"] == kind
-                 and (unit is None or c["unit"] == unit)
-                 and (round_ is None or c["round"] == round_)]
+    def clock_of(
+        self, ticket: dict[str, Any], kind: str, unit: str | None = None, round_: int | None = None
+    ) -> dict[str, Any]:
+        found = [
+            c
+            for c in ticket["clocks"]
+            if c["kind"] == kind
+            and (unit is None or c["unit"] == unit)
+            and (round_ is None or c["round"] == round_)
+        ]
         assert found, f"no {kind} clock in {ticket['clocks']}"
         return found[-1]  # type: ignore[no-any-return]
 
@@ -222,21 +237,27 @@ def set_password(client: TestClient, invite_url: str, password: str = PASSWORD) 
     path = invite_path(invite_url)
     shown = client.get(path)
     assert shown.status_code == 200, shown.text
-    return client.post(path, data={"csrf_token": csrf_of(shown.text), "password": password,
-                                   "confirm": password}, follow_redirects=False)
+    return client.post(
+        path,
+        data={"csrf_token": csrf_of(shown.text), "password": password, "confirm": password},
+        follow_redirects=False,
+    )
 
 
 def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
     shown = client.get("/ui/sign-in")
-    return client.post("/ui/sign-in", data={"csrf_token": csrf_of(shown.text),
-                                            "username": username, "password": password},
-                       follow_redirects=False)
+    return client.post(
+        "/ui/sign-in",
+        data={"csrf_token": csrf_of(shown.text), "username": username, "password": password},
+        follow_redirects=False,
+    )
 
 
 def person(api: Api, username: str, role: str, **binding: str) -> Person:
     """A new account of `role`, its password set from the invitation, signed in."""
-    r = api.post("/api/v1/accounts", json={"username": username, "display_name": username,
-                                           "role": role, **binding})
+    r = api.post(
+        "/api/v1/accounts", json={"username": username, "display_name": username, "role": role, **binding}
+    )
     assert r.status_code == 201, r.text
     client = TestClient(api.app, raise_server_exceptions=False)
     assert set_password(client, r.json()["invite_url"]).status_code == 303

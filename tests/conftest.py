@@ -81,8 +81,11 @@ def clock() -> FixedClock:
 
 def make_settings(url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN_KEY, "HOTLINE_SCHEDULER": False,
-        "HOTLINE_WEBHOOKS": False, "HOTLINE_METRICS_TOKEN": METRICS_TOKEN,
+        "DATABASE_URL": url,
+        "HOTLINE_ADMIN_KEY": ADMIN_KEY,
+        "HOTLINE_SCHEDULER": False,
+        "HOTLINE_WEBHOOKS": False,
+        "HOTLINE_METRICS_TOKEN": METRICS_TOKEN,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -19,20 +19,27 @@ def zhang(api: Api) -> str:
     return str(api.get("/api/v1/deputies?phone=13800000001").json()["items"][0]["id"])
 
 
-def deputy(api: Api, name: str = "李四", phone: str = "13900000002",
-           district: str = "heshan") -> str:
-    r = api.post("/api/v1/deputies", "liaison", json={"name": name, "phone": phone,
-                                                       "level": "county", "district": district})
+def deputy(api: Api, name: str = "李四", phone: str = "13900000002", district: str = "heshan") -> str:
+    r = api.post(
+        "/api/v1/deputies",
+        "liaison",
+        json={"name": name, "phone": phone, "level": "county", "district": district},
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
 
-def message(api: Api, deputy_id: str, headers: dict[str, str] | None = None,
-            **overrides: Any) -> dict[str, Any]:
+def message(
+    api: Api, deputy_id: str, headers: dict[str, str] | None = None, **overrides: Any
+) -> dict[str, Any]:
     """A message recorded by the liaison committee (or the station whose `headers` are given)."""
-    body: dict[str, Any] = {"deputy_id": deputy_id, "channel": "paper",
-                            "content": "小区路灯坏了一个月", "district": "heshan",
-                            "voter": {"name": "王五", "phone": "13700000007"}}
+    body: dict[str, Any] = {
+        "deputy_id": deputy_id,
+        "channel": "paper",
+        "content": "小区路灯坏了一个月",
+        "district": "heshan",
+        "voter": {"name": "王五", "phone": "13700000007"},
+    }
     body.update(overrides)
     if headers is None:
         r = api.post("/api/v1/messages", "liaison", json=body)

@@ -22,8 +22,7 @@ def throwaway_database(server_url: str | None, prefix: str = "hotline_tmp") -> I
             yield f"sqlite:///{Path(folder) / 'hotline.db'}"
         return
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(server_url).set(database="postgres"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

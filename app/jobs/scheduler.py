@@ -33,9 +33,15 @@ def run_sweep_job(state: AppState) -> SweepResult:
 
     record_sweep(result, elapsed)
     if result.breached or result.warned or result.supervisions_opened:
-        log.info("sweep recorded", extra={"breached": result.breached, "warned": result.warned,
-                                          "supervisions_opened": result.supervisions_opened,
-                                          "seconds": round(elapsed, 3)})
+        log.info(
+            "sweep recorded",
+            extra={
+                "breached": result.breached,
+                "warned": result.warned,
+                "supervisions_opened": result.supervisions_opened,
+                "seconds": round(elapsed, 3),
+            },
+        )
     _calendar_reminder(state)
     _housekeeping(state)
     return result
@@ -68,9 +74,12 @@ def _calendar_reminder(state: AppState) -> None:
     if missing is not None and today not in _reminded:
         _reminded.add(today)
         _reminded.discard(today - timedelta(days=1))
-        log.warning("working calendar for %s is not loaded: deadlines in it will be provisional; "
-                    "load it with PUT /api/v1/calendar/%s or `hotline calendar load`",
-                    missing, missing)
+        log.warning(
+            "working calendar for %s is not loaded: deadlines in it will be provisional; "
+            "load it with PUT /api/v1/calendar/%s or `hotline calendar load`",
+            missing,
+            missing,
+        )
 
 
 def run_purge_job(state: AppState, actor: Actor = SYSTEM, days: int | None = None) -> int:
@@ -93,19 +102,34 @@ def run_purge_job(state: AppState, actor: Actor = SYSTEM, days: int | None = Non
             raise
         log.exception("voter data purge failed")
     if total:
-        purge_log.info("voter data erased", extra={
-            "messages": total, "days": keep, "closed_before": cutoff(now, keep).isoformat()})
+        purge_log.info(
+            "voter data erased",
+            extra={"messages": total, "days": keep, "closed_before": cutoff(now, keep).isoformat()},
+        )
     return total
 
 
 def start_scheduler(state: AppState) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(run_sweep_job, "interval", args=[state],
-                      seconds=state.settings.sweep_interval_seconds, id="sla-sweep",
-                      max_instances=1, coalesce=True)
+    scheduler.add_job(
+        run_sweep_job,
+        "interval",
+        args=[state],
+        seconds=state.settings.sweep_interval_seconds,
+        id="sla-sweep",
+        max_instances=1,
+        coalesce=True,
+    )
     # Voters' data: hourly (its keeping time is counted in days), first a minute after start.
-    scheduler.add_job(run_purge_job, "interval", args=[state], hours=1, id="voter-data-purge",
-                      max_instances=1, coalesce=True,
-                      next_run_time=datetime.now(UTC) + timedelta(minutes=1))
+    scheduler.add_job(
+        run_purge_job,
+        "interval",
+        args=[state],
+        hours=1,
+        id="voter-data-purge",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+    )
     scheduler.start()
     return scheduler

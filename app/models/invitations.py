@@ -108,14 +108,21 @@ class InvitationClock(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
-        Index("ix_invitation_clocks_breach_due", "due_at",
-              postgresql_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
-              sqlite_where=text(f"{_OPEN} AND breach_recorded_at IS NULL")),
-        Index("ix_invitation_clocks_warn_due", "warn_at",
-              postgresql_where=text(f"{_OPEN} AND warned_at IS NULL"),
-              sqlite_where=text(f"{_OPEN} AND warned_at IS NULL")),
-        Index("ix_invitation_clocks_open_due", "due_at",
-              postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
+        Index(
+            "ix_invitation_clocks_breach_due",
+            "due_at",
+            postgresql_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
+            sqlite_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
+        ),
+        Index(
+            "ix_invitation_clocks_warn_due",
+            "warn_at",
+            postgresql_where=text(f"{_OPEN} AND warned_at IS NULL"),
+            sqlite_where=text(f"{_OPEN} AND warned_at IS NULL"),
+        ),
+        Index(
+            "ix_invitation_clocks_open_due", "due_at", postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)
+        ),
     )
 
 
@@ -157,8 +164,9 @@ class InvitationReport(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[str] = mapped_column(String(100))
 
-    __table_args__ = (UniqueConstraint("invitation_id", "round",
-                                       name="uq_invitation_reports_invitation_id_round"),)
+    __table_args__ = (
+        UniqueConstraint("invitation_id", "round", name="uq_invitation_reports_invitation_id_round"),
+    )
 
 
 class InvitationEvaluation(Base):
@@ -175,8 +183,9 @@ class InvitationEvaluation(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     recorded_by: Mapped[str] = mapped_column(String(100))
 
-    __table_args__ = (UniqueConstraint("invitation_id", "round",
-                                       name="uq_invitation_evaluations_invitation_id_round"),)
+    __table_args__ = (
+        UniqueConstraint("invitation_id", "round", name="uq_invitation_evaluations_invitation_id_round"),
+    )
 
 
 class InvitationEvent(Base):

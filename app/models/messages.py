@@ -69,8 +69,7 @@ class Message(Base):
     decline_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     forward_level: Mapped[str | None] = mapped_column(String(16), nullable=True)
     forward_note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), nullable=True,
-                                                  unique=True)
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), nullable=True, unique=True)
     # When it reached answered / result_ready / declined: the 15 days to rate run from here.
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     rating: Mapped[str | None] = mapped_column(String(24), nullable=True)
@@ -90,12 +89,18 @@ class Message(Base):
         Index("ix_messages_client_address_received_at", "client_address", "received_at"),
         Index("ix_messages_voter_phone_received_at", "voter_phone", "received_at"),
         # The sweep reads only unanswered messages that are due to warn or breach.
-        Index("ix_messages_open_due", "due_at",
-              postgresql_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
-              sqlite_where=text(f"{_OPEN} AND breach_recorded_at IS NULL")),
-        Index("ix_messages_open_warn", "warn_at",
-              postgresql_where=text(f"{_OPEN} AND warned_at IS NULL"),
-              sqlite_where=text(f"{_OPEN} AND warned_at IS NULL")),
+        Index(
+            "ix_messages_open_due",
+            "due_at",
+            postgresql_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
+            sqlite_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
+        ),
+        Index(
+            "ix_messages_open_warn",
+            "warn_at",
+            postgresql_where=text(f"{_OPEN} AND warned_at IS NULL"),
+            sqlite_where=text(f"{_OPEN} AND warned_at IS NULL"),
+        ),
     )
 
 

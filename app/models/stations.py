@@ -30,8 +30,7 @@ class StationDeputy(Base):
     __tablename__ = "station_deputies"
 
     station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"), primary_key=True)
-    deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), primary_key=True,
-                                           index=True)
+    deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), primary_key=True, index=True)
 
 
 class Reception(Base):
@@ -60,5 +59,4 @@ class ReceptionDeputy(Base):
     __tablename__ = "reception_deputies"
 
     reception_id: Mapped[str] = mapped_column(ForeignKey("receptions.id"), primary_key=True)
-    deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), primary_key=True,
-                                           index=True)
+    deputy_id: Mapped[str] = mapped_column(ForeignKey("deputies.id"), primary_key=True, index=True)

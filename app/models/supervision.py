@@ -16,8 +16,7 @@ class Supervision(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     # A ticket's case, or (kind `invitation`, SPEC Part II) an invitation's: exactly one is set.
     ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
-    invitation_id: Mapped[str | None] = mapped_column(ForeignKey("invitations.id"),
-                                                      nullable=True, index=True)
+    invitation_id: Mapped[str | None] = mapped_column(ForeignKey("invitations.id"), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
     state: Mapped[str] = mapped_column(String(16))
@@ -33,8 +32,12 @@ class Supervision(Base):
         UniqueConstraint("ticket_id", "kind", "round", name="uq_supervisions_ticket_kind_round"),
         Index("ix_supervisions_unit_state", "unit_code", "state"),
         # Open cases by kind (the dashboard): the open ones only, whatever the history.
-        Index("ix_supervisions_open_kind", "kind", postgresql_where=text("state = 'open'"),
-              sqlite_where=text("state = 'open'")),
+        Index(
+            "ix_supervisions_open_kind",
+            "kind",
+            postgresql_where=text("state = 'open'"),
+            sqlite_where=text("state = 'open'"),
+        ),
     )
 
 

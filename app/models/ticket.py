@@ -41,9 +41,7 @@ class Ticket(Base):
     dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime())
     caller_name: Mapped[str] = mapped_column(String(100))
     caller_phone: Mapped[str] = mapped_column(String(32), index=True)
-    deputy_id: Mapped[str | None] = mapped_column(
-        ForeignKey("deputies.id"), nullable=True, index=True
-    )
+    deputy_id: Mapped[str | None] = mapped_column(ForeignKey("deputies.id"), nullable=True, index=True)
     deputy_verified: Mapped[bool] = mapped_column(Boolean)
     lead_unit: Mapped[str | None] = mapped_column(ForeignKey("units.code"), nullable=True)
     round: Mapped[int] = mapped_column(Integer, default=1)

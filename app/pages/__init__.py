@@ -30,8 +30,20 @@ def install(app: FastAPI) -> None:
     from app.pages.names import Names
     from app.services.dashboard import TrendCache
 
-    for module in (session, sso, unit, tickets, cases, decisions, liaison, duty, admin,
-                   messages, station, invitations):
+    for module in (
+        session,
+        sso,
+        unit,
+        tickets,
+        cases,
+        decisions,
+        liaison,
+        duty,
+        admin,
+        messages,
+        station,
+        invitations,
+    ):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(PageHeaders)

@@ -51,13 +51,21 @@ def bars(title: str, months: list[str], values: list[int]) -> Chart:
     out = []
     for i, v in enumerate(values):
         h = inner_h * v / scale_top
-        out.append({"x": round(left + slot * i + slot * 0.15, 1), "w": round(slot * 0.7, 1),
-                    "y": round(HEIGHT - BOTTOM - h, 1), "h": round(h, 1),
-                    "current": i == len(values) - 1, "title": f"{months[i]}：{v}"})
-    ticks = [{"y": round(HEIGHT - BOTTOM - inner_h * k * step / scale_top, 1),
-              "text": f"{k * step:,}"} for k in range(0, int(scale_top // step) + 1)]
-    return Chart(title, WIDTH, HEIGHT, out, [], "", ticks, _month_labels(months),
-                 HEIGHT - BOTTOM)
+        out.append(
+            {
+                "x": round(left + slot * i + slot * 0.15, 1),
+                "w": round(slot * 0.7, 1),
+                "y": round(HEIGHT - BOTTOM - h, 1),
+                "h": round(h, 1),
+                "current": i == len(values) - 1,
+                "title": f"{months[i]}：{v}",
+            }
+        )
+    ticks = [
+        {"y": round(HEIGHT - BOTTOM - inner_h * k * step / scale_top, 1), "text": f"{k * step:,}"}
+        for k in range(0, int(scale_top // step) + 1)
+    ]
+    return Chart(title, WIDTH, HEIGHT, out, [], "", ticks, _month_labels(months), HEIGHT - BOTTOM)
 
 
 def rates(title: str, months: list[str], values: list[float | None]) -> Chart:
@@ -78,11 +86,21 @@ def rates(title: str, months: list[str], values: list[float | None]) -> Chart:
         current.append(f"{x},{y}")
     if current:
         segments.append(current)
-    ticks = [{"y": round(HEIGHT - BOTTOM - inner_h * p / 100, 1), "text": f"{p}%"}
-             for p in (0, 25, 50, 75, 100)]
+    ticks = [
+        {"y": round(HEIGHT - BOTTOM - inner_h * p / 100, 1), "text": f"{p}%"} for p in (0, 25, 50, 75, 100)
+    ]
     line = " M ".join(" L ".join(seg) for seg in segments)
-    return Chart(title, WIDTH, HEIGHT, [], points, f"M {line}" if line else "", ticks,
-                 _month_labels(months), HEIGHT - BOTTOM)
+    return Chart(
+        title,
+        WIDTH,
+        HEIGHT,
+        [],
+        points,
+        f"M {line}" if line else "",
+        ticks,
+        _month_labels(months),
+        HEIGHT - BOTTOM,
+    )
 
 
 def _nice_step(top: int) -> int:

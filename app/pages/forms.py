@@ -94,16 +94,19 @@ def _local_instant(raw: str, tz: ZoneInfo) -> str:
     return datetime.fromisoformat(raw).replace(tzinfo=tz).isoformat()
 
 
-def read(fields: list[Field], form: FormData | Mapping[str, Any], schema: type[BaseModel],
-         tz: ZoneInfo, **fixed: Any) -> tuple[BaseModel | None, FormState]:
+def read(
+    fields: list[Field],
+    form: FormData | Mapping[str, Any],
+    schema: type[BaseModel],
+    tz: ZoneInfo,
+    **fixed: Any,
+) -> tuple[BaseModel | None, FormState]:
     """The form's answers as the API's request model, or the state to show again."""
-    state = FormState(fields=fields, values={k: form.get(k, "") for k in
-                                             [f.name for f in fields]})
+    state = FormState(fields=fields, values={k: form.get(k, "") for k in [f.name for f in fields]})
     data: dict[str, Any] = dict(fixed)
     by_name = {f.name: f for f in fields}
     for f in fields:
-        raw = str(form.get(f.name, "")).strip() if f.kind != "password" \
-            else str(form.get(f.name, ""))
+        raw = str(form.get(f.name, "")).strip() if f.kind != "password" else str(form.get(f.name, ""))
         if f.kind == "checkbox":
             data[f.name] = raw == "yes"
         elif f.kind == "radios" and {v for v, _ in f.options} == {"yes", "no"} and raw:
@@ -148,9 +151,15 @@ def refused(state: FormState, exc: DomainError) -> FormState:
 
 
 def submit(
-    request: Request, ctx: Ctx, fields: list[Field], schema: type[BaseModel],
-    run: Callable[[Any], Any], *, done: str | Callable[[Any], str],
-    show: Callable[[FormState, int], Response], **fixed: Any,
+    request: Request,
+    ctx: Ctx,
+    fields: list[Field],
+    schema: type[BaseModel],
+    run: Callable[[Any], Any],
+    *,
+    done: str | Callable[[Any], str],
+    show: Callable[[FormState, int], Response],
+    **fixed: Any,
 ) -> Response:
     """Read the posted form, run the use-case, and go to `done`; or show the form again
     with what is wrong (the transaction rolled back: a refused form changes nothing)."""

@@ -39,20 +39,27 @@ def dashboard_page(request: Request, ctx: Ctx = page_reader("liaison", "admin"))
     labels = [m["month"] for m in months]
     figures = {
         "calls": charts.bars("每月来电量", labels, [m["calls"] for m in months]),
-        "resolve": charts.rates("每月办结及时率", labels,
-                                [m["resolve_on_time_rate"] for m in months]),
-        "satisfaction": charts.rates("每月满意率", labels,
-                                     [m["satisfaction_rate"] for m in months]),
+        "resolve": charts.rates("每月办结及时率", labels, [m["resolve_on_time_rate"] for m in months]),
+        "satisfaction": charts.rates("每月满意率", labels, [m["satisfaction_rate"] for m in months]),
     }
-    codes = {r.unit_code for r in data["overdue_items"]} | \
-        {r.lead_unit for r in data["unsatisfied_items"]} | \
-        {u for cases in data["unsatisfied_cases"].values() for _, u in cases}
-    cats = {r.category for r in data["overdue_items"]} | \
-        {r.category for r in data["unsatisfied_items"]}
-    return render(request, "liaison/dashboard.html", title="工作台", d=data, months=months,
-                  charts=figures, as_of=as_of, now=now,
-                  units=registry.unit_names(ctx.session, codes),
-                  categories=registry.category_names(ctx.session, cats))
+    codes = (
+        {r.unit_code for r in data["overdue_items"]}
+        | {r.lead_unit for r in data["unsatisfied_items"]}
+        | {u for cases in data["unsatisfied_cases"].values() for _, u in cases}
+    )
+    cats = {r.category for r in data["overdue_items"]} | {r.category for r in data["unsatisfied_items"]}
+    return render(
+        request,
+        "liaison/dashboard.html",
+        title="工作台",
+        d=data,
+        months=months,
+        charts=figures,
+        as_of=as_of,
+        now=now,
+        units=registry.unit_names(ctx.session, codes),
+        categories=registry.category_names(ctx.session, cats),
+    )
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -62,28 +69,37 @@ KINDS = {"monthly": "月报", "annual": "年报", "deputies": "代表履职情�
 # the policy allows, so nothing else inline can run or restyle the page.
 REPORT_CSP = CSP.replace(
     "style-src 'self'",
-    "style-src 'sha256-" + base64.b64encode(hashlib.sha256(REPORT_CSS.encode()).digest())
-    .decode() + "'")
+    "style-src 'sha256-" + base64.b64encode(hashlib.sha256(REPORT_CSS.encode()).digest()).decode() + "'",
+)
 
 
 @router.get("/reports")
 def reports_page(request: Request, ctx: Ctx = page_reader("liaison", "admin")) -> Response:
     """Pick a report and a period; view it, or download it for Excel."""
     today = ctx.now().astimezone(ctx.tz).date()
-    last = (today.replace(day=1) - timedelta(days=1))
+    last = today.replace(day=1) - timedelta(days=1)
     months = []
     y, m = today.year, today.month
     for _ in range(24):
         months.append(f"{y:04d}-{m:02d}")
         y, m = (y - 1, 12) if m == 1 else (y, m - 1)
     years = [str(today.year - i) for i in range(5)]
-    return render(request, "liaison/reports.html", title="报表", months=months, years=years,
-                  default_month=f"{last.year:04d}-{last.month:02d}", kinds=KINDS)
+    return render(
+        request,
+        "liaison/reports.html",
+        title="报表",
+        months=months,
+        years=years,
+        default_month=f"{last.year:04d}-{last.month:02d}",
+        kinds=KINDS,
+    )
 
 
 @router.get("/reports/{kind}")
 def report(
-    request: Request, kind: str, ctx: Ctx = page_reader("liaison", "admin"),
+    request: Request,
+    kind: str,
+    ctx: Ctx = page_reader("liaison", "admin"),
     period: Annotated[str, Query(max_length=16)] = "",
     format: Annotated[str, Query(max_length=8)] = "html",  # noqa: A002
 ) -> Response:
@@ -106,8 +122,10 @@ def report(
         data = build(ctx.session, period, ctx.now(), ctx.tz, app_state(request).score_weights)
     body = reports_svc.render(kind, data, fmt, mask=True)
     _, stem = reports_svc.title_of(kind, data)
-    headers = {"Content-Disposition": f'{"inline" if fmt == "html" else "attachment"}; '
-                                      f'filename="{stem}.{fmt}"', "Cache-Control": "no-store"}
+    headers = {
+        "Content-Disposition": f'{"inline" if fmt == "html" else "attachment"}; filename="{stem}.{fmt}"',
+        "Cache-Control": "no-store",
+    }
     if fmt == "html":
         headers["Content-Security-Policy"] = REPORT_CSP
     return Response(body, media_type=reports_svc.MEDIA_TYPES[fmt], headers=headers)

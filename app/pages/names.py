@@ -29,8 +29,7 @@ class Names:
             cached = self._categories
         if cached is not None and cached[0] <= now < cached[0] + TTL:
             return cached[1]
-        found = {code: name for code, name in session.execute(
-            select(Category.code, Category.name))}
+        found = {code: name for code, name in session.execute(select(Category.code, Category.name))}
         with self._lock:
             self._categories = (now, found)
         return found

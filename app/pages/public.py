@@ -44,11 +44,14 @@ router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 VOTER = Actor(role="voter", label="voter")
 PUBLIC_MAX_BYTES = 32 * 1024  # 2,000 characters of Chinese, form-encoded, are ~18 KB
 RETENTION_DAYS = 365
-GONE = ("二维码不存在或已停止使用",
-        "这个二维码不存在，或者已经停止使用。请向代表或代表联络站索取新的二维码。")
+GONE = (
+    "二维码不存在或已停止使用",
+    "这个二维码不存在，或者已经停止使用。请向代表或代表联络站索取新的二维码。",
+)
 NOT_FOUND = ("找不到这条留言", "查询码不正确，或者这条留言不存在。请核对查询码后重试。")
-TRAP = ("提交未被接受：页面上一个应当留空的栏目被填写了。如果您使用了浏览器自动填表功能，"
-        "请关闭后重新填写提交。")
+TRAP = (
+    "提交未被接受：页面上一个应当留空的栏目被填写了。如果您使用了浏览器自动填表功能，请关闭后重新填写提交。"
+)
 
 
 class PublicMessage(BaseModel):
@@ -75,15 +78,20 @@ class PublicMessage(BaseModel):
 
 
 def _fields(districts: list[tuple[str, str]]) -> list[Field]:
-    district = Field("district", "所在区县", kind="select", options=tuple(districts),
-                     required=False) if districts else \
-        Field("district", "所在区县", required=False, width="w-10")
+    district = (
+        Field("district", "所在区县", kind="select", options=tuple(districts), required=False)
+        if districts
+        else Field("district", "所在区县", required=False, width="w-10")
+    )
     return [
-        Field("content", "留言内容", kind="textarea",
-              hint="请写清楚反映的问题、发生的地点和您的诉求，不超过 2000 字。"),
+        Field(
+            "content",
+            "留言内容",
+            kind="textarea",
+            hint="请写清楚反映的问题、发生的地点和您的诉求，不超过 2000 字。",
+        ),
         Field("name", "您的姓名", required=False, width="w-10", autocomplete="name"),
-        Field("phone", "手机号码", width="w-10", autocomplete="tel",
-              hint="用于告知办理结果，不会公开显示。"),
+        Field("phone", "手机号码", width="w-10", autocomplete="tel", hint="用于告知办理结果，不会公开显示。"),
         district,
     ]
 
@@ -116,8 +124,13 @@ def _address_limit(state: AppState, address: str, now: datetime) -> int | None:
 
 
 def limited(request: Request, seconds: int) -> Response:
-    response = render(request, "public/gone.html", status=429, title="提交过于频繁",
-                      message=f"提交过于频繁，请 {math.ceil(seconds / 60)} 分钟后再试。")
+    response = render(
+        request,
+        "public/gone.html",
+        status=429,
+        title="提交过于频繁",
+        message=f"提交过于频繁，请 {math.ceil(seconds / 60)} 分钟后再试。",
+    )
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -131,20 +144,40 @@ def _deputy_page(state: AppState, code: str) -> dict[str, object] | None:
         found = codes.find_active(session, code)
         if found is None:
             return None
-        stations = list(session.scalars(
-            select(Station.name).join(StationDeputy, StationDeputy.station_code == Station.code)
-            .where(StationDeputy.deputy_id == found.deputy.id).order_by(Station.code)))
-        districts = [(d.code, d.name) for d in session.scalars(
-            select(District).order_by(District.code))]
+        stations = list(
+            session.scalars(
+                select(Station.name)
+                .join(StationDeputy, StationDeputy.station_code == Station.code)
+                .where(StationDeputy.deputy_id == found.deputy.id)
+                .order_by(Station.code)
+            )
+        )
+        districts = [(d.code, d.name) for d in session.scalars(select(District).order_by(District.code))]
         session.expunge_all()
     return {"deputy": found.deputy, "stations": stations, "districts": districts}
 
 
-def _show_form(request: Request, code: str, page: dict[str, object], form: FormState,
-               token: str, new: bool, status: int = 200) -> Response:
-    response = render(request, "public/deputy.html", status=status, title="给代表留言",
-                      code=code, form=form, consent_field=CONSENT, csrf_token=token,
-                      retention_days=RETENTION_DAYS, **page)
+def _show_form(
+    request: Request,
+    code: str,
+    page: dict[str, object],
+    form: FormState,
+    token: str,
+    new: bool,
+    status: int = 200,
+) -> Response:
+    response = render(
+        request,
+        "public/deputy.html",
+        status=status,
+        title="给代表留言",
+        code=code,
+        form=form,
+        consent_field=CONSENT,
+        csrf_token=token,
+        retention_days=RETENTION_DAYS,
+        **page,
+    )
     keep_anonymous_csrf(response, request, token, new)
     return response
 
@@ -162,8 +195,9 @@ def deputy_page(request: Request, code: str) -> Response:
     return _show_form(request, code, page, FormState(fields), token, new)
 
 
-def _store(state: AppState, code: str, data: PublicMessage, address: str,
-           now: datetime) -> tuple[str, str | None, int | None]:
+def _store(
+    state: AppState, code: str, data: PublicMessage, address: str, now: datetime
+) -> tuple[str, str | None, int | None]:
     """('stored', tracking code) | ('gone', None) | ('limited', seconds), in one transaction."""
     s = state.settings
     session = state.db.write_session()
@@ -173,22 +207,31 @@ def _store(state: AppState, code: str, data: PublicMessage, address: str,
             # Concurrent submissions from one address or phone count each other's rows:
             # SQLite's single writer already orders them.
             for key in (address, data.phone):
-                session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 17))"),
-                                {"k": key})
+                session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 17))"), {"k": key})
         found = codes.find_active(session, code)
         if found is None:
             return "gone", None, None
         window, day = timedelta(minutes=s.message_address_window_minutes), timedelta(days=1)
         by_address, oldest, by_phone, oldest_phone = messages.recent_from_both(
-            ctx, address, now - window, data.phone, now - day)
+            ctx, address, now - window, data.phone, now - day
+        )
         if by_address >= s.message_limit_per_address:
             return "limited", None, _retry_after(oldest, window, now)
         if by_phone >= s.message_limit_per_phone:
             return "limited", None, _retry_after(oldest_phone, day, now)
-        message = messages.submit_public(ctx, messages.NewMessage(
-            deputy_id=found.deputy.id, channel="code", content=data.content,
-            voter_name=(data.name or "").strip() or None, voter_phone=data.phone,
-            district=data.district, received_at=now, client_address=address))
+        message = messages.submit_public(
+            ctx,
+            messages.NewMessage(
+                deputy_id=found.deputy.id,
+                channel="code",
+                content=data.content,
+                voter_name=(data.name or "").strip() or None,
+                voter_phone=data.phone,
+                district=data.district,
+                received_at=now,
+                client_address=address,
+            ),
+        )
         tracking = message.tracking_code
         session.commit()
         return "stored", tracking, None
@@ -209,12 +252,22 @@ async def submit_message(request: Request, code: str) -> Response:
         return limited(request, wait)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > PUBLIC_MAX_BYTES:
-        return render(request, "public/gone.html", status=413, title="提交的内容过大",
-                      message="留言内容不能超过 2000 字，请精简后重新提交。")
+        return render(
+            request,
+            "public/gone.html",
+            status=413,
+            title="提交的内容过大",
+            message="留言内容不能超过 2000 字，请精简后重新提交。",
+        )
     body = await request.body()
     if len(body) > PUBLIC_MAX_BYTES:
-        return render(request, "public/gone.html", status=413, title="提交的内容过大",
-                      message="留言内容不能超过 2000 字，请精简后重新提交。")
+        return render(
+            request,
+            "public/gone.html",
+            status=413,
+            title="提交的内容过大",
+            message="留言内容不能超过 2000 字，请精简后重新提交。",
+        )
     form = await read_form(request)
     check_anonymous_csrf(request, form)
     token, _ = anonymous_csrf(request)
@@ -228,8 +281,7 @@ async def submit_message(request: Request, code: str) -> Response:
     if model is None:
         return await _again(request, state, code, shown, token)
     assert isinstance(model, PublicMessage)
-    outcome, tracking, seconds = await run_in_threadpool(_store, state, code, model, address,
-                                                         now)
+    outcome, tracking, seconds = await run_in_threadpool(_store, state, code, model, address, now)
     if outcome == "gone":
         return _gone(request, GONE)
     if outcome == "limited":
@@ -238,8 +290,7 @@ async def submit_message(request: Request, code: str) -> Response:
     return redirect(f"/t/{tracking}?sent=1")
 
 
-async def _again(request: Request, state: AppState, code: str, shown: FormState,
-                 token: str) -> Response:
+async def _again(request: Request, state: AppState, code: str, shown: FormState, token: str) -> Response:
     """The form shown again with what is wrong (nothing was stored)."""
     page = await run_in_threadpool(_deputy_page, state, code)
     if page is None:
@@ -251,6 +302,7 @@ async def _again(request: Request, state: AppState, code: str, shown: FormState,
 
 
 # --- tracking ---------------------------------------------------------------------------------
+
 
 def _tracking(state: AppState, code: str) -> object | None:
     with state.db.read_session() as session:
@@ -264,15 +316,23 @@ def _tracking(state: AppState, code: str) -> object | None:
 
 
 @router.get("/t/{code}")
-def tracking_page(request: Request, code: str,
-                  sent: Annotated[str | None, Query(max_length=1)] = None) -> Response:
+def tracking_page(
+    request: Request, code: str, sent: Annotated[str | None, Query(max_length=1)] = None
+) -> Response:
     """The voter's message: status, steps with dates, the result, the rating form."""
     view = _tracking(app_state(request), code)
     if view is None:
         return _gone(request, NOT_FOUND)
     token, new = anonymous_csrf(request)
-    response = render(request, "public/message.html", title="留言查询", view=view,
-                      tracking_code=code.strip().upper(), sent=sent == "1", csrf_token=token)
+    response = render(
+        request,
+        "public/message.html",
+        title="留言查询",
+        view=view,
+        tracking_code=code.strip().upper(),
+        sent=sent == "1",
+        csrf_token=token,
+    )
     keep_anonymous_csrf(response, request, token, new)
     return response
 
@@ -301,8 +361,9 @@ async def rate_message(request: Request, code: str) -> Response:
     state = app_state(request)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > PUBLIC_MAX_BYTES:
-        return render(request, "public/gone.html", status=413, title="提交的内容过大",
-                      message="意见不能超过 500 字。")
+        return render(
+            request, "public/gone.html", status=413, title="提交的内容过大", message="意见不能超过 500 字。"
+        )
     form = await read_form(request)
     check_anonymous_csrf(request, form)
     raw = str(form.get("rating", "")).strip()
@@ -324,6 +385,14 @@ async def rate_message(request: Request, code: str) -> Response:
     if view is None:
         return _gone(request, NOT_FOUND)
     token, _ = anonymous_csrf(request)
-    return render(request, "public/message.html", status=status, title="留言查询", view=view,
-                  tracking_code=code.strip().upper(), sent=False, csrf_token=token,
-                  rate_error=problem)
+    return render(
+        request,
+        "public/message.html",
+        status=status,
+        title="留言查询",
+        view=view,
+        tracking_code=code.strip().upper(),
+        sent=False,
+        csrf_token=token,
+        rate_error=problem,
+    )

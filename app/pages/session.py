@@ -34,20 +34,31 @@ from app.services.sessions import LOCK_AFTER, LOCK_FOR
 
 router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 
-SIGN_IN = [Field("username", "用户名", autocomplete="username", width="w-20"),
-           Field("password", "密码", kind="password", autocomplete="current-password",
-                 width="w-20")]
-NEW_PASSWORD = [
-    Field("password", "新密码", kind="password", autocomplete="new-password", width="w-20",
-          hint="至少 10 个字符。请不要使用常用密码（如 1234567890、qwertyuiop），也不要包含用户名。"),
-    Field("confirm", "再次输入新密码", kind="password", autocomplete="new-password",
-          width="w-20"),
+SIGN_IN = [
+    Field("username", "用户名", autocomplete="username", width="w-20"),
+    Field("password", "密码", kind="password", autocomplete="current-password", width="w-20"),
 ]
-NOTICES = {"password": "密码已设置，请登录。", "signed-out": "您已退出登录。",
-           "expired": "为保护您的信息，长时间未操作后需要重新登录。"}
+NEW_PASSWORD = [
+    Field(
+        "password",
+        "新密码",
+        kind="password",
+        autocomplete="new-password",
+        width="w-20",
+        hint="至少 10 个字符。请不要使用常用密码（如 1234567890、qwertyuiop），也不要包含用户名。",
+    ),
+    Field("confirm", "再次输入新密码", kind="password", autocomplete="new-password", width="w-20"),
+]
+NOTICES = {
+    "password": "密码已设置，请登录。",
+    "signed-out": "您已退出登录。",
+    "expired": "为保护您的信息，长时间未操作后需要重新登录。",
+}
 WRONG = "用户名或密码不正确"
-LOCKED = (f"登录失败次数过多（15 分钟内 {LOCK_AFTER} 次），该用户名已暂时锁定 "
-          f"{int(LOCK_FOR.total_seconds() // 60)} 分钟。请稍后再试，或联系系统管理员重新发送邀请链接。")
+LOCKED = (
+    f"登录失败次数过多（15 分钟内 {LOCK_AFTER} 次），该用户名已暂时锁定 "
+    f"{int(LOCK_FOR.total_seconds() // 60)} 分钟。请稍后再试，或联系系统管理员重新发送邀请链接。"
+)
 
 
 @router.get("/", name="landing")
@@ -62,12 +73,28 @@ def landing(request: Request) -> Response:
     return redirect(labels.HOME.get(me.role, "/ui/account"))
 
 
-def sign_in_page(request: Request, form: FormState, token: str, new: bool, status: int = 200,
-                 next_url: str = "", notice: str = "") -> Response:
+def sign_in_page(
+    request: Request,
+    form: FormState,
+    token: str,
+    new: bool,
+    status: int = 200,
+    next_url: str = "",
+    notice: str = "",
+) -> Response:
     """The sign-in page (with the single sign-on button when it is configured)."""
     sso = app_state(request).settings.oidc_enabled
-    response = render(request, "session/sign_in.html", status=status, title="登录", form=form,
-                      next_url=next_url, notice=notice, csrf_token=token, sso=sso)
+    response = render(
+        request,
+        "session/sign_in.html",
+        status=status,
+        title="登录",
+        form=form,
+        next_url=next_url,
+        notice=notice,
+        csrf_token=token,
+        sso=sso,
+    )
     keep_anonymous_csrf(response, request, token, new)
     return response
 
@@ -80,8 +107,14 @@ def sign_in_form(
     username: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     token, new = anonymous_csrf(request)
-    return sign_in_page(request, FormState(SIGN_IN, {"username": username or ""}), token, new,
-                         next_url=local_path(next, ""), notice=NOTICES.get(done or "", ""))
+    return sign_in_page(
+        request,
+        FormState(SIGN_IN, {"username": username or ""}),
+        token,
+        new,
+        next_url=local_path(next, ""),
+        notice=NOTICES.get(done or "", ""),
+    )
 
 
 @router.post("/sign-in")
@@ -134,10 +167,18 @@ def sign_out(request: Request, form: FormDep) -> Response:
     return response
 
 
-def _invite_page(request: Request, account: Account, form: FormState, token: str,
-                 new: bool, status: int = 200) -> Response:
-    response = render(request, "session/set_password.html", status=status, title="设置密码",
-                      form=form, account=account, csrf_token=token)
+def _invite_page(
+    request: Request, account: Account, form: FormState, token: str, new: bool, status: int = 200
+) -> Response:
+    response = render(
+        request,
+        "session/set_password.html",
+        status=status,
+        title="设置密码",
+        form=form,
+        account=account,
+        csrf_token=token,
+    )
     keep_anonymous_csrf(response, request, token, new)
     return response
 
@@ -184,8 +225,7 @@ def set_password(request: Request, link: str, form: FormDep) -> Response:
         return _invite_page(request, account, refused(shown, exc), token, False, 422)
     try:
         for session in session_scope(state.db.write_session):
-            used = accounts.set_password(session, token=link, password_hash=hashed,
-                                         now=state.clock.now())
+            used = accounts.set_password(session, token=link, password_hash=hashed, now=state.clock.now())
     except NotFound:
         return render(request, "session/invalid_link.html", status=404, title="链接无效")
     return redirect(f"/ui/sign-in?done=password&username={used.username}")

@@ -26,8 +26,10 @@ log = logging.getLogger("hotline.oidc")
 
 CANCELLED = "您已取消统一身份认证登录。可以重新登录，或使用本系统的用户名和密码登录。"
 FAILED = "统一身份认证登录未能完成（登录请求已过期，或不是从本浏览器发起的）。请重新登录。"
-NO_ACCOUNT = ("统一身份认证账户“{name}”在本系统中没有可用的账户（未开设或已停用）。"
-              "请联系系统管理员开设账户；本系统不会自动创建账户。")
+NO_ACCOUNT = (
+    "统一身份认证账户“{name}”在本系统中没有可用的账户（未开设或已停用）。"
+    "请联系系统管理员开设账户；本系统不会自动创建账户。"
+)
 UNAVAILABLE = "统一身份认证服务暂时无法访问。请稍后再试，或使用本系统的用户名和密码登录。"
 
 
@@ -48,13 +50,15 @@ def _cookie(state: AppState) -> str:
 
 
 def _forget(response: Response, state: AppState) -> Response:
-    response.delete_cookie(_cookie(state), path="/", secure=state.settings.secure_cookies,
-                           httponly=True, samesite="lax")
+    response.delete_cookie(
+        _cookie(state), path="/", secure=state.settings.secure_cookies, httponly=True, samesite="lax"
+    )
     return response
 
 
-def _back_to_sign_in(request: Request, status: int, problem: str = "", notice: str = "",
-                     retry_after: int | None = None) -> Response:
+def _back_to_sign_in(
+    request: Request, status: int, problem: str = "", notice: str = "", retry_after: int | None = None
+) -> Response:
     token, new = anonymous_csrf(request)
     form = FormState(SIGN_IN)
     if problem:
@@ -66,9 +70,10 @@ def _back_to_sign_in(request: Request, status: int, problem: str = "", notice: s
 
 
 @router.get("/start")
-async def start(request: Request,
-                next: Annotated[str | None, Query(max_length=500)] = None,  # noqa: A002
-                ) -> Response:
+async def start(
+    request: Request,
+    next: Annotated[str | None, Query(max_length=500)] = None,  # noqa: A002
+) -> Response:
     """Send the browser to the provider, keeping state, nonce and PKCE verifier in a cookie
     that lasts as long as a sign-in may take."""
     client = client_of(request)
@@ -81,13 +86,21 @@ async def start(request: Request,
     response = redirect(url)
     # SameSite=Lax: the provider sends the browser back with a top-level GET from its own
     # site, which a Strict cookie would not accompany.
-    response.set_cookie(_cookie(state), pending.dump(), max_age=600, path="/",
-                        secure=state.settings.secure_cookies, httponly=True, samesite="lax")
+    response.set_cookie(
+        _cookie(state),
+        pending.dump(),
+        max_age=600,
+        path="/",
+        secure=state.settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
     return response
 
 
-def _finish(state: AppState, client: OidcClient, raw: str | None,
-            params: dict[str, str]) -> tuple[str, str | None]:
+def _finish(
+    state: AppState, client: OidcClient, raw: str | None, params: dict[str, str]
+) -> tuple[str, str | None]:
     """(where to go, the new session's token), or raises; a thread of its own, since it
     waits on the provider."""
     pending = Pending.load(raw)
@@ -95,11 +108,16 @@ def _finish(state: AppState, client: OidcClient, raw: str | None,
     assert pending is not None
     now = state.clock.now()
     for session in session_scope(state.db.write_session):
-        outcome = sessions.sign_in_external(session, username=identity.username, now=now,
-                                            via="oidc", subject=identity.subject)
+        outcome = sessions.sign_in_external(
+            session, username=identity.username, now=now, via="oidc", subject=identity.subject
+        )
     if outcome is None:
-        log.warning("single sign-on: %s=%r (sub %r) has no enabled account here",
-                    client.claim, identity.username, identity.subject)
+        log.warning(
+            "single sign-on: %s=%r (sub %r) has no enabled account here",
+            client.claim,
+            identity.username,
+            identity.subject,
+        )
         return identity.username, None
     return pending.next_url or "/ui/", outcome.token
 
@@ -113,7 +131,8 @@ async def callback(request: Request) -> Response:
     params = {k: v[:2000] for k, v in request.query_params.items()}
     try:
         target, token = await run_in_threadpool(
-            _finish, state, client, request.cookies.get(_cookie(state)), params)
+            _finish, state, client, request.cookies.get(_cookie(state)), params
+        )
     except ProviderUnavailable as exc:
         log.warning("single sign-on: provider unavailable: %s", exc)
         return _back_to_sign_in(request, 503, UNAVAILABLE, retry_after=30)

@@ -33,14 +33,13 @@ def queue_page(
     code = ctx.actor.unit_code if ctx.actor.role == "unit" else unit
     if not code:
         units = registry.list_units(ctx.session)
-        return render(request, "unit/choose.html", title="选择单位",
-                      units=[(u.code, u.name) for u in units])
+        return render(request, "unit/choose.html", title="选择单位", units=[(u.code, u.name) for u in units])
     me = request.state.signed_in
     # A unit's own name came with its session; another unit's is looked up (and checked).
-    name = me.unit_name if code == me.unit_code and me.unit_name \
-        else registry.get_unit(ctx.session, code).name
-    rows = svc.read_queue(ctx, unit=code, limit=PAGE + 1, after=after_cursor(cursor),
-                          updated_since=None)
+    name = (
+        me.unit_name if code == me.unit_code and me.unit_name else registry.get_unit(ctx.session, code).name
+    )
+    rows = svc.read_queue(ctx, unit=code, limit=PAGE + 1, after=after_cursor(cursor), updated_since=None)
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     now = ctx.now()
@@ -52,9 +51,16 @@ def queue_page(
             next_url += f"&unit={code}"
     categories = request.app.state.names.categories(ctx.session, now)
     lines = [_line(r, now, ctx.tz, categories) for r in rows]
-    return render(request, "unit/queue.html", title="待办工单", unit_name=name, lines=lines,
-                  late=sum(line.breached for line in lines), next_url=next_url,
-                  first_page=cursor is None)
+    return render(
+        request,
+        "unit/queue.html",
+        title="待办工单",
+        unit_name=name,
+        lines=lines,
+        late=sum(line.breached for line in lines),
+        next_url=next_url,
+        first_page=cursor is None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +87,27 @@ def _line(r: Any, now: datetime, tz: ZoneInfo, categories: dict[str, str]) -> Li
     if r.round > 1:
         action += f"（第{r.round}轮）"
     if "invitation_number" in r._fields:  # an invitation (约请) the unit is to answer
-        return Line(ticket_id=r.id, hotline_no=r.invitation_number,
-                    href=f"/ui/invitations/{r.id}", due=labels.when(due_at, tz) or "—",
-                    breached=due_at is not None and due_at <= now, action=action,
-                    role=labels.label(r.role, "assignment"), category=f"约请：{r.subject}",
-                    urgent=False, status=labels.label(r.status, "invitation_status"))
-    return Line(ticket_id=r.id, hotline_no=r.hotline_no, href=f"/ui/tickets/{r.id}",
-                due=labels.when(due_at, tz) or "—",
-                breached=due_at is not None and due_at <= now, action=action,
-                role=labels.label(r.role, "assignment"),
-                category=categories.get(r.category, r.category), urgent=r.urgency == "urgent",
-                status=labels.label(r.status, "status"))
+        return Line(
+            ticket_id=r.id,
+            hotline_no=r.invitation_number,
+            href=f"/ui/invitations/{r.id}",
+            due=labels.when(due_at, tz) or "—",
+            breached=due_at is not None and due_at <= now,
+            action=action,
+            role=labels.label(r.role, "assignment"),
+            category=f"约请：{r.subject}",
+            urgent=False,
+            status=labels.label(r.status, "invitation_status"),
+        )
+    return Line(
+        ticket_id=r.id,
+        hotline_no=r.hotline_no,
+        href=f"/ui/tickets/{r.id}",
+        due=labels.when(due_at, tz) or "—",
+        breached=due_at is not None and due_at <= now,
+        action=action,
+        role=labels.label(r.role, "assignment"),
+        category=categories.get(r.category, r.category),
+        urgent=r.urgency == "urgent",
+        status=labels.label(r.status, "status"),
+    )

@@ -55,6 +55,7 @@ class CsrfRefused(Forbidden):
 
 # --- cookies -------------------------------------------------------------------------------
 
+
 def cookie_names(state: AppState) -> tuple[str, str]:
     """(session, anonymous CSRF) cookie names; with HTTPS the __Host- prefix binds them to
     this host, Secure and Path=/ (browsers refuse them otherwise)."""
@@ -66,14 +67,21 @@ def cookie_names(state: AppState) -> tuple[str, str]:
 def set_session_cookie(response: Response, state: AppState, token: str) -> None:
     from app.services.sessions import ABSOLUTE
 
-    response.set_cookie(cookie_names(state)[0], token, max_age=int(ABSOLUTE.total_seconds()),
-                        path="/", secure=state.settings.secure_cookies, httponly=True,
-                        samesite="lax")
+    response.set_cookie(
+        cookie_names(state)[0],
+        token,
+        max_age=int(ABSOLUTE.total_seconds()),
+        path="/",
+        secure=state.settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def clear_session_cookie(response: Response, state: AppState) -> None:
-    response.delete_cookie(cookie_names(state)[0], path="/",
-                           secure=state.settings.secure_cookies, httponly=True, samesite="lax")
+    response.delete_cookie(
+        cookie_names(state)[0], path="/", secure=state.settings.secure_cookies, httponly=True, samesite="lax"
+    )
 
 
 def anonymous_csrf(request: Request) -> tuple[str, bool]:
@@ -88,16 +96,22 @@ def anonymous_csrf(request: Request) -> tuple[str, bool]:
 def keep_anonymous_csrf(response: Response, request: Request, token: str, new: bool) -> None:
     if new:
         state = app_state(request)
-        response.set_cookie(cookie_names(state)[1], token, path="/", httponly=True,
-                            secure=state.settings.secure_cookies, samesite="strict")
+        response.set_cookie(
+            cookie_names(state)[1],
+            token,
+            path="/",
+            httponly=True,
+            secure=state.settings.secure_cookies,
+            samesite="strict",
+        )
 
 
 def same_token(given: str | None, expected: str | None) -> bool:
-    return bool(given) and bool(expected) and hmac.compare_digest(
-        str(given).encode(), str(expected).encode())
+    return bool(given) and bool(expected) and hmac.compare_digest(str(given).encode(), str(expected).encode())
 
 
 # --- forms ---------------------------------------------------------------------------------
+
 
 async def read_form(request: Request) -> FormData:
     """The posted form (application/x-www-form-urlencoded; read once per request)."""
@@ -131,6 +145,7 @@ def check_anonymous_csrf(request: Request, form: FormData) -> None:
 
 
 # --- the signed-in person ----------------------------------------------------------------
+
 
 def _find(state: AppState, token: str | None, now: datetime) -> SignedIn | None:
     with state.db.reader.connect() as conn:
@@ -178,12 +193,12 @@ def page_writer(*roles: str) -> Any:
 
 # --- responses -----------------------------------------------------------------------------
 
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page in the base layout; signed-in pages are never stored by caches."""
     me: SignedIn | None = getattr(request.state, "signed_in", None)
     context.setdefault("csrf_token", me.csrf_token if me else "")
-    context.update(me=me, nav=labels.nav_for(me, request.url.path),
-                   tz=app_state(request).settings.tz)
+    context.update(me=me, nav=labels.nav_for(me, request.url.path), tz=app_state(request).settings.tz)
     response = templates.TemplateResponse(request, template, context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -199,8 +214,13 @@ def local_path(raw: str | None, default: str = PREFIX + "/") -> str:
     if not raw:
         return default
     parts = urlsplit(raw)
-    if parts.scheme or parts.netloc or not raw.startswith(PREFIX + "/") or "\\" in raw \
-            or raw.startswith("//"):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not raw.startswith(PREFIX + "/")
+        or "\\" in raw
+        or raw.startswith("//")
+    ):
         return default
     return raw
 
@@ -213,14 +233,27 @@ def is_page(request: Request) -> bool:
     return path == PREFIX or path.startswith((PREFIX + "/", *PUBLIC_PREFIXES))
 
 
-_TITLES = {400: "无法读取请求", 401: "请先登录", 403: "无权进行此操作", 404: "找不到该页面",
-           405: "不支持此操作", 409: "无法完成此操作", 413: "提交的内容过大", 415: "无法读取请求",
-           422: "提交的内容有误", 429: "请求过于频繁", 500: "系统出现错误", 503: "系统繁忙"}
-_ADVICE = {403: "如您认为应当有权访问，请联系系统管理员。",
-           404: "页面地址可能有误，或者您无权查看该内容。",
-           409: "该事项的状态可能已经变化，请返回重新打开后再试。",
-           500: "错误已记录，请稍后再试；如果问题持续，请联系系统管理员。",
-           503: "请稍后再试。"}
+_TITLES = {
+    400: "无法读取请求",
+    401: "请先登录",
+    403: "无权进行此操作",
+    404: "找不到该页面",
+    405: "不支持此操作",
+    409: "无法完成此操作",
+    413: "提交的内容过大",
+    415: "无法读取请求",
+    422: "提交的内容有误",
+    429: "请求过于频繁",
+    500: "系统出现错误",
+    503: "系统繁忙",
+}
+_ADVICE = {
+    403: "如您认为应当有权访问，请联系系统管理员。",
+    404: "页面地址可能有误，或者您无权查看该内容。",
+    409: "该事项的状态可能已经变化，请返回重新打开后再试。",
+    500: "错误已记录，请稍后再试；如果问题持续，请联系系统管理员。",
+    503: "请稍后再试。",
+}
 
 
 def error_page(request: Request, status: int, detail: str = "") -> Response:
@@ -234,8 +267,14 @@ def error_page(request: Request, status: int, detail: str = "") -> Response:
     message = labels.translate_detail(detail) if status in (409, 422) else ""
     if status == 403 and isinstance(request.scope.get("hotline_error"), CsrfRefused):
         message = "表单已过期或来源不明，未做任何更改。请返回上一页，刷新后重新提交。"
-    return render(request, "error.html", status=status, title=_TITLES.get(status, "出错了"),
-                  message=message, advice=_ADVICE.get(status, ""))
+    return render(
+        request,
+        "error.html",
+        status=status,
+        title=_TITLES.get(status, "出错了"),
+        message=message,
+        advice=_ADVICE.get(status, ""),
+    )
 
 
 def domain_error_page(request: Request, exc: DomainError) -> Response:
@@ -247,9 +286,11 @@ def domain_error_page(request: Request, exc: DomainError) -> Response:
 
 # Only this service's own origin. Charts are inline SVG (markup, not style or script), so
 # no 'unsafe-inline' of any kind is needed; pages carry no style attributes.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-       "base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -282,4 +323,3 @@ class PageHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-

@@ -24,8 +24,12 @@ from app.schemas.common import Page, problem_responses
 from app.services import accounts as svc
 from app.services.context import Ctx
 
-router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["accounts"],
-                   responses=problem_responses(401, 403, 404, 422))
+router = APIRouter(
+    route_class=OneTripRoute,
+    prefix="/api/v1",
+    tags=["accounts"],
+    responses=problem_responses(401, 403, 404, 422),
+)
 
 
 def base_url(request: Request) -> str:
@@ -49,35 +53,47 @@ def account_out(a: Account, now: datetime, tz: ZoneInfo) -> AccountOut:
         return None if dt is None else dt.astimezone(tz)
 
     return AccountOut(
-        id=a.id, username=a.username, display_name=a.display_name, role=a.role,
-        unit_code=a.unit_code, deputy_id=a.deputy_id, station_code=a.station_code,
-        state=account_state(a, now), invite_expires_at=local(a.invite_expires_at),
-        password_set_at=local(a.password_set_at), last_sign_in_at=local(a.last_sign_in_at),
-        disabled_at=local(a.disabled_at), created_at=a.created_at.astimezone(tz),
-        created_by=a.created_by)
+        id=a.id,
+        username=a.username,
+        display_name=a.display_name,
+        role=a.role,
+        unit_code=a.unit_code,
+        deputy_id=a.deputy_id,
+        station_code=a.station_code,
+        state=account_state(a, now),
+        invite_expires_at=local(a.invite_expires_at),
+        password_set_at=local(a.password_set_at),
+        last_sign_in_at=local(a.last_sign_in_at),
+        disabled_at=local(a.disabled_at),
+        created_at=a.created_at.astimezone(tz),
+        created_by=a.created_by,
+    )
 
 
 def invited(a: Account, url: str, tz: ZoneInfo) -> Invited:
     assert a.invite_expires_at is not None
-    return Invited(id=a.id, username=a.username, role=a.role,
-                   invite_url=url, invite_expires_at=a.invite_expires_at.astimezone(tz))
+    return Invited(
+        id=a.id,
+        username=a.username,
+        role=a.role,
+        invite_url=url,
+        invite_expires_at=a.invite_expires_at.astimezone(tz),
+    )
 
 
-@router.post("/accounts", status_code=201, response_model=Invited,
-             responses=problem_responses(409))
-def create_account(body: AccountIn, request: Request,
-                   ctx: Ctx = writer("admin", "liaison")) -> Invited:
+@router.post("/accounts", status_code=201, response_model=Invited, responses=problem_responses(409))
+def create_account(body: AccountIn, request: Request, ctx: Ctx = writer("admin", "liaison")) -> Invited:
     """A person's account, with the one-time link where they choose a password."""
-    account, url = svc.create_account(ctx, svc.AccountInput(**body.model_dump()),
-                                      base_url=base_url(request))
+    account, url = svc.create_account(ctx, svc.AccountInput(**body.model_dump()), base_url=base_url(request))
     out = invited(account, url, ctx.tz)
     commit_now(ctx)  # begun and ended in this one trip to the thread pool (no stall at 40)
     return out
 
 
 @router.get("/accounts", response_model=Page[AccountOut])
-def list_accounts(ctx: Ctx = reader("admin", "liaison"), limit: Limit = 50,
-                  cursor: CursorParam = None) -> Page[AccountOut]:
+def list_accounts(
+    ctx: Ctx = reader("admin", "liaison"), limit: Limit = 50, cursor: CursorParam = None
+) -> Page[AccountOut]:
     """The accounts this key manages (liaison: deputies' and stations'), by username."""
     after = decode_cursor(cursor)
     if after is not None and not isinstance(after, str):
@@ -86,8 +102,10 @@ def list_accounts(ctx: Ctx = reader("admin", "liaison"), limit: Limit = 50,
     more = len(rows) > limit
     rows = rows[:limit]
     now = ctx.now()
-    return Page(items=[account_out(a, now, ctx.tz) for a in rows],
-                next_cursor=encode_cursor(rows[-1].username) if more else None)
+    return Page(
+        items=[account_out(a, now, ctx.tz) for a in rows],
+        next_cursor=encode_cursor(rows[-1].username) if more else None,
+    )
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut)
@@ -96,8 +114,7 @@ def get_account(account_id: str, ctx: Ctx = reader("admin", "liaison")) -> Accou
 
 
 @router.post("/accounts/{account_id}/invite", response_model=Invited)
-def reinvite(account_id: str, request: Request,
-             ctx: Ctx = writer("admin", "liaison")) -> Invited:
+def reinvite(account_id: str, request: Request, ctx: Ctx = writer("admin", "liaison")) -> Invited:
     """A new one-time link (a password reset): the old link, the password and every
     session of the account stop working."""
     account, url = svc.reinvite(ctx, account_id, base_url=base_url(request))
@@ -106,8 +123,7 @@ def reinvite(account_id: str, request: Request,
     return out
 
 
-@router.post("/accounts/{account_id}/disable", response_model=AccountOut,
-             responses=problem_responses(409))
+@router.post("/accounts/{account_id}/disable", response_model=AccountOut, responses=problem_responses(409))
 def disable(account_id: str, ctx: Ctx = writer("admin", "liaison")) -> AccountOut:
     """The account can no longer sign in; its sessions end at once."""
     out = account_out(svc.disable(ctx, account_id), ctx.now(), ctx.tz)

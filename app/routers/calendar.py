@@ -25,8 +25,9 @@ from app.services.calendars import check_year
 from app.services.context import Ctx
 from app.services.sweep import sweep
 
-router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["calendar"],
-                   responses=problem_responses(401, 403, 422))
+router = APIRouter(
+    route_class=OneTripRoute, prefix="/api/v1", tags=["calendar"], responses=problem_responses(401, 403, 422)
+)
 
 
 @router.get("/calendar/working-days/add", response_model=WorkingDaysOut)
@@ -48,7 +49,8 @@ def _year_out(request: Request, ctx: Ctx, year: int) -> CalendarOut:
     cal = ctx.calendar
     arrangement = cal.years.get(year)
     return CalendarOut(
-        year=year, source=provider.source(ctx.session, year),
+        year=year,
+        source=provider.source(ctx.session, year),
         holidays=sorted(cal.holidays_of(year)),
         workdays=sorted(arrangement.workdays) if arrangement else [],
         provisional=arrangement is None,
@@ -63,16 +65,13 @@ def get_year(year: int, request: Request, ctx: Ctx = reader()) -> CalendarOut:
 
 
 @router.put("/calendar/{year}", response_model=CalendarChanged, responses=problem_responses(404))
-def put_year(year: int, body: CalendarIn, request: Request,
-             ctx: Ctx = writer("admin")) -> CalendarChanged:
+def put_year(year: int, body: CalendarIn, request: Request, ctx: Ctx = writer("admin")) -> CalendarChanged:
     """Load or replace a year; every open deadline it affects is recomputed and logged."""
-    n = calendar_admin.replace_year(ctx, year=year, holidays=body.holidays,
-                                    workdays=body.workdays)
+    n = calendar_admin.replace_year(ctx, year=year, holidays=body.holidays, workdays=body.workdays)
     return CalendarChanged(year=year, source="custom", recomputed_clocks=n)
 
 
-@router.delete("/calendar/{year}", response_model=CalendarChanged,
-               responses=problem_responses(404))
+@router.delete("/calendar/{year}", response_model=CalendarChanged, responses=problem_responses(404))
 def delete_year(year: int, request: Request, ctx: Ctx = writer("admin")) -> CalendarChanged:
     """Revert a year to the built-in data (or to none), recomputing open deadlines."""
     n = calendar_admin.revert_year(ctx, year=year)

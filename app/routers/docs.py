@@ -37,7 +37,8 @@ def swagger_ui(request: Request) -> HTMLResponse:
     root = _root(request)
     app = request.app
     return get_swagger_ui_html(
-        openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+        openapi_url=f"{root}{app.openapi_url}",
+        title=f"{app.title} - Swagger UI",
         oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
         swagger_js_url=f"{root}{PREFIX}/swagger-ui-bundle.js",
         swagger_css_url=f"{root}{PREFIX}/swagger-ui.css",
@@ -56,9 +57,11 @@ def redoc(request: Request) -> HTMLResponse:
     root = _root(request)
     app = request.app
     return get_redoc_html(
-        openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+        openapi_url=f"{root}{app.openapi_url}",
+        title=f"{app.title} - ReDoc",
         redoc_js_url=f"{root}{PREFIX}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{PREFIX}/favicon.png", with_google_fonts=False,
+        redoc_favicon_url=f"{root}{PREFIX}/favicon.png",
+        with_google_fonts=False,
     )
 
 
@@ -67,5 +70,6 @@ def asset(name: str) -> FileResponse:
     """Only the files named above; they change only with the package, so cache a day."""
     if name not in FILES:
         raise NotFound(f"no docs asset {name}")
-    return FileResponse(ASSETS / name, media_type=FILES[name],
-                        headers={"Cache-Control": "public, max-age=86400"})
+    return FileResponse(
+        ASSETS / name, media_type=FILES[name], headers={"Cache-Control": "public, max-age=86400"}
+    )

@@ -27,8 +27,12 @@ from app.services import codes, message_forward, messages
 from app.services.context import Ctx
 from app.services.message_flow import mask_phone
 
-router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["messages"],
-                   responses=problem_responses(401, 403, 404, 422))
+router = APIRouter(
+    route_class=OneTripRoute,
+    prefix="/api/v1",
+    tags=["messages"],
+    responses=problem_responses(401, 403, 404, 422),
+)
 READERS = ("liaison", "admin", "deputy", "station")
 
 
@@ -37,21 +41,35 @@ def message_out(ctx: Ctx, m: Message) -> dict[str, Any]:
     phone = m.voter_phone if ctx.actor.role != "station" else mask_phone(m.voter_phone)
     local = ctx.tz
     return {
-        "id": m.id, "tracking_code": m.tracking_code, "deputy_id": m.deputy_id,
-        "channel": m.channel, "content": m.content,
-        "voter": {"name": m.voter_name, "phone": phone}, "district": m.district,
-        "station": m.station_code, "reception_id": m.reception_id, "status": m.status,
+        "id": m.id,
+        "tracking_code": m.tracking_code,
+        "deputy_id": m.deputy_id,
+        "channel": m.channel,
+        "content": m.content,
+        "voter": {"name": m.voter_name, "phone": phone},
+        "district": m.district,
+        "station": m.station_code,
+        "reception_id": m.reception_id,
+        "status": m.status,
         "received_at": m.received_at.astimezone(local),
-        "clock": {"due_at": m.due_at.astimezone(local),
-                  "state": messages.response_state(m, ctx.now()).value,
-                  "provisional": m.provisional,
-                  "met_at": m.responded_at and m.responded_at.astimezone(local)},
-        "reply": m.reply, "decline_reason": m.decline_reason, "forward_level": m.forward_level,
-        "ticket_id": m.ticket_id, "rating": m.rating, "rating_comment": m.rating_comment,
+        "clock": {
+            "due_at": m.due_at.astimezone(local),
+            "state": messages.response_state(m, ctx.now()).value,
+            "provisional": m.provisional,
+            "met_at": m.responded_at and m.responded_at.astimezone(local),
+        },
+        "reply": m.reply,
+        "decline_reason": m.decline_reason,
+        "forward_level": m.forward_level,
+        "ticket_id": m.ticket_id,
+        "rating": m.rating,
+        "rating_comment": m.rating_comment,
         "rated_at": m.rated_at and m.rated_at.astimezone(local),
         "closed_at": m.closed_at and m.closed_at.astimezone(local),
-        "history": [{"at": e.at.astimezone(local), "type": e.type, "actor": e.actor,
-                     "data": e.data} for e in messages.history(ctx, m.id)],
+        "history": [
+            {"at": e.at.astimezone(local), "type": e.type, "actor": e.actor, "data": e.data}
+            for e in messages.history(ctx, m.id)
+        ],
     }
 
 
@@ -59,9 +77,15 @@ def message_out(ctx: Ctx, m: Message) -> dict[str, Any]:
 def record_message(body: MessageIn, ctx: Ctx = writer("station", "liaison")) -> Any:
     """A message taken by a station (for one of its deputies) or the liaison committee."""
     data = messages.NewMessage(
-        deputy_id=body.deputy_id, channel=body.channel, content=body.content,
-        voter_name=body.voter.name or None, voter_phone=body.voter.phone,
-        district=body.district, received_at=body.received_at, reception_id=body.reception_id)
+        deputy_id=body.deputy_id,
+        channel=body.channel,
+        content=body.content,
+        voter_name=body.voter.name or None,
+        voter_phone=body.voter.phone,
+        district=body.district,
+        received_at=body.received_at,
+        reception_id=body.reception_id,
+    )
     return message_out(ctx, messages.record(ctx, data))
 
 
@@ -73,7 +97,8 @@ def list_messages(
     status: MessageStatus | None = None,
     received_from: QueryInstant | None = None,
     received_to: QueryInstant | None = None,
-    limit: Limit = 50, cursor: CursorParam = None,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
 ) -> dict[str, Any]:
     """Messages the caller may read, newest first (a deputy: its own; a station: its
     deputies')."""
@@ -83,8 +108,13 @@ def list_messages(
             after = (datetime.fromisoformat(after[0]), str(after[1]))
         except (TypeError, ValueError, IndexError, KeyError):
             raise Invalid("cursor", "not a cursor this service issued") from None
-    f = messages.MessageFilter(deputy_id=deputy_id, station=station, status=status,
-                               received_from=received_from, received_to=received_to)
+    f = messages.MessageFilter(
+        deputy_id=deputy_id,
+        station=station,
+        status=status,
+        received_from=received_from,
+        received_to=received_to,
+    )
     rows = messages.list_messages(ctx, f, after=after, limit=limit)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -97,32 +127,34 @@ def get_message(message_id: str, ctx: Ctx = reader(*READERS)) -> Any:
     return message_out(ctx, messages.get_visible(ctx, message_id))
 
 
-@router.post("/messages/{message_id}/reply", response_model=MessageOut,
-             responses=problem_responses(409))
+@router.post("/messages/{message_id}/reply", response_model=MessageOut, responses=problem_responses(409))
 def reply(message_id: str, body: ReplyIn, ctx: Ctx = writer("deputy", "liaison")) -> Any:
     """The deputy answers or settles it directly (立马办)."""
-    return message_out(ctx, messages.reply(ctx, message_id=message_id, content=body.content,
-                                           at=body.at))
+    return message_out(ctx, messages.reply(ctx, message_id=message_id, content=body.content, at=body.at))
 
 
-@router.post("/messages/{message_id}/decline", response_model=MessageOut,
-             responses=problem_responses(409))
+@router.post("/messages/{message_id}/decline", response_model=MessageOut, responses=problem_responses(409))
 def decline(message_id: str, body: DeclineIn, ctx: Ctx = writer("deputy", "liaison")) -> Any:
     """The deputy declines, with the reason (courts, petitions, another channel)."""
-    return message_out(ctx, messages.decline(ctx, message_id=message_id, reason=body.reason,
-                                             at=body.at))
+    return message_out(ctx, messages.decline(ctx, message_id=message_id, reason=body.reason, at=body.at))
 
 
-@router.post("/messages/{message_id}/forward", status_code=201, response_model=ForwardOut,
-             responses=problem_responses(409))
+@router.post(
+    "/messages/{message_id}/forward",
+    status_code=201,
+    response_model=ForwardOut,
+    responses=problem_responses(409),
+)
 def forward(message_id: str, body: ForwardIn, ctx: Ctx = writer("deputy", "liaison")) -> Any:
     """Forward by level (分级交办): a deputy-line ticket is created, linked both ways."""
-    message, ticket = message_forward.forward(ctx, message_id=message_id, data=(
-        message_forward.ForwardInput(**body.model_dump())))
+    message, ticket = message_forward.forward(
+        ctx, message_id=message_id, data=(message_forward.ForwardInput(**body.model_dump()))
+    )
     return {"message": message_out(ctx, message), "ticket": ticket_view(ctx, ticket)}
 
 
 # --- codes ------------------------------------------------------------------------------------
+
 
 def _deputy_itself_or_staff(ctx: Ctx, deputy_id: str) -> None:
     if ctx.actor.role == "deputy" and ctx.actor.deputy_id != deputy_id:
@@ -131,12 +163,22 @@ def _deputy_itself_or_staff(ctx: Ctx, deputy_id: str) -> None:
         raise Forbidden("the QR image is for the deputy and the liaison committee")
 
 
-@router.get("/deputies/{deputy_id}/qr", responses={
-    200: {"content": {"image/png": {}, "image/svg+xml": {}},
-          "description": "the QR image of the deputy's public page"},
-    **problem_responses(409)})
-def qr(deputy_id: str, request: Request, ctx: Ctx = writer("liaison", "admin", "deputy"),
-       format: Annotated[str, Query(pattern="^(png|svg)$")] = "png") -> Response:
+@router.get(
+    "/deputies/{deputy_id}/qr",
+    responses={
+        200: {
+            "content": {"image/png": {}, "image/svg+xml": {}},
+            "description": "the QR image of the deputy's public page",
+        },
+        **problem_responses(409),
+    },
+)
+def qr(
+    deputy_id: str,
+    request: Request,
+    ctx: Ctx = writer("liaison", "admin", "deputy"),
+    format: Annotated[str, Query(pattern="^(png|svg)$")] = "png",
+) -> Response:
     """The QR image of `<public base URL>/d/<code>`; a deputy's first code is issued here."""
     _deputy_itself_or_staff(ctx, deputy_id)
     code = codes.ensure_code(ctx, deputy_id)
@@ -146,8 +188,7 @@ def qr(deputy_id: str, request: Request, ctx: Ctx = writer("liaison", "admin", "
 
 
 @router.post("/deputies/{deputy_id}/code/rotate", response_model=CodeOut)
-def rotate_code(deputy_id: str, request: Request,
-                ctx: Ctx = writer("liaison", "admin")) -> CodeOut:
+def rotate_code(deputy_id: str, request: Request, ctx: Ctx = writer("liaison", "admin")) -> CodeOut:
     """A new code; the old one then shows "no longer in use" and accepts nothing."""
     code = codes.rotate(ctx, deputy_id)
     return CodeOut(public_code=code.code, url=codes.page_url(base_url(request), code.code))

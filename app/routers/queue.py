@@ -23,8 +23,12 @@ from app.services import queue as svc
 from app.services.context import Actor, Ctx
 from app.state import AppState
 
-router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["queue"],
-                   responses=problem_responses(401, 403, 404, 422))
+router = APIRouter(
+    route_class=OneTripRoute,
+    prefix="/api/v1",
+    tags=["queue"],
+    responses=problem_responses(401, 403, 404, 422),
+)
 
 
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(QueryInstant)
@@ -51,8 +55,11 @@ def _matches(tag: str, if_none_match: str) -> bool:
     return tag in {t.strip() for t in if_none_match.split(",")}
 
 
-@router.get("/units/{code}/queue", response_model=Page[QueueItemOut],
-            responses={304: {"description": "unchanged since the ETag given in If-None-Match"}})
+@router.get(
+    "/units/{code}/queue",
+    response_model=Page[QueueItemOut],
+    responses={304: {"description": "unchanged since the ETag given in If-None-Match"}},
+)
 def queue(
     code: str,
     request: Request,
@@ -68,14 +75,16 @@ def queue(
     params = _tag_params(limit, cursor, updated_since)
     # A poll the lane below passed on may bring the tag it already looked up.
     looked_up = getattr(request.state, "queue_etag", None)
-    tag = looked_up[2] if looked_up is not None and looked_up[:2] == (code, params) \
+    tag = (
+        looked_up[2]
+        if looked_up is not None and looked_up[:2] == (code, params)
         else svc.etag(ctx, code, params)
+    )
     if tag is None:
         raise NotFound(f"no unit {code!r}")
     if _matches(tag, request.headers.get("if-none-match", "")):
         return Response(status_code=304, headers={"ETag": tag})
-    rows = svc.read_queue(ctx, unit=code, limit=limit + 1, after=after,
-                          updated_since=updated_since)
+    rows = svc.read_queue(ctx, unit=code, limit=limit + 1, after=after, updated_since=updated_since)
     more = len(rows) > limit
     rows = rows[:limit]
     now = ctx.now()
@@ -85,8 +94,7 @@ def queue(
         next_cursor = encode_cursor([last.sort_key.isoformat(), last.id, last.role])
     # Serialized directly: the page is built from trusted rows, and validating 500 items
     # against the response model would cost more than the query.
-    body = {"items": [svc.item_view(row, now, ctx.tz) for row in rows],
-            "next_cursor": next_cursor}
+    body = {"items": [svc.item_view(row, now, ctx.tz) for row in rows], "next_cursor": next_cursor}
     return Response(json_bytes(body), media_type="application/json", headers={"ETag": tag})
 
 
@@ -128,16 +136,22 @@ class UnchangedPolls:
                     tag, actor = found
                     scope["route"] = _Route()
                     scope.setdefault("state", {})["actor"] = actor
-                    await send({"type": "http.response.start", "status": 304,
-                                "headers": [(b"etag", tag.encode("latin-1"))]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 304,
+                            "headers": [(b"etag", tag.encode("latin-1"))],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": b""})
                     return
         await self.app(scope, receive, send)
 
     async def _unchanged(self, scope: Scope, code: str) -> tuple[str, Actor] | None:
         """(ETag, actor) when the route would answer this poll 304."""
-        wanted = [(name, value) for name, value in scope["headers"]
-                  if name in (b"if-none-match", b"authorization")]
+        wanted = [
+            (name, value) for name, value in scope["headers"] if name in (b"if-none-match", b"authorization")
+        ]
         found = dict(wanted)
         if len(found) != len(wanted):
             return None  # a header over several lines: the route reads it its own way
@@ -147,8 +161,11 @@ class UnchangedPolls:
         scheme, token = get_authorization_scheme_param(authorization.decode("latin-1"))
         state: AppState = scope["app"].state.hotline
         actor = state.remembered(token) if scheme.lower() == "bearer" else None
-        if actor is None or actor.role not in _POLL_ROLES or (
-                actor.role == "unit" and actor.unit_code != code):
+        if (
+            actor is None
+            or actor.role not in _POLL_ROLES
+            or (actor.role == "unit" and actor.unit_code != code)
+        ):
             return None
         params = self._params(scope["query_string"])
         if params is None:

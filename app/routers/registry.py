@@ -40,45 +40,87 @@ from app.services import deputies
 from app.services import registry as svc
 from app.services.context import Actor, Ctx
 
-router = APIRouter(route_class=OneTripRoute, prefix="/api/v1", tags=["registry"],
-                   responses=problem_responses(401, 403, 422))
+router = APIRouter(
+    route_class=OneTripRoute, prefix="/api/v1", tags=["registry"], responses=problem_responses(401, 403, 422)
+)
 
 
 def unit_out(u: Unit, actor: Actor) -> UnitOut:
     url = u.webhook_url if svc.sees_webhook(actor, u.code) else None
-    return UnitOut(code=u.code, name=u.name, kind=u.kind, district=u.district,
-                   webhook_url=url, webhook_secret_set=bool(u.webhook_secret))
+    return UnitOut(
+        code=u.code,
+        name=u.name,
+        kind=u.kind,
+        district=u.district,
+        webhook_url=url,
+        webhook_secret_set=bool(u.webhook_secret),
+    )
 
 
 def category_out(c: Category) -> CategoryOut:
-    return CategoryOut(code=c.code, name=c.name, default_lead_unit=c.default_lead_unit,
-                       committee_unit=c.committee_unit, coordinator_unit=c.coordinator_unit)
+    return CategoryOut(
+        code=c.code,
+        name=c.name,
+        default_lead_unit=c.default_lead_unit,
+        committee_unit=c.committee_unit,
+        coordinator_unit=c.coordinator_unit,
+    )
 
 
 def deputy_out(d: Deputy) -> DeputyOut:
-    return DeputyOut(id=d.id, name=d.name, phone=d.phone, level=d.level,
-                     district=d.district, delegation=d.delegation, term=d.term_code,
-                     reelected=d.reelected, official=d.official)
+    return DeputyOut(
+        id=d.id,
+        name=d.name,
+        phone=d.phone,
+        level=d.level,
+        district=d.district,
+        delegation=d.delegation,
+        term=d.term_code,
+        reelected=d.reelected,
+        official=d.official,
+    )
 
 
 @router.post("/keys", status_code=201, response_model=KeyCreated)
 def create_key(body: KeyIn, ctx: Ctx = writer("admin")) -> KeyCreated:
     """Issue an API key; the key itself is shown only in this response."""
-    key, plain = svc.create_key(ctx.session, role=body.role, unit_code=body.unit_code,
-                                deputy_id=body.deputy_id, station_code=body.station_code,
-                                label=body.label, now=ctx.now())
-    return KeyCreated(id=key.id, key=plain, role=body.role, unit_code=key.unit_code,
-                      deputy_id=key.deputy_id, station_code=key.station_code, label=key.label)
+    key, plain = svc.create_key(
+        ctx.session,
+        role=body.role,
+        unit_code=body.unit_code,
+        deputy_id=body.deputy_id,
+        station_code=body.station_code,
+        label=body.label,
+        now=ctx.now(),
+    )
+    return KeyCreated(
+        id=key.id,
+        key=plain,
+        role=body.role,
+        unit_code=key.unit_code,
+        deputy_id=key.deputy_id,
+        station_code=key.station_code,
+        label=key.label,
+    )
 
 
 @router.get("/keys", response_model=list[KeyOut])
 def list_keys(ctx: Ctx = reader("admin")) -> list[KeyOut]:
     """Every key with its prefix and state; never the key."""
-    return [KeyOut(id=k.id, prefix=k.prefix, role=k.role, unit_code=k.unit_code,
-                   deputy_id=k.deputy_id, station_code=k.station_code, label=k.label,
-                   created_at=k.created_at.astimezone(ctx.tz),
-                   revoked_at=k.revoked_at and k.revoked_at.astimezone(ctx.tz))
-            for k in svc.list_keys(ctx.session)]
+    return [
+        KeyOut(
+            id=k.id,
+            prefix=k.prefix,
+            role=k.role,
+            unit_code=k.unit_code,
+            deputy_id=k.deputy_id,
+            station_code=k.station_code,
+            label=k.label,
+            created_at=k.created_at.astimezone(ctx.tz),
+            revoked_at=k.revoked_at and k.revoked_at.astimezone(ctx.tz),
+        )
+        for k in svc.list_keys(ctx.session)
+    ]
 
 
 @router.delete("/keys/{key_id}", status_code=204, responses=problem_responses(404))
@@ -91,12 +133,17 @@ def revoke_key(key_id: str, request: Request, ctx: Ctx = writer("admin")) -> Res
 
 
 @router.put("/units/{code}", response_model=UnitOut, responses={201: {"model": UnitOut}})
-def put_unit(code: Code, body: UnitIn, request: Request, response: Response,
-             ctx: Ctx = writer("admin")) -> UnitOut:
+def put_unit(
+    code: Code, body: UnitIn, request: Request, response: Response, ctx: Ctx = writer("admin")
+) -> UnitOut:
     """Create (201) or replace (200) a handling or supervising unit."""
     unit, created = svc.put_unit(
-        ctx.session, code=code, data=svc.UnitInput(**body.model_dump()), now=ctx.now(),
-        deny_private=app_state(request).settings.webhook_deny_private)
+        ctx.session,
+        code=code,
+        data=svc.UnitInput(**body.model_dump()),
+        now=ctx.now(),
+        deny_private=app_state(request).settings.webhook_deny_private,
+    )
     response.status_code = 201 if created else 200
     return unit_out(unit, ctx.actor)
 
@@ -111,13 +158,12 @@ def get_unit(code: str, ctx: Ctx = reader()) -> UnitOut:
     return unit_out(svc.get_unit(ctx.session, code), ctx.actor)
 
 
-@router.put("/categories/{code}", response_model=CategoryOut,
-            responses={201: {"model": CategoryOut}})
-def put_category(code: Code, body: CategoryIn, response: Response,
-                 ctx: Ctx = writer("admin")) -> CategoryOut:
+@router.put("/categories/{code}", response_model=CategoryOut, responses={201: {"model": CategoryOut}})
+def put_category(code: Code, body: CategoryIn, response: Response, ctx: Ctx = writer("admin")) -> CategoryOut:
     """Create (201) or replace (200) a category and the units in charge of it."""
-    cat, created = svc.put_category(ctx.session, code=code,
-                                    data=svc.CategoryInput(**body.model_dump()), now=ctx.now())
+    cat, created = svc.put_category(
+        ctx.session, code=code, data=svc.CategoryInput(**body.model_dump()), now=ctx.now()
+    )
     response.status_code = 201 if created else 200
     return category_out(cat)
 
@@ -136,10 +182,8 @@ def district_out(d: District) -> DistrictOut:
     return DistrictOut(code=d.code, name=d.name)
 
 
-@router.put("/districts/{code}", response_model=DistrictOut,
-            responses={201: {"model": DistrictOut}})
-def put_district(code: Code, body: DistrictIn, response: Response,
-                 ctx: Ctx = writer("admin")) -> DistrictOut:
+@router.put("/districts/{code}", response_model=DistrictOut, responses={201: {"model": DistrictOut}})
+def put_district(code: Code, body: DistrictIn, response: Response, ctx: Ctx = writer("admin")) -> DistrictOut:
     """Create (201) or rename (200) a district: the Chinese name reports show for its code."""
     district, created = svc.put_district(ctx.session, code=code, name=body.name, now=ctx.now())
     response.status_code = 201 if created else 200
@@ -156,18 +200,15 @@ def get_district(code: str, ctx: Ctx = reader()) -> DistrictOut:
     return district_out(svc.get_district(ctx.session, code))
 
 
-@router.post("/deputies", status_code=201, response_model=DeputyOut,
-             responses=problem_responses(409))
+@router.post("/deputies", status_code=201, response_model=DeputyOut, responses=problem_responses(409))
 def create_deputy(body: DeputyIn, ctx: Ctx = writer("admin", "liaison")) -> DeputyOut:
     """Register a deputy; a phone already registered → 409. The phone's unverified calls of
     this and last year are linked to the deputy (`ticket.deputy_linked`)."""
     return deputy_out(deputies.register(ctx, svc.DeputyInput(**body.model_dump())))
 
 
-@router.patch("/deputies/{deputy_id}", response_model=DeputyOut,
-              responses=problem_responses(404, 409))
-def patch_deputy(deputy_id: str, body: DeputyPatch,
-                 ctx: Ctx = writer("admin", "liaison")) -> DeputyOut:
+@router.patch("/deputies/{deputy_id}", response_model=DeputyOut, responses=problem_responses(404, 409))
+def patch_deputy(deputy_id: str, body: DeputyPatch, ctx: Ctx = writer("admin", "liaison")) -> DeputyOut:
     """Change a deputy's registry fields, term (届) and marks (re-elected 连任, leading post
     职务代表); a new phone links that phone's unverified calls of this and last year, and a
     phone already registered → 409. The term must exist and be of the deputy's level."""
@@ -189,8 +230,7 @@ def list_deputies(
     rows = svc.list_deputies(ctx.session, phone=phone, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(items=[deputy_out(d) for d in rows],
-                next_cursor=encode_cursor(rows[-1].id) if more else None)
+    return Page(items=[deputy_out(d) for d in rows], next_cursor=encode_cursor(rows[-1].id) if more else None)
 
 
 @router.get("/deputies/{deputy_id}", response_model=DeputyOut, responses=problem_responses(404))
@@ -199,11 +239,20 @@ def get_deputy(deputy_id: str, ctx: Ctx = reader("admin", "liaison", "hotline"))
 
 
 @router.post(
-    "/deputies/import", response_model=ImportOut, responses=problem_responses(413, 415),
-    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {
-        "schema": {"type": "string"},
-        "example": "name,phone,level,district,delegation\n张三,13800000001,city,heshan,\n",
-    }}}},
+    "/deputies/import",
+    response_model=ImportOut,
+    responses=problem_responses(413, 415),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "name,phone,level,district,delegation\n张三,13800000001,city,heshan,\n",
+                }
+            },
+        }
+    },
 )
 async def import_deputies(request: Request, ctx: Ctx = writer("admin", "liaison")) -> ImportOut:
     """Upsert deputies from CSV (UTF-8, header name,phone,level,district,delegation).
@@ -221,8 +270,7 @@ async def import_deputies(request: Request, ctx: Ctx = writer("admin", "liaison"
         return result
 
     result = await write_in_one_trip(ctx, work)
-    return ImportOut(created=result.created, updated=result.updated,
-                     errors=result.errors)
+    return ImportOut(created=result.created, updated=result.updated, errors=result.errors)
 
 
 async def _read_lines(request: Request) -> list[str]:
@@ -245,5 +293,3 @@ async def _read_lines(request: Request) -> list[str]:
     if len(lines) == 1 and "\r" in lines[0]:  # no line feed at all: old Mac line ends
         lines = [part + "\r" for part in lines[0].rstrip("\r").split("\r")]
     return lines
-
-

@@ -25,17 +25,27 @@ from app.services.reports import points
 from app.services.reports.period import year_period
 from app.services.reports.scoring import ScoreWeights
 
-router = APIRouter(route_class=OneTripRoute, prefix="/api/v1/reports", tags=["reports"],
-                   responses=problem_responses(401, 403, 422))
+router = APIRouter(
+    route_class=OneTripRoute,
+    prefix="/api/v1/reports",
+    tags=["reports"],
+    responses=problem_responses(401, 403, 422),
+)
 
 FormatParam = Annotated[str, Query(max_length=8, description="json (default), csv, xlsx or html")]
-MaskParam = Annotated[bool, Query(description="mask phone numbers (138****0001) in CSV, XLSX "
-                                  "and HTML; false shows them")]
-DOWNLOADS: dict[int | str, dict[str, Any]] = {200: {"content": {
-    "text/csv": {"schema": {"type": "string"}},
-    svc.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
-    "text/html": {"schema": {"type": "string"}},
-}, "description": "the report; `format` picks JSON or a download"}}
+MaskParam = Annotated[
+    bool, Query(description="mask phone numbers (138****0001) in CSV, XLSX and HTML; false shows them")
+]
+DOWNLOADS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            svc.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+            "text/html": {"schema": {"type": "string"}},
+        },
+        "description": "the report; `format` picks JSON or a download",
+    }
+}
 
 
 def _respond(kind: str, report: dict[str, Any], fmt: str, mask: bool) -> Any:
@@ -47,10 +57,14 @@ def _respond(kind: str, report: dict[str, Any], fmt: str, mask: bool) -> Any:
     body = svc.render(kind, report, fmt, mask=mask)
     _, stem = svc.title_of(kind, report)
     disposition = "inline" if fmt == "html" else "attachment"
-    return Response(body, media_type=svc.MEDIA_TYPES[fmt], headers={
-        "Content-Disposition": f'{disposition}; filename="{stem}.{fmt}"',
-        "Cache-Control": "no-store",
-    })
+    return Response(
+        body,
+        media_type=svc.MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{stem}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _weights(request: Request) -> ScoreWeights:
@@ -109,16 +123,14 @@ def stations(
     """The liaison stations' month (联络站): receptions and messages per station, and the
     stations that held no reception."""
     fmt = svc.check_format(format)
-    return _respond("stations", svc.stations_report(ctx.session, month, ctx.now(), ctx.tz),
-                    fmt, mask)
+    return _respond("stations", svc.stations_report(ctx.session, month, ctx.now(), ctx.tz), fmt, mask)
 
 
 @router.get("/duty-reports", response_model=CoverageReport, responses=DOWNLOADS)
 def duty_coverage(
     request: Request,
     term: Annotated[str, Query(max_length=64, description="the term's code")],
-    year: Annotated[str, Query(max_length=8, description="YYYY, a year of the term; "
-                               "not in the future")],
+    year: Annotated[str, Query(max_length=8, description="YYYY, a year of the term; not in the future")],
     format: FormatParam = "json",  # noqa: A002
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin"),
@@ -128,8 +140,9 @@ def duty_coverage(
     this year)."""
     fmt = svc.check_format(format)
     period = year_period(year, ctx.now(), ctx.tz)
-    report = duty_reports.coverage(ctx, term_code=term, period=period,
-                                   schedule=app_state(request).duty_schedule)
+    report = duty_reports.coverage(
+        ctx, term_code=term, period=period, schedule=app_state(request).duty_schedule
+    )
     return _respond("duty-reports", report, fmt, mask)
 
 
@@ -147,8 +160,11 @@ def points_report(
     return _respond("points", report, fmt, mask)
 
 
-@router.get("/points/{deputy_id}", response_model=DeputyPointsReport, responses={
-    **DOWNLOADS, **problem_responses(404)})
+@router.get(
+    "/points/{deputy_id}",
+    response_model=DeputyPointsReport,
+    responses={**DOWNLOADS, **problem_responses(404)},
+)
 def deputy_points_report(
     deputy_id: str,
     year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],

@@ -16,17 +16,27 @@ from app.services.context import Ctx
 from app.services.views import local
 from app.webhooks import outbox
 
-router = APIRouter(route_class=OneTripRoute, prefix="/api/v1/webhooks", tags=["webhooks"],
-                   responses=problem_responses(401, 403))
+router = APIRouter(
+    route_class=OneTripRoute,
+    prefix="/api/v1/webhooks",
+    tags=["webhooks"],
+    responses=problem_responses(401, 403),
+)
 
 
 def delivery_out(ctx: Ctx, d: WebhookDelivery) -> dict[str, Any]:
     return {
-        "id": d.id, "unit": d.unit_code, "event_type": d.event_type, "ticket_id": d.ticket_id,
-        "state": d.state, "attempts": d.attempts,
+        "id": d.id,
+        "unit": d.unit_code,
+        "event_type": d.event_type,
+        "ticket_id": d.ticket_id,
+        "state": d.state,
+        "attempts": d.attempts,
         "next_attempt_at": local(d.next_attempt_at, ctx.tz) if d.state == "pending" else None,
-        "created_at": local(d.created_at, ctx.tz), "delivered_at": local(d.delivered_at, ctx.tz),
-        "last_status": d.last_status, "last_error": d.last_error,
+        "created_at": local(d.created_at, ctx.tz),
+        "delivered_at": local(d.delivered_at, ctx.tz),
+        "last_status": d.last_status,
+        "last_error": d.last_error,
         "payload": orjson.loads(d.body),
     }
 
@@ -54,26 +64,36 @@ def list_deliveries(
     after = decode_cursor(cursor)
     if after is not None and not isinstance(after, str):
         raise Invalid("cursor", "not a cursor this service issued")
-    rows = outbox.list_deliveries(ctx.session, unit=unit, state=state, after=after,
-                                  limit=limit + 1)
+    rows = outbox.list_deliveries(ctx.session, unit=unit, state=state, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [delivery_out(ctx, d) for d in rows],
-            "next_cursor": encode_cursor(rows[-1].id) if more else None}
+    return {
+        "items": [delivery_out(ctx, d) for d in rows],
+        "next_cursor": encode_cursor(rows[-1].id) if more else None,
+    }
 
 
-@router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail,
-            responses=problem_responses(404))
+@router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail, responses=problem_responses(404))
 def get_delivery(delivery_id: str, ctx: Ctx = reader("admin", "liaison", "unit")) -> Any:
     """One delivery with every attempt made."""
     d = _visible(ctx, delivery_id)
-    return {**delivery_out(ctx, d), "attempt_log": [
-        {"at": local(a.at, ctx.tz), "status_code": a.status_code, "error": a.error,
-         "duration_ms": a.duration_ms} for a in outbox.attempts_of(ctx.session, d.id)]}
+    return {
+        **delivery_out(ctx, d),
+        "attempt_log": [
+            {
+                "at": local(a.at, ctx.tz),
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+            }
+            for a in outbox.attempts_of(ctx.session, d.id)
+        ],
+    }
 
 
-@router.post("/deliveries/{delivery_id}/redeliver", response_model=DeliveryOut,
-             responses=problem_responses(404))
+@router.post(
+    "/deliveries/{delivery_id}/redeliver", response_model=DeliveryOut, responses=problem_responses(404)
+)
 def redeliver(delivery_id: str, ctx: Ctx = writer("admin", "liaison")) -> Any:
     """Back to pending, due now, with a fresh set of attempts (same id and body)."""
     d = _visible(ctx, delivery_id)

@@ -22,13 +22,12 @@ from app.services.text import control_character
 
 T = TypeVar("T")
 
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64,
-                                        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+Code = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=2000,
-                                             strip_whitespace=True)]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000,
-                                            strip_whitespace=True)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000, strip_whitespace=True)]
 
 
 _SPACE_FOR_PLUS = re.compile(r"(.+T[0-9:.]+) ([0-9]{2}:?[0-9]{2})")
@@ -53,8 +52,10 @@ def _representable(value: datetime) -> datetime:
 
 # RFC 3339's date-time (API.md "Times"): seconds and an offset required. Pydantic alone
 # also takes Unix timestamps (1700000000, "1700000000.5") and other ISO 8601 forms.
-_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
-                      r"(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 RFC3339_HINT = "must be an RFC 3339 date-time with an offset, e.g. 2025-10-01T09:00:00+08:00"
 
 
@@ -68,12 +69,17 @@ def _rfc3339(value: Any) -> Any:
 
 # An instant in a request body: RFC 3339 text only, and one the database can store.
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_representable)]
-QueryInstant = Annotated[AwareDatetime, BeforeValidator(lambda v: _rfc3339(_plus_restored(v))),
-                         AfterValidator(_representable)]
+QueryInstant = Annotated[
+    AwareDatetime, BeforeValidator(lambda v: _rfc3339(_plus_restored(v))), AfterValidator(_representable)
+]
+
 
 def _printable(value: Any) -> Any:
-    texts = [value] if isinstance(value, str) else (
-        [v for v in value if isinstance(v, str)] if isinstance(value, list | tuple) else [])
+    texts = (
+        [value]
+        if isinstance(value, str)
+        else ([v for v in value if isinstance(v, str)] if isinstance(value, list | tuple) else [])
+    )
     for text in texts:
         problem = control_character(text)
         if problem is not None:
@@ -114,10 +120,7 @@ class Problem(BaseModel):
 
 def problem_responses(*codes: int) -> dict[int | str, dict[str, object]]:
     """OpenAPI entries for the problem responses an operation may give."""
-    return {
-        code: {"model": Problem, "content": {"application/problem+json": {}}}
-        for code in codes
-    }
+    return {code: {"model": Problem, "content": {"application/problem+json": {}}} for code in codes}
 
 
 def json_bytes(value: Any) -> bytes:

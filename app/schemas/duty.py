@@ -34,8 +34,10 @@ Kind = Literal["reelected", "official", "others"]
 
 class DutyReportIn(Strict):
     held_on: date
-    method: Method = Field(description="oral: at a meeting of the standing committee; "
-                           "meeting: at a meeting before voters; written")
+    method: Method = Field(
+        description="oral: at a meeting of the standing committee; "
+        "meeting: at a meeting before voters; written"
+    )
     audience: Audience = Field(description="electoral_unit 原选举单位 or voters 原选区选民")
     note: ShortText | None = None
 
@@ -98,13 +100,16 @@ class CoverageReport(BaseModel):
     coverage: float | None = Field(description="reported / deputies; null without deputies")
     reports: int
     meeting_reports: int
-    meeting_share: float | None = Field(description="reports made at a meeting (oral or "
-                                       "meeting) / reports; null without reports")
+    meeting_share: float | None = Field(
+        description="reports made at a meeting (oral or meeting) / reports; null without reports"
+    )
     meeting_share_required: float | None
-    meeting_share_on_course: bool | None = Field(description="county and township terms: the "
-                                                 "meeting share so far meets the required "
-                                                 "share; null where the rule does not apply "
-                                                 "or no report was made")
+    meeting_share_on_course: bool | None = Field(
+        description="county and township terms: the "
+        "meeting share so far meets the required "
+        "share; null where the rule does not apply "
+        "or no report was made"
+    )
     schedule: list[ScheduleRule]
     due: list[CoverageDeputy] = Field(description="due this year, not yet reported")
     overdue: list[CoverageDeputy] = Field(description="their years have passed, no report")
@@ -112,15 +117,15 @@ class CoverageReport(BaseModel):
     upcoming: list[CoverageDeputy] = Field(description="due in a later year of the term")
 
 
-PointType = Annotated[str, StringConstraints(min_length=1, max_length=64,
-                                             pattern=r"^[a-z][a-z0-9_]*$")]
+PointType = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class PointRuleIn(Strict):
     name: Name = Field(max_length=100, description="e.g. 参加人代会, 参加培训, 视察调研")
     points: int = Field(ge=0, le=1000, description="points per item")
-    yearly_cap: int | None = Field(default=None, ge=0, le=100000,
-                                   description="at most this many points a year; null: none")
+    yearly_cap: int | None = Field(
+        default=None, ge=0, le=100000, description="at most this many points a year; null: none"
+    )
 
 
 class PointRuleOut(BaseModel):
@@ -158,8 +163,10 @@ class PointsRow(BaseModel):
     by_type: dict[str, int] = Field(description="points per type, caps applied")
     items: dict[str, int] = Field(description="items per type behind each figure")
     calls: int = Field(description="calls on the deputy line in the year")
-    silent: bool = Field(description="no call on the line in the year: not recommended as "
-                         "an outstanding deputy or for re-election")
+    silent: bool = Field(
+        description="no call on the line in the year: not recommended as "
+        "an outstanding deputy or for re-election"
+    )
 
 
 class PointsReport(BaseModel):
@@ -171,8 +178,9 @@ class PointsReport(BaseModel):
 
 class PointsLine(BaseModel):
     on: date | None
-    ref: str = Field(description="hotline_no, or the id of the message, reception, duty "
-                     "report or recorded item")
+    ref: str = Field(
+        description="hotline_no, or the id of the message, reception, duty report or recorded item"
+    )
     detail: str
 
 

@@ -11,13 +11,12 @@ from app.schemas.common import Code, Instant, LongText, ShortText, Strict
 
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Person = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-Phone = Annotated[str, StringConstraints(min_length=3, max_length=32, strip_whitespace=True,
-                                         pattern=r"^[0-9+\-() ]+$")]
+Phone = Annotated[
+    str, StringConstraints(min_length=3, max_length=32, strip_whitespace=True, pattern=r"^[0-9+\-() ]+$")
+]
 DeputyId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
-EvaluationRating = Literal["satisfied", "basically_satisfied", "unsatisfied",
-                           "满意", "基本满意", "不满意"]
-InvitationStatus = Literal["submitted", "issued", "rejected", "acknowledged", "reported",
-                           "closed"]
+EvaluationRating = Literal["satisfied", "basically_satisfied", "unsatisfied", "满意", "基本满意", "不满意"]
+InvitationStatus = Literal["submitted", "issued", "rejected", "acknowledged", "reported", "closed"]
 
 
 class InvitationIn(Strict):
@@ -93,8 +92,7 @@ class InvitationExtensionOut(BaseModel):
 
 class InvitationOut(BaseModel):
     id: str
-    number: str | None = Field(description="the letter's number, `<prefix>〔<year>〕<n>号`, once "
-                                           "issued")
+    number: str | None = Field(description="the letter's number, `<prefix>〔<year>〕<n>号`, once issued")
     station: str
     station_name: str | None
     unit: str

@@ -36,8 +36,7 @@ class MessageIn(Strict):
     voter: Voter
     district: Code | None = None
     received_at: Instant | None = Field(default=None, description="default now")
-    reception_id: Code | None = Field(default=None,
-                                      description="the reception it was taken at")
+    reception_id: Code | None = Field(default=None, description="the reception it was taken at")
 
 
 class VoterOut(BaseModel):

@@ -11,8 +11,9 @@ from app.schemas.common import Code, Name, Strict
 from app.services.registry import normalize_phone, valid_phone
 
 Role = Literal["admin", "hotline", "liaison", "unit", "deputy", "station"]
-UnitKind = Literal["department", "district_government", "township", "special_committee",
-                   "district_congress", "coordinator"]
+UnitKind = Literal[
+    "department", "district_government", "township", "special_committee", "district_congress", "coordinator"
+]
 Level = Literal["national", "provincial", "city", "county", "township"]
 
 
@@ -123,8 +124,10 @@ class DeputyPatch(Strict):
     level: Level | None = None
     district: Code | None = None
     delegation: Name | None = None
-    term: Code | None = Field(default=None, description="the code of the deputy's term (届), "
-                              "a term of the deputy's level; null: none")
+    term: Code | None = Field(
+        default=None,
+        description="the code of the deputy's term (届), a term of the deputy's level; null: none",
+    )
     reelected: StrictBool | None = Field(default=None, description="re-elected (连任)")
     official: StrictBool | None = Field(default=None, description="holds a leading post (职务代表)")
 

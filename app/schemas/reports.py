@@ -20,8 +20,10 @@ class Figures(_Open):
     resolved: int = Field(description="resolutions of problems dated in the period")
     solved: int = Field(description="of those, outcome `solved`")
     solve_rate: Rate
-    contact_on_time_rate: Rate = Field(description="over contact clocks started in the period; "
-                                       "running and not yet due at the cut-off left out")
+    contact_on_time_rate: Rate = Field(
+        description="over contact clocks started in the period; "
+        "running and not yet due at the cut-off left out"
+    )
     resolve_on_time_rate: Rate
     feedback_on_time_rate: Rate
     rated: int
@@ -33,19 +35,24 @@ class Figures(_Open):
 
 
 class Totals(Figures):
-    overdue_unresolved: int = Field(0, description="tickets that should have been resolved "
-                                    "by the cut-off and were not")
+    overdue_unresolved: int = Field(
+        0, description="tickets that should have been resolved by the cut-off and were not"
+    )
 
 
 class UnitRow(Figures):
     unit: str | None
     name: str | None
     overdue_unresolved: int = 0
-    score: float | None = Field(None, description="0-100: the weighted mean of the rates "
-                                "measured for the unit (weights in `score_weights`); null when "
-                                "none was measured")
-    rank: int | None = Field(None, description="1 = best; equal scores share a rank; null "
-                             "scores are not ranked")
+    score: float | None = Field(
+        None,
+        description="0-100: the weighted mean of the rates "
+        "measured for the unit (weights in `score_weights`); null when "
+        "none was measured",
+    )
+    rank: int | None = Field(
+        None, description="1 = best; equal scores share a rank; null scores are not ranked"
+    )
 
 
 class CategoryRow(Figures):
@@ -56,8 +63,9 @@ class CategoryRow(Figures):
 
 class DistrictRow(Figures):
     district: str | None
-    name: str | None = Field(description="the district's Chinese name (the registry's), or "
-                             "its code when the registry has none")
+    name: str | None = Field(
+        description="the district's Chinese name (the registry's), or its code when the registry has none"
+    )
     overdue_unresolved: int = 0
 
 
@@ -141,8 +149,9 @@ class ReturnCounts(_Open):
 
 class _Report(_Open):
     cutoff_at: datetime = Field(description="end of the period, or now for the current one")
-    score_weights: dict[str, float] = Field(description="the weight of each rate in a unit's "
-                                            "score (settings)")
+    score_weights: dict[str, float] = Field(
+        description="the weight of each rate in a unit's score (settings)"
+    )
     totals: Totals
     overdue_unresolved: list[OverdueTicket]
     unsatisfied: list[UnsatisfiedTicket]
@@ -172,8 +181,9 @@ class DeputyRow(_Open):
     messages_answered: int = 0
     messages_forwarded: int = 0
     voter_satisfaction_rate: float | None = Field(
-        default=None, description="(satisfied + basically satisfied) / rated, of the year's "
-        "voter ratings; null when none")
+        default=None,
+        description="(satisfied + basically satisfied) / rated, of the year's voter ratings; null when none",
+    )
 
 
 class DeputyItem(DeputyRow):
@@ -247,4 +257,5 @@ class StationsReport(_Open):
     cutoff_at: datetime
     items: list[StationRow]
     inactive_stations: list[InactiveStation] = Field(
-        description="stations that held no reception in the month")
+        description="stations that held no reception in the month"
+    )

@@ -18,8 +18,9 @@ class StationIn(Strict):
     district: Code
     township: Name | None = Field(default=None, description="乡镇/街道")
     kind: StationKind
-    deputies: list[DeputyId] = Field(default_factory=list, max_length=500,
-                                     description="ids of the deputies who belong to it")
+    deputies: list[DeputyId] = Field(
+        default_factory=list, max_length=500, description="ids of the deputies who belong to it"
+    )
 
 
 class StationOut(BaseModel):
@@ -33,8 +34,7 @@ class StationOut(BaseModel):
 
 class ReceptionIn(Strict):
     date: date
-    deputies: list[DeputyId] = Field(default_factory=list, max_length=500,
-                                     description="deputies present")
+    deputies: list[DeputyId] = Field(default_factory=list, max_length=500, description="deputies present")
     voters_received: int = Field(ge=0, le=1_000_000, description="人次")
     batches: int = Field(ge=0, le=1_000_000, description="批次")
     note: LongText | None = None

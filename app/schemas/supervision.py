@@ -24,8 +24,7 @@ class MeetingOut(BaseModel):
     id: str
     held_at: dt.datetime
     participants: list[str] = Field(description="as recorded: unit codes or names")
-    participant_names: list[str] = Field(description="the same, unit codes shown by their "
-                                         "Chinese names")
+    participant_names: list[str] = Field(description="the same, unit codes shown by their Chinese names")
     conclusion: str
     recorded_by: str
     recorded_at: dt.datetime
@@ -35,8 +34,9 @@ class SupervisionOut(BaseModel):
     id: str
     ticket_id: str | None = Field(description="null for an invitation's case")
     hotline_no: str | None
-    invitation_id: str | None = Field(None, description="the invitation of an `invitation` "
-                                                          "case (SPEC Part II)")
+    invitation_id: str | None = Field(
+        None, description="the invitation of an `invitation` case (SPEC Part II)"
+    )
     invitation_number: str | None = None
     kind: CaseKind
     unit: str | None
@@ -58,9 +58,11 @@ class SupervisionIn(Strict):
 
 class MeetingIn(Strict):
     held_at: Instant
-    participants: list[Name] = Field(min_length=1, max_length=50,
-                                     description="unit codes, or names of those who are not "
-                                     "units (the hotline office)")
+    participants: list[Name] = Field(
+        min_length=1,
+        max_length=50,
+        description="unit codes, or names of those who are not units (the hotline office)",
+    )
     conclusion: LongText = Field(description="what was agreed")
 
 
@@ -75,12 +77,15 @@ class CloseIn(Strict):
 class CalendarOut(BaseModel):
     year: int
     source: Literal["builtin", "custom", "none"]
-    holidays: list[dt.date] = Field(description="for a year with no arrangement (`none`): the "
-                                    "statutory holidays the law fixes, which deadlines are "
-                                    "reckoned on meanwhile")
+    holidays: list[dt.date] = Field(
+        description="for a year with no arrangement (`none`): the "
+        "statutory holidays the law fixes, which deadlines are "
+        "reckoned on meanwhile"
+    )
     workdays: list[dt.date]
-    provisional: bool = Field(description="true when the year has no arrangement: its "
-                              "deadlines are provisional until it is loaded")
+    provisional: bool = Field(
+        description="true when the year has no arrangement: its deadlines are provisional until it is loaded"
+    )
 
 
 class CalendarIn(Strict):

@@ -12,12 +12,21 @@ from app.services.registry import normalize_phone, valid_phone
 
 Kind = Literal["problem", "consultation", "suggestion"]
 Urgency = Literal["urgent", "normal"]
-Status = Literal["dispatched", "in_progress", "resolved", "fed_back", "supervising", "returned",
-                 "closed"]
+Status = Literal["dispatched", "in_progress", "resolved", "fed_back", "supervising", "returned", "closed"]
 Outcome = Literal["solved", "stepwise", "referred", "explained"]
 Method = Literal["phone", "visit", "meeting", "online"]
-RatingCode = Literal["very_satisfied", "satisfied", "basically_satisfied", "unsatisfied",
-                     "very_unsatisfied", "非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+RatingCode = Literal[
+    "very_satisfied",
+    "satisfied",
+    "basically_satisfied",
+    "unsatisfied",
+    "very_unsatisfied",
+    "非常满意",
+    "满意",
+    "基本满意",
+    "不满意",
+    "非常不满意",
+]
 ClockKindName = Literal["contact", "resolve", "feedback", "opinion"]
 ClockStateName = Literal["running", "met", "met_late", "breached", "cancelled"]
 
@@ -161,10 +170,12 @@ class EventOut(BaseModel):
     seq: int
     at: datetime
     recorded_at: datetime
-    actor: str = Field(description="`user:<username>` for a person, `key:<key id>` for an API "
-                       "key (`key:bootstrap`: HOTLINE_ADMIN_KEY), `system` for the SLA sweep, "
-                       "`cli` for a command on the server; events recorded before accounts "
-                       "existed name the role (`hotline`, `unit:<code>`)")
+    actor: str = Field(
+        description="`user:<username>` for a person, `key:<key id>` for an API "
+        "key (`key:bootstrap`: HOTLINE_ADMIN_KEY), `system` for the SLA sweep, "
+        "`cli` for a command on the server; events recorded before accounts "
+        "existed name the role (`hotline`, `unit:<code>`)"
+    )
     by: ActorOut
     type: str
     data: dict[str, object]
@@ -250,13 +261,16 @@ class QueueInvitation(BaseModel):
 class QueueItemOut(BaseModel):
     kind: Literal["ticket", "invitation"] = "ticket"
     ticket: TicketSummary | None = Field(None, description="for `kind: ticket`")
-    invitation: QueueInvitation | None = Field(None, description="for `kind: invitation` "
-                                               "(SPEC Part II): the invited unit's entry")
+    invitation: QueueInvitation | None = Field(
+        None, description="for `kind: invitation` (SPEC Part II): the invited unit's entry"
+    )
     role: Literal["lead", "co", "supervisor", "invited"]
-    next_action: Literal["contact", "resolve", "feedback", "opinion", "supervise",
-                         "acknowledge", "report"] | None
+    next_action: (
+        Literal["contact", "resolve", "feedback", "opinion", "supervise", "acknowledge", "report"] | None
+    )
     next_due_at: datetime | None
     breached: bool
-    in_queue: bool = Field(description="false only for items that left the queue, listed when "
-                           "`updated_since` is given")
+    in_queue: bool = Field(
+        description="false only for items that left the queue, listed when `updated_since` is given"
+    )
     updated_at: datetime

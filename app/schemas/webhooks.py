@@ -25,7 +25,8 @@ class DeliveryOut(BaseModel):
     state: DeliveryState
     attempts: int
     next_attempt_at: dt.datetime | None = Field(
-        description="when a pending delivery is tried next (null once delivered or failed)")
+        description="when a pending delivery is tried next (null once delivered or failed)"
+    )
     created_at: dt.datetime
     delivered_at: dt.datetime | None
     last_status: int | None

@@ -42,8 +42,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def check_binding(session: Session, *, role: str, unit_code: str | None,
-                  deputy_id: str | None, station_code: str | None) -> None:
+def check_binding(
+    session: Session, *, role: str, unit_code: str | None, deputy_id: str | None, station_code: str | None
+) -> None:
     """A bound role names what it is bound to (which must exist); other roles name nothing.
 
     Shared by accounts and API keys: both act with the same roles."""
@@ -66,8 +67,7 @@ def check_binding(session: Session, *, role: str, unit_code: str | None,
 
 
 def _role_of(field: str) -> str:
-    return {"unit_code": "unit", "deputy_id": "deputy", "station_code": "station"}[field] + \
-        " account or key"
+    return {"unit_code": "unit", "deputy_id": "deputy", "station_code": "station"}[field] + " account or key"
 
 
 def _thing(field: str) -> str:
@@ -79,11 +79,21 @@ def may_manage(ctx: Ctx, role: str) -> bool:
     return ctx.actor.role == "admin" or (ctx.actor.role == "liaison" and role in LIAISON_CREATES)
 
 
-def record(session: Session, *, account: Account | None, at: datetime, actor: str, type_: str,
-           data: dict[str, Any] | None = None) -> None:
+def record(
+    session: Session,
+    *,
+    account: Account | None,
+    at: datetime,
+    actor: str,
+    type_: str,
+    data: dict[str, Any] | None = None,
+) -> None:
     """Append to the account log."""
-    session.add(AccountEvent(account_id=account.id if account else None, at=at, actor=actor,
-                             type=type_, data=data or {}))
+    session.add(
+        AccountEvent(
+            account_id=account.id if account else None, at=at, actor=actor, type=type_, data=data or {}
+        )
+    )
 
 
 @dataclass
@@ -121,17 +131,30 @@ def create_account(ctx: Ctx, data: AccountInput, *, base_url: str) -> tuple[Acco
         raise Forbidden(f"the {ctx.actor.role} role may not create {data.role} accounts")
     username = normalize_username(data.username)
     if not USERNAME.fullmatch(username):
-        raise Invalid("username", "3 to 64 characters: letters, digits and . _ @ -, "
-                                  "starting with a letter or digit")
-    check_binding(ctx.session, role=data.role, unit_code=data.unit_code,
-                  deputy_id=data.deputy_id, station_code=data.station_code)
+        raise Invalid(
+            "username", "3 to 64 characters: letters, digits and . _ @ -, starting with a letter or digit"
+        )
+    check_binding(
+        ctx.session,
+        role=data.role,
+        unit_code=data.unit_code,
+        deputy_id=data.deputy_id,
+        station_code=data.station_code,
+    )
     if ctx.session.scalar(select(Account.id).where(Account.username == username)):
         raise Conflict(f"the username {username} is taken")
     now = ctx.now()
-    account = Account(username=username, display_name=data.display_name.strip(),
-                      role=data.role, unit_code=data.unit_code, deputy_id=data.deputy_id,
-                      station_code=data.station_code, created_by=ctx.actor.name,
-                      created_at=now, updated_at=now)
+    account = Account(
+        username=username,
+        display_name=data.display_name.strip(),
+        role=data.role,
+        unit_code=data.unit_code,
+        deputy_id=data.deputy_id,
+        station_code=data.station_code,
+        created_by=ctx.actor.name,
+        created_at=now,
+        updated_at=now,
+    )
     try:
         with ctx.session.begin_nested():
             ctx.session.add(account)
@@ -139,9 +162,19 @@ def create_account(ctx: Ctx, data: AccountInput, *, base_url: str) -> tuple[Acco
     except IntegrityError:
         raise Conflict(f"the username {username} is taken") from None
     token = _new_invite(ctx, account)
-    record(ctx.session, account=account, at=now, actor=ctx.actor.name, type_="account.created",
-           data={"role": account.role, "unit": account.unit_code,
-                 "deputy_id": account.deputy_id, "station": account.station_code})
+    record(
+        ctx.session,
+        account=account,
+        at=now,
+        actor=ctx.actor.name,
+        type_="account.created",
+        data={
+            "role": account.role,
+            "unit": account.unit_code,
+            "deputy_id": account.deputy_id,
+            "station": account.station_code,
+        },
+    )
     return account, _invite_url(base_url, token)
 
 
@@ -158,8 +191,7 @@ def get_account(ctx: Ctx, account_id: str, *, for_update: bool = False) -> Accou
 
 def id_of(ctx: Ctx, username: str) -> str:
     """The id of the account with this username (any case), or NotFound."""
-    found = ctx.session.scalar(select(Account.id).where(
-        Account.username == normalize_username(username)))
+    found = ctx.session.scalar(select(Account.id).where(Account.username == normalize_username(username)))
     if found is None:
         raise NotFound(f"no account {normalize_username(username)}")
     return found
@@ -179,8 +211,7 @@ def reinvite(ctx: Ctx, account_id: str, *, base_url: str) -> tuple[Account, str]
     """A new one-time link (a password reset): the old link and the password stop working."""
     account = get_account(ctx, account_id, for_update=True)
     token = _new_invite(ctx, account)
-    record(ctx.session, account=account, at=ctx.now(), actor=ctx.actor.name,
-           type_="account.invited")
+    record(ctx.session, account=account, at=ctx.now(), actor=ctx.actor.name, type_="account.invited")
     return account, _invite_url(base_url, token)
 
 
@@ -192,8 +223,7 @@ def disable(ctx: Ctx, account_id: str) -> Account:
     now = ctx.now()
     if account.disabled_at is None:
         account.disabled_at, account.updated_at = now, now
-        record(ctx.session, account=account, at=now, actor=ctx.actor.name,
-               type_="account.disabled")
+        record(ctx.session, account=account, at=now, actor=ctx.actor.name, type_="account.disabled")
     end_sessions(ctx.session, account.id, now, "disabled")
     return account
 
@@ -204,15 +234,19 @@ def enable(ctx: Ctx, account_id: str) -> Account:
     now = ctx.now()
     if account.disabled_at is not None:
         account.disabled_at, account.updated_at = None, now
-        record(ctx.session, account=account, at=now, actor=ctx.actor.name,
-               type_="account.enabled")
+        record(ctx.session, account=account, at=now, actor=ctx.actor.name, type_="account.enabled")
     return account
 
 
 def end_sessions(session: Session, account_id: str, now: datetime, reason: str) -> None:
-    session.execute(update(UserSession).where(
-        UserSession.account_id == account_id, UserSession.ended_at.is_(None),
-    ).values(ended_at=now, end_reason=reason))
+    session.execute(
+        update(UserSession)
+        .where(
+            UserSession.account_id == account_id,
+            UserSession.ended_at.is_(None),
+        )
+        .values(ended_at=now, end_reason=reason)
+    )
 
 
 def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
@@ -220,27 +254,42 @@ def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
     label (what no longer exists is left out)."""
     from app.models import ApiKey
 
-    users = {a[len("user:"):] for a in actors if a.startswith("user:")}
-    keys = {a[len("key:"):] for a in actors if a.startswith("key:")}
+    users = {a[len("user:") :] for a in actors if a.startswith("user:")}
+    keys = {a[len("key:") :] for a in actors if a.startswith("key:")}
     out: dict[str, str] = {}
     if users:
-        out.update({f"user:{u}": n for u, n in session.execute(
-            select(Account.username, Account.display_name).where(Account.username.in_(users)))})
+        out.update(
+            {
+                f"user:{u}": n
+                for u, n in session.execute(
+                    select(Account.username, Account.display_name).where(Account.username.in_(users))
+                )
+            }
+        )
     if keys:
-        out.update({f"key:{i}": f"接口：{label}" for i, label in session.execute(
-            select(ApiKey.id, ApiKey.label).where(ApiKey.id.in_(keys)))})
+        out.update(
+            {
+                f"key:{i}": f"接口：{label}"
+                for i, label in session.execute(select(ApiKey.id, ApiKey.label).where(ApiKey.id.in_(keys)))
+            }
+        )
     return out
 
 
 # --- the invitation link, used by the person -------------------------------------------
+
 
 def invited(session: Session, token: str, now: datetime) -> Account | None:
     """The account a link stands for, while it is valid (unused, unexpired, not disabled)."""
     if not token or len(token) > 200:
         return None
     account = session.scalar(select(Account).where(Account.invite_hash == token_hash(token)))
-    if account is None or account.disabled_at is not None or account.invite_expires_at is None \
-            or account.invite_expires_at <= now:
+    if (
+        account is None
+        or account.disabled_at is not None
+        or account.invite_expires_at is None
+        or account.invite_expires_at <= now
+    ):
         return None
     return account
 
@@ -258,17 +307,21 @@ def check_new_password(account: Account, password: str, confirm: str) -> str:
 def set_password(session: Session, *, token: str, password_hash: str, now: datetime) -> Account:
     """Use a link: the password (hashed beforehand, outside the transaction) is set and the
     link stops working. A link used or replaced meanwhile → NotFound."""
-    account = session.scalar(select(Account).where(Account.invite_hash == token_hash(token))
-                             .with_for_update())
-    if account is None or account.disabled_at is not None or account.invite_expires_at is None \
-            or account.invite_expires_at <= now:
+    account = session.scalar(
+        select(Account).where(Account.invite_hash == token_hash(token)).with_for_update()
+    )
+    if (
+        account is None
+        or account.disabled_at is not None
+        or account.invite_expires_at is None
+        or account.invite_expires_at <= now
+    ):
         raise NotFound("this invitation link is not valid")
     account.password_hash = password_hash
     account.password_set_at = now
     account.invite_hash = account.invite_expires_at = None
     account.updated_at = now
-    record(session, account=account, at=now, actor=f"user:{account.username}",
-           type_="account.password_set")
+    record(session, account=account, at=now, actor=f"user:{account.username}", type_="account.password_set")
     return account
 
 

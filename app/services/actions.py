@@ -19,12 +19,18 @@ from app.services.tickets import _check_units, dispatch_to, get_visible
 from app.services.workflow import Action, Status, TransitionRefused, next_status
 
 RATINGS = {
-    "very_satisfied": True, "satisfied": True, "basically_satisfied": True,
-    "unsatisfied": False, "very_unsatisfied": False,
+    "very_satisfied": True,
+    "satisfied": True,
+    "basically_satisfied": True,
+    "unsatisfied": False,
+    "very_unsatisfied": False,
 }
 RATING_LABELS = {
-    "非常满意": "very_satisfied", "满意": "satisfied", "基本满意": "basically_satisfied",
-    "不满意": "unsatisfied", "非常不满意": "very_unsatisfied",
+    "非常满意": "very_satisfied",
+    "满意": "satisfied",
+    "基本满意": "basically_satisfied",
+    "不满意": "unsatisfied",
+    "非常不满意": "very_unsatisfied",
 }
 
 
@@ -36,10 +42,13 @@ def _transition(ticket: Ticket, action: Action) -> Status:
 
 
 def _active_role(ctx: Ctx, ticket: Ticket) -> Assignment | None:
-    return ctx.session.scalar(select(Assignment).where(
-        Assignment.ticket_id == ticket.id, Assignment.unit_code == ctx.actor.unit_code,
-        Assignment.active.is_(True),
-    ))
+    return ctx.session.scalar(
+        select(Assignment).where(
+            Assignment.ticket_id == ticket.id,
+            Assignment.unit_code == ctx.actor.unit_code,
+            Assignment.active.is_(True),
+        )
+    )
 
 
 def _require(ctx: Ctx, ticket: Ticket, role: str, what: str) -> Assignment:
@@ -82,8 +91,9 @@ def _round_started_at(ctx: Ctx, ticket: Ticket, lead: Assignment) -> datetime:
     return started or lead.assigned_at
 
 
-def contact(ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str,
-            deputy_invited: bool, note: str | None) -> Ticket:
+def contact(
+    ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str, deputy_invited: bool, note: str | None
+) -> Ticket:
     """The lead records contact with the deputy (联系代表); meets the contact clock."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
     lead = _require(ctx, ticket, "lead", "record contact")
@@ -91,9 +101,17 @@ def contact(ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str,
     at = _at(ctx, at, not_before=lead.assigned_at, step="the dispatch")
     clock = _open_clock(ctx, ticket, ClockKind.CONTACT, lead.unit_code)
     ticket.status = new_status.value
-    log(ctx, ticket, "ticket.contacted", at=at, data={
-        "method": method, "deputy_invited": deputy_invited, "note": note,
-    })
+    log(
+        ctx,
+        ticket,
+        "ticket.contacted",
+        at=at,
+        data={
+            "method": method,
+            "deputy_invited": deputy_invited,
+            "note": note,
+        },
+    )
     if clock is not None:
         meet(ctx, ticket, clock, at)
     refresh_queue(ctx, ticket)
@@ -115,8 +133,7 @@ def opinion(ctx: Ctx, *, ticket_id: str, content: str, at: datetime | None) -> T
     return ticket
 
 
-def resolve(ctx: Ctx, *, ticket_id: str, at: datetime | None, outcome: str,
-            reply: str) -> Ticket:
+def resolve(ctx: Ctx, *, ticket_id: str, at: datetime | None, outcome: str, reply: str) -> Ticket:
     """The lead resolves (办结): meets the resolve clock, starts the feedback clock."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
     lead = _require(ctx, ticket, "lead", "resolve")
@@ -124,24 +141,39 @@ def resolve(ctx: Ctx, *, ticket_id: str, at: datetime | None, outcome: str,
     at = _at(ctx, at, not_before=_round_started_at(ctx, ticket, lead), step="the round's start")
     ticket.status = new_status.value
     ticket.resolved_at, ticket.resolution_outcome, ticket.resolution_reply = at, outcome, reply
-    ctx.session.add(Resolution(ticket_id=ticket.id, round=ticket.round, unit_code=lead.unit_code,
-                               at=at, outcome=outcome, reply=reply, ticket_kind=ticket.kind,
-                               **ticket.dimensions()))
-    log(ctx, ticket, "ticket.resolved", at=at, data={
-        "outcome": outcome, "reply": reply, "round": ticket.round,
-    })
+    ctx.session.add(
+        Resolution(
+            ticket_id=ticket.id,
+            round=ticket.round,
+            unit_code=lead.unit_code,
+            at=at,
+            outcome=outcome,
+            reply=reply,
+            ticket_kind=ticket.kind,
+            **ticket.dimensions(),
+        )
+    )
+    log(
+        ctx,
+        ticket,
+        "ticket.resolved",
+        at=at,
+        data={
+            "outcome": outcome,
+            "reply": reply,
+            "round": ticket.round,
+        },
+    )
     clock = _open_clock(ctx, ticket, ClockKind.RESOLVE, lead.unit_code)
     if clock is not None:
         meet(ctx, ticket, clock, at)
-    start_clock(ctx, ticket, unit=lead.unit_code, kind=ClockKind.FEEDBACK, round_=ticket.round,
-                started_at=at)
+    start_clock(ctx, ticket, unit=lead.unit_code, kind=ClockKind.FEEDBACK, round_=ticket.round, started_at=at)
     ctx.session.flush()
     refresh_queue(ctx, ticket)
     return ticket
 
 
-def feedback(ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str,
-             content: str) -> Ticket:
+def feedback(ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str, content: str) -> Ticket:
     """The lead feeds the result back to the deputy (反馈); meets the feedback clock."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
     lead = _require(ctx, ticket, "lead", "record feedback")
@@ -168,22 +200,30 @@ def return_ticket(ctx: Ctx, *, ticket_id: str, reason: str, at: datetime | None)
     lead = _require(ctx, ticket, "lead", "return the ticket")
     new_status = _transition(ticket, Action.RETURN)
     at = _at(ctx, at, not_before=lead.assigned_at, step="the dispatch")
-    assignments = list(ctx.session.scalars(select(Assignment).where(
-        Assignment.ticket_id == ticket.id, Assignment.active.is_(True)
-    )))
+    assignments = list(
+        ctx.session.scalars(
+            select(Assignment).where(Assignment.ticket_id == ticket.id, Assignment.active.is_(True))
+        )
+    )
     for a in assignments:
         a.active, a.ended_at = False, at
     cancel(ctx, ticket, open_clocks(ctx, ticket.id), at, "assignment returned")
     ticket.status, ticket.lead_unit = new_status.value, None
     log(ctx, ticket, "ticket.returned", at=at, data={"unit": lead.unit_code, "reason": reason})
-    emit(ctx, "ticket.returned", ticket=ticket, units=[a.unit_code for a in assignments],
-         data={"returned_by": lead.unit_code, "reason": reason})
+    emit(
+        ctx,
+        "ticket.returned",
+        ticket=ticket,
+        units=[a.unit_code for a in assignments],
+        data={"returned_by": lead.unit_code, "reason": reason},
+    )
     refresh_queue(ctx, ticket)
     return ticket
 
 
-def redispatch(ctx: Ctx, *, ticket_id: str, units: list[str], lead_unit: str | None,
-               at: datetime | None) -> Ticket:
+def redispatch(
+    ctx: Ctx, *, ticket_id: str, units: list[str], lead_unit: str | None, at: datetime | None
+) -> Ticket:
     """The hotline re-dispatches a returned ticket; the new lead's clocks start now."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
     new_status = _transition(ticket, Action.DISPATCH)
@@ -193,9 +233,10 @@ def redispatch(ctx: Ctx, *, ticket_id: str, units: list[str], lead_unit: str | N
     _check_units(ctx, units, "units")
     if lead_unit is not None and lead_unit not in units:
         raise Invalid("lead_unit", f"{lead_unit!r} is not one of units")
-    returned_at = ctx.session.scalar(
-        select(func.max(Assignment.ended_at)).where(Assignment.ticket_id == ticket.id)
-    ) or ticket.dispatched_at
+    returned_at = (
+        ctx.session.scalar(select(func.max(Assignment.ended_at)).where(Assignment.ticket_id == ticket.id))
+        or ticket.dispatched_at
+    )
     at = _at(ctx, at, not_before=returned_at, step="the return")
     category = ctx.session.get(Category, ticket.category)
     routing = choose_lead(units, lead_unit, category.default_lead_unit if category else None)
@@ -204,30 +245,57 @@ def redispatch(ctx: Ctx, *, ticket_id: str, units: list[str], lead_unit: str | N
     return ticket
 
 
-def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None,
-         comment: str | None) -> Ticket:
+def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None, comment: str | None) -> Ticket:
     """The hotline records the deputy's rating after the follow-up call (回访)."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
     code = RATING_LABELS.get(rating, rating)
     if code not in RATINGS:
         raise Invalid("rating", "must be one of " + ", ".join([*RATINGS, *RATING_LABELS]))
     satisfied = RATINGS[code]
-    new_status = _transition(ticket, Action.RATE_SATISFIED if satisfied
-                             else Action.RATE_UNSATISFIED)
+    new_status = _transition(ticket, Action.RATE_SATISFIED if satisfied else Action.RATE_UNSATISFIED)
     assert ticket.fed_back_at is not None
     at = _at(ctx, at, not_before=ticket.fed_back_at, step="the feedback")
-    resolved_by = ctx.session.scalar(select(Resolution.unit_code).where(
-        Resolution.ticket_id == ticket.id, Resolution.round == ticket.round,
-    ).order_by(Resolution.at.desc(), Resolution.id.desc()).limit(1))
-    ctx.session.add(Rating(ticket_id=ticket.id, round=ticket.round, at=at, rating=code,
-                           satisfied=satisfied, comment=comment,
-                           unit_code=resolved_by or ticket.lead_unit, **ticket.dimensions()))
+    resolved_by = ctx.session.scalar(
+        select(Resolution.unit_code)
+        .where(
+            Resolution.ticket_id == ticket.id,
+            Resolution.round == ticket.round,
+        )
+        .order_by(Resolution.at.desc(), Resolution.id.desc())
+        .limit(1)
+    )
+    ctx.session.add(
+        Rating(
+            ticket_id=ticket.id,
+            round=ticket.round,
+            at=at,
+            rating=code,
+            satisfied=satisfied,
+            comment=comment,
+            unit_code=resolved_by or ticket.lead_unit,
+            **ticket.dimensions(),
+        )
+    )
     ticket.rated_at, ticket.rating, ticket.rating_comment = at, code, comment
-    log(ctx, ticket, "rating.recorded", at=at, data={
-        "rating": code, "satisfied": satisfied, "comment": comment, "round": ticket.round,
-    })
-    emit(ctx, "rating.recorded", ticket=ticket, units=[ticket.lead_unit],
-         data={"rating": code, "satisfied": satisfied, "round": ticket.round})
+    log(
+        ctx,
+        ticket,
+        "rating.recorded",
+        at=at,
+        data={
+            "rating": code,
+            "satisfied": satisfied,
+            "comment": comment,
+            "round": ticket.round,
+        },
+    )
+    emit(
+        ctx,
+        "rating.recorded",
+        ticket=ticket,
+        units=[ticket.lead_unit],
+        data={"rating": code, "satisfied": satisfied, "round": ticket.round},
+    )
     ticket.status = new_status.value
     if satisfied:
         ticket.closed_at = at
@@ -248,11 +316,19 @@ def _start_rehandling(ctx: Ctx, ticket: Ticket, at: datetime) -> None:
     ticket.resolved_at = ticket.resolution_outcome = ticket.resolution_reply = None
     ticket.fed_back_at = ticket.feedback_method = ticket.feedback_content = None
     assert ticket.lead_unit is not None
-    clock = start_clock(ctx, ticket, unit=ticket.lead_unit, kind=ClockKind.RESOLVE,
-                        round_=ticket.round, started_at=at)
+    clock = start_clock(
+        ctx, ticket, unit=ticket.lead_unit, kind=ClockKind.RESOLVE, round_=ticket.round, started_at=at
+    )
     ctx.session.flush()
-    log(ctx, ticket, "ticket.rehandling", at=at, data={
-        "round": ticket.round, "lead_unit": ticket.lead_unit,
-        "resolve_due_at": ctx.iso(clock.due_at),
-    })
+    log(
+        ctx,
+        ticket,
+        "ticket.rehandling",
+        at=at,
+        data={
+            "round": ticket.round,
+            "lead_unit": ticket.lead_unit,
+            "resolve_due_at": ctx.iso(clock.due_at),
+        },
+    )
     open_rating_cases(ctx, ticket, at=at, second=previous_round >= 2)

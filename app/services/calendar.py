@@ -56,7 +56,8 @@ def builtin_arrangements(through: int | None = None) -> dict[int, YearArrangemen
     for d in CORRECTIONS_HOLIDAYS:
         by_year.setdefault(d.year, (set(), set()))[0].add(d)
     return {
-        y: YearArrangement(y, frozenset(h), frozenset(w)) for y, (h, w) in sorted(by_year.items())
+        y: YearArrangement(y, frozenset(h), frozenset(w))
+        for y, (h, w) in sorted(by_year.items())
         if through is None or y <= through
     }
 
@@ -83,8 +84,9 @@ class WorkingCalendar:
     `fallback`: the holidays of a year with no arrangement (default: the statutory ones;
     None: weekends alone)."""
 
-    def __init__(self, years: Mapping[int, YearArrangement],
-                 fallback: Fallback | None = statutory_holidays) -> None:
+    def __init__(
+        self, years: Mapping[int, YearArrangement], fallback: Fallback | None = statutory_holidays
+    ) -> None:
         self.years = dict(years)
         self.fallback = fallback
         self._start = date(FIRST_YEAR, 1, 1)
@@ -165,9 +167,7 @@ class WorkingCalendar:
         self._check(b)
         if b <= a:
             return 0
-        return bisect_right(self._working, b.toordinal()) - bisect_right(
-            self._working, a.toordinal()
-        )
+        return bisect_right(self._working, b.toordinal()) - bisect_right(self._working, a.toordinal())
 
     def with_year(self, arrangement: YearArrangement | None, year: int) -> WorkingCalendar:
         """A copy with one year replaced (or removed, given None)."""
@@ -190,4 +190,3 @@ def parse_dates(values: Iterable[str | date], year: int, field_name: str) -> fro
             raise ValueError(f"{field_name}[{i}]: {d.isoformat()} is not in {year}")
         out.add(d)
     return frozenset(out)
-

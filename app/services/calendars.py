@@ -96,8 +96,9 @@ def validated_arrangement(year: int, holidays: list[date], workdays: list[date])
         raise Invalid(field, detail) from None
     for i, d in enumerate(workdays):  # the index as submitted, so the field names the entry
         if d.weekday() < 5:
-            raise Invalid(f"workdays[{i}]", f"{d.isoformat()} is a weekday; list only weekend "
-                          "days worked in lieu")
+            raise Invalid(
+                f"workdays[{i}]", f"{d.isoformat()} is a weekday; list only weekend days worked in lieu"
+            )
     both = hol & work
     if both:
         raise Invalid("workdays", f"{min(both).isoformat()} is also listed as a holiday")

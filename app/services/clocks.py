@@ -24,15 +24,31 @@ def clock_values(
     """The columns of a new running clock, its due time computed on the calendar in force."""
     basis, amount = rule_for(kind, ticket.urgency, ctx.policy)
     due = compute_due(
-        calendar=ctx.calendar, tz=ctx.tz, basis=basis, amount=amount, started_at=started_at,
-        policy=ctx.policy, escalates=kind is ClockKind.RESOLVE,
+        calendar=ctx.calendar,
+        tz=ctx.tz,
+        basis=basis,
+        amount=amount,
+        started_at=started_at,
+        policy=ctx.policy,
+        escalates=kind is ClockKind.RESOLVE,
     )
     return {
-        "ticket_id": ticket.id, "unit_code": unit, "kind": kind.value, "round": round_,
-        "started_at": started_at, **ticket.dimensions(), "basis": basis.value,
-        "amount": amount, "due_at": due.due_at,
-        "warn_at": due.warn_at, "escalate_at": due.escalate_at, "provisional": due.provisional,
-        "met_at": None, "cancelled_at": None, "warned_at": None, "breach_recorded_at": None,
+        "ticket_id": ticket.id,
+        "unit_code": unit,
+        "kind": kind.value,
+        "round": round_,
+        "started_at": started_at,
+        **ticket.dimensions(),
+        "basis": basis.value,
+        "amount": amount,
+        "due_at": due.due_at,
+        "warn_at": due.warn_at,
+        "escalate_at": due.escalate_at,
+        "provisional": due.provisional,
+        "met_at": None,
+        "cancelled_at": None,
+        "warned_at": None,
+        "breach_recorded_at": None,
         "escalated_at": None,
     }
 
@@ -41,8 +57,7 @@ def start_clock(
     ctx: Ctx, ticket: Ticket, *, unit: str, kind: ClockKind, round_: int, started_at: datetime
 ) -> Clock:
     """A new running clock, added to the session."""
-    clock = Clock(**clock_values(ctx, ticket, unit=unit, kind=kind, round_=round_,
-                                 started_at=started_at))
+    clock = Clock(**clock_values(ctx, ticket, unit=unit, kind=kind, round_=round_, started_at=started_at))
     ctx.session.add(clock)
     return clock
 
@@ -53,12 +68,21 @@ def start_invitation_clock(
     """A new running clock of the invited unit (`acknowledge`, `complete`), counted by the
     same rules as a ticket's, added to the session."""
     basis, amount = rule_for(kind, "normal", ctx.policy)
-    due = compute_due(calendar=ctx.calendar, tz=ctx.tz, basis=basis, amount=amount,
-                      started_at=started_at, policy=ctx.policy)
+    due = compute_due(
+        calendar=ctx.calendar, tz=ctx.tz, basis=basis, amount=amount, started_at=started_at, policy=ctx.policy
+    )
     clock = InvitationClock(
-        invitation_id=inv.id, unit_code=inv.unit_code, kind=kind.value, round=round_,
-        started_at=started_at, basis=basis.value, amount=amount, due_at=due.due_at,
-        warn_at=due.warn_at, escalate_at=None, provisional=due.provisional,
+        invitation_id=inv.id,
+        unit_code=inv.unit_code,
+        kind=kind.value,
+        round=round_,
+        started_at=started_at,
+        basis=basis.value,
+        amount=amount,
+        due_at=due.due_at,
+        warn_at=due.warn_at,
+        escalate_at=None,
+        provisional=due.provisional,
     )
     ctx.session.add(clock)
     return clock
@@ -91,8 +115,7 @@ class NewClock:
 
 def insert_clocks(ctx: Ctx, values: list[dict[str, Any]]) -> list[NewClock]:
     """Several new clocks in one statement, below the ORM; returns them with their ids."""
-    returned = insert_rows(ctx.session, Clock, values,
-                           returning=("id", "unit_code", "kind"))
+    returned = insert_rows(ctx.session, Clock, values, returning=("id", "unit_code", "kind"))
     ids = {(unit, kind): id_ for id_, unit, kind in returned}
     clocks = [NewClock(id=ids[(v["unit_code"], v["kind"])], **v) for v in values]
     clocks.sort(key=lambda c: c.id)
@@ -100,27 +123,37 @@ def insert_clocks(ctx: Ctx, values: list[dict[str, Any]]) -> list[NewClock]:
 
 
 def open_clocks(ctx: Ctx, ticket_id: str) -> list[Clock]:
-    return list(ctx.session.scalars(
-        select(Clock).where(
-            Clock.ticket_id == ticket_id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None)
-        ).order_by(Clock.id)
-    ))
+    return list(
+        ctx.session.scalars(
+            select(Clock)
+            .where(Clock.ticket_id == ticket_id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None))
+            .order_by(Clock.id)
+        )
+    )
 
 
 def ticket_clocks(ctx: Ctx, ticket_id: str) -> list[Clock]:
-    return list(ctx.session.scalars(
-        select(Clock).where(Clock.ticket_id == ticket_id).order_by(Clock.id)
-    ))
+    return list(ctx.session.scalars(select(Clock).where(Clock.ticket_id == ticket_id).order_by(Clock.id)))
 
 
 def meet(ctx: Ctx, ticket: Ticket, clock: Clock, at: datetime) -> None:
     """Record the action that meets a clock, judged by its `at`."""
     clock.met_at = at
     state = clock_state(due_at=clock.due_at, met_at=at, cancelled_at=None, now=ctx.now())
-    log(ctx, ticket, "clock.met", at=at, data={
-        "clock_id": clock.id, "kind": clock.kind, "unit": clock.unit_code, "round": clock.round,
-        "state": state.value, "due_at": ctx.iso(clock.due_at),
-    })
+    log(
+        ctx,
+        ticket,
+        "clock.met",
+        at=at,
+        data={
+            "clock_id": clock.id,
+            "kind": clock.kind,
+            "unit": clock.unit_code,
+            "round": clock.round,
+            "state": state.value,
+            "due_at": ctx.iso(clock.due_at),
+        },
+    )
     withdraw_disproved(ctx, ticket, clock)
     lapse_extensions(ctx, ticket, [clock], at, "the resolve clock was met")
 
@@ -130,26 +163,37 @@ def cancel(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime, reason: 
     for clock in clocks:
         clock.cancelled_at = at
     if clocks:
-        log(ctx, ticket, "clock.cancelled", at=at, data={
-            "reason": reason,
-            "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code} for c in clocks],
-        })
+        log(
+            ctx,
+            ticket,
+            "clock.cancelled",
+            at=at,
+            data={
+                "reason": reason,
+                "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code} for c in clocks],
+            },
+        )
         lapse_extensions(ctx, ticket, clocks, at, f"the resolve clock was cancelled ({reason})")
 
 
-def lapse_extensions(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime,
-                     why: str) -> None:
+def lapse_extensions(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime, why: str) -> None:
     """A request still pending when its clock is met or cancelled lapses (SPEC, extensions):
     deciding it later could otherwise move a met due time and turn a late resolution into
     an on-time one, and it would block every later round's requests."""
     ids = [c.id for c in clocks if c.kind == ClockKind.RESOLVE.value]
     if not ids:
         return
-    for ext in ctx.session.scalars(select(Extension).where(
-            Extension.clock_id.in_(ids), Extension.state == "pending")):
+    for ext in ctx.session.scalars(
+        select(Extension).where(Extension.clock_id.in_(ids), Extension.state == "pending")
+    ):
         ext.state = "lapsed"
-        log(ctx, ticket, "extension.lapsed", at=at, data={
-            "extension_id": ext.id, "round": ext.round, "why": why})
+        log(
+            ctx,
+            ticket,
+            "extension.lapsed",
+            at=at,
+            data={"extension_id": ext.id, "round": ext.round, "why": why},
+        )
 
 
 def apply_due(
@@ -163,8 +207,12 @@ def apply_due(
     if amount is not None:
         clock.amount = amount
     due = compute_due(
-        calendar=ctx.calendar, tz=ctx.tz, basis=Basis(clock.basis), amount=clock.amount,
-        started_at=clock.started_at, policy=ctx.policy,
+        calendar=ctx.calendar,
+        tz=ctx.tz,
+        basis=Basis(clock.basis),
+        amount=clock.amount,
+        started_at=clock.started_at,
+        policy=ctx.policy,
         escalates=clock.kind == ClockKind.RESOLVE.value,
     )
     now = ctx.now()
@@ -175,9 +223,14 @@ def apply_due(
                 clock.escalated_at = None
         return None
     change = {
-        "clock_id": clock.id, "kind": clock.kind, "unit": clock.unit_code, "round": clock.round,
-        "old_due_at": ctx.iso(clock.due_at), "new_due_at": ctx.iso(due.due_at),
-        "old_provisional": clock.provisional, "new_provisional": due.provisional,
+        "clock_id": clock.id,
+        "kind": clock.kind,
+        "unit": clock.unit_code,
+        "round": clock.round,
+        "old_due_at": ctx.iso(clock.due_at),
+        "new_due_at": ctx.iso(due.due_at),
+        "old_provisional": clock.provisional,
+        "new_provisional": due.provisional,
     }
     clock.due_at, clock.warn_at = due.due_at, due.warn_at
     clock.escalate_at, clock.provisional = due.escalate_at, due.provisional
@@ -201,10 +254,15 @@ def recompute_open(ctx: Ctx, years: set[int]) -> int:
     # A period reaches at most a few weeks past its start: anything started before the
     # year's start minus that margin and due before the year cannot be affected.
     boundary = end_of_day(date(lo - 1, 11, 30), ctx.tz)
-    q = select(Clock).where(
-        Clock.met_at.is_(None), Clock.cancelled_at.is_(None),
-        (Clock.due_at >= boundary) | (Clock.escalate_at >= boundary),
-    ).order_by(Clock.ticket_id, Clock.id)
+    q = (
+        select(Clock)
+        .where(
+            Clock.met_at.is_(None),
+            Clock.cancelled_at.is_(None),
+            (Clock.due_at >= boundary) | (Clock.escalate_at >= boundary),
+        )
+        .order_by(Clock.ticket_id, Clock.id)
+    )
     changed = 0
     tickets: dict[str, Ticket] = {}
     for clock in ctx.session.scalars(q):
@@ -215,9 +273,16 @@ def recompute_open(ctx: Ctx, years: set[int]) -> int:
         ticket = tickets.get(clock.ticket_id) or ctx.session.get(Ticket, clock.ticket_id)
         assert ticket is not None
         tickets[ticket.id] = ticket
-        log(ctx, ticket, "clock.recomputed", at=ctx.now(), data={
-            **change, "reason": f"working calendar changed for {sorted(years)}",
-        })
+        log(
+            ctx,
+            ticket,
+            "clock.recomputed",
+            at=ctx.now(),
+            data={
+                **change,
+                "reason": f"working calendar changed for {sorted(years)}",
+            },
+        )
     for ticket in tickets.values():
         refresh_queue(ctx, ticket)
     return changed + _recompute_invitations(ctx, years, boundary)
@@ -225,10 +290,15 @@ def recompute_open(ctx: Ctx, years: set[int]) -> int:
 
 def _recompute_invitations(ctx: Ctx, years: set[int], boundary: datetime) -> int:
     """`recompute_open` for the invitations' clocks, logged in their histories."""
-    q = select(InvitationClock).where(
-        InvitationClock.met_at.is_(None), InvitationClock.cancelled_at.is_(None),
-        InvitationClock.due_at >= boundary,
-    ).order_by(InvitationClock.invitation_id, InvitationClock.id)
+    q = (
+        select(InvitationClock)
+        .where(
+            InvitationClock.met_at.is_(None),
+            InvitationClock.cancelled_at.is_(None),
+            InvitationClock.due_at >= boundary,
+        )
+        .order_by(InvitationClock.invitation_id, InvitationClock.id)
+    )
     changed = 0
     invitations: dict[str, Invitation] = {}
     for clock in ctx.session.scalars(q):
@@ -236,13 +306,19 @@ def _recompute_invitations(ctx: Ctx, years: set[int], boundary: datetime) -> int
         if change is None:
             continue
         changed += 1
-        inv = invitations.get(clock.invitation_id) or \
-            ctx.session.get(Invitation, clock.invitation_id)
+        inv = invitations.get(clock.invitation_id) or ctx.session.get(Invitation, clock.invitation_id)
         assert inv is not None
         invitations[inv.id] = inv
-        invitation_log.log(ctx, inv, "clock.recomputed", at=ctx.now(), data={
-            **change, "reason": f"working calendar changed for {sorted(years)}",
-        })
+        invitation_log.log(
+            ctx,
+            inv,
+            "clock.recomputed",
+            at=ctx.now(),
+            data={
+                **change,
+                "reason": f"working calendar changed for {sorted(years)}",
+            },
+        )
     for inv in invitations.values():
         invitation_log.refresh_queue(ctx, inv)
     return changed

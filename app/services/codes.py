@@ -44,8 +44,9 @@ def active_code(session: Session, deputy_id: str) -> DeputyCode | None:
 
 
 def _issue(ctx: Ctx, deputy_id: str) -> DeputyCode:
-    row = DeputyCode(code=new_code(), deputy_id=deputy_id, state="active",
-                     created_at=ctx.now(), active_for=deputy_id)
+    row = DeputyCode(
+        code=new_code(), deputy_id=deputy_id, state="active", created_at=ctx.now(), active_for=deputy_id
+    )
     ctx.session.add(row)
     ctx.session.flush()
     return row
@@ -61,8 +62,10 @@ def ensure_code(ctx: Ctx, deputy_id: str) -> DeputyCode:
     current = active_code(ctx.session, deputy_id)
     if current is not None:
         return current
-    if ctx.session.scalar(select(DeputyCode.code).where(DeputyCode.deputy_id == deputy_id)
-                          .limit(1)) is not None:
+    if (
+        ctx.session.scalar(select(DeputyCode.code).where(DeputyCode.deputy_id == deputy_id).limit(1))
+        is not None
+    ):
         raise Conflict("the deputy's code is disabled; rotate it to issue a new one")
     try:
         with ctx.session.begin_nested():
@@ -107,8 +110,11 @@ def find_active(session: Session, code: str) -> CodeLookup | None:
     """The deputy behind an active code, or None (unknown, retired and disabled alike)."""
     if not code or len(code) > 64:
         return None
-    row = session.execute(select(DeputyCode, Deputy).join(Deputy, Deputy.id == DeputyCode.deputy_id)
-                          .where(DeputyCode.code == code)).first()
+    row = session.execute(
+        select(DeputyCode, Deputy)
+        .join(Deputy, Deputy.id == DeputyCode.deputy_id)
+        .where(DeputyCode.code == code)
+    ).first()
     if row is None or row[0].state != "active":
         return None
     return CodeLookup(deputy=row[1], code=row[0])
@@ -119,8 +125,7 @@ def qr_image(url: str, fmt: str, *, scale: int = 8) -> bytes:
     qr = segno.make(url, error="m", micro=False)
     out = io.BytesIO()
     if fmt == "svg":
-        qr.save(out, kind="svg", scale=scale, border=4, xmldecl=True, svgns=True,
-                title="代表二维码")
+        qr.save(out, kind="svg", scale=scale, border=4, xmldecl=True, svgns=True, title="代表二维码")
     else:
         qr.save(out, kind="png", scale=scale, border=4)
     return out.getvalue()

@@ -44,8 +44,13 @@ class Actor:
 
     def event_columns(self) -> dict[str, str | None]:
         """The columns of an event that say who acted."""
-        return {"actor": self.name, "actor_role": self.role, "actor_unit": self.unit_code,
-                "actor_deputy": self.deputy_id, "actor_station": self.station_code}
+        return {
+            "actor": self.name,
+            "actor_role": self.role,
+            "actor_unit": self.unit_code,
+            "actor_deputy": self.deputy_id,
+            "actor_station": self.station_code,
+        }
 
 
 # The SLA sweep, as its events have always named it; the bootstrap key (HOTLINE_ADMIN_KEY)

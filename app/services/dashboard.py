@@ -42,8 +42,9 @@ PAST_TTL = timedelta(hours=1)
 
 def _now_period(now: datetime, tz: ZoneInfo) -> Period:
     """The current instant as a report's cut-off (for the cohort predicates)."""
-    return Period(label="now", kind="month", start=now, end=now, cutoff=now, current=True,
-                  tz=tz, months=(("now", now),))
+    return Period(
+        label="now", kind="month", start=now, end=now, cutoff=now, current=True, tz=tz, months=(("now", now),)
+    )
 
 
 def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
@@ -54,49 +55,77 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     overdue = [*overdue_terms(period), Clock.met_at.is_(None), Clock.cancelled_at.is_(None)]
     overdue_count = session.scalar(select(func.count()).select_from(Clock).where(*overdue))
     overdue_rows = session.execute(
-        select(Ticket.id, Ticket.hotline_no, Ticket.category, Ticket.urgency, Clock.unit_code,
-               Clock.round, Clock.due_at)
-        .select_from(Clock).join(Ticket, Ticket.id == Clock.ticket_id)
-        .where(*overdue).order_by(Clock.due_at, Clock.id).limit(LISTED)).all()
-    unsatisfied_count = session.scalar(select(func.count()).select_from(Ticket)
-                                       .where(Ticket.status == "supervising"))
+        select(
+            Ticket.id,
+            Ticket.hotline_no,
+            Ticket.category,
+            Ticket.urgency,
+            Clock.unit_code,
+            Clock.round,
+            Clock.due_at,
+        )
+        .select_from(Clock)
+        .join(Ticket, Ticket.id == Clock.ticket_id)
+        .where(*overdue)
+        .order_by(Clock.due_at, Clock.id)
+        .limit(LISTED)
+    ).all()
+    unsatisfied_count = session.scalar(
+        select(func.count()).select_from(Ticket).where(Ticket.status == "supervising")
+    )
     unsatisfied = session.execute(
-        select(Ticket.id, Ticket.hotline_no, Ticket.category, Ticket.lead_unit, Ticket.round,
-               Ticket.rated_at)
-        .where(Ticket.status == "supervising").order_by(Ticket.id.desc()).limit(LISTED)).all()
+        select(Ticket.id, Ticket.hotline_no, Ticket.category, Ticket.lead_unit, Ticket.round, Ticket.rated_at)
+        .where(Ticket.status == "supervising")
+        .order_by(Ticket.id.desc())
+        .limit(LISTED)
+    ).all()
     cases: dict[str, list[tuple[str, str | None]]] = {t.id: [] for t in unsatisfied}
     if cases:
         for ticket_id, kind, unit in session.execute(
-                select(Supervision.ticket_id, Supervision.kind, Supervision.unit_code)
-                .where(Supervision.ticket_id.in_(cases), Supervision.state == "open")
-                .order_by(Supervision.opened_at)):
+            select(Supervision.ticket_id, Supervision.kind, Supervision.unit_code)
+            .where(Supervision.ticket_id.in_(cases), Supervision.state == "open")
+            .order_by(Supervision.opened_at)
+        ):
             if ticket_id is not None:
                 cases[ticket_id].append((kind, unit))
-    open_cases = dict(session.execute(
-        select(Supervision.kind, func.count()).where(Supervision.state == "open")
-        .group_by(Supervision.kind)).all())
-    pending = session.scalar(select(func.count()).select_from(Extension)
-                             .where(Extension.state == "pending"))
+    open_cases = dict(
+        session.execute(
+            select(Supervision.kind, func.count())
+            .where(Supervision.state == "open")
+            .group_by(Supervision.kind)
+        ).all()
+    )
+    pending = session.scalar(select(func.count()).select_from(Extension).where(Extension.state == "pending"))
     # Invitations (约请) waiting for the committee to vet them.
-    invitations = session.scalar(select(func.count()).select_from(Invitation)
-                                 .where(Invitation.status == "submitted"))
+    invitations = session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.status == "submitted")
+    )
     midnight = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(UTC)
-    breached_today = session.scalar(select(func.count()).select_from(Clock).where(
-        Clock.due_at >= midnight, Clock.due_at <= now,
-        (Clock.met_at.is_(None)) | (Clock.met_at >= Clock.due_at),
-        (Clock.cancelled_at.is_(None)) | (Clock.cancelled_at > Clock.due_at)))
+    breached_today = session.scalar(
+        select(func.count())
+        .select_from(Clock)
+        .where(
+            Clock.due_at >= midnight,
+            Clock.due_at <= now,
+            (Clock.met_at.is_(None)) | (Clock.met_at >= Clock.due_at),
+            (Clock.cancelled_at.is_(None)) | (Clock.cancelled_at > Clock.due_at),
+        )
+    )
     return {
-        "overdue": int(overdue_count or 0), "overdue_items": overdue_rows,
-        "unsatisfied": int(unsatisfied_count or 0), "unsatisfied_items": unsatisfied,
-        "unsatisfied_cases": cases, "open_cases": int(sum(open_cases.values())),
-        "open_cases_by_kind": open_cases, "pending_extensions": int(pending or 0),
+        "overdue": int(overdue_count or 0),
+        "overdue_items": overdue_rows,
+        "unsatisfied": int(unsatisfied_count or 0),
+        "unsatisfied_items": unsatisfied,
+        "unsatisfied_cases": cases,
+        "open_cases": int(sum(open_cases.values())),
+        "open_cases_by_kind": open_cases,
+        "pending_extensions": int(pending or 0),
         "breached_today": int(breached_today or 0),
         "pending_invitations": int(invitations or 0),
     }
 
 
-def trend_periods(now: datetime, tz: ZoneInfo, months: int = TREND_MONTHS
-                  ) -> tuple[Period, Period]:
+def trend_periods(now: datetime, tz: ZoneInfo, months: int = TREND_MONTHS) -> tuple[Period, Period]:
     """The months before this one, as they stood at its start (as the report sees a past
     period: they move only by back-dated actions), and this month so far; together the
     last `months` calendar months."""
@@ -108,10 +137,19 @@ def trend_periods(now: datetime, tz: ZoneInfo, months: int = TREND_MONTHS
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     labels.reverse()
     this = labels[-1]
-    past = Period(label="past", kind="year", start=labels[0][1], end=this[1], cutoff=this[1],
-                  current=False, tz=tz, months=tuple(labels[:-1]))
-    current = Period(label="current", kind="month", start=this[1], end=now, cutoff=now,
-                     current=True, tz=tz, months=(this,))
+    past = Period(
+        label="past",
+        kind="year",
+        start=labels[0][1],
+        end=this[1],
+        cutoff=this[1],
+        current=False,
+        tz=tz,
+        months=tuple(labels[:-1]),
+    )
+    current = Period(
+        label="current", kind="month", start=this[1], end=now, cutoff=now, current=True, tz=tz, months=(this,)
+    )
     return past, current
 
 
@@ -120,31 +158,42 @@ def trends(session: Session, period: Period) -> list[dict[str, Any]]:
     counts them (calls by call time, resolve clocks by start, ratings by rating time), as
     of the period's cut-off."""
     rows: dict[str, dict[str, Any]] = {
-        label: {"month": label, "calls": 0, "resolve_on_time": 0, "resolve_measured": 0,
-                "rated": 0, "satisfied": 0} for label, _ in period.months}
+        label: {
+            "month": label,
+            "calls": 0,
+            "resolve_on_time": 0,
+            "resolve_measured": 0,
+            "rated": 0,
+            "satisfied": 0,
+        }
+        for label, _ in period.months
+    }
     only = period.months[0][0]
 
     def grouped(col: Any, *measures: Any, where: tuple[Any, ...] = ()) -> Any:
         bucket = period.bucket(col)
         if bucket is None:  # one month: no CASE to work out per row
-            return ((only, *r) for r in session.execute(
-                select(*measures).where(period.within(col), *where)))
-        return session.execute(select(bucket, *measures).where(period.within(col), *where)
-                               .group_by(bucket))
+            return ((only, *r) for r in session.execute(select(*measures).where(period.within(col), *where)))
+        return session.execute(select(bucket, *measures).where(period.within(col), *where).group_by(bucket))
 
     for month, n in grouped(Ticket.called_at, func.count()):
         rows[month]["calls"] = int(n)
     on_time, late = clock_judgement(period)
-    for month, n_on, n_late in grouped(Clock.started_at, count_if(on_time), count_if(late),
-                                       where=(Clock.kind == literal_column("'resolve'"),)):
+    for month, n_on, n_late in grouped(
+        Clock.started_at,
+        count_if(on_time),
+        count_if(late),
+        where=(Clock.kind == literal_column("'resolve'"),),
+    ):
         rows[month]["resolve_on_time"] = int(n_on)
         rows[month]["resolve_measured"] = int(n_on) + int(n_late)
     for month, n, happy in grouped(Rating.at, func.count(), count_if(Rating.satisfied.is_(True))):
         rows[month]["rated"], rows[month]["satisfied"] = int(n), int(happy)
     out = []
     for row in rows.values():
-        row["resolve_on_time_rate"] = (row["resolve_on_time"] / row["resolve_measured"]
-                                       if row["resolve_measured"] else None)
+        row["resolve_on_time_rate"] = (
+            row["resolve_on_time"] / row["resolve_measured"] if row["resolve_measured"] else None
+        )
         row["satisfaction_rate"] = row["satisfied"] / row["rated"] if row["rated"] else None
         out.append(row)
     return out
@@ -166,15 +215,13 @@ class TrendCache:
     Only the first request of a process waits for them; later ones get the figures at
     hand at once. A refresh of this month reads a month of rows, not a year's."""
 
-    ttl: dict[str, timedelta] = field(default_factory=lambda: {
-        "past": PAST_TTL, "current": TREND_TTL})
-    _parts: dict[str, _Part] = field(default_factory=lambda: {"past": _Part(),
-                                                              "current": _Part()})
+    ttl: dict[str, timedelta] = field(default_factory=lambda: {"past": PAST_TTL, "current": TREND_TTL})
+    _parts: dict[str, _Part] = field(default_factory=lambda: {"past": _Part(), "current": _Part()})
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, now: datetime, tz: ZoneInfo,
-            compute: Callable[[Period], list[dict[str, Any]]]
-            ) -> tuple[list[dict[str, Any]], datetime]:
+    def get(
+        self, now: datetime, tz: ZoneInfo, compute: Callable[[Period], list[dict[str, Any]]]
+    ) -> tuple[list[dict[str, Any]], datetime]:
         """The last 12 months' figures and when the oldest part of them was computed."""
         out: list[dict[str, Any]] = []
         oldest = now
@@ -184,16 +231,18 @@ class TrendCache:
             oldest = min(oldest, at)
         return out, oldest
 
-    def _part(self, name: str, period: Period, now: datetime,
-              compute: Callable[[Period], list[dict[str, Any]]]
-              ) -> tuple[list[dict[str, Any]], datetime]:
+    def _part(
+        self, name: str, period: Period, now: datetime, compute: Callable[[Period], list[dict[str, Any]]]
+    ) -> tuple[list[dict[str, Any]], datetime]:
         key = ",".join(label for label, _ in period.months)
         with self._lock:
             part = self._parts[name]
-            usable = part.figures is not None and part.key == key \
+            usable = part.figures is not None and part.key == key and part.computed_at is not None
+            fresh = (
+                usable
                 and part.computed_at is not None
-            fresh = usable and part.computed_at is not None and \
-                part.computed_at <= now < part.computed_at + self.ttl[name]
+                and part.computed_at <= now < part.computed_at + self.ttl[name]
+            )
             refresh = usable and not fresh and not part.refreshing
             if refresh:
                 part.refreshing = True
@@ -204,12 +253,22 @@ class TrendCache:
                 part.figures, part.computed_at, part.key = figures, now, key
             return figures, now
         if refresh:
-            threading.Thread(target=self._refresh, args=(part, period, now, key, compute),
-                             daemon=True, name=f"dashboard-{name}").start()
+            threading.Thread(
+                target=self._refresh,
+                args=(part, period, now, key, compute),
+                daemon=True,
+                name=f"dashboard-{name}",
+            ).start()
         return figures, at
 
-    def _refresh(self, part: _Part, period: Period, now: datetime, key: str,
-                 compute: Callable[[Period], list[dict[str, Any]]]) -> None:
+    def _refresh(
+        self,
+        part: _Part,
+        period: Period,
+        now: datetime,
+        key: str,
+        compute: Callable[[Period], list[dict[str, Any]]],
+    ) -> None:
         try:
             figures = compute(period)
             with self._lock:

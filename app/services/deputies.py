@@ -40,17 +40,30 @@ def link_calls(ctx: Ctx, deputies: Iterable[Deputy]) -> int:
     since, now = link_since(ctx), ctx.now()
     linked = 0
     for i in range(0, len(phones), _CHUNK):
-        chunk = phones[i:i + _CHUNK]
-        for ticket in ctx.session.scalars(select(Ticket).where(
-            Ticket.deputy_id.is_(None), Ticket.caller_phone.in_(chunk),
-            Ticket.called_at >= since,
-        ).order_by(Ticket.called_at, Ticket.id)):
+        chunk = phones[i : i + _CHUNK]
+        for ticket in ctx.session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.deputy_id.is_(None),
+                Ticket.caller_phone.in_(chunk),
+                Ticket.called_at >= since,
+            )
+            .order_by(Ticket.called_at, Ticket.id)
+        ):
             deputy = by_phone[ticket.caller_phone]
             ticket.deputy_id, ticket.deputy_verified = deputy.id, True
-            log(ctx, ticket, "ticket.deputy_linked", at=now, data={
-                "deputy_id": deputy.id, "name": deputy.name, "phone": deputy.phone,
-                "reason": "the caller's phone was registered as this deputy's after the call",
-            })
+            log(
+                ctx,
+                ticket,
+                "ticket.deputy_linked",
+                at=now,
+                data={
+                    "deputy_id": deputy.id,
+                    "name": deputy.name,
+                    "phone": deputy.phone,
+                    "reason": "the caller's phone was registered as this deputy's after the call",
+                },
+            )
             linked += 1
     ctx.session.flush()
     return linked
@@ -87,8 +100,7 @@ def change(ctx: Ctx, deputy_id: str, changes: DeputyChanges, given: set[str]) ->
     deputy = ctx.session.scalar(select(Deputy).where(Deputy.id == deputy_id).with_for_update())
     if deputy is None:
         deputy = registry.get_deputy(ctx.session, deputy_id)  # raises NotFound
-    values: dict[str, Any] = {f.name: getattr(changes, f.name) for f in fields(changes)
-                              if f.name in given}
+    values: dict[str, Any] = {f.name: getattr(changes, f.name) for f in fields(changes) if f.name in given}
     for name in REQUIRED:
         if name in values and values[name] is None:
             raise Invalid(name, "may not be null")
@@ -96,12 +108,13 @@ def change(ctx: Ctx, deputy_id: str, changes: DeputyChanges, given: set[str]) ->
     if new_phone is not None:
         new_phone = values["phone"] = registry.normalize_phone(new_phone)
     if "term" in values or "level" in values:
-        terms.check_membership(ctx.session, term_code=values.get("term", deputy.term_code),
-                               level=values.get("level", deputy.level))
+        terms.check_membership(
+            ctx.session,
+            term_code=values.get("term", deputy.term_code),
+            level=values.get("level", deputy.level),
+        )
     phone_changed = new_phone is not None and new_phone != deputy.phone
-    if phone_changed and ctx.session.scalar(
-        select(Deputy.id).where(Deputy.phone == new_phone)
-    ) is not None:
+    if phone_changed and ctx.session.scalar(select(Deputy.id).where(Deputy.phone == new_phone)) is not None:
         raise Conflict(f"a deputy with phone {new_phone} is already registered")
     try:
         with ctx.session.begin_nested():
@@ -121,6 +134,5 @@ def link_imported(ctx: Ctx, phones: Iterable[str]) -> int:
     wanted = sorted(set(phones))
     deputies: list[Deputy] = []
     for i in range(0, len(wanted), _CHUNK):
-        deputies += ctx.session.scalars(
-            select(Deputy).where(Deputy.phone.in_(wanted[i:i + _CHUNK])))
+        deputies += ctx.session.scalars(select(Deputy).where(Deputy.phone.in_(wanted[i : i + _CHUNK])))
     return link_calls(ctx, deputies)

@@ -25,37 +25,59 @@ METHODS = ("oral", "meeting", "written")
 AUDIENCES = ("electoral_unit", "voters")
 
 
-def record(ctx: Ctx, *, deputy_id: str, held_on: date, method: str, audience: str,
-           note: str | None) -> DutyReport:
+def record(
+    ctx: Ctx, *, deputy_id: str, held_on: date, method: str, audience: str, note: str | None
+) -> DutyReport:
     """Record a report for the deputy's term; it must fall within the term, not ahead."""
     deputy = registry.get_deputy(ctx.session, deputy_id)
     if deputy.term_code is None:
-        raise Conflict("the deputy belongs to no term: set the term first "
-                       "(PATCH /api/v1/deputies/{id} with `term`)")
+        raise Conflict(
+            "the deputy belongs to no term: set the term first (PATCH /api/v1/deputies/{id} with `term`)"
+        )
     term = terms.get_term(ctx.session, deputy.term_code)
     if not term.starts_on <= held_on <= term.ends_on:
-        raise Invalid("held_on", f"must lie within the deputy's term {term.name} "
-                                 f"({term.starts_on} to {term.ends_on})")
+        raise Invalid(
+            "held_on", f"must lie within the deputy's term {term.name} ({term.starts_on} to {term.ends_on})"
+        )
     if held_on > ctx.now().astimezone(ctx.tz).date():
         raise Invalid("held_on", "lies in the future; record a report once it is made")
-    report = DutyReport(deputy_id=deputy.id, term_code=term.code, held_on=held_on,
-                        method=method, audience=audience, note=note,
-                        recorded_by=ctx.actor.name, recorded_at=ctx.now())
+    report = DutyReport(
+        deputy_id=deputy.id,
+        term_code=term.code,
+        held_on=held_on,
+        method=method,
+        audience=audience,
+        note=note,
+        recorded_by=ctx.actor.name,
+        recorded_at=ctx.now(),
+    )
     ctx.session.add(report)
     ctx.session.flush()
     return report
 
 
 def report_dict(r: DutyReport) -> dict[str, Any]:
-    return {"id": r.id, "term": r.term_code, "held_on": r.held_on, "method": r.method,
-            "audience": r.audience, "note": r.note, "recorded_by": r.recorded_by}
+    return {
+        "id": r.id,
+        "term": r.term_code,
+        "held_on": r.held_on,
+        "method": r.method,
+        "audience": r.audience,
+        "note": r.note,
+        "recorded_by": r.recorded_by,
+    }
 
 
 def of_deputy(ctx: Ctx, deputy_id: str) -> list[DutyReport]:
     """A deputy's duty reports, the oldest first."""
     registry.get_deputy(ctx.session, deputy_id)
-    return list(ctx.session.scalars(select(DutyReport).where(DutyReport.deputy_id == deputy_id)
-                                    .order_by(DutyReport.held_on, DutyReport.id)))
+    return list(
+        ctx.session.scalars(
+            select(DutyReport)
+            .where(DutyReport.deputy_id == deputy_id)
+            .order_by(DutyReport.held_on, DutyReport.id)
+        )
+    )
 
 
 def coverage(ctx: Ctx, *, term_code: str, period: Period, schedule: Schedule) -> dict[str, Any]:
@@ -66,32 +88,40 @@ def coverage(ctx: Ctx, *, term_code: str, period: Period, schedule: Schedule) ->
     length = term.ends_on.year - term.starts_on.year + 1
     year_n = terms.term_year(term, year)
     if not 1 <= year_n <= length:
-        raise Invalid("year", f"term {term.name} runs from {term.starts_on.year} to "
-                              f"{term.ends_on.year}")
-    cutoff_on = min(period.cutoff.astimezone(ctx.tz).date() if period.current
-                    else date(year, 12, 31), term.ends_on)
+        raise Invalid("year", f"term {term.name} runs from {term.starts_on.year} to {term.ends_on.year}")
+    cutoff_on = min(
+        period.cutoff.astimezone(ctx.tz).date() if period.current else date(year, 12, 31), term.ends_on
+    )
     session = ctx.session
-    deputies = list(session.scalars(select(Deputy).where(Deputy.term_code == term.code)
-                                    .order_by(Deputy.name, Deputy.phone)))
+    deputies = list(
+        session.scalars(
+            select(Deputy).where(Deputy.term_code == term.code).order_by(Deputy.name, Deputy.phone)
+        )
+    )
     reports: dict[str, list[DutyReport]] = defaultdict(list)
-    for r in session.scalars(select(DutyReport).where(
-            DutyReport.term_code == term.code, DutyReport.held_on <= cutoff_on)
-            .order_by(DutyReport.held_on, DutyReport.id)):
+    for r in session.scalars(
+        select(DutyReport)
+        .where(DutyReport.term_code == term.code, DutyReport.held_on <= cutoff_on)
+        .order_by(DutyReport.held_on, DutyReport.id)
+    ):
         reports[r.deputy_id].append(r)
-    districts: dict[str, str] = {c: n for c, n in session.execute(
-        select(District.code, District.name))}
-    lists: dict[str, list[dict[str, Any]]] = {"due": [], "overdue": [], "done": [],
-                                              "upcoming": []}
+    districts: dict[str, str] = {c: n for c, n in session.execute(select(District.code, District.name))}
+    lists: dict[str, list[dict[str, Any]]] = {"due": [], "overdue": [], "done": [], "upcoming": []}
     made = meetings = 0
     for d in deputies:
         kind = schedule.kind_of(reelected=d.reelected, official=d.official)
         own = reports.get(d.id, [])
         state = schedule.state(kind, term_years=length, year_n=year_n, reported=bool(own))
         row: dict[str, Any] = {
-            "deputy_id": d.id, "name": d.name, "phone": d.phone, "level": d.level,
+            "deputy_id": d.id,
+            "name": d.name,
+            "phone": d.phone,
+            "level": d.level,
             "district": d.district,
             "district_name": districts.get(d.district, d.district) if d.district else None,
-            "reelected": d.reelected, "official": d.official, "kind": kind,
+            "reelected": d.reelected,
+            "official": d.official,
+            "kind": kind,
             "due_years": list(schedule.due_years(kind, length)),
         }
         if own:
@@ -102,18 +132,28 @@ def coverage(ctx: Ctx, *, term_code: str, period: Period, schedule: Schedule) ->
     share = meetings / made if made else None
     applies = schedule.meeting_rule_applies(term.level)
     return {
-        "term": term.code, "term_name": term.name, "level": term.level,
-        "starts_on": term.starts_on, "ends_on": term.ends_on, "year": year,
-        "term_year": year_n, "term_years": length, "cutoff_on": cutoff_on,
+        "term": term.code,
+        "term_name": term.name,
+        "level": term.level,
+        "starts_on": term.starts_on,
+        "ends_on": term.ends_on,
+        "year": year,
+        "term_year": year_n,
+        "term_years": length,
+        "cutoff_on": cutoff_on,
         "cutoff_at": period.local(period.cutoff),
-        "deputies": len(deputies), "reported": len(lists["done"]),
+        "deputies": len(deputies),
+        "reported": len(lists["done"]),
         "coverage": len(lists["done"]) / len(deputies) if deputies else None,
-        "reports": made, "meeting_reports": meetings, "meeting_share": share,
+        "reports": made,
+        "meeting_reports": meetings,
+        "meeting_share": share,
         "meeting_share_required": schedule.meeting_share if applies else None,
         # On course: the reports made so far meet the share; null where the rule does not
         # apply (a level other than county or township) or nothing was measured yet.
-        "meeting_share_on_course": (share >= schedule.meeting_share
-                                    if applies and share is not None else None),
+        "meeting_share_on_course": (
+            share >= schedule.meeting_share if applies and share is not None else None
+        ),
         "schedule": schedule.describe(),
         **lists,
     }

@@ -60,8 +60,7 @@ class Schedule:
 
     def describe(self) -> list[dict[str, object]]:
         """The schedule as data, for reports."""
-        return [{"kind": k, "name": KIND_NAMES[k], "term_years": list(ys)}
-                for k, ys in self.years]
+        return [{"kind": k, "name": KIND_NAMES[k], "term_years": list(ys)} for k, ys in self.years]
 
 
 def parse_schedule(text: str) -> tuple[tuple[str, tuple[int, ...]], ...]:

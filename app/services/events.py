@@ -16,15 +16,26 @@ from app.services.context import Ctx
 
 
 def event_row(
-    ctx: Ctx, ticket: Ticket, type_: str, *, at: datetime, data: dict[str, Any],
+    ctx: Ctx,
+    ticket: Ticket,
+    type_: str,
+    *,
+    at: datetime,
+    data: dict[str, Any],
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The columns of an event recorded `now` (default: the clock's now); the ticket counts
     as changed."""
     now = now or ctx.now()
     ticket.updated_at = now
-    return {"ticket_id": ticket.id, "at": at, "recorded_at": now, **ctx.actor.event_columns(),
-            "type": type_, "data": data}
+    return {
+        "ticket_id": ticket.id,
+        "at": at,
+        "recorded_at": now,
+        **ctx.actor.event_columns(),
+        "type": type_,
+        "data": data,
+    }
 
 
 def log(ctx: Ctx, ticket: Ticket, type_: str, *, at: datetime, data: dict[str, Any]) -> Event:
@@ -34,16 +45,23 @@ def log(ctx: Ctx, ticket: Ticket, type_: str, *, at: datetime, data: dict[str, A
     return event
 
 
-def emit(
-    ctx: Ctx, type_: str, *, ticket: Ticket, units: Iterable[str | None], data: dict[str, Any]
-) -> int:
+def emit(ctx: Ctx, type_: str, *, ticket: Ticket, units: Iterable[str | None], data: dict[str, Any]) -> int:
     """Queue a webhook for every concerned unit that has an endpoint; returns how many."""
-    return outbox(ctx, type_, units=units, ticket_id=ticket.id,
-                  payload={"ticket_id": ticket.id, "hotline_no": ticket.hotline_no, **data})
+    return outbox(
+        ctx,
+        type_,
+        units=units,
+        ticket_id=ticket.id,
+        payload={"ticket_id": ticket.id, "hotline_no": ticket.hotline_no, **data},
+    )
 
 
 def outbox(
-    ctx: Ctx, type_: str, *, units: Iterable[str | None], payload: dict[str, Any],
+    ctx: Ctx,
+    type_: str,
+    *,
+    units: Iterable[str | None],
+    payload: dict[str, Any],
     ticket_id: str | None = None,
 ) -> int:
     """Queue `payload` as a webhook to every unit named that has an endpoint (a ticket's or
@@ -54,17 +72,31 @@ def outbox(
     unknown = [c for c in codes if c not in ctx.webhook_units]
     if unknown:
         ctx.webhook_units.update({c: False for c in unknown})
-        ctx.webhook_units.update({c: True for c in ctx.session.scalars(
-            select(Unit.code).where(Unit.code.in_(unknown), Unit.webhook_url.is_not(None))
-        )})
+        ctx.webhook_units.update(
+            {
+                c: True
+                for c in ctx.session.scalars(
+                    select(Unit.code).where(Unit.code.in_(unknown), Unit.webhook_url.is_not(None))
+                )
+            }
+        )
     targets = [c for c in codes if ctx.webhook_units[c]]
     now = ctx.now()
     for code in targets:
         body = orjson.dumps(
             {"type": type_, "timestamp": ctx.iso(now), "data": {**payload, "unit": code}}
         ).decode()
-        ctx.session.add(WebhookDelivery(
-            id=new_id(), unit_code=code, event_type=type_, ticket_id=ticket_id, body=body,
-            state="pending", attempts=0, next_attempt_at=now, created_at=now,
-        ))
+        ctx.session.add(
+            WebhookDelivery(
+                id=new_id(),
+                unit_code=code,
+                event_type=type_,
+                ticket_id=ticket_id,
+                body=body,
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
     return len(targets)

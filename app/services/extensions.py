@@ -26,45 +26,69 @@ def request_extension(ctx: Ctx, *, ticket_id: str, working_days: int, reason: st
     _transition(ticket, Action.EXTENSION)
     if ticket.status not in UNRESOLVED:
         raise Conflict(f"an extension is for an unresolved ticket; this one is {ticket.status}")
-    clock = ctx.session.scalar(select(Clock).where(
-        Clock.ticket_id == ticket.id, Clock.kind == ClockKind.RESOLVE.value,
-        Clock.round == ticket.round, Clock.unit_code == lead.unit_code,
-        Clock.cancelled_at.is_(None),
-    ).order_by(Clock.id.desc()).limit(1))
+    clock = ctx.session.scalar(
+        select(Clock)
+        .where(
+            Clock.ticket_id == ticket.id,
+            Clock.kind == ClockKind.RESOLVE.value,
+            Clock.round == ticket.round,
+            Clock.unit_code == lead.unit_code,
+            Clock.cancelled_at.is_(None),
+        )
+        .order_by(Clock.id.desc())
+        .limit(1)
+    )
     if clock is None:
         raise Conflict("there is no resolve clock to extend")
     if clock.basis != Basis.WORKDAYS.value:
         raise Conflict("an urgent ticket's resolve limit cannot be extended")
-    pending = ctx.session.scalar(select(Extension.id).where(
-        Extension.ticket_id == ticket.id, Extension.state == "pending"
-    ))
+    pending = ctx.session.scalar(
+        select(Extension.id).where(Extension.ticket_id == ticket.id, Extension.state == "pending")
+    )
     if pending is not None:
         raise Conflict(f"extension {pending} is still pending")
     now = ctx.now()
-    ext = Extension(ticket_id=ticket.id, clock_id=clock.id, unit_code=lead.unit_code,
-                    round=ticket.round, working_days=working_days, reason=reason,
-                    state="pending", requested_at=now)
+    ext = Extension(
+        ticket_id=ticket.id,
+        clock_id=clock.id,
+        unit_code=lead.unit_code,
+        round=ticket.round,
+        working_days=working_days,
+        reason=reason,
+        state="pending",
+        requested_at=now,
+    )
     try:
         with ctx.session.begin_nested():
             ctx.session.add(ext)
             ctx.session.flush()
     except IntegrityError:
         raise Conflict("another extension request is pending") from None
-    log(ctx, ticket, "extension.requested", at=now, data={
-        "extension_id": ext.id, "working_days": working_days, "reason": reason,
-    })
+    log(
+        ctx,
+        ticket,
+        "extension.requested",
+        at=now,
+        data={
+            "extension_id": ext.id,
+            "working_days": working_days,
+            "reason": reason,
+        },
+    )
     return ext
 
 
 def decide_extension(ctx: Ctx, *, extension_id: str, approve: bool, note: str | None) -> Extension:
     """Approve (moving the resolve due on by the working days asked) or refuse."""
-    ext = ctx.session.scalar(select(Extension).where(Extension.id == extension_id)
-                             .with_for_update())
+    ext = ctx.session.scalar(select(Extension).where(Extension.id == extension_id).with_for_update())
     if ext is None:
         raise NotFound(f"no extension {extension_id}")
     if ext.state != "pending":
-        raise Conflict(f"extension {extension_id} has {ext.state}" if ext.state == "lapsed"
-                       else f"extension {extension_id} was already {ext.state}")
+        raise Conflict(
+            f"extension {extension_id} has {ext.state}"
+            if ext.state == "lapsed"
+            else f"extension {extension_id} was already {ext.state}"
+        )
     ticket = ctx.session.get(Ticket, ext.ticket_id)
     assert ticket is not None
     if ticket.status == Status.CLOSED.value:
@@ -94,13 +118,24 @@ def get_extension(ctx: Ctx, extension_id: str) -> Extension:
 def of_ticket(ctx: Ctx, ticket_id: str) -> list[Extension]:
     """A ticket's extension requests, oldest first (the ticket must be visible)."""
     get_visible(ctx, ticket_id)
-    return list(ctx.session.scalars(select(Extension).where(Extension.ticket_id == ticket_id)
-                                    .order_by(Extension.requested_at, Extension.id)))
+    return list(
+        ctx.session.scalars(
+            select(Extension)
+            .where(Extension.ticket_id == ticket_id)
+            .order_by(Extension.requested_at, Extension.id)
+        )
+    )
 
 
 def pending(ctx: Ctx, *, limit: int) -> list[tuple[Extension, Ticket]]:
     """Requests waiting for a decision, oldest first, with their tickets."""
-    return [(e, t) for e, t in ctx.session.execute(
-        select(Extension, Ticket).join(Ticket, Ticket.id == Extension.ticket_id)
-        .where(Extension.state == "pending")
-        .order_by(Extension.requested_at, Extension.id).limit(limit))]
+    return [
+        (e, t)
+        for e, t in ctx.session.execute(
+            select(Extension, Ticket)
+            .join(Ticket, Ticket.id == Extension.ticket_id)
+            .where(Extension.state == "pending")
+            .order_by(Extension.requested_at, Extension.id)
+            .limit(limit)
+        )
+    ]

@@ -65,8 +65,11 @@ PARTIES: dict[Action, frozenset[Party]] = {
 }
 
 # The ratings an evaluation takes (the station's 评议), and whether each closes it.
-RATINGS = {"satisfied": A.EVALUATE_SATISFIED, "basically_satisfied": A.EVALUATE_SATISFIED,
-           "unsatisfied": A.EVALUATE_UNSATISFIED}
+RATINGS = {
+    "satisfied": A.EVALUATE_SATISFIED,
+    "basically_satisfied": A.EVALUATE_SATISFIED,
+    "unsatisfied": A.EVALUATE_UNSATISFIED,
+}
 RATING_LABELS = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "unsatisfied"}
 
 # What the invited unit does next, as its queue shows it; other statuses are not its work.
@@ -108,8 +111,9 @@ def rating_action(rating: str) -> Action:
     return RATINGS[RATING_LABELS.get(rating, rating)]
 
 
-def party_of(*, role: str, unit_code: str | None, station_code: str | None,
-             invited_unit: str, station: str) -> Party | None:
+def party_of(
+    *, role: str, unit_code: str | None, station_code: str | None, invited_unit: str, station: str
+) -> Party | None:
     """The actor's party for this invitation, or None when it may not even read it (→ 404)."""
     if role == "liaison":
         return P.LIAISON

@@ -16,21 +16,35 @@ from app.services.invitation_flow import NEXT_ACTION, Status
 from app.services.queue import FAR_FUTURE, changed
 
 
-def log(ctx: Ctx, inv: Invitation, type_: str, *, at: datetime, data: dict[str, Any],
-        now: datetime | None = None) -> None:
+def log(
+    ctx: Ctx, inv: Invitation, type_: str, *, at: datetime, data: dict[str, Any], now: datetime | None = None
+) -> None:
     """Append an event to the invitation's history; the invitation counts as changed."""
     now = now or ctx.now()
     inv.updated_at = now
-    ctx.session.add(InvitationEvent(invitation_id=inv.id, at=at, recorded_at=now,
-                                    **ctx.actor.event_columns(), type=type_, data=data))
+    ctx.session.add(
+        InvitationEvent(
+            invitation_id=inv.id, at=at, recorded_at=now, **ctx.actor.event_columns(), type=type_, data=data
+        )
+    )
 
 
 def emit(ctx: Ctx, type_: str, inv: Invitation, data: dict[str, Any]) -> int:
     """A webhook to the invited unit (if it has an endpoint)."""
-    return outbox(ctx, type_, units=[inv.unit_code], payload={
-        "invitation_id": inv.id, "number": inv.number, "station": inv.station_code,
-        "subject": inv.subject, "status": inv.status, "round": inv.round, **data,
-    })
+    return outbox(
+        ctx,
+        type_,
+        units=[inv.unit_code],
+        payload={
+            "invitation_id": inv.id,
+            "number": inv.number,
+            "station": inv.station_code,
+            "subject": inv.subject,
+            "status": inv.status,
+            "round": inv.round,
+            **data,
+        },
+    )
 
 
 def refresh_queue(ctx: Ctx, inv: Invitation) -> None:
@@ -40,10 +54,16 @@ def refresh_queue(ctx: Ctx, inv: Invitation) -> None:
     action = NEXT_ACTION.get(Status(inv.status))
     due = None
     if action is not None:
-        due = ctx.session.scalar(select(InvitationClock.due_at).where(
-            InvitationClock.invitation_id == inv.id, InvitationClock.met_at.is_(None),
-            InvitationClock.cancelled_at.is_(None),
-        ).order_by(InvitationClock.due_at).limit(1))
+        due = ctx.session.scalar(
+            select(InvitationClock.due_at)
+            .where(
+                InvitationClock.invitation_id == inv.id,
+                InvitationClock.met_at.is_(None),
+                InvitationClock.cancelled_at.is_(None),
+            )
+            .order_by(InvitationClock.due_at)
+            .limit(1)
+        )
     inv.queue_active = action is not None
     inv.next_action, inv.next_due_at = action, due
     inv.sort_key = due or FAR_FUTURE
@@ -55,6 +75,13 @@ def touch(ctx: Ctx, invitation_ids: Iterable[str]) -> None:
     """Mark invitations' queue entries as changed (a warning or breach recorded)."""
     ids = list(set(invitation_ids))
     if ids:
-        changed(ctx.session, ctx.session.scalars(update(Invitation).where(
-            Invitation.id.in_(ids)).values(updated_at=ctx.now())
-            .returning(Invitation.unit_code).execution_options(synchronize_session=False)))
+        changed(
+            ctx.session,
+            ctx.session.scalars(
+                update(Invitation)
+                .where(Invitation.id.in_(ids))
+                .values(updated_at=ctx.now())
+                .returning(Invitation.unit_code)
+                .execution_options(synchronize_session=False)
+            ),
+        )

@@ -25,33 +25,68 @@ from app.services.views import clock_view, local
 
 def extension_view(ctx: Ctx, e: InvitationExtension) -> dict[str, Any]:
     tz = ctx.tz
-    return {"id": e.id, "invitation_id": e.invitation_id, "state": e.state,
-            "working_days": e.working_days, "reason": e.reason, "round": e.round,
-            "requested_at": local(e.requested_at, tz), "station_view": e.station_view,
-            "station_view_at": local(e.station_view_at, tz), "decided_at": local(e.decided_at, tz),
-            "decided_by": e.decided_by, "note": e.note}
+    return {
+        "id": e.id,
+        "invitation_id": e.invitation_id,
+        "state": e.state,
+        "working_days": e.working_days,
+        "reason": e.reason,
+        "round": e.round,
+        "requested_at": local(e.requested_at, tz),
+        "station_view": e.station_view,
+        "station_view_at": local(e.station_view_at, tz),
+        "decided_at": local(e.decided_at, tz),
+        "decided_by": e.decided_by,
+        "note": e.note,
+    }
 
 
 def _report(ctx: Ctx, r: InvitationReport) -> dict[str, Any]:
-    return {"round": r.round, "summary": r.summary, "measures": r.measures,
-            "outcome": r.outcome, "responsible_person": r.responsible_person,
-            "at": local(r.at, ctx.tz), "recorded_by": r.recorded_by}
+    return {
+        "round": r.round,
+        "summary": r.summary,
+        "measures": r.measures,
+        "outcome": r.outcome,
+        "responsible_person": r.responsible_person,
+        "at": local(r.at, ctx.tz),
+        "recorded_by": r.recorded_by,
+    }
 
 
 def _evaluation(ctx: Ctx, e: InvitationEvaluation) -> dict[str, Any]:
-    return {"round": e.round, "rating": e.rating, "satisfied": e.satisfied,
-            "comment": e.comment, "at": local(e.at, ctx.tz), "recorded_by": e.recorded_by}
+    return {
+        "round": e.round,
+        "rating": e.rating,
+        "satisfied": e.satisfied,
+        "comment": e.comment,
+        "at": local(e.at, ctx.tz),
+        "recorded_by": e.recorded_by,
+    }
 
 
 def _event(ctx: Ctx, e: InvitationEvent) -> dict[str, Any]:
-    return {"seq": e.id, "at": local(e.at, ctx.tz), "recorded_at": local(e.recorded_at, ctx.tz),
-            "actor": e.actor, "actor_role": e.actor_role, "type": e.type, "data": e.data}
+    return {
+        "seq": e.id,
+        "at": local(e.at, ctx.tz),
+        "recorded_at": local(e.recorded_at, ctx.tz),
+        "actor": e.actor,
+        "actor_role": e.actor_role,
+        "type": e.type,
+        "data": e.data,
+    }
 
 
 def _case(ctx: Ctx, c: Supervision) -> dict[str, Any]:
-    return {"id": c.id, "kind": c.kind, "state": c.state, "round": c.round,
-            "reason": c.reason, "opened_at": local(c.opened_at, ctx.tz),
-            "closed_at": local(c.closed_at, ctx.tz), "conclusion": c.conclusion}
+    return {
+        "id": c.id,
+        "kind": c.kind,
+        "state": c.state,
+        "round": c.round,
+        "reason": c.reason,
+        "opened_at": local(c.opened_at, ctx.tz),
+        "closed_at": local(c.closed_at, ctx.tz),
+        "conclusion": c.conclusion,
+    }
 
 
 def invitation_view(ctx: Ctx, inv: Invitation) -> dict[str, Any]:
@@ -59,34 +94,54 @@ def invitation_view(ctx: Ctx, inv: Invitation) -> dict[str, Any]:
     cases and history."""
     tz, now = ctx.tz, ctx.now()
     parts = parts_of(ctx, inv)
-    names: dict[str, str] = {i: n for i, n in ctx.session.execute(select(
-        Deputy.id, Deputy.name).where(Deputy.id.in_(inv.deputies)))} if inv.deputies else {}
+    names: dict[str, str] = (
+        {
+            i: n
+            for i, n in ctx.session.execute(select(Deputy.id, Deputy.name).where(Deputy.id.in_(inv.deputies)))
+        }
+        if inv.deputies
+        else {}
+    )
     reports = [_report(ctx, r) for r in parts["reports"]]  # type: ignore[arg-type]
     evaluations = [_evaluation(ctx, e) for e in parts["evaluations"]]  # type: ignore[arg-type]
     clocks: list[InvitationClock] = parts["clocks"]  # type: ignore[assignment]
     ack = None
     if inv.acknowledged_at is not None:
-        ack = {"at": local(inv.acknowledged_at, tz), "meeting_at": local(inv.meeting_at, tz),
-               "responsible_person": inv.responsible_person,
-               "contact_phone": inv.contact_phone, "note": inv.acknowledgment_note}
+        ack = {
+            "at": local(inv.acknowledged_at, tz),
+            "meeting_at": local(inv.meeting_at, tz),
+            "responsible_person": inv.responsible_person,
+            "contact_phone": inv.contact_phone,
+            "note": inv.acknowledgment_note,
+        }
     review = None
     if inv.reviewed_at is not None:
-        review = {"approved": inv.status != "rejected", "at": local(inv.reviewed_at, tz),
-                  "by": inv.reviewed_by, "note": inv.review_note}
+        review = {
+            "approved": inv.status != "rejected",
+            "at": local(inv.reviewed_at, tz),
+            "by": inv.reviewed_by,
+            "note": inv.review_note,
+        }
     return {
-        "id": inv.id, "number": inv.number, "station": inv.station_code,
-        "station_name": ctx.session.scalar(select(Station.name).where(
-            Station.code == inv.station_code)),
+        "id": inv.id,
+        "number": inv.number,
+        "station": inv.station_code,
+        "station_name": ctx.session.scalar(select(Station.name).where(Station.code == inv.station_code)),
         "unit": inv.unit_code,
         "unit_name": ctx.session.scalar(select(Unit.name).where(Unit.code == inv.unit_code)),
-        "subject": inv.subject, "content": inv.content,
+        "subject": inv.subject,
+        "content": inv.content,
         "deputies": [{"id": d, "name": names.get(d)} for d in inv.deputies],
-        "status": inv.status, "round": inv.round,
-        "submitted_at": local(inv.submitted_at, tz), "review": review,
+        "status": inv.status,
+        "round": inv.round,
+        "submitted_at": local(inv.submitted_at, tz),
+        "review": review,
         "clocks": [clock_view(c, now, tz) for c in clocks],
         "acknowledgment": ack,
-        "report": reports[-1] if reports else None, "reports": reports,
-        "evaluation": evaluations[-1] if evaluations else None, "evaluations": evaluations,
+        "report": reports[-1] if reports else None,
+        "reports": reports,
+        "evaluation": evaluations[-1] if evaluations else None,
+        "evaluations": evaluations,
         "extensions": [extension_view(ctx, e) for e in parts["extensions"]],  # type: ignore[arg-type]
         "supervisions": [_case(ctx, c) for c in parts["cases"]],  # type: ignore[arg-type]
         "history": [_event(ctx, e) for e in parts["history"]],  # type: ignore[arg-type]

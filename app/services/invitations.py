@@ -50,10 +50,16 @@ OUTCOMES = ("solved", "stepwise", "referred", "explained")
 
 # --- reading and acting --------------------------------------------------------------------
 
+
 def _party(ctx: Ctx, inv: Invitation) -> Party | None:
     a = ctx.actor
-    return party_of(role=a.role, unit_code=a.unit_code, station_code=a.station_code,
-                    invited_unit=inv.unit_code, station=inv.station_code)
+    return party_of(
+        role=a.role,
+        unit_code=a.unit_code,
+        station_code=a.station_code,
+        invited_unit=inv.unit_code,
+        station=inv.station_code,
+    )
 
 
 def get_visible(ctx: Ctx, invitation_id: str, *, for_update: bool = False) -> Invitation:
@@ -93,10 +99,18 @@ def _at(ctx: Ctx, at: datetime | None, *, not_before: datetime, step: str) -> da
 
 
 def _open_clock(ctx: Ctx, inv: Invitation, kind: ClockKind) -> InvitationClock | None:
-    return ctx.session.scalar(select(InvitationClock).where(
-        InvitationClock.invitation_id == inv.id, InvitationClock.kind == kind.value,
-        InvitationClock.round == inv.round, InvitationClock.met_at.is_(None),
-        InvitationClock.cancelled_at.is_(None)).order_by(InvitationClock.id.desc()).limit(1))
+    return ctx.session.scalar(
+        select(InvitationClock)
+        .where(
+            InvitationClock.invitation_id == inv.id,
+            InvitationClock.kind == kind.value,
+            InvitationClock.round == inv.round,
+            InvitationClock.met_at.is_(None),
+            InvitationClock.cancelled_at.is_(None),
+        )
+        .order_by(InvitationClock.id.desc())
+        .limit(1)
+    )
 
 
 def _meet(ctx: Ctx, inv: Invitation, clock: InvitationClock | None, at: datetime) -> None:
@@ -104,15 +118,28 @@ def _meet(ctx: Ctx, inv: Invitation, clock: InvitationClock | None, at: datetime
         return
     clock.met_at = at
     state = clock_state(due_at=clock.due_at, met_at=at, cancelled_at=None, now=ctx.now())
-    invitation_log.log(ctx, inv, "clock.met", at=at, data={
-        "clock_id": clock.id, "kind": clock.kind, "unit": clock.unit_code,
-        "round": clock.round, "state": state.value, "due_at": ctx.iso(clock.due_at)})
+    invitation_log.log(
+        ctx,
+        inv,
+        "clock.met",
+        at=at,
+        data={
+            "clock_id": clock.id,
+            "kind": clock.kind,
+            "unit": clock.unit_code,
+            "round": clock.round,
+            "state": state.value,
+            "due_at": ctx.iso(clock.due_at),
+        },
+    )
 
 
 # --- submit and review ---------------------------------------------------------------------
 
-def submit(ctx: Ctx, *, station: str, unit: str, subject: str, content: str,
-           deputies: list[str]) -> Invitation:
+
+def submit(
+    ctx: Ctx, *, station: str, unit: str, subject: str, content: str, deputies: list[str]
+) -> Invitation:
     """A station (for itself) or the liaison committee (for a station) asks for a unit."""
     if ctx.actor.role == "station" and ctx.actor.station_code != station:
         raise Forbidden("a station submits invitations for itself only")
@@ -126,14 +153,30 @@ def submit(ctx: Ctx, *, station: str, unit: str, subject: str, content: str,
         if d not in known:
             raise Invalid(f"deputies[{i}]", f"no deputy {d!r}")
     now = ctx.now()
-    inv = Invitation(station_code=station, unit_code=unit, subject=subject, content=content,
-                     deputies=wanted, status=Status.SUBMITTED.value, round=1,
-                     submitted_at=now, submitted_by=ctx.actor.name, queue_active=False,
-                     sort_key=FAR_FUTURE, created_at=now, updated_at=now)
+    inv = Invitation(
+        station_code=station,
+        unit_code=unit,
+        subject=subject,
+        content=content,
+        deputies=wanted,
+        status=Status.SUBMITTED.value,
+        round=1,
+        submitted_at=now,
+        submitted_by=ctx.actor.name,
+        queue_active=False,
+        sort_key=FAR_FUTURE,
+        created_at=now,
+        updated_at=now,
+    )
     ctx.session.add(inv)
     ctx.session.flush()
-    invitation_log.log(ctx, inv, "invitation.submitted", at=now, data={
-        "station": station, "unit": unit, "subject": subject, "deputies": wanted})
+    invitation_log.log(
+        ctx,
+        inv,
+        "invitation.submitted",
+        at=now,
+        data={"station": station, "unit": unit, "subject": subject, "deputies": wanted},
+    )
     return inv
 
 
@@ -142,10 +185,15 @@ def _next_letter(ctx: Ctx, year: int) -> int:
     order in which approvals commit, and a rolled-back approval gives its number back."""
     dialect = ctx.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    ctx.session.execute(insert(LetterCounter).values(year=year, last=0)
-                        .on_conflict_do_nothing(index_elements=["year"]))
-    n = ctx.session.scalar(update(LetterCounter).where(LetterCounter.year == year)
-                           .values(last=LetterCounter.last + 1).returning(LetterCounter.last))
+    ctx.session.execute(
+        insert(LetterCounter).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"])
+    )
+    n = ctx.session.scalar(
+        update(LetterCounter)
+        .where(LetterCounter.year == year)
+        .values(last=LetterCounter.last + 1)
+        .returning(LetterCounter.last)
+    )
     assert n is not None
     return int(n)
 
@@ -158,8 +206,7 @@ def review(ctx: Ctx, *, invitation_id: str, approve: bool, note: str | None) -> 
     if not approve and not (note and note.strip()):
         raise Invalid("note", "a rejection gives its reason")
     now = ctx.now()
-    inv.status, inv.reviewed_at, inv.reviewed_by, inv.review_note = \
-        to.value, now, ctx.actor.name, note
+    inv.status, inv.reviewed_at, inv.reviewed_by, inv.review_note = to.value, now, ctx.actor.name, note
     if not approve:
         invitation_log.log(ctx, inv, "invitation.rejected", at=now, data={"reason": note})
         return inv
@@ -167,15 +214,26 @@ def review(ctx: Ctx, *, invitation_id: str, approve: bool, note: str | None) -> 
     seq = _next_letter(ctx, year)
     inv.letter_year, inv.letter_seq = year, seq
     inv.number = letter_number(ctx.policy.invitation_letter_prefix, year, seq)
-    clock = start_invitation_clock(ctx, inv, kind=ClockKind.ACKNOWLEDGE, round_=1,
-                                   started_at=now)
+    clock = start_invitation_clock(ctx, inv, kind=ClockKind.ACKNOWLEDGE, round_=1, started_at=now)
     ctx.session.flush()
-    invitation_log.log(ctx, inv, "invitation.issued", at=now, data={
-        "number": inv.number, "note": note, "acknowledge_due_at": ctx.iso(clock.due_at)})
+    invitation_log.log(
+        ctx,
+        inv,
+        "invitation.issued",
+        at=now,
+        data={"number": inv.number, "note": note, "acknowledge_due_at": ctx.iso(clock.due_at)},
+    )
     invitation_log.refresh_queue(ctx, inv)
-    invitation_log.emit(ctx, "invitation.issued", inv, {
-        "unit_name": _unit_name(ctx, inv.unit_code), "content": inv.content,
-        "acknowledge_due_at": ctx.iso(clock.due_at)})
+    invitation_log.emit(
+        ctx,
+        "invitation.issued",
+        inv,
+        {
+            "unit_name": _unit_name(ctx, inv.unit_code),
+            "content": inv.content,
+            "acknowledge_due_at": ctx.iso(clock.due_at),
+        },
+    )
     return inv
 
 
@@ -185,8 +243,17 @@ def _unit_name(ctx: Ctx, code: str) -> str | None:
 
 # --- the invited unit ----------------------------------------------------------------------
 
-def acknowledge(ctx: Ctx, *, invitation_id: str, meeting_at: datetime, responsible_person: str,
-                contact_phone: str, note: str | None, at: datetime | None) -> Invitation:
+
+def acknowledge(
+    ctx: Ctx,
+    *,
+    invitation_id: str,
+    meeting_at: datetime,
+    responsible_person: str,
+    contact_phone: str,
+    note: str | None,
+    at: datetime | None,
+) -> Invitation:
     """The invited unit acknowledges: the meeting arranged, who answers for it; the
     `complete` clock starts from the day of acknowledgment."""
     inv = get_visible(ctx, invitation_id, for_update=True)
@@ -197,19 +264,35 @@ def acknowledge(ctx: Ctx, *, invitation_id: str, meeting_at: datetime, responsib
     inv.meeting_at, inv.responsible_person = meeting_at, responsible_person
     inv.contact_phone, inv.acknowledgment_note = contact_phone, note
     _meet(ctx, inv, _open_clock(ctx, inv, ClockKind.ACKNOWLEDGE), when)
-    clock = start_invitation_clock(ctx, inv, kind=ClockKind.COMPLETE, round_=inv.round,
-                                   started_at=when)
+    clock = start_invitation_clock(ctx, inv, kind=ClockKind.COMPLETE, round_=inv.round, started_at=when)
     ctx.session.flush()
-    invitation_log.log(ctx, inv, "invitation.acknowledged", at=when, data={
-        "meeting_at": ctx.iso(meeting_at), "responsible_person": responsible_person,
-        "contact_phone": contact_phone, "note": note,
-        "complete_due_at": ctx.iso(clock.due_at)})
+    invitation_log.log(
+        ctx,
+        inv,
+        "invitation.acknowledged",
+        at=when,
+        data={
+            "meeting_at": ctx.iso(meeting_at),
+            "responsible_person": responsible_person,
+            "contact_phone": contact_phone,
+            "note": note,
+            "complete_due_at": ctx.iso(clock.due_at),
+        },
+    )
     invitation_log.refresh_queue(ctx, inv)
     return inv
 
 
-def report(ctx: Ctx, *, invitation_id: str, summary: str, measures: str, outcome: str,
-           responsible_person: str, at: datetime | None) -> Invitation:
+def report(
+    ctx: Ctx,
+    *,
+    invitation_id: str,
+    summary: str,
+    measures: str,
+    outcome: str,
+    responsible_person: str,
+    at: datetime | None,
+) -> Invitation:
     """The invited unit files the form (约请事项办理情况表) for the current round."""
     inv = get_visible(ctx, invitation_id, for_update=True)
     to = _step(ctx, inv, Action.REPORT)
@@ -218,14 +301,27 @@ def report(ctx: Ctx, *, invitation_id: str, summary: str, measures: str, outcome
     assert started is not None
     when = _at(ctx, at, not_before=started, step="this round began")
     inv.status = to.value
-    ctx.session.add(InvitationReport(
-        invitation_id=inv.id, round=inv.round, summary=summary, measures=measures,
-        outcome=outcome, responsible_person=responsible_person, at=when,
-        recorded_by=ctx.actor.name))
+    ctx.session.add(
+        InvitationReport(
+            invitation_id=inv.id,
+            round=inv.round,
+            summary=summary,
+            measures=measures,
+            outcome=outcome,
+            responsible_person=responsible_person,
+            at=when,
+            recorded_by=ctx.actor.name,
+        )
+    )
     _meet(ctx, inv, clock, when)
     _lapse_pending(ctx, inv, when)
-    invitation_log.log(ctx, inv, "invitation.reported", at=when, data={
-        "round": inv.round, "outcome": outcome, "responsible_person": responsible_person})
+    invitation_log.log(
+        ctx,
+        inv,
+        "invitation.reported",
+        at=when,
+        data={"round": inv.round, "outcome": outcome, "responsible_person": responsible_person},
+    )
     invitation_log.refresh_queue(ctx, inv)
     return inv
 
@@ -233,18 +329,27 @@ def report(ctx: Ctx, *, invitation_id: str, summary: str, measures: str, outcome
 def _lapse_pending(ctx: Ctx, inv: Invitation, at: datetime) -> None:
     """A request still pending when its round's `complete` clock is met lapses: it could no
     longer make a late report an on-time one."""
-    for ext in ctx.session.scalars(select(InvitationExtension).where(
-            InvitationExtension.invitation_id == inv.id,
-            InvitationExtension.state == "pending")):
+    for ext in ctx.session.scalars(
+        select(InvitationExtension).where(
+            InvitationExtension.invitation_id == inv.id, InvitationExtension.state == "pending"
+        )
+    ):
         ext.state = "lapsed"
-        invitation_log.log(ctx, inv, "extension.lapsed", at=at, data={
-            "extension_id": ext.id, "reason": "the report was filed before a decision"})
+        invitation_log.log(
+            ctx,
+            inv,
+            "extension.lapsed",
+            at=at,
+            data={"extension_id": ext.id, "reason": "the report was filed before a decision"},
+        )
 
 
 # --- evaluation ----------------------------------------------------------------------------
 
-def evaluate(ctx: Ctx, *, invitation_id: str, rating: str, comment: str | None,
-             at: datetime | None) -> Invitation:
+
+def evaluate(
+    ctx: Ctx, *, invitation_id: str, rating: str, comment: str | None, at: datetime | None
+) -> Invitation:
     """The station (or the liaison committee) evaluates the report: satisfied or basically
     satisfied closes it; unsatisfied starts a new handling round with a fresh `complete`
     clock and opens an `invitation` supervision case for the liaison committee."""
@@ -254,28 +359,38 @@ def evaluate(ctx: Ctx, *, invitation_id: str, rating: str, comment: str | None,
     except KeyError:
         raise Invalid("rating", "satisfied, basically_satisfied or unsatisfied") from None
     to = _step(ctx, inv, action)
-    reported = ctx.session.scalar(select(InvitationReport.at).where(
-        InvitationReport.invitation_id == inv.id, InvitationReport.round == inv.round))
+    reported = ctx.session.scalar(
+        select(InvitationReport.at).where(
+            InvitationReport.invitation_id == inv.id, InvitationReport.round == inv.round
+        )
+    )
     assert reported is not None
     when = _at(ctx, at, not_before=reported, step="the report was filed")
-    code = {"满意": "satisfied", "基本满意": "basically_satisfied",
-            "不满意": "unsatisfied"}.get(rating, rating)
+    code = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "unsatisfied"}.get(
+        rating, rating
+    )
     satisfied = action is Action.EVALUATE_SATISFIED
     rated_round = inv.round
-    ctx.session.add(InvitationEvaluation(
-        invitation_id=inv.id, round=rated_round, rating=code, satisfied=satisfied,
-        comment=comment, at=when, recorded_by=ctx.actor.name))
+    ctx.session.add(
+        InvitationEvaluation(
+            invitation_id=inv.id,
+            round=rated_round,
+            rating=code,
+            satisfied=satisfied,
+            comment=comment,
+            at=when,
+            recorded_by=ctx.actor.name,
+        )
+    )
     inv.status, inv.round = to.value, next_round(inv.round, action)
     data: dict[str, object] = {"rated_round": rated_round, "rating": code, "comment": comment}
     if satisfied:
         inv.closed_at = when
     else:
-        clock = start_invitation_clock(ctx, inv, kind=ClockKind.COMPLETE, round_=inv.round,
-                                       started_at=when)
+        clock = start_invitation_clock(ctx, inv, kind=ClockKind.COMPLETE, round_=inv.round, started_at=when)
         ctx.session.flush()
         case = _open_case(ctx, inv, at=when, rated=code)
-        data.update(new_round=inv.round, complete_due_at=ctx.iso(clock.due_at),
-                    supervision_id=case.id)
+        data.update(new_round=inv.round, complete_due_at=ctx.iso(clock.due_at), supervision_id=case.id)
     invitation_log.log(ctx, inv, "invitation.evaluated", at=when, data=data)
     invitation_log.refresh_queue(ctx, inv)
     invitation_log.emit(ctx, "invitation.evaluated", inv, data)
@@ -285,22 +400,39 @@ def evaluate(ctx: Ctx, *, invitation_id: str, rating: str, comment: str | None,
 def _open_case(ctx: Ctx, inv: Invitation, *, at: datetime, rated: str) -> Supervision:
     """The liaison committee's `invitation` case for the new round (once: the row lock and
     the status machine allow one evaluation per round)."""
-    case = Supervision(ticket_id=None, invitation_id=inv.id, kind="invitation", unit_code=None,
-                       state="open", round=inv.round, opened_at=at,
-                       reason=f"invitation {inv.number} rated {rated}: re-handling round "
-                              f"{inv.round}, followed by the liaison committee")
+    case = Supervision(
+        ticket_id=None,
+        invitation_id=inv.id,
+        kind="invitation",
+        unit_code=None,
+        state="open",
+        round=inv.round,
+        opened_at=at,
+        reason=f"invitation {inv.number} rated {rated}: re-handling round "
+        f"{inv.round}, followed by the liaison committee",
+    )
     ctx.session.add(case)
     ctx.session.flush()
-    invitation_log.log(ctx, inv, "supervision.opened", at=at, data={
-        "supervision_id": case.id, "kind": "invitation", "unit": None, "round": inv.round,
-        "reason": case.reason})
+    invitation_log.log(
+        ctx,
+        inv,
+        "supervision.opened",
+        at=at,
+        data={
+            "supervision_id": case.id,
+            "kind": "invitation",
+            "unit": None,
+            "round": inv.round,
+            "reason": case.reason,
+        },
+    )
     return case
 
 
 # --- extensions ----------------------------------------------------------------------------
 
-def request_extension(ctx: Ctx, *, invitation_id: str, working_days: int,
-                      reason: str) -> InvitationExtension:
+
+def request_extension(ctx: Ctx, *, invitation_id: str, working_days: int, reason: str) -> InvitationExtension:
     """The invited unit asks for more working days on the current round's `complete` clock,
     with its written reason (书面告知延期理由); one request pending at a time."""
     inv = get_visible(ctx, invitation_id, for_update=True)
@@ -308,23 +440,37 @@ def request_extension(ctx: Ctx, *, invitation_id: str, working_days: int,
     clock = _open_clock(ctx, inv, ClockKind.COMPLETE)
     if clock is None:
         raise Conflict("there is no running complete limit to extend")
-    pending = ctx.session.scalar(select(InvitationExtension.id).where(
-        InvitationExtension.invitation_id == inv.id, InvitationExtension.state == "pending"))
+    pending = ctx.session.scalar(
+        select(InvitationExtension.id).where(
+            InvitationExtension.invitation_id == inv.id, InvitationExtension.state == "pending"
+        )
+    )
     if pending is not None:
         raise Conflict(f"extension {pending} is still pending")
     now = ctx.now()
-    ext = InvitationExtension(invitation_id=inv.id, clock_id=clock.id, unit_code=inv.unit_code,
-                              round=inv.round, working_days=working_days, reason=reason,
-                              state="pending", requested_at=now)
+    ext = InvitationExtension(
+        invitation_id=inv.id,
+        clock_id=clock.id,
+        unit_code=inv.unit_code,
+        round=inv.round,
+        working_days=working_days,
+        reason=reason,
+        state="pending",
+        requested_at=now,
+    )
     ctx.session.add(ext)
     ctx.session.flush()
-    invitation_log.log(ctx, inv, "extension.requested", at=now, data={
-        "extension_id": ext.id, "working_days": working_days, "reason": reason})
+    invitation_log.log(
+        ctx,
+        inv,
+        "extension.requested",
+        at=now,
+        data={"extension_id": ext.id, "working_days": working_days, "reason": reason},
+    )
     return ext
 
 
-def find_extension(ctx: Ctx, extension_id: str, *,
-                   for_update: bool = False) -> InvitationExtension | None:
+def find_extension(ctx: Ctx, extension_id: str, *, for_update: bool = False) -> InvitationExtension | None:
     """An invitation's extension request by id (None: not one; perhaps a ticket's)."""
     q = select(InvitationExtension).where(InvitationExtension.id == extension_id)
     if for_update:
@@ -352,13 +498,13 @@ def note_extension(ctx: Ctx, *, extension_id: str, content: str) -> InvitationEx
         raise Conflict(f"extension {extension_id} was already {ext.state}")
     now = ctx.now()
     ext.station_view, ext.station_view_at, ext.station_view_by = content, now, ctx.actor.name
-    invitation_log.log(ctx, inv, "extension.station_view", at=now, data={
-        "extension_id": ext.id, "content": content})
+    invitation_log.log(
+        ctx, inv, "extension.station_view", at=now, data={"extension_id": ext.id, "content": content}
+    )
     return ext
 
 
-def decide_extension(ctx: Ctx, *, extension_id: str, approve: bool,
-                     note: str | None) -> InvitationExtension:
+def decide_extension(ctx: Ctx, *, extension_id: str, approve: bool, note: str | None) -> InvitationExtension:
     """The liaison committee decides; approval moves the `complete` due date on by the
     working days asked, from the current due (as for tickets)."""
     ext, inv = _extension(ctx, extension_id)
@@ -385,8 +531,10 @@ def decide_extension(ctx: Ctx, *, extension_id: str, approve: bool,
 
 # --- reading -------------------------------------------------------------------------------
 
-def list_visible(ctx: Ctx, *, status: str | None, unit: str | None, station: str | None,
-                 after: str | None, limit: int) -> list[Invitation]:
+
+def list_visible(
+    ctx: Ctx, *, status: str | None, unit: str | None, station: str | None, after: str | None, limit: int
+) -> list[Invitation]:
     """Invitations this actor may read, newest first."""
     q = select(Invitation).order_by(Invitation.id.desc()).limit(limit)
     a = ctx.actor
@@ -409,26 +557,35 @@ def list_visible(ctx: Ctx, *, status: str | None, unit: str | None, station: str
 
 def pending_extensions(ctx: Ctx, *, limit: int) -> list[tuple[InvitationExtension, Invitation]]:
     """Extension requests waiting for the committee, oldest first, with their invitations."""
-    return [(e, i) for e, i in ctx.session.execute(
-        select(InvitationExtension, Invitation)
-        .join(Invitation, Invitation.id == InvitationExtension.invitation_id)
-        .where(InvitationExtension.state == "pending")
-        .order_by(InvitationExtension.requested_at, InvitationExtension.id).limit(limit))]
+    return [
+        (e, i)
+        for e, i in ctx.session.execute(
+            select(InvitationExtension, Invitation)
+            .join(Invitation, Invitation.id == InvitationExtension.invitation_id)
+            .where(InvitationExtension.state == "pending")
+            .order_by(InvitationExtension.requested_at, InvitationExtension.id)
+            .limit(limit)
+        )
+    ]
 
 
 def invitation_numbers(ctx: Ctx, ids: set[str]) -> dict[str, str | None]:
     """The letter numbers of these invitations (for lists that name them)."""
     if not ids:
         return {}
-    return {i: n for i, n in ctx.session.execute(
-        select(Invitation.id, Invitation.number).where(Invitation.id.in_(ids)))}
+    return {
+        i: n
+        for i, n in ctx.session.execute(
+            select(Invitation.id, Invitation.number).where(Invitation.id.in_(ids))
+        )
+    }
 
 
 def parts_of(ctx: Ctx, inv: Invitation) -> dict[str, list[object]]:
     """Everything an invitation's page and view show beside the row itself."""
+
     def rows(model: Any, order: Any) -> list[Any]:
-        return list(ctx.session.scalars(select(model).where(
-            model.invitation_id == inv.id).order_by(order)))
+        return list(ctx.session.scalars(select(model).where(model.invitation_id == inv.id).order_by(order)))
 
     return {
         "clocks": rows(InvitationClock, InvitationClock.id),
@@ -436,6 +593,9 @@ def parts_of(ctx: Ctx, inv: Invitation) -> dict[str, list[object]]:
         "evaluations": rows(InvitationEvaluation, InvitationEvaluation.round),
         "extensions": rows(InvitationExtension, InvitationExtension.requested_at),
         "history": rows(InvitationEvent, InvitationEvent.id),
-        "cases": list(ctx.session.scalars(select(Supervision).where(
-            Supervision.invitation_id == inv.id).order_by(Supervision.opened_at))),
+        "cases": list(
+            ctx.session.scalars(
+                select(Supervision).where(Supervision.invitation_id == inv.id).order_by(Supervision.opened_at)
+            )
+        ),
     }

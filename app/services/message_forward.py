@@ -39,15 +39,24 @@ def _township_units(ctx: Ctx, message: Message, named: list[str] | None) -> list
             if unit is None:
                 raise Invalid(f"units[{i}]", f"unknown unit {code!r}")
             if unit.kind != "township" or unit.district != message.district:
-                raise Invalid(f"units[{i}]", f"{code!r} is not a township government of "
-                              f"district {message.district!r}")
+                raise Invalid(
+                    f"units[{i}]", f"{code!r} is not a township government of district {message.district!r}"
+                )
         return named
-    candidates = list(ctx.session.scalars(select(Unit.code).where(
-        Unit.kind == "township", Unit.district == message.district).order_by(Unit.code)))
+    candidates = list(
+        ctx.session.scalars(
+            select(Unit.code)
+            .where(Unit.kind == "township", Unit.district == message.district)
+            .order_by(Unit.code)
+        )
+    )
     if len(candidates) != 1:
-        raise Invalid("units", "name the township government(s) of the message's district"
-                      if candidates else
-                      f"district {message.district!r} has no township government registered")
+        raise Invalid(
+            "units",
+            "name the township government(s) of the message's district"
+            if candidates
+            else f"district {message.district!r} has no township government registered",
+        )
     return candidates
 
 
@@ -67,34 +76,75 @@ def forward(ctx: Ctx, *, message_id: str, data: ForwardInput) -> tuple[Message, 
         units = _township_units(ctx, message, list(dict.fromkeys(data.units or [])))
     deputy = ctx.session.get(Deputy, message.deputy_id)
     assert deputy is not None
-    content = message.content if not data.note else \
-        f"{message.content}\n\n代表意见：{data.note}"
-    ingested = ingest(ctx, TicketInput(
-        hotline_no=hotline_no_for(ctx, message, at), called_at=at, dispatched_at=at,
-        caller_name=deputy.name, caller_phone=deputy.phone, category=data.category,
-        content=content, kind="problem", district=message.district,
-        urgency=data.urgency or "normal", units=units or None, lead_unit=data.lead_unit,
-    ))
+    content = message.content if not data.note else f"{message.content}\n\n代表意见：{data.note}"
+    ingested = ingest(
+        ctx,
+        TicketInput(
+            hotline_no=hotline_no_for(ctx, message, at),
+            called_at=at,
+            dispatched_at=at,
+            caller_name=deputy.name,
+            caller_phone=deputy.phone,
+            category=data.category,
+            content=content,
+            kind="problem",
+            district=message.district,
+            urgency=data.urgency or "normal",
+            units=units or None,
+            lead_unit=data.lead_unit,
+        ),
+    )
     ticket_id = ingested.ticket.id
-    ctx.session.execute(update(Ticket).where(Ticket.id == ticket_id)
-                        .values(channel=message.channel, message_id=message.id)
-                        .execution_options(synchronize_session=False))
+    ctx.session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(channel=message.channel, message_id=message.id)
+        .execution_options(synchronize_session=False)
+    )
     ticket = ctx.session.get(Ticket, ticket_id, populate_existing=True)
     assert ticket is not None
-    log(ctx, ticket, "ticket.from_message", at=at, data={
-        "message_id": message.id, "level": data.level, "channel": message.channel,
-        "deputy_id": deputy.id})
+    log(
+        ctx,
+        ticket,
+        "ticket.from_message",
+        at=at,
+        data={
+            "message_id": message.id,
+            "level": data.level,
+            "channel": message.channel,
+            "deputy_id": deputy.id,
+        },
+    )
     message.status = MsgStatus.FORWARDED.value
     message.responded_at = at
-    message.forward_level, message.forward_note, message.ticket_id = data.level, data.note, \
-        ticket.id
-    messages.log(ctx, message, "message.forwarded", at=at, data={
-        "level": data.level, "ticket_id": ticket.id, "hotline_no": ticket.hotline_no,
-        "lead_unit": ticket.lead_unit, "note": data.note})
+    message.forward_level, message.forward_note, message.ticket_id = data.level, data.note, ticket.id
+    messages.log(
+        ctx,
+        message,
+        "message.forwarded",
+        at=at,
+        data={
+            "level": data.level,
+            "ticket_id": ticket.id,
+            "hotline_no": ticket.hotline_no,
+            "lead_unit": ticket.lead_unit,
+            "note": data.note,
+        },
+    )
     units_now = [ticket.lead_unit, *(units or [])]
-    emit(ctx, "message.forwarded", ticket=ticket, units=units_now, data={
-        "message_id": message.id, "level": data.level, "deputy_id": deputy.id,
-        "channel": message.channel, "lead_unit": ticket.lead_unit})
+    emit(
+        ctx,
+        "message.forwarded",
+        ticket=ticket,
+        units=units_now,
+        data={
+            "message_id": message.id,
+            "level": data.level,
+            "deputy_id": deputy.id,
+            "channel": message.channel,
+            "lead_unit": ticket.lead_unit,
+        },
+    )
     ctx.session.flush()
     return message, ticket
 
@@ -103,11 +153,15 @@ def ticket_fed_back(ctx: Ctx, ticket: Ticket, at: datetime) -> None:
     """A forwarded message's ticket is fed back: the voter can see the result and rate it."""
     if ticket.message_id is None:
         return
-    message = ctx.session.scalar(select(Message).where(Message.id == ticket.message_id)
-                                 .with_for_update())
+    message = ctx.session.scalar(select(Message).where(Message.id == ticket.message_id).with_for_update())
     if message is None or message.status != MsgStatus.FORWARDED.value:
         return  # a later round's feedback: the voter has the result already
     message.status = MsgStatus.RESULT_READY.value
     message.settled_at = at
-    messages.log(ctx, message, "message.result_ready", at=at, data={
-        "ticket_id": ticket.id, "outcome": ticket.resolution_outcome})
+    messages.log(
+        ctx,
+        message,
+        "message.result_ready",
+        at=at,
+        data={"ticket_id": ticket.id, "outcome": ticket.resolution_outcome},
+    )

@@ -46,37 +46,72 @@ class NewMessage:
     client_address: str | None = None
 
 
-def log(ctx: Ctx, message: Message, type_: str, *, at: datetime,
-        data: dict[str, Any] | None = None) -> None:
+def log(ctx: Ctx, message: Message, type_: str, *, at: datetime, data: dict[str, Any] | None = None) -> None:
     """Append to the message's history (written with the session's next flush)."""
     now = ctx.now()
     message.updated_at = now
-    ctx.session.add(MessageEvent(message_id=message.id, at=at, recorded_at=now,
-                                 actor=ctx.actor.name, actor_role=ctx.actor.role, type=type_,
-                                 data=data or {}))
+    ctx.session.add(
+        MessageEvent(
+            message_id=message.id,
+            at=at,
+            recorded_at=now,
+            actor=ctx.actor.name,
+            actor_role=ctx.actor.role,
+            type=type_,
+            data=data or {},
+        )
+    )
 
 
 def _insert(ctx: Ctx, data: NewMessage, *, station_code: str | None) -> Message:
     now = ctx.now()
     received_at = data.received_at or now
-    due = compute_due(calendar=ctx.calendar, tz=ctx.tz, basis=Basis.WORKDAYS,
-                      amount=ctx.policy.message_response_working_days, started_at=received_at,
-                      policy=ctx.policy)
+    due = compute_due(
+        calendar=ctx.calendar,
+        tz=ctx.tz,
+        basis=Basis.WORKDAYS,
+        amount=ctx.policy.message_response_working_days,
+        started_at=received_at,
+        policy=ctx.policy,
+    )
     code = new_tracking_code()
     message = Message(
-        id=new_id(), tracking_code=code, tracking_hash=tracking_hash(code), deputy_id=data.deputy_id,
-        channel=data.channel, content=data.content, voter_name=data.voter_name,
-        voter_phone=data.voter_phone, client_address=data.client_address,
-        district=data.district, station_code=station_code, reception_id=data.reception_id,
-        status=MsgStatus.RECEIVED.value, received_at=received_at, due_at=due.due_at,
-        warn_at=due.warn_at, provisional=due.provisional, recorded_by=ctx.actor.name,
-        created_at=now, updated_at=now,
+        id=new_id(),
+        tracking_code=code,
+        tracking_hash=tracking_hash(code),
+        deputy_id=data.deputy_id,
+        channel=data.channel,
+        content=data.content,
+        voter_name=data.voter_name,
+        voter_phone=data.voter_phone,
+        client_address=data.client_address,
+        district=data.district,
+        station_code=station_code,
+        reception_id=data.reception_id,
+        status=MsgStatus.RECEIVED.value,
+        received_at=received_at,
+        due_at=due.due_at,
+        warn_at=due.warn_at,
+        provisional=due.provisional,
+        recorded_by=ctx.actor.name,
+        created_at=now,
+        updated_at=now,
     )
     ctx.session.add(message)
     # One flush writes both rows (the message first: the event refers to it).
-    log(ctx, message, "message.received", at=received_at, data={
-        "channel": data.channel, "deputy_id": data.deputy_id, "station": station_code,
-        "reception_id": data.reception_id, "due_at": ctx.iso(due.due_at)})
+    log(
+        ctx,
+        message,
+        "message.received",
+        at=received_at,
+        data={
+            "channel": data.channel,
+            "deputy_id": data.deputy_id,
+            "station": station_code,
+            "reception_id": data.reception_id,
+            "due_at": ctx.iso(due.due_at),
+        },
+    )
     ctx.session.flush()
     return message
 
@@ -101,8 +136,7 @@ def record(ctx: Ctx, data: NewMessage) -> Message:
         raise Invalid("received_at", "lies in the future")
     if data.reception_id is not None:
         reception = session.get(Reception, data.reception_id)
-        if reception is None or (station_code is not None
-                                 and reception.station_code != station_code):
+        if reception is None or (station_code is not None and reception.station_code != station_code):
             raise Invalid("reception_id", f"unknown reception {data.reception_id!r}")
         if not _belongs(ctx, data.deputy_id, reception.station_code):
             raise Invalid("deputy_id", "the deputy does not belong to the reception's station")
@@ -119,40 +153,63 @@ def submit_public(ctx: Ctx, data: NewMessage) -> Message:
 
 
 def _belongs(ctx: Ctx, deputy_id: str, station_code: str) -> bool:
-    return bool(ctx.session.scalar(select(exists().where(
-        StationDeputy.station_code == station_code, StationDeputy.deputy_id == deputy_id))))
+    return bool(
+        ctx.session.scalar(
+            select(
+                exists().where(
+                    StationDeputy.station_code == station_code, StationDeputy.deputy_id == deputy_id
+                )
+            )
+        )
+    )
 
 
 # --- limits of the public form ------------------------------------------------------------------
 
+
 def recent_from_address(ctx: Ctx, address: str, since: datetime) -> tuple[int, datetime | None]:
     """Messages stored from an address since an instant, and the oldest of them (one query:
     the only one a refused submission makes)."""
-    row = ctx.session.execute(select(func.count(), func.min(Message.received_at)).where(
-        Message.client_address == address, Message.received_at > since)).one()
+    row = ctx.session.execute(
+        select(func.count(), func.min(Message.received_at)).where(
+            Message.client_address == address, Message.received_at > since
+        )
+    ).one()
     return int(row[0]), row[1]
 
 
 def recent_from_phone(ctx: Ctx, phone: str, since: datetime) -> tuple[int, datetime | None]:
-    row = ctx.session.execute(select(func.count(), func.min(Message.received_at)).where(
-        Message.voter_phone == phone, Message.received_at > since)).one()
+    row = ctx.session.execute(
+        select(func.count(), func.min(Message.received_at)).where(
+            Message.voter_phone == phone, Message.received_at > since
+        )
+    ).one()
     return int(row[0]), row[1]
 
 
-def recent_from_both(ctx: Ctx, address: str, since_address: datetime, phone: str,
-                     since_phone: datetime) -> tuple[int, datetime | None, int, datetime | None]:
+def recent_from_both(
+    ctx: Ctx, address: str, since_address: datetime, phone: str, since_phone: datetime
+) -> tuple[int, datetime | None, int, datetime | None]:
     """Both limits' counts (and oldest instants) in one statement, for the write path."""
+
     def part(col: Any, value: str, since: datetime) -> list[Any]:
         where = (col == value, Message.received_at > since)
-        return [select(func.count()).where(*where).scalar_subquery(),
-                select(func.min(Message.received_at)).where(*where).scalar_subquery()]
+        return [
+            select(func.count()).where(*where).scalar_subquery(),
+            select(func.min(Message.received_at)).where(*where).scalar_subquery(),
+        ]
 
-    row = ctx.session.execute(select(*part(Message.client_address, address, since_address),
-                                     *part(Message.voter_phone, phone, since_phone))).one()
+    row = ctx.session.execute(
+        select(
+            *part(Message.client_address, address, since_address),
+            *part(Message.voter_phone, phone, since_phone),
+        )
+    ).one()
     return int(row[0]), row[1], int(row[2]), row[3]
 
 
 # --- reads ----------------------------------------------------------------------------------
+
 
 def _visible_clause(ctx: Ctx) -> Any:
     """What the actor may read: liaison and admin everything; a deputy its own; a station its
@@ -163,8 +220,9 @@ def _visible_clause(ctx: Ctx) -> Any:
     if actor.role == "deputy":
         return Message.deputy_id == actor.deputy_id
     if actor.role == "station":
-        return Message.deputy_id.in_(select(StationDeputy.deputy_id).where(
-            StationDeputy.station_code == actor.station_code))
+        return Message.deputy_id.in_(
+            select(StationDeputy.deputy_id).where(StationDeputy.station_code == actor.station_code)
+        )
     return Message.id.is_(None)  # nothing (the routes refuse other roles first)
 
 
@@ -190,8 +248,9 @@ class MessageFilter:
     received_to: datetime | None = None
 
 
-def list_messages(ctx: Ctx, f: MessageFilter, *, after: tuple[datetime, str] | None,
-                  limit: int) -> list[Message]:
+def list_messages(
+    ctx: Ctx, f: MessageFilter, *, after: tuple[datetime, str] | None, limit: int
+) -> list[Message]:
     """Newest first; one more than `limit` when there is a next page."""
     q = select(Message)
     clause = _visible_clause(ctx)
@@ -200,8 +259,11 @@ def list_messages(ctx: Ctx, f: MessageFilter, *, after: tuple[datetime, str] | N
     if f.deputy_id is not None:
         q = q.where(Message.deputy_id == f.deputy_id)
     if f.station is not None:
-        q = q.where(Message.deputy_id.in_(select(StationDeputy.deputy_id).where(
-            StationDeputy.station_code == f.station)))
+        q = q.where(
+            Message.deputy_id.in_(
+                select(StationDeputy.deputy_id).where(StationDeputy.station_code == f.station)
+            )
+        )
     if f.status is not None:
         q = q.where(Message.status == f.status)
     if f.received_from is not None:
@@ -211,18 +273,21 @@ def list_messages(ctx: Ctx, f: MessageFilter, *, after: tuple[datetime, str] | N
     if after is not None:
         at, mid = after
         q = q.where((Message.received_at < at) | ((Message.received_at == at) & (Message.id < mid)))
-    return list(ctx.session.scalars(q.order_by(Message.received_at.desc(), Message.id.desc())
-                                    .limit(limit + 1)))
+    return list(
+        ctx.session.scalars(q.order_by(Message.received_at.desc(), Message.id.desc()).limit(limit + 1))
+    )
 
 
 def history(ctx: Ctx, message_id: str) -> list[MessageEvent]:
-    return list(ctx.session.scalars(select(MessageEvent).where(
-        MessageEvent.message_id == message_id).order_by(MessageEvent.id)))
+    return list(
+        ctx.session.scalars(
+            select(MessageEvent).where(MessageEvent.message_id == message_id).order_by(MessageEvent.id)
+        )
+    )
 
 
 def response_state(message: Message, now: datetime) -> ClockState:
-    return clock_state(due_at=message.due_at, met_at=message.responded_at, cancelled_at=None,
-                       now=now)
+    return clock_state(due_at=message.due_at, met_at=message.responded_at, cancelled_at=None, now=now)
 
 
 def find_by_tracking_code(ctx: Ctx, code: str) -> Message | None:
@@ -233,6 +298,7 @@ def find_by_tracking_code(ctx: Ctx, code: str) -> Message | None:
 
 
 # --- the deputy's actions -------------------------------------------------------------------
+
 
 def _at(ctx: Ctx, message: Message, at: datetime | None) -> datetime:
     now = ctx.now()
@@ -286,8 +352,7 @@ def decline(ctx: Ctx, *, message_id: str, reason: str, at: datetime | None) -> M
 def rate(ctx: Ctx, *, message: Message, rating: str, comment: str | None) -> Message:
     """The voter rates the result on the tracking page; the message closes. The ticket's own
     rating is the hotline's, from its call to the deputy: it is not touched."""
-    locked = ctx.session.scalar(select(Message).where(Message.id == message.id)
-                                .with_for_update())
+    locked = ctx.session.scalar(select(Message).where(Message.id == message.id).with_for_update())
     assert locked is not None
     message = locked
     message.status = transition(message, MsgAction.RATE).value
@@ -313,9 +378,12 @@ class MessageSweep:
 
 def _due_rows(ctx: Ctx, column: str, mark: str, now: datetime) -> list[Any]:
     col, marked = getattr(Message, column), getattr(Message, mark)
-    q = (select(Message.id, Message.deputy_id, Message.due_at)
-         .where(Message.status == MsgStatus.RECEIVED.value, marked.is_(None), col <= now)
-         .order_by(col).limit(BATCH))
+    q = (
+        select(Message.id, Message.deputy_id, Message.due_at)
+        .where(Message.status == MsgStatus.RECEIVED.value, marked.is_(None), col <= now)
+        .order_by(col)
+        .limit(BATCH)
+    )
     if ctx.session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
     return list(ctx.session.execute(q))
@@ -324,48 +392,91 @@ def _due_rows(ctx: Ctx, column: str, mark: str, now: datetime) -> list[Any]:
 def _events(ctx: Ctx, rows: list[tuple[str, datetime, str, dict[str, Any]]]) -> None:
     now = ctx.now()
     if rows:
-        ctx.session.add_all(MessageEvent(message_id=mid, at=at, recorded_at=now,
-                                         actor=ctx.actor.name, actor_role=ctx.actor.role,
-                                         type=type_, data=data) for mid, at, type_, data in rows)
-        ctx.session.execute(update(Message).where(Message.id.in_([r[0] for r in rows]))
-                            .values(updated_at=now).execution_options(synchronize_session=False))
+        ctx.session.add_all(
+            MessageEvent(
+                message_id=mid,
+                at=at,
+                recorded_at=now,
+                actor=ctx.actor.name,
+                actor_role=ctx.actor.role,
+                type=type_,
+                data=data,
+            )
+            for mid, at, type_, data in rows
+        )
+        ctx.session.execute(
+            update(Message)
+            .where(Message.id.in_([r[0] for r in rows]))
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def sweep(ctx: Ctx) -> MessageSweep:
     """Record each response clock's warning and breach once, and close the messages not rated
     in time. Runs inside the SLA sweep (its lock, its transaction)."""
     result, now = MessageSweep(), ctx.now()
-    for column, mark, type_ in (("warn_at", "warned_at", "message.clock_warning"),
-                                ("due_at", "breach_recorded_at", "message.clock_breached")):
+    for column, mark, type_ in (
+        ("warn_at", "warned_at", "message.clock_warning"),
+        ("due_at", "breach_recorded_at", "message.clock_breached"),
+    ):
         while rows := _due_rows(ctx, column, mark, now):
             ids = [r.id for r in rows]
-            ctx.session.execute(update(Message).where(Message.id.in_(ids)).values({mark: now})
-                                .execution_options(synchronize_session=False))
+            ctx.session.execute(
+                update(Message)
+                .where(Message.id.in_(ids))
+                .values({mark: now})
+                .execution_options(synchronize_session=False)
+            )
             if column == "warn_at":
                 rows = [r for r in rows if r.due_at > now]  # past due: the breach says it all
                 result.warned += len(rows)
             else:
                 result.breached += len(rows)
-            _events(ctx, [(r.id, now if column == "warn_at" else r.due_at, type_,
-                           {"deputy_id": r.deputy_id, "due_at": ctx.iso(r.due_at)})
-                          for r in rows])
+            _events(
+                ctx,
+                [
+                    (
+                        r.id,
+                        now if column == "warn_at" else r.due_at,
+                        type_,
+                        {"deputy_id": r.deputy_id, "due_at": ctx.iso(r.due_at)},
+                    )
+                    for r in rows
+                ],
+            )
             ctx.session.flush()
     limit = now - timedelta(days=ctx.policy.message_rating_days)
     while True:
-        q = (select(Message.id, Message.status, Message.settled_at)
-             .where(Message.status.in_([s.value for s in SETTLED]), Message.settled_at <= limit)
-             .order_by(Message.settled_at).limit(BATCH))
+        q = (
+            select(Message.id, Message.status, Message.settled_at)
+            .where(Message.status.in_([s.value for s in SETTLED]), Message.settled_at <= limit)
+            .order_by(Message.settled_at)
+            .limit(BATCH)
+        )
         if ctx.session.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         rows = list(ctx.session.execute(q))
         if not rows:
             break
-        ctx.session.execute(update(Message).where(Message.id.in_([r.id for r in rows]))
-                            .values(status=MsgStatus.CLOSED.value, closed_at=now)
-                            .execution_options(synchronize_session=False))
-        _events(ctx, [(r.id, now, "message.closed", {
-            "reason": f"not rated within {ctx.policy.message_rating_days} days",
-            "from": r.status}) for r in rows])
+        ctx.session.execute(
+            update(Message)
+            .where(Message.id.in_([r.id for r in rows]))
+            .values(status=MsgStatus.CLOSED.value, closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        _events(
+            ctx,
+            [
+                (
+                    r.id,
+                    now,
+                    "message.closed",
+                    {"reason": f"not rated within {ctx.policy.message_rating_days} days", "from": r.status},
+                )
+                for r in rows
+            ],
+        )
         result.closed += len(rows)
         ctx.session.flush()
     return result

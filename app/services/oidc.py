@@ -51,8 +51,7 @@ LEEWAY = 60
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # Signatures made with the provider's private key only: never "none", never HMAC (whose
 # key would be the client secret, shared with everyone who holds it).
-ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
-              "ES512", "EdDSA")
+ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
 class ProviderUnavailable(Exception):
@@ -109,16 +108,20 @@ class Identity:
 class OidcClient:
     """One identity provider, as configured by the HOTLINE_OIDC_* settings."""
 
-    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None,
-                 now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         assert settings.oidc_issuer and settings.oidc_client_id
         self.issuer = settings.oidc_issuer
         self.client_id = settings.oidc_client_id
         self.redirect_uri = settings.oidc_callback
         self.scopes = settings.oidc_scopes
         self.claim = settings.oidc_username_claim
-        self._auth = ClientAuth(self.client_id, settings.oidc_client_secret or "",
-                                settings.oidc_token_auth)
+        self._auth = ClientAuth(self.client_id, settings.oidc_client_secret or "", settings.oidc_token_auth)
         self._transport = transport
         # ID tokens are stamped by the provider's clock, which follows real time: they are
         # checked against real time, not against the service's business clock.
@@ -155,8 +158,9 @@ class OidcClient:
         # The document must name the very issuer configured (Discovery §4.3): otherwise
         # another provider's tokens could pass for this one's.
         if data.get("issuer") != self.issuer:
-            raise ProviderUnavailable(f"{url} names the issuer {data.get('issuer')!r}, "
-                                      f"not {self.issuer!r} (HOTLINE_OIDC_ISSUER)")
+            raise ProviderUnavailable(
+                f"{url} names the issuer {data.get('issuer')!r}, not {self.issuer!r} (HOTLINE_OIDC_ISSUER)"
+            )
         with self._lock:
             self._metadata, self._metadata_at = data, time.monotonic()
         return data
@@ -180,14 +184,24 @@ class OidcClient:
     def begin(self, next_url: str) -> tuple[str, Pending]:
         """The provider's authorization URL to send the browser to, and what to keep."""
         endpoint = self.metadata()["authorization_endpoint"]
-        pending = Pending(state=generate_token(43), nonce=generate_token(43),
-                          verifier=generate_token(64), next_url=next_url,
-                          started_at=int(self._now()))
+        pending = Pending(
+            state=generate_token(43),
+            nonce=generate_token(43),
+            verifier=generate_token(64),
+            next_url=next_url,
+            started_at=int(self._now()),
+        )
         url = prepare_grant_uri(
-            endpoint, self.client_id, "code", redirect_uri=self.redirect_uri,
-            scope=self.scopes, state=pending.state, nonce=pending.nonce,
+            endpoint,
+            self.client_id,
+            "code",
+            redirect_uri=self.redirect_uri,
+            scope=self.scopes,
+            state=pending.state,
+            nonce=pending.nonce,
             code_challenge=create_s256_code_challenge(pending.verifier),
-            code_challenge_method="S256")
+            code_challenge_method="S256",
+        )
         return url, pending
 
     def finish(self, pending: Pending | None, params: Mapping[str, str]) -> Identity:
@@ -202,13 +216,13 @@ class OidcClient:
             raise SignInRefused("the sign-in took longer than 10 minutes")
         metadata = self.metadata()
         # RFC 9207: the answer names who sent it (mix-up defence) when the provider says so.
-        iss_expected = "iss" in params or metadata.get(
-            "authorization_response_iss_parameter_supported")
+        iss_expected = "iss" in params or metadata.get("authorization_response_iss_parameter_supported")
         if iss_expected and params.get("iss") != self.issuer:
             raise SignInRefused(f"the answer's iss is {params.get('iss')!r}")
         if params.get("error"):
-            raise SignInRefused(f"the provider answered {params['error']}",
-                                cancelled=params["error"] == "access_denied")
+            raise SignInRefused(
+                f"the provider answered {params['error']}", cancelled=params["error"] == "access_denied"
+            )
         code = params.get("code")
         if not code:
             raise SignInRefused("the provider's answer has no code")
@@ -223,10 +237,10 @@ class OidcClient:
         return Identity(subject=subject, username=str(value))
 
     def _redeem(self, endpoint: str, code: str, verifier: str) -> dict[str, Any]:
-        body = prepare_token_request("authorization_code", code=code,
-                                     redirect_uri=self.redirect_uri, code_verifier=verifier)
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "Accept": "application/json"}
+        body = prepare_token_request(
+            "authorization_code", code=code, redirect_uri=self.redirect_uri, code_verifier=verifier
+        )
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         url, headers, body = self._auth.prepare("POST", endpoint, headers, body)
         try:
             with httpx.Client(timeout=TIMEOUT, transport=self._transport) as http:
@@ -239,29 +253,40 @@ class OidcClient:
             data = None
         if response.status_code >= 500:
             raise ProviderUnavailable(f"the token endpoint answered {response.status_code}")
-        if response.status_code != 200 or not isinstance(data, dict) \
-                or not isinstance(data.get("id_token"), str):
+        if (
+            response.status_code != 200
+            or not isinstance(data, dict)
+            or not isinstance(data.get("id_token"), str)
+        ):
             error = data.get("error") if isinstance(data, dict) else None
-            raise SignInRefused(f"the token endpoint refused the code ({response.status_code}"
-                                f" {error})")
+            raise SignInRefused(f"the token endpoint refused the code ({response.status_code} {error})")
         return data
 
     def _id_token(self, tokens: dict[str, Any], nonce: str) -> CodeIDToken:
-        allowed = [a for a in self.metadata().get("id_token_signing_alg_values_supported",
-                                                  ["RS256"]) if a in ALGORITHMS] or ["RS256"]
+        allowed = [
+            a
+            for a in self.metadata().get("id_token_signing_alg_values_supported", ["RS256"])
+            if a in ALGORITHMS
+        ] or ["RS256"]
         try:
             try:
                 token = jwt.decode(tokens["id_token"], self._key_set(), algorithms=allowed)
             except JoseError:
                 # Perhaps signed with a key published since the keys were read.
-                token = jwt.decode(tokens["id_token"], self._key_set(refresh=True),
-                                   algorithms=allowed)
+                token = jwt.decode(tokens["id_token"], self._key_set(refresh=True), algorithms=allowed)
             claims = CodeIDToken(
-                token.claims, token.header,
-                options={"iss": {"essential": True, "value": self.issuer},
-                         "aud": {"essential": True, "value": self.client_id}},
-                params={"nonce": nonce, "client_id": self.client_id,
-                        "access_token": tokens.get("access_token")})
+                token.claims,
+                token.header,
+                options={
+                    "iss": {"essential": True, "value": self.issuer},
+                    "aud": {"essential": True, "value": self.client_id},
+                },
+                params={
+                    "nonce": nonce,
+                    "client_id": self.client_id,
+                    "access_token": tokens.get("access_token"),
+                },
+            )
             claims.validate(now=int(self._now()), leeway=LEEWAY)
         except JoseError as exc:
             raise SignInRefused(f"the ID token failed its checks: {exc}") from None
@@ -271,8 +296,9 @@ class OidcClient:
         access = tokens.get("access_token")
         if not isinstance(access, str):
             return {}
-        response = self._get(endpoint, headers={"Authorization": f"Bearer {access}",
-                                                "Accept": "application/json"})
+        response = self._get(
+            endpoint, headers={"Authorization": f"Bearer {access}", "Accept": "application/json"}
+        )
         try:
             data = response.json() if response.status_code == 200 else {}
         except ValueError:

@@ -84,8 +84,9 @@ def _dummy_hash() -> str:
 @lru_cache(maxsize=1)
 def _common() -> frozenset[str]:
     text = (files("app.data") / "common-passwords.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines()
-                     if line.strip() and not line.startswith("#"))
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
 
 
 def _is_run(password: str) -> bool:

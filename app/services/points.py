@@ -41,12 +41,15 @@ class Rule:
         return raw if self.yearly_cap is None else min(raw, self.yearly_cap)
 
 
-BUILTIN: dict[str, Rule] = {r.type: r for r in (
-    Rule("hotline_problem", "专线反映问题", 1, 5, True),
-    Rule("message_handled", "按时处理选民留言", 1, 10, True),
-    Rule("reception", "参加接待选民", 1, 12, True),
-    Rule("duty_report", "向选民报告履职", 5, 5, True),
-)}
+BUILTIN: dict[str, Rule] = {
+    r.type: r
+    for r in (
+        Rule("hotline_problem", "专线反映问题", 1, 5, True),
+        Rule("message_handled", "按时处理选民留言", 1, 10, True),
+        Rule("reception", "参加接待选民", 1, 12, True),
+        Rule("duty_report", "向选民报告履职", 5, 5, True),
+    )
+}
 
 
 def rules(session: Session) -> dict[str, Rule]:
@@ -55,21 +58,22 @@ def rules(session: Session) -> dict[str, Rule]:
     out: dict[str, Rule] = {}
     for code, default in BUILTIN.items():
         row = stored.pop(code, None)
-        out[code] = default if row is None else Rule(code, row.name, row.points,
-                                                      row.yearly_cap, True)
+        out[code] = default if row is None else Rule(code, row.name, row.points, row.yearly_cap, True)
     for code, row in stored.items():
         out[code] = Rule(code, row.name, row.points, row.yearly_cap, False)
     return out
 
 
-def put_rule(session: Session, *, type_: str, name: str, points: int, yearly_cap: int | None,
-             now: datetime) -> tuple[Rule, bool]:
+def put_rule(
+    session: Session, *, type_: str, name: str, points: int, yearly_cap: int | None, now: datetime
+) -> tuple[Rule, bool]:
     """Add a type (True) or re-weight one (False), built-in types included."""
     row = session.scalar(select(PointRule).where(PointRule.type == type_).with_for_update())
     created = row is None and type_ not in BUILTIN
     if row is None:
-        row = PointRule(type=type_, name=name, points=points, yearly_cap=yearly_cap,
-                        created_at=now, updated_at=now)
+        row = PointRule(
+            type=type_, name=name, points=points, yearly_cap=yearly_cap, created_at=now, updated_at=now
+        )
         try:
             with session.begin_nested():
                 session.add(row)
@@ -78,27 +82,33 @@ def put_rule(session: Session, *, type_: str, name: str, points: int, yearly_cap
         except IntegrityError:
             # Added at the same moment by another request: change that one, as any PUT does.
             created = False
-            row = session.scalars(select(PointRule).where(PointRule.type == type_)
-                                  .with_for_update()).one()
+            row = session.scalars(select(PointRule).where(PointRule.type == type_).with_for_update()).one()
     row.name, row.points, row.yearly_cap, row.updated_at = name, points, yearly_cap, now
     session.flush()
     return Rule(type_, name, points, yearly_cap, type_ in BUILTIN), created
 
 
-def record_activity(ctx: Ctx, *, deputy_id: str, type_: str, on: date,
-                    note: str | None) -> Activity:
+def record_activity(ctx: Ctx, *, deputy_id: str, type_: str, on: date, note: str | None) -> Activity:
     """Record an item of one of the committee's types for a deputy."""
     registry.get_deputy(ctx.session, deputy_id)
     if type_ in BUILTIN:
-        raise Invalid("type", f"{type_} is counted by the service from its own records; "
-                              "record an item of a type the committee added")
+        raise Invalid(
+            "type",
+            f"{type_} is counted by the service from its own records; "
+            "record an item of a type the committee added",
+        )
     if ctx.session.get(PointRule, type_) is None:
-        raise Invalid("type", f"unknown type {type_!r}; add it with PUT /api/v1/point-rules/"
-                              "{type}")
+        raise Invalid("type", f"unknown type {type_!r}; add it with PUT /api/v1/point-rules/{{type}}")
     if on > ctx.now().astimezone(ctx.tz).date():
         raise Invalid("on", "lies in the future; record an item once it is done")
-    item = Activity(deputy_id=deputy_id, type=type_, done_on=on, note=note,
-                    recorded_by=ctx.actor.name, recorded_at=ctx.now())
+    item = Activity(
+        deputy_id=deputy_id,
+        type=type_,
+        done_on=on,
+        note=note,
+        recorded_by=ctx.actor.name,
+        recorded_at=ctx.now(),
+    )
     ctx.session.add(item)
     ctx.session.flush()
     return item

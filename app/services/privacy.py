@@ -17,7 +17,8 @@ import re
 _PHONE = re.compile(
     r"(?<![\d.])"
     r"(?P<head>(?:(?:\+|00)?86[ -]?)?1\d{2}[ -]?|\(?0\d{2,3}\)?[ -]?)"
-    r"(?P<middle>\d{3,4})(?P<sep>[ -]?)(?P<tail>\d{4})(?!\d)")
+    r"(?P<middle>\d{3,4})(?P<sep>[ -]?)(?P<tail>\d{4})(?!\d)"
+)
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -21,7 +21,10 @@ LEAD_ORDER = (ClockKind.CONTACT.value, ClockKind.RESOLVE.value, ClockKind.FEEDBA
 
 
 def _desired(
-    ctx: Ctx, ticket: Ticket, assignments: Sequence[AssignmentLike], clocks: Sequence[ClockLike],
+    ctx: Ctx,
+    ticket: Ticket,
+    assignments: Sequence[AssignmentLike],
+    clocks: Sequence[ClockLike],
     supervising: list[str],
 ) -> dict[tuple[str, str], tuple[str, datetime | None]]:
     """What each unit should see for this ticket: (unit, role) -> (next_action, next_due_at)."""
@@ -50,7 +53,9 @@ def _desired(
 
 
 def refresh_queue(
-    ctx: Ctx, ticket: Ticket, *,
+    ctx: Ctx,
+    ticket: Ticket,
+    *,
     fresh: tuple[Sequence[AssignmentLike], Sequence[ClockLike]] | None = None,
 ) -> None:
     """Bring this ticket's queue rows in line with its state; every row it touches is 'changed'.
@@ -65,28 +70,48 @@ def refresh_queue(
         assignments, clocks = fresh
         supervising: list[str] = []
     else:
-        assignments = list(ctx.session.scalars(
-            select(Assignment).where(Assignment.ticket_id == ticket.id)
-        ))
-        clocks = list(ctx.session.scalars(select(Clock).where(
-            Clock.ticket_id == ticket.id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None)
-        )))
-        supervising = [u for u in ctx.session.scalars(select(Supervision.unit_code).where(
-            Supervision.ticket_id == ticket.id, Supervision.state == "open",
-            Supervision.unit_code.is_not(None),
-        )) if u is not None]
+        assignments = list(ctx.session.scalars(select(Assignment).where(Assignment.ticket_id == ticket.id)))
+        clocks = list(
+            ctx.session.scalars(
+                select(Clock).where(
+                    Clock.ticket_id == ticket.id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None)
+                )
+            )
+        )
+        supervising = [
+            u
+            for u in ctx.session.scalars(
+                select(Supervision.unit_code).where(
+                    Supervision.ticket_id == ticket.id,
+                    Supervision.state == "open",
+                    Supervision.unit_code.is_not(None),
+                )
+            )
+            if u is not None
+        ]
         rows = {
             (r.unit_code, r.role): r
             for r in ctx.session.scalars(select(QueueItem).where(QueueItem.ticket_id == ticket.id))
         }
     want = _desired(ctx, ticket, assignments, clocks, supervising)
     if fresh is not None:
-        insert_rows(ctx.session, QueueItem, [
-            {"unit_code": unit, "ticket_id": ticket.id, "role": role, "active": True,
-             "next_action": action, "next_due_at": due, "sort_key": due or FAR_FUTURE,
-             "updated_at": now}
-            for (unit, role), (action, due) in want.items()
-        ])
+        insert_rows(
+            ctx.session,
+            QueueItem,
+            [
+                {
+                    "unit_code": unit,
+                    "ticket_id": ticket.id,
+                    "role": role,
+                    "active": True,
+                    "next_action": action,
+                    "next_due_at": due,
+                    "sort_key": due or FAR_FUTURE,
+                    "updated_at": now,
+                }
+                for (unit, role), (action, due) in want.items()
+            ],
+        )
         changed(ctx.session, (unit for unit, _ in want))
         return
     for key, (action, due) in want.items():
@@ -113,9 +138,15 @@ def touch(ctx: Ctx, ticket_ids: Iterable[str]) -> None:
     """Mark tickets' queue rows as changed (e.g. a breach recorded), without recomputing."""
     ids = list(set(ticket_ids))
     if ids:
-        changed(ctx.session, ctx.session.scalars(update(QueueItem).where(
-            QueueItem.ticket_id.in_(ids), QueueItem.active.is_(True)
-        ).values(updated_at=ctx.now()).returning(QueueItem.unit_code)))
+        changed(
+            ctx.session,
+            ctx.session.scalars(
+                update(QueueItem)
+                .where(QueueItem.ticket_id.in_(ids), QueueItem.active.is_(True))
+                .values(updated_at=ctx.now())
+                .returning(QueueItem.unit_code)
+            ),
+        )
 
 
 # --- queue versions ------------------------------------------------------------------------
@@ -152,23 +183,28 @@ def _forget_versions(session: Session, transaction: Any) -> None:
         session.info.pop(_UNITS_KEY, None)
 
 
-_RAISE = update(Unit).where(Unit.code == bindparam("unit")).values(
-    queue_version=Unit.queue_version + 1)
+_RAISE = update(Unit).where(Unit.code == bindparam("unit")).values(queue_version=Unit.queue_version + 1)
 
 
 # Built once: a poll's 304 costs about as much to build as to run (bound per request).
 _ETAG = select(
     Unit.code,
     Unit.queue_version,
-    select(func.min(QueueItem.sort_key)).where(
-        QueueItem.unit_code == bindparam("unit"), QueueItem.active.is_(True),
+    select(func.min(QueueItem.sort_key))
+    .where(
+        QueueItem.unit_code == bindparam("unit"),
+        QueueItem.active.is_(True),
         QueueItem.sort_key > bindparam("now", type_=QueueItem.sort_key.type),
-    ).scalar_subquery(),
+    )
+    .scalar_subquery(),
     # The unit's invitations (SPEC Part II) are queue entries too, kept on their own rows.
-    select(func.min(Invitation.sort_key)).where(
-        Invitation.unit_code == bindparam("unit"), Invitation.queue_active.is_(True),
+    select(func.min(Invitation.sort_key))
+    .where(
+        Invitation.unit_code == bindparam("unit"),
+        Invitation.queue_active.is_(True),
         Invitation.sort_key > bindparam("now", type_=Invitation.sort_key.type),
-    ).scalar_subquery(),
+    )
+    .scalar_subquery(),
 ).where(Unit.code == bindparam("unit"))
 
 
@@ -187,16 +223,29 @@ def etag(ctx: Ctx, unit: str, params: str) -> str | None:
 
 
 _PAGE_COLUMNS = (
-    QueueItem.sort_key, Ticket.id, QueueItem.role, QueueItem.active,
-    QueueItem.next_action, QueueItem.next_due_at, QueueItem.updated_at,
-    Ticket.hotline_no, Ticket.status, Ticket.kind, Ticket.category, Ticket.district,
-    Ticket.urgency, Ticket.round, Ticket.lead_unit, Ticket.called_at,
+    QueueItem.sort_key,
+    Ticket.id,
+    QueueItem.role,
+    QueueItem.active,
+    QueueItem.next_action,
+    QueueItem.next_due_at,
+    QueueItem.updated_at,
+    Ticket.hotline_no,
+    Ticket.status,
+    Ticket.kind,
+    Ticket.category,
+    Ticket.district,
+    Ticket.urgency,
+    Ticket.round,
+    Ticket.lead_unit,
+    Ticket.called_at,
 )
 
 
 def _page_query(*, since: bool, after: bool) -> Executable:
     q = (
-        select(*_PAGE_COLUMNS).join(Ticket, Ticket.id == QueueItem.ticket_id)
+        select(*_PAGE_COLUMNS)
+        .join(Ticket, Ticket.id == QueueItem.ticket_id)
         .where(QueueItem.unit_code == bindparam("unit"))
         .order_by(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
         .limit(bindparam("limit"))
@@ -206,15 +255,23 @@ def _page_query(*, since: bool, after: bool) -> Executable:
     else:
         q = q.where(QueueItem.active.is_(True))
     if after:
-        q = q.where(tuple_(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role) > tuple_(
-            bindparam("after_key", type_=QueueItem.sort_key.type), bindparam("after_ticket"),
-            bindparam("after_role")))
+        q = q.where(
+            tuple_(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
+            > tuple_(
+                bindparam("after_key", type_=QueueItem.sort_key.type),
+                bindparam("after_ticket"),
+                bindparam("after_role"),
+            )
+        )
     return q
 
 
 # The four shapes of a page, built once: building a statement cost as much as running it.
-_PAGES = {(since, after): _page_query(since=since, after=after)
-          for since in (False, True) for after in (False, True)}
+_PAGES = {
+    (since, after): _page_query(since=since, after=after)
+    for since in (False, True)
+    for after in (False, True)
+}
 
 
 INVITED = "invited"  # the role of an invited unit's entry (SPEC Part II, invitations)
@@ -224,31 +281,53 @@ def _invitation_page_query(*, since: bool, after: bool) -> Executable:
     """The unit's invitations as queue rows, in the tickets' order and keyset: only issued
     letters are the unit's work (a request under review is not)."""
     q = (
-        select(Invitation.sort_key, Invitation.id, literal(INVITED).label("role"),
-               Invitation.queue_active.label("active"), Invitation.next_action,
-               Invitation.next_due_at, Invitation.updated_at,
-               Invitation.number.label("invitation_number"), Invitation.subject,
-               Invitation.status, Invitation.round, Invitation.station_code)
+        select(
+            Invitation.sort_key,
+            Invitation.id,
+            literal(INVITED).label("role"),
+            Invitation.queue_active.label("active"),
+            Invitation.next_action,
+            Invitation.next_due_at,
+            Invitation.updated_at,
+            Invitation.number.label("invitation_number"),
+            Invitation.subject,
+            Invitation.status,
+            Invitation.round,
+            Invitation.station_code,
+        )
         .where(Invitation.unit_code == bindparam("unit"), Invitation.number.is_not(None))
-        .order_by(Invitation.sort_key, Invitation.id).limit(bindparam("limit"))
+        .order_by(Invitation.sort_key, Invitation.id)
+        .limit(bindparam("limit"))
     )
     if since:
         q = q.where(Invitation.updated_at > bindparam("since", type_=Invitation.updated_at.type))
     else:
         q = q.where(Invitation.queue_active.is_(True))
     if after:
-        q = q.where(tuple_(Invitation.sort_key, Invitation.id, literal(INVITED)) > tuple_(
-            bindparam("after_key", type_=Invitation.sort_key.type), bindparam("after_ticket"),
-            bindparam("after_role")))
+        q = q.where(
+            tuple_(Invitation.sort_key, Invitation.id, literal(INVITED))
+            > tuple_(
+                bindparam("after_key", type_=Invitation.sort_key.type),
+                bindparam("after_ticket"),
+                bindparam("after_role"),
+            )
+        )
     return q
 
 
-_INVITATION_PAGES = {(since, after): _invitation_page_query(since=since, after=after)
-                     for since in (False, True) for after in (False, True)}
+_INVITATION_PAGES = {
+    (since, after): _invitation_page_query(since=since, after=after)
+    for since in (False, True)
+    for after in (False, True)
+}
 
 
 def read_queue(
-    ctx: Ctx, *, unit: str, limit: int, after: tuple[datetime, str, str] | None,
+    ctx: Ctx,
+    *,
+    unit: str,
+    limit: int,
+    after: tuple[datetime, str, str] | None,
     updated_since: datetime | None,
 ) -> list[Row[Any]]:
     """One page, nearest due first; with updated_since also the rows that left the queue.
@@ -274,9 +353,14 @@ def item_view(row: Row[Any], now: datetime, tz: Any) -> dict[str, Any]:
     if "invitation_number" in row._fields:
         return {
             "kind": "invitation",
-            "invitation": {"id": row.id, "number": row.invitation_number,
-                           "subject": row.subject, "status": row.status, "round": row.round,
-                           "station": row.station_code},
+            "invitation": {
+                "id": row.id,
+                "number": row.invitation_number,
+                "subject": row.subject,
+                "status": row.status,
+                "round": row.round,
+                "station": row.station_code,
+            },
             "role": row.role,
             "next_action": row.next_action,
             "next_due_at": local(row.next_due_at, tz),

@@ -19,8 +19,14 @@ from app.services.context import Actor
 from app.services.text import control_character
 from app.webhooks.targets import registrable
 
-UNIT_KINDS = ("department", "district_government", "township", "special_committee",
-              "district_congress", "coordinator")
+UNIT_KINDS = (
+    "department",
+    "district_government",
+    "township",
+    "special_committee",
+    "district_congress",
+    "coordinator",
+)
 DEPUTY_LEVELS = ("national", "provincial", "city", "county", "township")
 _PHONE_JUNK = re.compile(r"[\s\-()]")
 
@@ -30,7 +36,7 @@ def normalize_phone(raw: str) -> str:
     phone = _PHONE_JUNK.sub("", raw)
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix) and len(phone) > 11:
-            phone = phone[len(prefix):]
+            phone = phone[len(prefix) :]
     return phone
 
 
@@ -40,21 +46,33 @@ def valid_phone(phone: str) -> bool:
 
 # --- keys -------------------------------------------------------------------------------------
 
+
 def create_key(
-    session: Session, *, role: str, unit_code: str | None, label: str, now: datetime,
-    deputy_id: str | None = None, station_code: str | None = None,
+    session: Session,
+    *,
+    role: str,
+    unit_code: str | None,
+    label: str,
+    now: datetime,
+    deputy_id: str | None = None,
+    station_code: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Issue a key; the plain key is returned once and never stored."""
     from app.services.accounts import check_binding
 
     if role not in ROLES:
         raise Invalid("role", f"must be one of {', '.join(ROLES)}")
-    check_binding(session, role=role, unit_code=unit_code, deputy_id=deputy_id,
-                  station_code=station_code)
+    check_binding(session, role=role, unit_code=unit_code, deputy_id=deputy_id, station_code=station_code)
     plain = generate_key()
     key = ApiKey(
-        prefix=plain[:10], key_hash=hash_key(plain), role=role, unit_code=unit_code,
-        deputy_id=deputy_id, station_code=station_code, label=label, created_at=now,
+        prefix=plain[:10],
+        key_hash=hash_key(plain),
+        role=role,
+        unit_code=unit_code,
+        deputy_id=deputy_id,
+        station_code=station_code,
+        label=label,
+        created_at=now,
     )
     session.add(key)
     session.flush()
@@ -80,6 +98,7 @@ def find_key(session: Session, key_hash: str) -> ApiKey | None:
 
 # --- units and categories ---------------------------------------------------------------------
 
+
 @dataclass
 class UnitInput:
     name: str
@@ -89,8 +108,9 @@ class UnitInput:
     webhook_secret: str | None = None
 
 
-def put_unit(session: Session, *, code: str, data: UnitInput, now: datetime,
-             deny_private: bool = False) -> tuple[Unit, bool]:
+def put_unit(
+    session: Session, *, code: str, data: UnitInput, now: datetime, deny_private: bool = False
+) -> tuple[Unit, bool]:
     """Create or replace a unit; True when created. With `deny_private`
     (HOTLINE_WEBHOOK_DENY_PRIVATE) a webhook target that is not globally routable is
     refused here, when it is registered, not only at each delivery."""
@@ -131,9 +151,7 @@ class CategoryInput:
     coordinator_unit: str | None = None
 
 
-def put_category(
-    session: Session, *, code: str, data: CategoryInput, now: datetime
-) -> tuple[Category, bool]:
+def put_category(session: Session, *, code: str, data: CategoryInput, now: datetime) -> tuple[Category, bool]:
     """Create or replace a category; the units it names must exist and be of the right kind."""
     checks = (
         ("default_lead_unit", data.default_lead_unit, None),
@@ -167,8 +185,10 @@ def unit_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
     wanted = {c for c in codes if c}
     if not wanted:
         return {}
-    return {code: name for code, name in session.execute(
-        select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))}
+    return {
+        code: name
+        for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))
+    }
 
 
 def category_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
@@ -176,8 +196,12 @@ def category_names(session: Session, codes: Iterable[str | None]) -> dict[str, s
     wanted = {c for c in codes if c}
     if not wanted:
         return {}
-    return {code: name for code, name in session.execute(
-        select(Category.code, Category.name).where(Category.code.in_(wanted)))}
+    return {
+        code: name
+        for code, name in session.execute(
+            select(Category.code, Category.name).where(Category.code.in_(wanted))
+        )
+    }
 
 
 def list_categories(session: Session) -> list[Category]:
@@ -192,6 +216,7 @@ def get_category(session: Session, code: str) -> Category:
 
 
 # --- districts --------------------------------------------------------------------------------
+
 
 def put_district(session: Session, *, code: str, name: str, now: datetime) -> tuple[District, bool]:
     """Create or rename a district; True when created."""
@@ -223,6 +248,7 @@ def get_district(session: Session, code: str) -> District:
 
 # --- deputies ---------------------------------------------------------------------------------
 
+
 @dataclass
 class DeputyInput:
     name: str
@@ -238,8 +264,13 @@ def create_deputy(session: Session, *, data: DeputyInput, now: datetime) -> Depu
     if session.scalar(select(Deputy.id).where(Deputy.phone == phone)) is not None:
         raise Conflict(f"a deputy with phone {phone} is already registered")
     deputy = Deputy(
-        name=data.name, phone=phone, level=data.level, district=data.district,
-        delegation=data.delegation, created_at=now, updated_at=now,
+        name=data.name,
+        phone=phone,
+        level=data.level,
+        district=data.district,
+        delegation=data.delegation,
+        created_at=now,
+        updated_at=now,
     )
     try:
         with session.begin_nested():
@@ -261,9 +292,7 @@ def find_deputy_by_phone(session: Session, phone: str) -> Deputy | None:
     return session.scalar(select(Deputy).where(Deputy.phone == normalize_phone(phone)))
 
 
-def list_deputies(
-    session: Session, *, phone: str | None, after: str | None, limit: int
-) -> list[Deputy]:
+def list_deputies(session: Session, *, phone: str | None, after: str | None, limit: int) -> list[Deputy]:
     q = select(Deputy).order_by(Deputy.id).limit(limit)
     if phone:
         q = q.where(Deputy.phone == normalize_phone(phone))
@@ -296,19 +325,24 @@ def _check_row(row: list[str]) -> DeputyInput | str:
     if len(row) != len(IMPORT_HEADER):
         return f"expected {len(IMPORT_HEADER)} fields, found {len(row)}"
     name, phone, level, district, delegation = (c.strip() for c in row)
-    controls = [f"{field}: {problem}" for field, value in zip(IMPORT_HEADER, row, strict=True)
-                if (problem := control_character(value)) is not None]
+    controls = [
+        f"{field}: {problem}"
+        for field, value in zip(IMPORT_HEADER, row, strict=True)
+        if (problem := control_character(value)) is not None
+    ]
     if controls:
         return "; ".join(controls)
     phone = normalize_phone(phone)
     problems = [
-        problem for bad, problem in (
+        problem
+        for bad, problem in (
             (not name or len(name) > 100, "name: required, at most 100 characters"),
             (not valid_phone(phone), "phone: 5 to 20 digits"),
             (level not in DEPUTY_LEVELS, f"level: must be one of {', '.join(DEPUTY_LEVELS)}"),
             (len(district) > 64, "district: at most 64 characters"),
             (len(delegation) > 200, "delegation: at most 200 characters"),
-        ) if bad
+        )
+        if bad
     ]
     if problems:
         return "; ".join(problems)
@@ -367,22 +401,29 @@ def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
 
 
 def _flush_import(
-    session: Session, batch: dict[str, tuple[int, DeputyInput]], result: ImportResult,
+    session: Session,
+    batch: dict[str, tuple[int, DeputyInput]],
+    result: ImportResult,
     now: datetime,
 ) -> None:
     if not batch:
         return
-    existing = {
-        d.phone: d for d in session.scalars(select(Deputy).where(Deputy.phone.in_(batch)))
-    }
+    existing = {d.phone: d for d in session.scalars(select(Deputy).where(Deputy.phone.in_(batch)))}
     result.phones.extend(batch)
     for phone, (_, data) in batch.items():
         deputy = existing.get(phone)
         if deputy is None:
-            session.add(Deputy(
-                name=data.name, phone=phone, level=data.level, district=data.district,
-                delegation=data.delegation, created_at=now, updated_at=now,
-            ))
+            session.add(
+                Deputy(
+                    name=data.name,
+                    phone=phone,
+                    level=data.level,
+                    district=data.district,
+                    delegation=data.delegation,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
             result.created += 1
         else:
             deputy.name, deputy.level = data.name, data.level

@@ -31,25 +31,38 @@ def erase_batch(ctx: Ctx, *, days: int, limit: int = BATCH) -> int:
     many. Small batches, each its own transaction (the caller's): a first run over years of
     messages never holds many rows locked at once."""
     now = ctx.now()
-    q = (select(Message.id)
-         .where(Message.status == MsgStatus.CLOSED.value, Message.voter_erased_at.is_(None),
-                Message.closed_at <= cutoff(now, days))
-         .order_by(Message.closed_at).limit(limit))
+    q = (
+        select(Message.id)
+        .where(
+            Message.status == MsgStatus.CLOSED.value,
+            Message.voter_erased_at.is_(None),
+            Message.closed_at <= cutoff(now, days),
+        )
+        .order_by(Message.closed_at)
+        .limit(limit)
+    )
     if ctx.session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)  # two schedulers never erase the same row
     ids = list(ctx.session.scalars(q))
     if not ids:
         return 0
     ctx.session.execute(
-        update(Message).where(Message.id.in_(ids))
-        .values(voter_name=None, voter_phone=None, client_address=None, voter_erased_at=now,
-                updated_at=now)
-        .execution_options(synchronize_session=False))
+        update(Message)
+        .where(Message.id.in_(ids))
+        .values(voter_name=None, voter_phone=None, client_address=None, voter_erased_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     ctx.session.add_all(
-        MessageEvent(message_id=mid, at=now, recorded_at=now, actor=ctx.actor.name,
-                     actor_role=ctx.actor.role, type=ERASED,
-                     data={"fields": ["voter.name", "voter.phone", "client_address"],
-                           "after_days": days})
-        for mid in ids)
+        MessageEvent(
+            message_id=mid,
+            at=now,
+            recorded_at=now,
+            actor=ctx.actor.name,
+            actor_role=ctx.actor.role,
+            type=ERASED,
+            data={"fields": ["voter.name", "voter.phone", "client_address"], "after_days": days},
+        )
+        for mid in ids
+    )
     ctx.session.flush()
     return len(ids)

@@ -57,7 +57,9 @@ def _params(plan: _Plan, keys: tuple[str, ...], row: dict[str, Any]) -> list[Any
 
 
 def insert_rows(
-    session: Session, entity: type[Base], rows: Sequence[dict[str, Any]],
+    session: Session,
+    entity: type[Base],
+    rows: Sequence[dict[str, Any]],
     returning: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
     """Insert rows of a mapped class that all have the same keys; returns the `returning`
@@ -77,14 +79,17 @@ def insert_rows(
             cursor.executemany(sql, [_params(plan, keys, r) for r in rows])
             return []
         quote = dialect.identifier_preparer.quote
-        sql = (head + ", ".join(plan.placeholders for _ in rows)
-               + " RETURNING " + ", ".join(quote(c) for c in returning))
+        sql = (
+            head
+            + ", ".join(plan.placeholders for _ in rows)
+            + " RETURNING "
+            + ", ".join(quote(c) for c in returning)
+        )
         cursor.execute(sql, [v for r in rows for v in _params(plan, keys, r)])
         return [tuple(r) for r in cursor.fetchall()]
     except dialect.loaded_dbapi.Error as exc:
         # Wrapped as SQLAlchemy would, so callers catch IntegrityError and the like as usual.
-        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error,
-                                  dialect=dialect) from exc
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
     finally:
         cursor.close()
 
@@ -107,5 +112,4 @@ def pipelined(session: Session) -> Iterator[None]:
         with connection.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
             yield
     except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error,
-                                  dialect=dialect) from exc
+        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc

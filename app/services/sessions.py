@@ -54,20 +54,40 @@ class SignedIn:
     last_seen_at: datetime
 
     def actor(self) -> Actor:
-        return Actor(role=self.role, unit_code=self.unit_code, deputy_id=self.deputy_id,
-                     station_code=self.station_code, username=self.username,
-                     label=self.display_name)
+        return Actor(
+            role=self.role,
+            unit_code=self.unit_code,
+            deputy_id=self.deputy_id,
+            station_code=self.station_code,
+            username=self.username,
+            label=self.display_name,
+        )
 
 
 # Built once (binding a value costs less than building the statement).
 _LOOKUP = (
-    select(UserSession.id, UserSession.account_id, Account.username, Account.display_name,
-           Account.role, Account.unit_code, Unit.name, Account.deputy_id, Account.station_code,
-           UserSession.csrf_token, UserSession.last_seen_at, UserSession.expires_at)
-    .select_from(UserSession).join(Account, Account.id == UserSession.account_id)
+    select(
+        UserSession.id,
+        UserSession.account_id,
+        Account.username,
+        Account.display_name,
+        Account.role,
+        Account.unit_code,
+        Unit.name,
+        Account.deputy_id,
+        Account.station_code,
+        UserSession.csrf_token,
+        UserSession.last_seen_at,
+        UserSession.expires_at,
+    )
+    .select_from(UserSession)
+    .join(Account, Account.id == UserSession.account_id)
     .outerjoin(Unit, Unit.code == Account.unit_code)
-    .where(UserSession.token_hash == bindparam("digest"), UserSession.ended_at.is_(None),
-           Account.disabled_at.is_(None))
+    .where(
+        UserSession.token_hash == bindparam("digest"),
+        UserSession.ended_at.is_(None),
+        Account.disabled_at.is_(None),
+    )
 )
 
 
@@ -79,12 +99,35 @@ def lookup(db: Session | Connection, token: str | None, now: datetime) -> Signed
     row = db.execute(_LOOKUP, {"digest": token_hash(token)}).first()
     if row is None:
         return None
-    (sid, account_id, username, display_name, role, unit_code, unit_name, deputy_id,
-     station_code, csrf, last_seen_at, expires_at) = row
+    (
+        sid,
+        account_id,
+        username,
+        display_name,
+        role,
+        unit_code,
+        unit_name,
+        deputy_id,
+        station_code,
+        csrf,
+        last_seen_at,
+        expires_at,
+    ) = row
     if now >= expires_at or now - last_seen_at >= IDLE:
         return None
-    return SignedIn(sid, account_id, username, display_name, role, unit_code, unit_name,
-                    deputy_id, station_code, csrf, last_seen_at)
+    return SignedIn(
+        sid,
+        account_id,
+        username,
+        display_name,
+        role,
+        unit_code,
+        unit_name,
+        deputy_id,
+        station_code,
+        csrf,
+        last_seen_at,
+    )
 
 
 def needs_touch(signed_in: SignedIn, now: datetime) -> bool:
@@ -93,25 +136,34 @@ def needs_touch(signed_in: SignedIn, now: datetime) -> bool:
 
 def touch(session: Session, session_id: str, now: datetime) -> None:
     """Record a request on the session (what the idle limit counts from)."""
-    session.execute(update(UserSession).where(UserSession.id == session_id,
-                                              UserSession.ended_at.is_(None))
-                    .values(last_seen_at=now))
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.ended_at.is_(None))
+        .values(last_seen_at=now)
+    )
 
 
 def sign_out(session: Session, token: str | None, now: datetime) -> None:
     if not token or len(token) > 200:
         return
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token),
-                                                   UserSession.ended_at.is_(None)))
+    row = session.scalar(
+        select(UserSession).where(UserSession.token_hash == token_hash(token), UserSession.ended_at.is_(None))
+    )
     if row is None:
         return
     row.ended_at, row.end_reason = now, "signed_out"
     account = session.get(Account, row.account_id)
-    record(session, account=account, at=now, actor=f"user:{account.username}" if account
-           else "unknown", type_="session.signed_out")
+    record(
+        session,
+        account=account,
+        at=now,
+        actor=f"user:{account.username}" if account else "unknown",
+        type_="session.signed_out",
+    )
 
 
 # --- signing in ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Attempt:
@@ -141,12 +193,18 @@ def prepare(session: Session, raw_username: str, now: datetime) -> Attempt:
     username = normalize_username(raw_username)[:64]
     account = session.execute(
         select(Account.id, Account.password_hash).where(
-            Account.username == username, Account.disabled_at.is_(None))).first()
-    locked_until = session.scalar(select(SignInThrottle.locked_until)
-                                  .where(SignInThrottle.username == username))
-    return Attempt(username=username, account_id=account[0] if account else None,
-                   password_hash=account[1] if account else None,
-                   locked=locked_until is not None and locked_until > now)
+            Account.username == username, Account.disabled_at.is_(None)
+        )
+    ).first()
+    locked_until = session.scalar(
+        select(SignInThrottle.locked_until).where(SignInThrottle.username == username)
+    )
+    return Attempt(
+        username=username,
+        account_id=account[0] if account else None,
+        password_hash=account[1] if account else None,
+        locked=locked_until is not None and locked_until > now,
+    )
 
 
 @dataclass(frozen=True)
@@ -171,11 +229,17 @@ def _throttle_row(session: Session, username: str, now: datetime) -> SignInThrot
     """The username's throttle row, created if absent, locked for this transaction."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(SignInThrottle).values(username=username, failures=[],
-                                                  updated_at=now)
-                    .on_conflict_do_nothing(index_elements=["username"]))
-    row = session.scalar(select(SignInThrottle).where(SignInThrottle.username == username)
-                         .with_for_update().execution_options(populate_existing=True))
+    session.execute(
+        insert(SignInThrottle)
+        .values(username=username, failures=[], updated_at=now)
+        .on_conflict_do_nothing(index_elements=["username"])
+    )
+    row = session.scalar(
+        select(SignInThrottle)
+        .where(SignInThrottle.username == username)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     assert row is not None
     return row
 
@@ -187,8 +251,13 @@ def finish(session: Session, attempt: Attempt, checked: Checked, now: datetime) 
     throttle = _throttle_row(session, attempt.username, now)
     locked = throttle.locked_until is not None and throttle.locked_until > now
     account = session.get(Account, attempt.account_id) if attempt.account_id else None
-    if checked.matched and not locked and account is not None and account.disabled_at is None \
-            and account.password_hash == attempt.password_hash:
+    if (
+        checked.matched
+        and not locked
+        and account is not None
+        and account.disabled_at is None
+        and account.password_hash == attempt.password_hash
+    ):
         throttle.failures, throttle.locked_until, throttle.updated_at = [], None, now
         if checked.rehash:
             account.password_hash = checked.rehash
@@ -212,29 +281,52 @@ def _open(session: Session, account: Account, now: datetime, data: dict[str, str
     """A new session for the account."""
     account.last_sign_in_at = now
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    session.add(UserSession(account_id=account.id, token_hash=token_hash(token),
-                            csrf_token=csrf, created_at=now, last_seen_at=now,
-                            expires_at=now + ABSOLUTE))
-    record(session, account=account, at=now, actor=f"user:{account.username}",
-           type_="session.signed_in", data=data)
+    session.add(
+        UserSession(
+            account_id=account.id,
+            token_hash=token_hash(token),
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + ABSOLUTE,
+        )
+    )
+    record(
+        session,
+        account=account,
+        at=now,
+        actor=f"user:{account.username}",
+        type_="session.signed_in",
+        data=data,
+    )
     return Outcome(token=token, csrf_token=csrf)
 
 
-def sign_in_external(session: Session, *, username: str, now: datetime, via: str,
-                     subject: str) -> Outcome | None:
+def sign_in_external(
+    session: Session, *, username: str, now: datetime, via: str, subject: str
+) -> Outcome | None:
     """A session for the existing, enabled account that an identity provider vouched for
     (single sign-on); None when there is none. No account is ever created here: the city
     decides who may use the service by creating accounts (SPEC "People and sign-in").
 
     The password lockout does not apply: nothing is being guessed here."""
     name = normalize_username(username)
-    account = session.scalar(select(Account).where(Account.username == name[:64])
-                             .with_for_update()) if len(name) <= 64 else None
+    account = (
+        session.scalar(select(Account).where(Account.username == name[:64]).with_for_update())
+        if len(name) <= 64
+        else None
+    )
     if account is None:
         return None
     if account.disabled_at is not None:
-        record(session, account=account, at=now, actor=f"{via}:{subject}"[:100],
-               type_="sign_in.refused", data={"via": via, "reason": "disabled"})
+        record(
+            session,
+            account=account,
+            at=now,
+            actor=f"{via}:{subject}"[:100],
+            type_="sign_in.refused",
+            data={"via": via, "reason": "disabled"},
+        )
         return None
     return _open(session, account, now, {"via": via, "subject": subject})
 
@@ -249,10 +341,18 @@ def _failed(session: Session, account: Account | None, now: datetime, type_: str
 def housekeeping(session: Session, now: datetime) -> None:
     """Forget what no longer matters: throttle rows past their window and lock, and
     sessions that ended or expired more than 30 days ago."""
-    session.execute(delete(SignInThrottle).where(
-        SignInThrottle.updated_at < now - WINDOW,
-        or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until < now)))
+    session.execute(
+        delete(SignInThrottle).where(
+            SignInThrottle.updated_at < now - WINDOW,
+            or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until < now),
+        )
+    )
     old = now - timedelta(days=30)
-    session.execute(delete(UserSession).where(or_(
-        and_(UserSession.ended_at.is_not(None), UserSession.ended_at < old),
-        UserSession.expires_at < old)))
+    session.execute(
+        delete(UserSession).where(
+            or_(
+                and_(UserSession.ended_at.is_not(None), UserSession.ended_at < old),
+                UserSession.expires_at < old,
+            )
+        )
+    )

@@ -46,9 +46,13 @@ def _known_deputies(session: Session, ids: Sequence[str], field: str) -> list[st
 
 def members(session: Session, code: str) -> list[str]:
     """The ids of the deputies who belong to a station."""
-    return list(session.scalars(select(StationDeputy.deputy_id)
-                                .where(StationDeputy.station_code == code)
-                                .order_by(StationDeputy.deputy_id)))
+    return list(
+        session.scalars(
+            select(StationDeputy.deputy_id)
+            .where(StationDeputy.station_code == code)
+            .order_by(StationDeputy.deputy_id)
+        )
+    )
 
 
 def put_station(ctx: Ctx, *, code: str, data: StationInput) -> tuple[StationView, bool]:
@@ -61,16 +65,21 @@ def put_station(ctx: Ctx, *, code: str, data: StationInput) -> tuple[StationView
     if station is None:
         try:
             with session.begin_nested():
-                station = Station(code=code, name=data.name, district=data.district,
-                                  kind=data.kind, township=data.township, created_at=now,
-                                  updated_at=now)
+                station = Station(
+                    code=code,
+                    name=data.name,
+                    district=data.district,
+                    kind=data.kind,
+                    township=data.township,
+                    created_at=now,
+                    updated_at=now,
+                )
                 session.add(station)
                 session.flush()
         except IntegrityError:
             # Created at the same moment by another request: replace it like any PUT.
             created = False
-            station = session.scalar(select(Station).where(Station.code == code)
-                                     .with_for_update())
+            station = session.scalar(select(Station).where(Station.code == code).with_for_update())
             if station is None:  # pragma: no cover - the other insert rolled back
                 raise
     station.name, station.district, station.kind = data.name, data.district, data.kind
@@ -89,21 +98,25 @@ def get_station(session: Session, code: str) -> StationView:
     return StationView(station, members(session, code))
 
 
-def list_stations(session: Session, *, district: str | None = None,
-                  deputy_id: str | None = None) -> list[StationView]:
+def list_stations(
+    session: Session, *, district: str | None = None, deputy_id: str | None = None
+) -> list[StationView]:
     """Every station (of a district, or that a deputy belongs to), by code."""
     q = select(Station).order_by(Station.code)
     if district is not None:
         q = q.where(Station.district == district)
     if deputy_id is not None:
-        q = q.where(Station.code.in_(select(StationDeputy.station_code)
-                                     .where(StationDeputy.deputy_id == deputy_id)))
+        q = q.where(
+            Station.code.in_(select(StationDeputy.station_code).where(StationDeputy.deputy_id == deputy_id))
+        )
     stations = list(session.scalars(q))
     by_station: dict[str, list[str]] = {s.code: [] for s in stations}
     if stations:
-        for row in session.execute(select(StationDeputy.station_code, StationDeputy.deputy_id)
-                                   .where(StationDeputy.station_code.in_(list(by_station)))
-                                   .order_by(StationDeputy.deputy_id)):
+        for row in session.execute(
+            select(StationDeputy.station_code, StationDeputy.deputy_id)
+            .where(StationDeputy.station_code.in_(list(by_station)))
+            .order_by(StationDeputy.deputy_id)
+        ):
             by_station[row.station_code].append(row.deputy_id)
     return [StationView(s, by_station[s.code]) for s in stations]
 
@@ -117,6 +130,7 @@ def station_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
 
 
 # --- receptions -------------------------------------------------------------------------------
+
 
 def check_station_access(actor: Actor, code: str, *, write: bool) -> None:
     """A station acts for itself only; the liaison committee for every station (and admin
@@ -154,9 +168,15 @@ def record_reception(ctx: Ctx, *, code: str, data: ReceptionInput) -> ReceptionV
     strangers = [d for d in deputies if d not in belong]
     if strangers:
         raise Invalid("deputies", f"deputy {strangers[0]!r} does not belong to station {code!r}")
-    reception = Reception(station_code=code, held_on=data.held_on,
-                          voters_received=data.voters_received, batches=data.batches,
-                          note=data.note, recorded_by=ctx.actor.name, created_at=ctx.now())
+    reception = Reception(
+        station_code=code,
+        held_on=data.held_on,
+        voters_received=data.voters_received,
+        batches=data.batches,
+        note=data.note,
+        recorded_by=ctx.actor.name,
+        created_at=ctx.now(),
+    )
     session.add(reception)
     session.flush()
     session.add_all(ReceptionDeputy(reception_id=reception.id, deputy_id=d) for d in deputies)
@@ -174,15 +194,22 @@ def get_reception(session: Session, reception_id: str) -> ReceptionView:
 def _present(session: Session, ids: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {i: [] for i in ids}
     if ids:
-        for row in session.execute(select(ReceptionDeputy.reception_id, ReceptionDeputy.deputy_id)
-                                   .where(ReceptionDeputy.reception_id.in_(ids))
-                                   .order_by(ReceptionDeputy.deputy_id)):
+        for row in session.execute(
+            select(ReceptionDeputy.reception_id, ReceptionDeputy.deputy_id)
+            .where(ReceptionDeputy.reception_id.in_(ids))
+            .order_by(ReceptionDeputy.deputy_id)
+        ):
             out[row.reception_id].append(row.deputy_id)
     return out
 
 
 def list_receptions(
-    ctx: Ctx, *, code: str, start: date | None, end: date | None, limit: int,
+    ctx: Ctx,
+    *,
+    code: str,
+    start: date | None,
+    end: date | None,
+    limit: int,
     after: tuple[date, str] | None = None,
 ) -> list[ReceptionView]:
     """A station's receptions between two dates (inclusive), newest first; one more than
@@ -199,7 +226,8 @@ def list_receptions(
     if after is not None:
         held, rid = after
         q = q.where((Reception.held_on < held) | ((Reception.held_on == held) & (Reception.id < rid)))
-    rows = list(ctx.session.scalars(q.order_by(Reception.held_on.desc(), Reception.id.desc())
-                                    .limit(limit + 1)))
+    rows = list(
+        ctx.session.scalars(q.order_by(Reception.held_on.desc(), Reception.id.desc()).limit(limit + 1))
+    )
     present = _present(ctx.session, [r.id for r in rows])
     return [ReceptionView(r, present[r.id]) for r in rows]

@@ -55,35 +55,53 @@ def _days(start: date, n: int) -> list[date]:
 
 def _v1949(y: int) -> list[date]:
     # 政务院, 1949-12-23: New Year 1 day, Spring Festival 3, Labour Day 1, National Day 2.
-    return [date(y, 1, 1), *_days(spring_festival(y), 3), date(y, 5, 1),
-            *_days(date(y, 10, 1), 2)]
+    return [date(y, 1, 1), *_days(spring_festival(y), 3), date(y, 5, 1), *_days(date(y, 10, 1), 2)]
 
 
 def _v1999(y: int) -> list[date]:
     # 国务院令第270号, in force 1999-09-18: Labour Day and National Day 3 days each.
-    return [date(y, 1, 1), *_days(spring_festival(y), 3), *_days(date(y, 5, 1), 3),
-            *_days(date(y, 10, 1), 3)]
+    return [date(y, 1, 1), *_days(spring_festival(y), 3), *_days(date(y, 5, 1), 3), *_days(date(y, 10, 1), 3)]
 
 
 def _v2008(y: int) -> list[date]:
     # 国务院令第513号, in force 2008-01-01: Spring Festival from its eve; Qingming, Dragon
     # Boat and Mid-Autumn added; Labour Day 1 day.
-    return [date(y, 1, 1), *_days(spring_festival(y) - timedelta(days=1), 3), qingming(y),
-            date(y, 5, 1), dragon_boat(y), mid_autumn(y), *_days(date(y, 10, 1), 3)]
+    return [
+        date(y, 1, 1),
+        *_days(spring_festival(y) - timedelta(days=1), 3),
+        qingming(y),
+        date(y, 5, 1),
+        dragon_boat(y),
+        mid_autumn(y),
+        *_days(date(y, 10, 1), 3),
+    ]
 
 
 def _v2014(y: int) -> list[date]:
     # 国务院令第644号, in force 2014-01-01: Spring Festival is its first three days again.
-    return [date(y, 1, 1), *_days(spring_festival(y), 3), qingming(y), date(y, 5, 1),
-            dragon_boat(y), mid_autumn(y), *_days(date(y, 10, 1), 3)]
+    return [
+        date(y, 1, 1),
+        *_days(spring_festival(y), 3),
+        qingming(y),
+        date(y, 5, 1),
+        dragon_boat(y),
+        mid_autumn(y),
+        *_days(date(y, 10, 1), 3),
+    ]
 
 
 def _v2025(y: int) -> list[date]:
     # 国务院令第795号 (revised 2024-11-10), in force 2025-01-01: the eve and the first three
     # days of the Spring Festival; Labour Day 1-2 May.
-    return [date(y, 1, 1), *_days(spring_festival(y) - timedelta(days=1), 4), qingming(y),
-            *_days(date(y, 5, 1), 2), dragon_boat(y), mid_autumn(y),
-            *_days(date(y, 10, 1), 3)]
+    return [
+        date(y, 1, 1),
+        *_days(spring_festival(y) - timedelta(days=1), 4),
+        qingming(y),
+        *_days(date(y, 5, 1), 2),
+        dragon_boat(y),
+        mid_autumn(y),
+        *_days(date(y, 10, 1), 3),
+    ]
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,5 @@ def statutory_holidays(year: int) -> frozenset[date]:
         until = VERSIONS[i + 1].in_force_from if i + 1 < len(VERSIONS) else date.max
         if version.in_force_from.year > year or until.year < year:
             continue
-        out.update(d for d in version.days(year)
-                   if version.in_force_from <= d < until and d.year == year)
+        out.update(d for d in version.days(year) if version.in_force_from <= d < until and d.year == year)
     return frozenset(out)

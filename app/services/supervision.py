@@ -27,47 +27,82 @@ KINDS = ("committee", "local", "joint", "coordination")
 
 
 def open_case(
-    ctx: Ctx, ticket: Ticket, *, kind: str, round_: int, unit: str | None, reason: str,
-    at: datetime, trigger_clock_id: int | None = None,
+    ctx: Ctx,
+    ticket: Ticket,
+    *,
+    kind: str,
+    round_: int,
+    unit: str | None,
+    reason: str,
+    at: datetime,
+    trigger_clock_id: int | None = None,
 ) -> Supervision | None:
     """Open a case unless this kind is already open for this round (the unique key decides)."""
-    existing = ctx.session.scalar(select(Supervision).where(
-        Supervision.ticket_id == ticket.id, Supervision.kind == kind, Supervision.round == round_
-    ))
+    existing = ctx.session.scalar(
+        select(Supervision).where(
+            Supervision.ticket_id == ticket.id, Supervision.kind == kind, Supervision.round == round_
+        )
+    )
     if existing is not None:
         return None
-    case = Supervision(ticket_id=ticket.id, kind=kind, unit_code=unit, state="open",
-                       reason=reason, round=round_, trigger_clock_id=trigger_clock_id,
-                       opened_at=at)
+    case = Supervision(
+        ticket_id=ticket.id,
+        kind=kind,
+        unit_code=unit,
+        state="open",
+        reason=reason,
+        round=round_,
+        trigger_clock_id=trigger_clock_id,
+        opened_at=at,
+    )
     try:
         with ctx.session.begin_nested():
             ctx.session.add(case)
             ctx.session.flush()
     except IntegrityError:
         return None
-    log(ctx, ticket, "supervision.opened", at=at, data={
-        "supervision_id": case.id, "kind": kind, "unit": unit, "round": round_, "reason": reason,
-    })
-    emit(ctx, "supervision.opened", ticket=ticket, units=[unit, ticket.lead_unit], data={
-        "supervision_id": case.id, "kind": kind, "supervising_unit": unit, "round": round_,
-        "reason": reason,
-    })
+    log(
+        ctx,
+        ticket,
+        "supervision.opened",
+        at=at,
+        data={
+            "supervision_id": case.id,
+            "kind": kind,
+            "unit": unit,
+            "round": round_,
+            "reason": reason,
+        },
+    )
+    emit(
+        ctx,
+        "supervision.opened",
+        ticket=ticket,
+        units=[unit, ticket.lead_unit],
+        data={
+            "supervision_id": case.id,
+            "kind": kind,
+            "supervising_unit": unit,
+            "round": round_,
+            "reason": reason,
+        },
+    )
     return case
 
 
 def open_coordination(ctx: Ctx, ticket: Ticket, category: Category, *, at: datetime) -> None:
     """A complex ticket (复杂疑难) goes to the coordinator in charge (呈签)."""
-    unit, reason = category.coordinator_unit, "complex ticket: coordination by the category's " \
-        "coordinator"
+    unit, reason = category.coordinator_unit, "complex ticket: coordination by the category's coordinator"
     if unit is None:
-        coordinators = list(ctx.session.scalars(
-            select(Unit.code).where(Unit.kind == "coordinator").limit(2)
-        ))
+        coordinators = list(ctx.session.scalars(select(Unit.code).where(Unit.kind == "coordinator").limit(2)))
         if len(coordinators) == 1:
             unit, reason = coordinators[0], "complex ticket: coordination by the only coordinator"
         else:
-            why = "no coordinator unit is registered" if not coordinators else \
-                "several coordinator units and the category names none"
+            why = (
+                "no coordinator unit is registered"
+                if not coordinators
+                else "several coordinator units and the category names none"
+            )
             reason = f"complex ticket: {why}; the liaison committee owns the case"
     open_case(ctx, ticket, kind="coordination", round_=1, unit=unit, reason=reason, at=at)
 
@@ -77,34 +112,63 @@ def open_rating_cases(ctx: Ctx, ticket: Ticket, *, at: datetime, second: bool) -
     category = ctx.session.get(Category, ticket.category)
     committee = category.committee_unit if category else None
     reason = f"rated {ticket.rating}"
-    open_case(ctx, ticket, kind="committee", round_=ticket.round, unit=committee,
-              reason=reason if committee else
-              f"{reason}; category {ticket.category} has no committee unit, so the liaison "
-              "committee owns the case", at=at)
+    open_case(
+        ctx,
+        ticket,
+        kind="committee",
+        round_=ticket.round,
+        unit=committee,
+        reason=reason
+        if committee
+        else f"{reason}; category {ticket.category} has no committee unit, so the liaison "
+        "committee owns the case",
+        at=at,
+    )
     congress = None
     if ticket.district:
-        congress = ctx.session.scalar(select(Unit.code).where(
-            Unit.kind == "district_congress", Unit.district == ticket.district
-        ).order_by(Unit.code).limit(1))
+        congress = ctx.session.scalar(
+            select(Unit.code)
+            .where(Unit.kind == "district_congress", Unit.district == ticket.district)
+            .order_by(Unit.code)
+            .limit(1)
+        )
     local_reason = reason
     if congress is None:
-        local_reason = (f"{reason}; district {ticket.district} has no district congress unit, "
-                        "so the liaison committee owns the case") if ticket.district else \
-            f"{reason}; the ticket names no district, so the liaison committee owns the case"
-    open_case(ctx, ticket, kind="local", round_=ticket.round, unit=congress,
-              reason=local_reason, at=at)
+        local_reason = (
+            (
+                f"{reason}; district {ticket.district} has no district congress unit, "
+                "so the liaison committee owns the case"
+            )
+            if ticket.district
+            else f"{reason}; the ticket names no district, so the liaison committee owns the case"
+        )
+    open_case(ctx, ticket, kind="local", round_=ticket.round, unit=congress, reason=local_reason, at=at)
     if second:
-        open_case(ctx, ticket, kind="joint", round_=ticket.round, unit=None,
-                  reason=f"rated unsatisfied again ({ticket.rating}) after re-handling", at=at)
+        open_case(
+            ctx,
+            ticket,
+            kind="joint",
+            round_=ticket.round,
+            unit=None,
+            reason=f"rated unsatisfied again ({ticket.rating}) after re-handling",
+            at=at,
+        )
 
 
 def open_long_overdue(ctx: Ctx, ticket: Ticket, clock: Clock, *, at: datetime) -> bool:
     """久拖不决: a resolve clock still unmet 5 working days after its due day."""
     case = open_case(
-        ctx, ticket, kind="joint", round_=clock.round, unit=None, trigger_clock_id=clock.id,
-        reason=(f"long overdue (久拖不决): resolve clock due "
-                f"{ctx.iso(clock.due_at)} still unmet "
-                f"{ctx.policy.long_overdue_working_days} working days after its due day"),
+        ctx,
+        ticket,
+        kind="joint",
+        round_=clock.round,
+        unit=None,
+        trigger_clock_id=clock.id,
+        reason=(
+            f"long overdue (久拖不决): resolve clock due "
+            f"{ctx.iso(clock.due_at)} still unmet "
+            f"{ctx.policy.long_overdue_working_days} working days after its due day"
+        ),
         at=at,
     )
     return case is not None
@@ -118,8 +182,7 @@ def open_joint_by_hand(ctx: Ctx, *, ticket_id: str, reason: str) -> Supervision:
         raise Invalid("ticket_id", f"no ticket {ticket_id}")
     if ticket.status == "closed":
         raise Conflict("the ticket is closed: a joint case is opened on a ticket still open")
-    case = open_case(ctx, ticket, kind="joint", round_=ticket.round, unit=None, reason=reason,
-                     at=ctx.now())
+    case = open_case(ctx, ticket, kind="joint", round_=ticket.round, unit=None, reason=reason, at=ctx.now())
     if case is None:
         raise Conflict(f"a joint case was already opened in round {ticket.round} of this ticket")
     return case
@@ -129,16 +192,26 @@ def withdraw_disproved(ctx: Ctx, ticket: Ticket, clock: Clock) -> None:
     """A case opened because this clock ran long is withdrawn if the clock was in fact met."""
     if clock.met_at is None or clock.escalate_at is None or clock.met_at >= clock.escalate_at:
         return
-    for case in ctx.session.scalars(select(Supervision).where(
-        Supervision.trigger_clock_id == clock.id, Supervision.state == "open"
-    )):
+    for case in ctx.session.scalars(
+        select(Supervision).where(Supervision.trigger_clock_id == clock.id, Supervision.state == "open")
+    ):
         case.state, case.closed_at = "withdrawn", ctx.now()
-        case.conclusion = (f"withdrawn: the clock was met at "
-                           f"{ctx.iso(clock.met_at)}, before the "
-                           "long-overdue threshold, as recorded later")
-        log(ctx, ticket, "supervision.withdrawn", at=ctx.now(), data={
-            "supervision_id": case.id, "kind": case.kind, "reason": case.conclusion,
-        })
+        case.conclusion = (
+            f"withdrawn: the clock was met at "
+            f"{ctx.iso(clock.met_at)}, before the "
+            "long-overdue threshold, as recorded later"
+        )
+        log(
+            ctx,
+            ticket,
+            "supervision.withdrawn",
+            at=ctx.now(),
+            data={
+                "supervision_id": case.id,
+                "kind": case.kind,
+                "reason": case.conclusion,
+            },
+        )
 
 
 def _visible_case(ctx: Ctx, case_id: str, *, for_update: bool = False) -> Supervision:
@@ -171,10 +244,8 @@ def add_note(ctx: Ctx, *, case_id: str, content: str) -> Supervision:
     if case.state != "open":
         raise Conflict(f"the case is {case.state}")
     now = ctx.now()
-    ctx.session.add(SupervisionNote(supervision_id=case.id, author=ctx.actor.name,
-                                    content=content, at=now))
-    _log_case(ctx, case, "supervision.note", at=now, data={"supervision_id": case.id,
-                                                           "content": content})
+    ctx.session.add(SupervisionNote(supervision_id=case.id, author=ctx.actor.name, content=content, at=now))
+    _log_case(ctx, case, "supervision.note", at=now, data={"supervision_id": case.id, "content": content})
     ctx.session.flush()
     return case
 
@@ -186,16 +257,25 @@ def close_case(ctx: Ctx, *, case_id: str, conclusion: str) -> Supervision:
         raise Conflict(f"the case is already {case.state}")
     now = ctx.now()
     case.state, case.closed_at, case.conclusion = "closed", now, conclusion
-    ticket = _log_case(ctx, case, "supervision.closed", at=now, data={
-        "supervision_id": case.id, "kind": case.kind, "conclusion": conclusion,
-    })
+    ticket = _log_case(
+        ctx,
+        case,
+        "supervision.closed",
+        at=now,
+        data={
+            "supervision_id": case.id,
+            "kind": case.kind,
+            "conclusion": conclusion,
+        },
+    )
     if ticket is not None:
         refresh_queue(ctx, ticket)
     return case
 
 
-def add_meeting(ctx: Ctx, *, case_id: str, held_at: datetime, participants: list[str],
-                conclusion: str) -> Supervision:
+def add_meeting(
+    ctx: Ctx, *, case_id: str, held_at: datetime, participants: list[str], conclusion: str
+) -> Supervision:
     """Record a consultation meeting (会商) held on a case while it was open."""
     case = _visible_case(ctx, case_id, for_update=True)
     now = ctx.now()
@@ -206,19 +286,33 @@ def add_meeting(ctx: Ctx, *, case_id: str, held_at: datetime, participants: list
     if case.closed_at is not None and held_at > case.closed_at:
         raise Invalid("held_at", f"is after the case was {case.state} ({ctx.iso(case.closed_at)})")
     people = list(dict.fromkeys(participants))
-    meeting = SupervisionMeeting(supervision_id=case.id, held_at=held_at, participants=people,
-                                 conclusion=conclusion, recorded_by=ctx.actor.name,
-                                 recorded_at=now)
+    meeting = SupervisionMeeting(
+        supervision_id=case.id,
+        held_at=held_at,
+        participants=people,
+        conclusion=conclusion,
+        recorded_by=ctx.actor.name,
+        recorded_at=now,
+    )
     ctx.session.add(meeting)
-    _log_case(ctx, case, "supervision.meeting", at=held_at, data={
-        "supervision_id": case.id, "participants": people, "conclusion": conclusion,
-    })
+    _log_case(
+        ctx,
+        case,
+        "supervision.meeting",
+        at=held_at,
+        data={
+            "supervision_id": case.id,
+            "participants": people,
+            "conclusion": conclusion,
+        },
+    )
     ctx.session.flush()
     return case
 
 
-def _log_case(ctx: Ctx, case: Supervision, type_: str, *, at: datetime,
-              data: dict[str, Any]) -> Ticket | None:
+def _log_case(
+    ctx: Ctx, case: Supervision, type_: str, *, at: datetime, data: dict[str, Any]
+) -> Ticket | None:
     """Log a case's step in its ticket's log, or its invitation's history; the ticket."""
     if case.ticket_id is None:
         from app.services import invitation_log
@@ -248,15 +342,22 @@ def _by_case(ctx: Ctx, model: type[_Row], case_ids: list[str], when: Any) -> dic
     """The notes or meetings of each case, in the order they happened."""
     out: dict[str, list[_Row]] = {i: [] for i in case_ids}
     if case_ids:
-        for row in ctx.session.scalars(select(model).where(
-            model.supervision_id.in_(case_ids)).order_by(when, model.id)):
+        for row in ctx.session.scalars(
+            select(model).where(model.supervision_id.in_(case_ids)).order_by(when, model.id)
+        ):
             out[row.supervision_id].append(row)
     return out
 
 
 def list_cases(
-    ctx: Ctx, *, kind: str | None, state: str | None, unit: str | None, ticket_id: str | None,
-    after: str | None, limit: int,
+    ctx: Ctx,
+    *,
+    kind: str | None,
+    state: str | None,
+    unit: str | None,
+    ticket_id: str | None,
+    after: str | None,
+    limit: int,
 ) -> list[Supervision]:
     q = select(Supervision).order_by(Supervision.id.desc()).limit(limit)
     if ctx.actor.role == "unit":

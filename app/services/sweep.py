@@ -38,17 +38,22 @@ class SweepResult:
 def _locked(ctx: Ctx) -> bool:
     if ctx.session.get_bind().dialect.name != "postgresql":
         return True  # SQLite: the writer connection (BEGIN IMMEDIATE) already serializes us
-    return bool(ctx.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                                   {"k": SWEEP_LOCK}))
+    return bool(ctx.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK}))
 
 
 def _due(ctx: Ctx, column: str, now: datetime) -> list[Clock]:
     col = getattr(Clock, column)
-    mark = {"due_at": Clock.breach_recorded_at, "warn_at": Clock.warned_at,
-            "escalate_at": Clock.escalated_at}[column]
-    q = (select(Clock).where(Clock.met_at.is_(None), Clock.cancelled_at.is_(None),
-                             mark.is_(None), col <= now)
-         .order_by(col).limit(BATCH))
+    mark = {
+        "due_at": Clock.breach_recorded_at,
+        "warn_at": Clock.warned_at,
+        "escalate_at": Clock.escalated_at,
+    }[column]
+    q = (
+        select(Clock)
+        .where(Clock.met_at.is_(None), Clock.cancelled_at.is_(None), mark.is_(None), col <= now)
+        .order_by(col)
+        .limit(BATCH)
+    )
     if ctx.session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
     return list(ctx.session.scalars(q))
@@ -69,32 +74,33 @@ def _due_rows(ctx: Ctx, column: str, now: datetime, model: ClockTable = Clock) -
     col = getattr(model, column)
     mark = getattr(model, _MARKS[column])
     owner = model.ticket_id if model is Clock else InvitationClock.invitation_id
-    q = (select(model.id, owner.label("owner_id"), model.kind, model.unit_code, model.round,
-                model.due_at)
-         .where(model.met_at.is_(None), model.cancelled_at.is_(None), mark.is_(None),
-                col <= now)
-         .order_by(col).limit(BATCH))
+    q = (
+        select(model.id, owner.label("owner_id"), model.kind, model.unit_code, model.round, model.due_at)
+        .where(model.met_at.is_(None), model.cancelled_at.is_(None), mark.is_(None), col <= now)
+        .order_by(col)
+        .limit(BATCH)
+    )
     if ctx.session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
     return list(ctx.session.execute(q))
 
 
-def _mark(ctx: Ctx, column: str, ids: list[int], now: datetime,
-          model: ClockTable = Clock) -> None:
+def _mark(ctx: Ctx, column: str, ids: list[int], now: datetime, model: ClockTable = Clock) -> None:
     ctx.session.execute(
-        update(model).where(model.id.in_(ids)).values({_MARKS[column]: now})
+        update(model)
+        .where(model.id.in_(ids))
+        .values({_MARKS[column]: now})
         .execution_options(synchronize_session=False)
     )
 
 
-def _log_many(ctx: Ctx, tickets: dict[str, Ticket], events: list[dict[str, Any]],
-              now: datetime) -> None:
+def _log_many(ctx: Ctx, tickets: dict[str, Ticket], events: list[dict[str, Any]], now: datetime) -> None:
     """`events.log` for a batch: one multi-row INSERT; the tickets count as changed."""
     if not events:
         return
-    ctx.session.execute(insert(Event), [
-        {**e, "recorded_at": now, **ctx.actor.event_columns()} for e in events
-    ])
+    ctx.session.execute(
+        insert(Event), [{**e, "recorded_at": now, **ctx.actor.event_columns()} for e in events]
+    )
     for ticket_id in {e["ticket_id"] for e in events}:
         tickets[ticket_id].updated_at = now
 
@@ -104,8 +110,13 @@ def _tickets(ctx: Ctx, ids: set[str]) -> dict[str, Ticket]:
 
 
 def _clock_data(ctx: Ctx, c: Any) -> dict[str, object]:
-    return {"clock_id": c.id, "kind": c.kind, "unit": c.unit_code, "round": c.round,
-            "due_at": ctx.iso(c.due_at)}
+    return {
+        "clock_id": c.id,
+        "kind": c.kind,
+        "unit": c.unit_code,
+        "round": c.round,
+        "due_at": ctx.iso(c.due_at),
+    }
 
 
 def sweep(ctx: Ctx) -> SweepResult:
@@ -122,10 +133,8 @@ def sweep(ctx: Ctx) -> SweepResult:
         events = []
         for c in rows:
             data = _clock_data(ctx, c)
-            events.append({"ticket_id": c.owner_id, "at": now, "type": "clock.warning",
-                           "data": data})
-            emit(ctx, "clock.warning", ticket=tickets[c.owner_id], units=[c.unit_code],
-                 data=data)
+            events.append({"ticket_id": c.owner_id, "at": now, "type": "clock.warning", "data": data})
+            emit(ctx, "clock.warning", ticket=tickets[c.owner_id], units=[c.unit_code], data=data)
             result.warned += 1
         _log_many(ctx, tickets, events, now)
         touch(ctx, tickets)
@@ -136,10 +145,8 @@ def sweep(ctx: Ctx) -> SweepResult:
         events = []
         for c in rows:
             data = _clock_data(ctx, c)
-            events.append({"ticket_id": c.owner_id, "at": c.due_at, "type": "clock.breached",
-                           "data": data})
-            emit(ctx, "clock.breached", ticket=tickets[c.owner_id], units=[c.unit_code],
-                 data=data)
+            events.append({"ticket_id": c.owner_id, "at": c.due_at, "type": "clock.breached", "data": data})
+            emit(ctx, "clock.breached", ticket=tickets[c.owner_id], units=[c.unit_code], data=data)
             result.breached += 1
         _log_many(ctx, tickets, events, now)
         touch(ctx, tickets)
@@ -167,13 +174,15 @@ def _sweep_invitations(ctx: Ctx, result: SweepResult, now: datetime) -> None:
             if column == "warn_at":
                 rows = [c for c in rows if c.due_at > now]
             ids = {c.owner_id for c in rows}
-            invitations = {i.id: i for i in ctx.session.scalars(
-                select(Invitation).where(Invitation.id.in_(ids)))}
+            invitations = {
+                i.id: i for i in ctx.session.scalars(select(Invitation).where(Invitation.id.in_(ids)))
+            }
             for c in rows:
                 inv = invitations[c.owner_id]
                 data = _clock_data(ctx, c)
-                invitation_log.log(ctx, inv, type_, at=now if column == "warn_at" else c.due_at,
-                                   data=data, now=now)
+                invitation_log.log(
+                    ctx, inv, type_, at=now if column == "warn_at" else c.due_at, data=data, now=now
+                )
                 invitation_log.emit(ctx, type_, inv, data)
                 if column == "warn_at":
                     result.warned += 1

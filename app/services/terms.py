@@ -17,16 +17,24 @@ def term_year(term: Term, year: int) -> int:
     return year - term.starts_on.year + 1
 
 
-def put_term(session: Session, *, code: str, level: str, name: str, starts_on: date,
-             ends_on: date, now: datetime) -> tuple[Term, bool]:
+def put_term(
+    session: Session, *, code: str, level: str, name: str, starts_on: date, ends_on: date, now: datetime
+) -> tuple[Term, bool]:
     """Create (True) or change (False) a term. A term whose deputies or reports rest on
     its level or dates keeps them: changing those under them is a conflict."""
     if ends_on <= starts_on:
         raise Invalid("ends_on", "must be after starts_on")
     term = session.scalar(select(Term).where(Term.code == code).with_for_update())
     if term is None:
-        term = Term(code=code, level=level, name=name, starts_on=starts_on, ends_on=ends_on,
-                    created_at=now, updated_at=now)
+        term = Term(
+            code=code,
+            level=level,
+            name=name,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            created_at=now,
+            updated_at=now,
+        )
         try:
             with session.begin_nested():
                 session.add(term)
@@ -35,17 +43,23 @@ def put_term(session: Session, *, code: str, level: str, name: str, starts_on: d
         except IntegrityError:
             # Created by a concurrent request since the look-up: change that one instead
             # (the savepoint's rollback has already dropped the pending row).
-            term = session.scalars(select(Term).where(Term.code == code)
-                                   .with_for_update()).one()
+            term = session.scalars(select(Term).where(Term.code == code).with_for_update()).one()
     if level != term.level:
-        others = session.scalar(select(func.count()).select_from(Deputy).where(
-            Deputy.term_code == code, Deputy.level != level))
+        others = session.scalar(
+            select(func.count()).select_from(Deputy).where(Deputy.term_code == code, Deputy.level != level)
+        )
         if others:
-            raise Conflict(f"{others} deputies of term {code} are {term.level} deputies; "
-                           "move them to another term before changing its level")
-    outside = session.scalar(select(func.count()).select_from(DutyReport).where(
-        DutyReport.term_code == code,
-        (DutyReport.held_on < starts_on) | (DutyReport.held_on > ends_on)))
+            raise Conflict(
+                f"{others} deputies of term {code} are {term.level} deputies; "
+                "move them to another term before changing its level"
+            )
+    outside = session.scalar(
+        select(func.count())
+        .select_from(DutyReport)
+        .where(
+            DutyReport.term_code == code, (DutyReport.held_on < starts_on) | (DutyReport.held_on > ends_on)
+        )
+    )
     if outside:
         raise Conflict(f"{outside} duty reports of term {code} fall outside the new dates")
     term.level, term.name, term.starts_on, term.ends_on = level, name, starts_on, ends_on
@@ -56,8 +70,7 @@ def put_term(session: Session, *, code: str, level: str, name: str, starts_on: d
 
 def list_terms(session: Session) -> list[Term]:
     """Every term, the newest first within each level."""
-    return list(session.scalars(select(Term).order_by(Term.level, Term.starts_on.desc(),
-                                                      Term.code)))
+    return list(session.scalars(select(Term).order_by(Term.level, Term.starts_on.desc(), Term.code)))
 
 
 def get_term(session: Session, code: str, *, field: str | None = None) -> Term:
@@ -76,5 +89,4 @@ def check_membership(session: Session, *, term_code: str | None, level: str) -> 
         return
     term = get_term(session, term_code, field="term")
     if term.level != level:
-        raise Invalid("term", f"term {term_code} is a {term.level} term; the deputy is a "
-                              f"{level} deputy")
+        raise Invalid("term", f"term {term_code} is a {term.level} term; the deputy is a {level} deputy")

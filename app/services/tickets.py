@@ -45,9 +45,7 @@ class TicketInput:
 
     def fingerprint(self) -> str:
         """Hash of the fields as submitted: absent and null are equal; instants compare as UTC."""
-        fields: dict[str, Any] = {
-            k: v for k, v in self.__dict__.items() if v is not None
-        }
+        fields: dict[str, Any] = {k: v for k, v in self.__dict__.items() if v is not None}
         for k in ("called_at", "dispatched_at"):
             if k in fields:
                 fields[k] = fields[k].timestamp()
@@ -67,19 +65,21 @@ class Ingested:
 _LOOKUP = select(
     select(Ticket.id).where(Ticket.hotline_no == bindparam("hotline_no")).scalar_subquery(),
     select(Category.code).where(Category.code == bindparam("category")).scalar_subquery(),
-    select(Category.default_lead_unit).where(Category.code == bindparam("category"))
-    .scalar_subquery(),
-    *(select(col).where(Deputy.phone == bindparam("phone")).scalar_subquery()
-      for col in (Deputy.id, Deputy.name, Deputy.level)),
+    select(Category.default_lead_unit).where(Category.code == bindparam("category")).scalar_subquery(),
+    *(
+        select(col).where(Deputy.phone == bindparam("phone")).scalar_subquery()
+        for col in (Deputy.id, Deputy.name, Deputy.level)
+    ),
     *signature_columns(),
     # The units named, and how many have webhooks: the usual post needs no other look-up.
-    select(func.count()).where(Unit.code.in_(bindparam("units", expanding=True)))
+    select(func.count()).where(Unit.code.in_(bindparam("units", expanding=True))).scalar_subquery(),
+    select(func.count())
+    .where(Unit.code.in_(bindparam("units", expanding=True)), Unit.webhook_url.is_not(None))
     .scalar_subquery(),
-    select(func.count()).where(Unit.code.in_(bindparam("units", expanding=True)),
-                               Unit.webhook_url.is_not(None)).scalar_subquery(),
 )
 _UNITS = select(Unit.code, Unit.webhook_url.is_not(None)).where(
-    Unit.code.in_(bindparam("units", expanding=True)))
+    Unit.code.in_(bindparam("units", expanding=True))
+)
 
 
 def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
@@ -87,12 +87,31 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     fingerprint = data.fingerprint()
     phone = normalize_phone(data.caller_phone)
     named = list(dict.fromkeys(data.units or []))
-    looked_up = ctx.session.connection().execute(_LOOKUP, {
-        "hotline_no": data.hotline_no, "category": data.category, "phone": phone,
-        "units": named,
-    }).one()
-    existing_id, category_code, default_lead, deputy_id, deputy_name, deputy_level, \
-        cal_count, cal_latest, known_units, hooked_units = tuple(looked_up)
+    looked_up = (
+        ctx.session.connection()
+        .execute(
+            _LOOKUP,
+            {
+                "hotline_no": data.hotline_no,
+                "category": data.category,
+                "phone": phone,
+                "units": named,
+            },
+        )
+        .one()
+    )
+    (
+        existing_id,
+        category_code,
+        default_lead,
+        deputy_id,
+        deputy_name,
+        deputy_level,
+        cal_count,
+        cal_latest,
+        known_units,
+        hooked_units,
+    ) = tuple(looked_up)
     if existing_id is not None:
         existing = ctx.session.get(Ticket, existing_id)
         assert existing is not None
@@ -108,37 +127,65 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
         if default_lead is None:
             raise Invalid("units", "required: the category has no default lead unit")
         units = [default_lead]
-    _check_units(ctx, units, "units",
-                 counted=(known_units, hooked_units) if units is named else None)
+    _check_units(ctx, units, "units", counted=(known_units, hooked_units) if units is named else None)
     if data.lead_unit is not None and data.lead_unit not in units:
         raise Invalid("lead_unit", f"{data.lead_unit!r} is not one of units")
     routing = choose_lead(units, data.lead_unit, default_lead)
-    deputy = None if deputy_id is None else Deputy(id=deputy_id, name=deputy_name,
-                                                   level=deputy_level)
+    deputy = None if deputy_id is None else Deputy(id=deputy_id, name=deputy_name, level=deputy_level)
     kind = data.kind or "problem"
     consultation = kind == "consultation"
     row = {
-        "id": new_id(), "hotline_no": data.hotline_no, "request_hash": fingerprint,
+        "id": new_id(),
+        "hotline_no": data.hotline_no,
+        "request_hash": fingerprint,
         "status": Status.CLOSED.value if consultation else Status.DISPATCHED.value,
-        "kind": kind, "category": category_code, "district": data.district,
-        "urgency": data.urgency or "normal", "complex": bool(data.complex),
-        "content": data.content, "called_at": data.called_at, "dispatched_at": dispatched_at,
-        "caller_name": data.caller_name, "caller_phone": phone, "deputy_id": deputy_id,
-        "deputy_verified": deputy_id is not None, "lead_unit": routing.lead, "round": 1,
-        "resolved_at": None, "resolution_outcome": None, "resolution_reply": None,
-        "fed_back_at": None, "feedback_method": None, "feedback_content": None,
-        "rated_at": None, "rating": None, "rating_comment": None,
+        "kind": kind,
+        "category": category_code,
+        "district": data.district,
+        "urgency": data.urgency or "normal",
+        "complex": bool(data.complex),
+        "content": data.content,
+        "called_at": data.called_at,
+        "dispatched_at": dispatched_at,
+        "caller_name": data.caller_name,
+        "caller_phone": phone,
+        "deputy_id": deputy_id,
+        "deputy_verified": deputy_id is not None,
+        "lead_unit": routing.lead,
+        "round": 1,
+        "resolved_at": None,
+        "resolution_outcome": None,
+        "resolution_reply": None,
+        "fed_back_at": None,
+        "feedback_method": None,
+        "feedback_content": None,
+        "rated_at": None,
+        "rating": None,
+        "rating_comment": None,
         "closed_at": dispatched_at if consultation else None,
-        "created_at": now, "updated_at": now,
+        "created_at": now,
+        "updated_at": now,
     }
     # The new rows go out below the ORM (see app.services.rows); `ticket` is a transient
     # object carrying the same values, for the helpers and the response.
     ticket = Ticket(**row)
     # One instant for the new ticket: its row, its events and what the response shows.
-    events = [event_row(ctx, ticket, "ticket.received", at=data.called_at, now=now, data={
-        "hotline_no": ticket.hotline_no, "kind": kind, "category": category_code,
-        "deputy_verified": ticket.deputy_verified, "deputy_id": ticket.deputy_id,
-    })]
+    events = [
+        event_row(
+            ctx,
+            ticket,
+            "ticket.received",
+            at=data.called_at,
+            now=now,
+            data={
+                "hotline_no": ticket.hotline_no,
+                "kind": kind,
+                "category": category_code,
+                "deputy_verified": ticket.deputy_verified,
+                "deputy_id": ticket.deputy_id,
+            },
+        )
+    ]
     try:
         # The ticket's rows only; the ticket row goes first, so a duplicate hotline_no
         # fails before anything else is written.
@@ -147,21 +194,40 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
             if consultation:
                 # Answered on the spot by the hotline: a call to count, not a problem to handle.
                 assignments = [
-                    NewAssignment(unit, "lead" if unit == routing.lead else "co", False,
-                                  dispatched_at, ended_at=dispatched_at)
+                    NewAssignment(
+                        unit,
+                        "lead" if unit == routing.lead else "co",
+                        False,
+                        dispatched_at,
+                        ended_at=dispatched_at,
+                    )
                     for unit in units
                 ]
                 insert_rows(ctx.session, Assignment, [a.row(ticket.id) for a in assignments])
-                events.append(event_row(ctx, ticket, "ticket.closed", at=dispatched_at,
-                                        now=now, data={
-                    "reason": "consultation answered by the hotline at intake",
-                }))
+                events.append(
+                    event_row(
+                        ctx,
+                        ticket,
+                        "ticket.closed",
+                        at=dispatched_at,
+                        now=now,
+                        data={
+                            "reason": "consultation answered by the hotline at intake",
+                        },
+                    )
+                )
                 insert_rows(ctx.session, Event, events)
                 clocks: list[NewClock] = []
             else:
                 assignments, clocks = dispatch_to(
-                    ctx, ticket, routing.lead, list(routing.co_handlers), dispatched_at,
-                    rule=routing.rule, events=events)
+                    ctx,
+                    ticket,
+                    routing.lead,
+                    list(routing.co_handlers),
+                    dispatched_at,
+                    rule=routing.rule,
+                    events=events,
+                )
     except IntegrityError:
         # A concurrent identical post won the unique hotline_no; the transaction is lost
         # (cheaper than a savepoint on every intake), and nothing of it was committed.
@@ -196,13 +262,26 @@ class NewAssignment:
     opinion_at: datetime | None = None
 
     def row(self, ticket_id: str) -> dict[str, Any]:
-        return {"ticket_id": ticket_id, "unit_code": self.unit_code, "role": self.role,
-                "active": self.active, "assigned_at": self.assigned_at,
-                "ended_at": self.ended_at, "opinion": None, "opinion_at": None}
+        return {
+            "ticket_id": ticket_id,
+            "unit_code": self.unit_code,
+            "role": self.role,
+            "active": self.active,
+            "assigned_at": self.assigned_at,
+            "ended_at": self.ended_at,
+            "opinion": None,
+            "opinion_at": None,
+        }
 
 
 def dispatch_to(
-    ctx: Ctx, ticket: Ticket, lead: str, co: list[str], at: datetime, *, rule: str,
+    ctx: Ctx,
+    ticket: Ticket,
+    lead: str,
+    co: list[str],
+    at: datetime,
+    *,
+    rule: str,
     events: list[dict[str, Any]] | None = None,
 ) -> tuple[list[NewAssignment], list[NewClock]]:
     """Assign lead and co-handlers and start their clocks (intake and re-dispatch).
@@ -214,34 +293,60 @@ def dispatch_to(
     if not fresh:
         # Whatever the session holds goes first: the rows below are inserted without it.
         ctx.session.flush()
-    assignments = [NewAssignment(lead, "lead", True, at),
-                   *(NewAssignment(u, "co", True, at) for u in co)]
+    assignments = [NewAssignment(lead, "lead", True, at), *(NewAssignment(u, "co", True, at) for u in co)]
     insert_rows(ctx.session, Assignment, [a.row(ticket.id) for a in assignments])
-    clocks = insert_clocks(ctx, [
-        clock_values(ctx, ticket, unit=unit, kind=kind, round_=ticket.round, started_at=at)
-        for unit, kind in [(lead, ClockKind.CONTACT), (lead, ClockKind.RESOLVE),
-                           *((u, ClockKind.OPINION) for u in co)]
-    ])
-    dispatched = event_row(ctx, ticket, "ticket.dispatched", at=at,
-                           now=ticket.created_at if fresh else None, data={
-        "lead_unit": lead, "co_units": co, "rule": rule,
-        "clocks": [{"clock_id": c.id, "kind": c.kind, "unit": c.unit_code,
-                    "due_at": ctx.iso(c.due_at), "provisional": c.provisional}
-                   for c in clocks],
-    })
+    clocks = insert_clocks(
+        ctx,
+        [
+            clock_values(ctx, ticket, unit=unit, kind=kind, round_=ticket.round, started_at=at)
+            for unit, kind in [
+                (lead, ClockKind.CONTACT),
+                (lead, ClockKind.RESOLVE),
+                *((u, ClockKind.OPINION) for u in co),
+            ]
+        ],
+    )
+    dispatched = event_row(
+        ctx,
+        ticket,
+        "ticket.dispatched",
+        at=at,
+        now=ticket.created_at if fresh else None,
+        data={
+            "lead_unit": lead,
+            "co_units": co,
+            "rule": rule,
+            "clocks": [
+                {
+                    "clock_id": c.id,
+                    "kind": c.kind,
+                    "unit": c.unit_code,
+                    "due_at": ctx.iso(c.due_at),
+                    "provisional": c.provisional,
+                }
+                for c in clocks
+            ],
+        },
+    )
     insert_rows(ctx.session, Event, [*(events or []), dispatched])
-    emit(ctx, "ticket.assigned", ticket=ticket, units=[lead, *co], data={
-        "lead_unit": lead, "co_units": co, "status": ticket.status,
-    })
+    emit(
+        ctx,
+        "ticket.assigned",
+        ticket=ticket,
+        units=[lead, *co],
+        data={
+            "lead_unit": lead,
+            "co_units": co,
+            "status": ticket.status,
+        },
+    )
     refresh_queue(ctx, ticket, fresh=(assignments, clocks) if fresh else None)
     return assignments, clocks
 
 
 def _same_or_conflict(ticket: Ticket, fingerprint: str) -> Ticket:
     if ticket.request_hash != fingerprint:
-        raise Conflict(
-            f"hotline_no {ticket.hotline_no} was already received with a different body"
-        )
+        raise Conflict(f"hotline_no {ticket.hotline_no} was already received with a different body")
     return ticket
 
 
@@ -254,9 +359,7 @@ def _check_times(called_at: datetime, dispatched_at: datetime, now: datetime) ->
         raise Invalid("dispatched_at", "is before called_at")
 
 
-def _check_units(
-    ctx: Ctx, units: list[str], field: str, *, counted: tuple[int, int] | None = None
-) -> None:
+def _check_units(ctx: Ctx, units: list[str], field: str, *, counted: tuple[int, int] | None = None) -> None:
     """Every unit exists (else a 422 naming the first unknown one); remembers which have
     webhooks. `counted`: how many of them exist and have webhooks, when a caller's own
     query already counted them; all known and none hooked needs no look-up of its own."""
@@ -273,8 +376,8 @@ def _check_units(
 
 # --- reads ------------------------------------------------------------------------------------
 
-def can_read(ctx: Ctx, ticket_id: str, district: str | None = None,
-             deputy_id: str | None = None) -> bool:
+
+def can_read(ctx: Ctx, ticket_id: str, district: str | None = None, deputy_id: str | None = None) -> bool:
     """SPEC.md "Who may read a ticket": privileged roles, assigned units, supervising units,
     and the district congress of the ticket's `district` (spot checks, 抽查: it reads, and
     an action it tries is refused by the action's own role check); a deputy reads his or
@@ -290,8 +393,9 @@ def can_read(ctx: Ctx, ticket_id: str, district: str | None = None,
     supervising = exists().where(Supervision.ticket_id == ticket_id, Supervision.unit_code == unit)
     checks = [assigned, supervising]
     if district is not None:
-        checks.append(exists().where(Unit.code == unit, Unit.kind == "district_congress",
-                                     Unit.district == district))
+        checks.append(
+            exists().where(Unit.code == unit, Unit.kind == "district_congress", Unit.district == district)
+        )
     return bool(ctx.session.scalar(select(or_(*checks))))
 
 
@@ -309,16 +413,19 @@ def get_visible(ctx: Ctx, ticket_id: str, *, for_update: bool = False) -> Ticket
 def events_of(ctx: Ctx, ticket_id: str) -> list[Event]:
     """The ticket's whole log in recording order; NotFound as for the ticket itself."""
     get_visible(ctx, ticket_id)
-    return list(ctx.session.scalars(
-        select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id)))
+    return list(ctx.session.scalars(select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id)))
 
 
 def hotline_numbers(ctx: Ctx, ticket_ids: set[str]) -> dict[str, str]:
     """The hotline numbers of these tickets (for lists that name tickets)."""
     if not ticket_ids:
         return {}
-    return {tid: no for tid, no in ctx.session.execute(
-        select(Ticket.id, Ticket.hotline_no).where(Ticket.id.in_(ticket_ids)))}
+    return {
+        tid: no
+        for tid, no in ctx.session.execute(
+            select(Ticket.id, Ticket.hotline_no).where(Ticket.id.in_(ticket_ids))
+        )
+    }
 
 
 def get_by_hotline_no(ctx: Ctx, hotline_no: str) -> Ticket:
@@ -351,12 +458,12 @@ def list_tickets(ctx: Ctx, f: TicketFilter, *, after: str | None, limit: int) ->
     if f.district:
         conds.append(Ticket.district == f.district)
     if f.unit:
-        conds.append(exists().where(
-            Assignment.ticket_id == Ticket.id, Assignment.unit_code == f.unit
-        ))
+        conds.append(exists().where(Assignment.ticket_id == Ticket.id, Assignment.unit_code == f.unit))
     if f.breached is not None:
         breached = exists().where(
-            Clock.ticket_id == Ticket.id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None),
+            Clock.ticket_id == Ticket.id,
+            Clock.met_at.is_(None),
+            Clock.cancelled_at.is_(None),
             Clock.due_at <= ctx.now(),
         )
         conds.append(breached if f.breached else ~breached)

@@ -32,9 +32,12 @@ def tracking_view(session: Session, message: Message) -> TrackingView:
     """The steps with their dates: received; answered / declined; or forwarded to the lead
     unit, resolved with its reply, fed back; rated or closed."""
     deputy = session.get(Deputy, message.deputy_id)
-    view = TrackingView(message=message, deputy_name=deputy.name if deputy else "",
-                        phone_masked=mask_phone(message.voter_phone) or "（已按规定删除）",
-                        can_rate=message.status in SETTLED)
+    view = TrackingView(
+        message=message,
+        deputy_name=deputy.name if deputy else "",
+        phone_masked=mask_phone(message.voter_phone) or "（已按规定删除）",
+        can_rate=message.status in SETTLED,
+    )
     steps = view.steps
     steps.append(Step(message.received_at, "留言已收到", "代表将在两个工作日内答复、交办或说明。"))
     if message.status == "answered" or (message.reply and message.responded_at):
@@ -47,11 +50,11 @@ def tracking_view(session: Session, message: Message) -> TrackingView:
         if ticket is not None:
             unit = session.get(Unit, ticket.lead_unit) if ticket.lead_unit else None
             assert message.responded_at is not None
-            steps.append(Step(message.responded_at, "代表已交办",
-                              f"交由{unit.name if unit else '承办单位'}办理"))
+            steps.append(
+                Step(message.responded_at, "代表已交办", f"交由{unit.name if unit else '承办单位'}办理")
+            )
             if ticket.resolved_at is not None:
-                steps.append(Step(ticket.resolved_at, "承办单位已办结",
-                                  ticket.resolution_reply or ""))
+                steps.append(Step(ticket.resolved_at, "承办单位已办结", ticket.resolution_reply or ""))
             if ticket.fed_back_at is not None:
                 steps.append(Step(ticket.fed_back_at, "办理结果已反馈"))
     if message.rated_at is not None:

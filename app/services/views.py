@@ -68,9 +68,7 @@ def clock_view(c: ClockLike, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
         "round": c.round,
         "started_at": local(c.started_at, tz),
         "due_at": local(c.due_at, tz),
-        "state": clock_state(
-            due_at=c.due_at, met_at=c.met_at, cancelled_at=c.cancelled_at, now=now
-        ).value,
+        "state": clock_state(due_at=c.due_at, met_at=c.met_at, cancelled_at=c.cancelled_at, now=now).value,
         "met_at": local(c.met_at, tz),
         "provisional": c.provisional,
     }
@@ -84,17 +82,17 @@ def ticket_views(
         return []
     ids = [t.id for t in tickets]
     assignments: dict[str, list[Assignment]] = {i: [] for i in ids}
-    for a in session.scalars(
-        select(Assignment).where(Assignment.ticket_id.in_(ids)).order_by(Assignment.id)
-    ):
+    for a in session.scalars(select(Assignment).where(Assignment.ticket_id.in_(ids)).order_by(Assignment.id)):
         assignments[a.ticket_id].append(a)
     clocks: dict[str, list[Clock]] = {i: [] for i in ids}
     for c in session.scalars(select(Clock).where(Clock.ticket_id.in_(ids)).order_by(Clock.id)):
         clocks[c.ticket_id].append(c)
     deputy_ids = {t.deputy_id for t in tickets if t.deputy_id}
-    deputies = {
-        d.id: d for d in session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids)))
-    } if deputy_ids else {}
+    deputies = (
+        {d.id: d for d in session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids)))}
+        if deputy_ids
+        else {}
+    )
     return [
         ticket_view(t, assignments[t.id], clocks[t.id], deputies.get(t.deputy_id or ""), now, tz)
         for t in tickets
@@ -122,28 +120,42 @@ def ticket_view(
         "called_at": local(t.called_at, tz),
         "dispatched_at": local(t.dispatched_at, tz),
         "caller": {"name": t.caller_name, "phone": t.caller_phone},
-        "deputy": None if deputy is None else {
-            "id": deputy.id, "name": deputy.name, "level": deputy.level
-        },
+        "deputy": None if deputy is None else {"id": deputy.id, "name": deputy.name, "level": deputy.level},
         "deputy_verified": t.deputy_verified,
         "lead_unit": t.lead_unit,
         "assignments": [
-            {"unit": a.unit_code, "role": a.role, "active": a.active,
-             "assigned_at": local(a.assigned_at, tz), "ended_at": local(a.ended_at, tz),
-             "opinion": a.opinion, "opinion_at": local(a.opinion_at, tz)}
+            {
+                "unit": a.unit_code,
+                "role": a.role,
+                "active": a.active,
+                "assigned_at": local(a.assigned_at, tz),
+                "ended_at": local(a.ended_at, tz),
+                "opinion": a.opinion,
+                "opinion_at": local(a.opinion_at, tz),
+            }
             for a in assignments
         ],
         "clocks": [clock_view(c, now, tz) for c in clocks],
-        "resolution": None if t.resolved_at is None else {
-            "outcome": t.resolution_outcome, "reply": t.resolution_reply,
+        "resolution": None
+        if t.resolved_at is None
+        else {
+            "outcome": t.resolution_outcome,
+            "reply": t.resolution_reply,
             "at": local(t.resolved_at, tz),
         },
-        "feedback": None if t.fed_back_at is None else {
-            "method": t.feedback_method, "content": t.feedback_content,
+        "feedback": None
+        if t.fed_back_at is None
+        else {
+            "method": t.feedback_method,
+            "content": t.feedback_content,
             "at": local(t.fed_back_at, tz),
         },
-        "rating": None if t.rated_at is None else {
-            "rating": t.rating, "comment": t.rating_comment, "at": local(t.rated_at, tz),
+        "rating": None
+        if t.rated_at is None
+        else {
+            "rating": t.rating,
+            "comment": t.rating_comment,
+            "at": local(t.rated_at, tz),
         },
         "round": t.round,
         "closed_at": local(t.closed_at, tz),
@@ -155,9 +167,16 @@ def ticket_view(
 def ticket_summary(t: Ticket | Row[Any], tz: ZoneInfo) -> dict[str, Any]:
     """A ticket in a list (a queue page): an ORM object or a row of the same columns."""
     return {
-        "id": t.id, "hotline_no": t.hotline_no, "status": t.status, "kind": t.kind,
-        "category": t.category, "district": t.district, "urgency": t.urgency, "round": t.round,
-        "lead_unit": t.lead_unit, "called_at": local(t.called_at, tz),
+        "id": t.id,
+        "hotline_no": t.hotline_no,
+        "status": t.status,
+        "kind": t.kind,
+        "category": t.category,
+        "district": t.district,
+        "urgency": t.urgency,
+        "round": t.round,
+        "lead_unit": t.lead_unit,
+        "called_at": local(t.called_at, tz),
     }
 
 
@@ -168,10 +187,18 @@ def actor_detail(e: Event) -> dict[str, str | None]:
     """Who acted, in full: the role and what it is bound to. Events recorded before people
     signed in carry only their name (`hotline`, `unit:<code>`, `system`), read here."""
     if e.actor_role is not None:
-        return {"role": e.actor_role, "unit": e.actor_unit, "deputy_id": e.actor_deputy,
-                "station": e.actor_station}
+        return {
+            "role": e.actor_role,
+            "unit": e.actor_unit,
+            "deputy_id": e.actor_deputy,
+            "station": e.actor_station,
+        }
     role, unit = e.actor, None
     if e.actor.startswith("unit:"):
-        role, unit = "unit", e.actor[len("unit:"):]
-    return {"role": role if role in _OLD_ROLES or unit else None, "unit": unit,
-            "deputy_id": None, "station": None}
+        role, unit = "unit", e.actor[len("unit:") :]
+    return {
+        "role": role if role in _OLD_ROLES or unit else None,
+        "unit": unit,
+        "deputy_id": None,
+        "station": None,
+    }

@@ -60,7 +60,11 @@ class Batch:
 
 
 def claim_due(
-    state: AppState, *, now: datetime, max_units: int, per_unit: int,
+    state: AppState,
+    *,
+    now: datetime,
+    max_units: int,
+    per_unit: int,
     skip_units: frozenset[str] = frozenset(),
 ) -> list[Batch]:
     """Lease up to `per_unit` due rows for each of up to `max_units` units not skipped."""
@@ -77,11 +81,15 @@ def claim_due(
         for code in units:
             if len(batches) >= max_units:
                 break
-            rows = list(session.scalars(
-                select(WebhookDelivery).where(due, WebhookDelivery.unit_code == code)
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                .limit(per_unit).with_for_update(skip_locked=True)
-            ))
+            rows = list(
+                session.scalars(
+                    select(WebhookDelivery)
+                    .where(due, WebhookDelivery.unit_code == code)
+                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                    .limit(per_unit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
             if not rows:
                 continue  # another worker holds them
             unit = session.get(Unit, code)
@@ -91,8 +99,11 @@ def claim_due(
             for row in rows:
                 row.next_attempt_at = lease_until
                 claimed.append(Claimed(row.id, row.body, row.attempts, lease_until))
-            batches.append(Batch(code, unit.webhook_url if unit else None,
-                                 unit.webhook_secret if unit else None, claimed))
+            batches.append(
+                Batch(
+                    code, unit.webhook_url if unit else None, unit.webhook_secret if unit else None, claimed
+                )
+            )
     return batches
 
 
@@ -112,8 +123,11 @@ class Outcome:
 def record(state: AppState, row: Claimed, outcome: Outcome) -> datetime | None:
     """Store an attempt and its effect on the row; returns the retry time, if any."""
     attempts = row.attempts + 1
-    values: dict[str, object] = {"attempts": attempts, "last_status": outcome.status,
-                                 "last_error": outcome.error}
+    values: dict[str, object] = {
+        "attempts": attempts,
+        "last_status": outcome.status,
+        "last_error": outcome.error,
+    }
     retry_at: datetime | None = None
     if outcome.ok:
         values.update(state="delivered", delivered_at=outcome.at, next_attempt_at=outcome.at)
@@ -123,8 +137,15 @@ def record(state: AppState, row: Claimed, outcome: Outcome) -> datetime | None:
         retry_at = outcome.at + backoff(attempts)
         values.update(next_attempt_at=retry_at)
     with state.db.write_session() as session, session.begin():
-        session.add(WebhookAttempt(delivery_id=row.id, at=outcome.at, status_code=outcome.status,
-                                   error=outcome.error, duration_ms=outcome.duration_ms))
+        session.add(
+            WebhookAttempt(
+                delivery_id=row.id,
+                at=outcome.at,
+                status_code=outcome.status,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
+            )
+        )
         session.execute(_still_ours(row).values(**values))
     return retry_at
 
@@ -139,14 +160,24 @@ def release(state: AppState, rows: list[Claimed], *, at: datetime) -> None:
 
 
 def _still_ours(row: Claimed) -> Update:
-    return (update(WebhookDelivery)
-            .where(WebhookDelivery.id == row.id, WebhookDelivery.state == "pending",
-                   WebhookDelivery.next_attempt_at == row.lease_until)
-            .execution_options(synchronize_session=False))
+    return (
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == row.id,
+            WebhookDelivery.state == "pending",
+            WebhookDelivery.next_attempt_at == row.lease_until,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def list_deliveries(
-    session: Session, *, unit: str | None, state: str | None, after: str | None, limit: int,
+    session: Session,
+    *,
+    unit: str | None,
+    state: str | None,
+    after: str | None,
+    limit: int,
 ) -> list[WebhookDelivery]:
     """Deliveries newest first."""
     q = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
@@ -160,8 +191,13 @@ def list_deliveries(
 
 
 def attempts_of(session: Session, delivery_id: str) -> list[WebhookAttempt]:
-    return list(session.scalars(select(WebhookAttempt).where(
-        WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)))
+    return list(
+        session.scalars(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id == delivery_id)
+            .order_by(WebhookAttempt.id)
+        )
+    )
 
 
 def redeliver(session: Session, delivery: WebhookDelivery, *, now: datetime) -> None:

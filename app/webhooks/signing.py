@@ -20,7 +20,7 @@ def secret_key(secret: str) -> bytes:
     """The HMAC key a unit's stored secret stands for."""
     if secret.startswith(PREFIX):
         try:
-            return base64.b64decode(secret[len(PREFIX):], validate=True)
+            return base64.b64decode(secret[len(PREFIX) :], validate=True)
         except (binascii.Error, ValueError):
             pass  # not valid base64 after all: use the text as given
     return secret.encode()

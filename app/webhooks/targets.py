@@ -45,8 +45,9 @@ def check_public(url: str) -> None:
     for info in infos:
         ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if _blocked(ip):
-            raise NotPublic(f"{host} resolves to the non-public address {ip} "
-                          "(HOTLINE_WEBHOOK_DENY_PRIVATE=true)")
+            raise NotPublic(
+                f"{host} resolves to the non-public address {ip} (HOTLINE_WEBHOOK_DENY_PRIVATE=true)"
+            )
 
 
 def registrable(url: str | None, *, deny_private: bool) -> str | None:

@@ -39,15 +39,21 @@ MAX_BODY_SECONDS = 15.0
 def make_client(**kwargs: object) -> httpx.Client:
     """One client per worker: keeps connections to each unit's server alive between posts."""
     return httpx.Client(
-        timeout=TIMEOUT, follow_redirects=False,
-        limits=httpx.Limits(max_connections=4 * POOL_THREADS,
-                            max_keepalive_connections=2 * POOL_THREADS),
+        timeout=TIMEOUT,
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=4 * POOL_THREADS, max_keepalive_connections=2 * POOL_THREADS),
         **kwargs,  # type: ignore[arg-type]
     )
 
 
-def attempt(state: AppState, client: httpx.Client, batch: outbox.Batch, row: outbox.Claimed,
-            *, now: datetime | None = None) -> outbox.Outcome:
+def attempt(
+    state: AppState,
+    client: httpx.Client,
+    batch: outbox.Batch,
+    row: outbox.Claimed,
+    *,
+    now: datetime | None = None,
+) -> outbox.Outcome:
     """POST one delivery; never raises for the receiver's faults."""
     status: int | None = None
     error: str | None = None
@@ -75,12 +81,14 @@ def attempt(state: AppState, client: httpx.Client, batch: outbox.Batch, row: out
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
-    return outbox.Outcome(at=now or state.clock.now(), status=status, error=error,
-                          duration_ms=duration_ms, final=final)
+    return outbox.Outcome(
+        at=now or state.clock.now(), status=status, error=error, duration_ms=duration_ms, final=final
+    )
 
 
-def send_batch(state: AppState, client: httpx.Client, batch: outbox.Batch,
-               *, now: datetime | None = None) -> int:
+def send_batch(
+    state: AppState, client: httpx.Client, batch: outbox.Batch, *, now: datetime | None = None
+) -> int:
     """Attempt a unit's rows in order, stopping at the first failure; returns attempts made."""
     for i, row in enumerate(batch.rows):
         result = attempt(state, client, batch, row, now=now)
@@ -88,12 +96,19 @@ def send_batch(state: AppState, client: httpx.Client, batch: outbox.Batch,
         if result.ok:
             continue
         DELIVERY_FAILURES.inc()
-        log.warning("webhook attempt failed", extra={
-            "delivery_id": row.id, "unit": batch.unit_code, "attempt": row.attempts + 1,
-            "status": result.status, "error": result.error, "ms": result.duration_ms,
-        })
+        log.warning(
+            "webhook attempt failed",
+            extra={
+                "delivery_id": row.id,
+                "unit": batch.unit_code,
+                "attempt": row.attempts + 1,
+                "status": result.status,
+                "error": result.error,
+                "ms": result.duration_ms,
+            },
+        )
         # The endpoint is failing: the rest of the batch waits with the failed row.
-        outbox.release(state, batch.rows[i + 1:], at=retry_at or result.at)
+        outbox.release(state, batch.rows[i + 1 :], at=retry_at or result.at)
         return i + 1
     return len(batch.rows)
 
@@ -101,8 +116,7 @@ def send_batch(state: AppState, client: httpx.Client, batch: outbox.Batch,
 class Worker:
     """Dispatches claimed batches to a thread pool, one batch in flight per unit."""
 
-    def __init__(self, state: AppState, client: httpx.Client, *, threads: int = POOL_THREADS
-                 ) -> None:
+    def __init__(self, state: AppState, client: httpx.Client, *, threads: int = POOL_THREADS) -> None:
         self.state = state
         self.client = client
         self.threads = threads
@@ -117,8 +131,13 @@ class Worker:
         with self.lock:
             free = self.threads - len(self.busy)
             skip = frozenset(self.busy)
-        batches = outbox.claim_due(self.state, now=now or self.state.clock.now(),
-                                   max_units=free, per_unit=PER_UNIT_BATCH, skip_units=skip)
+        batches = outbox.claim_due(
+            self.state,
+            now=now or self.state.clock.now(),
+            max_units=free,
+            per_unit=PER_UNIT_BATCH,
+            skip_units=skip,
+        )
         for batch in batches:
             with self.lock:
                 self.busy.add(batch.unit_code)
@@ -133,8 +152,7 @@ class Worker:
             self.busy.discard(unit)
             self.running.discard(future)
         if not future.cancelled() and future.exception() is not None:
-            log.error("webhook batch crashed", exc_info=future.exception(),
-                      extra={"unit": unit})
+            log.error("webhook batch crashed", exc_info=future.exception(), extra={"unit": unit})
         self.wake.set()  # that unit may have more due right away
 
     def shutdown(self, grace_seconds: float = 5.0) -> None:
@@ -145,8 +163,9 @@ class Worker:
         wait(running, timeout=grace_seconds)
 
 
-def deliver_due(state: AppState, *, client: httpx.Client, now: datetime | None = None,
-                worker: Worker | None = None) -> int:
+def deliver_due(
+    state: AppState, *, client: httpx.Client, now: datetime | None = None, worker: Worker | None = None
+) -> int:
     """One pass over the outbox.
 
     Alone (tests, one-off runs) it claims every due row, attempts them (units in
@@ -155,8 +174,7 @@ def deliver_due(state: AppState, *, client: httpx.Client, now: datetime | None =
     """
     if worker is not None:
         return worker.dispatch(now)
-    batches = outbox.claim_due(state, now=now or state.clock.now(), max_units=10_000,
-                               per_unit=10_000)
+    batches = outbox.claim_due(state, now=now or state.clock.now(), max_units=10_000, per_unit=10_000)
     if not batches:
         return 0
     with ThreadPoolExecutor(min(POOL_THREADS, len(batches))) as pool:

@@ -20,8 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("units") as batch:
-        batch.add_column(sa.Column("queue_version", sa.BigInteger(), nullable=False,
-                                   server_default="0"))
+        batch.add_column(sa.Column("queue_version", sa.BigInteger(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:

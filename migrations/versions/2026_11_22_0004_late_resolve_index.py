@@ -21,8 +21,13 @@ _WHERE = "kind = 'resolve' AND (met_at IS NULL OR met_at >= due_at)"
 
 
 def upgrade() -> None:
-    op.create_index("ix_clocks_resolve_late_due", "clocks", ["due_at"],
-                    postgresql_where=sa.text(_WHERE), sqlite_where=sa.text(_WHERE))
+    op.create_index(
+        "ix_clocks_resolve_late_due",
+        "clocks",
+        ["due_at"],
+        postgresql_where=sa.text(_WHERE),
+        sqlite_where=sa.text(_WHERE),
+    )
 
 
 def downgrade() -> None:

@@ -31,16 +31,22 @@ def upgrade() -> None:
     op.add_column("ratings", sa.Column("unit_code", sa.String(64), nullable=True))
 
     # UPDATE ... FROM: PostgreSQL, and SQLite from 3.33.
-    op.execute("UPDATE clocks SET category = t.category, district = t.district "
-               "FROM tickets AS t WHERE t.id = clocks.ticket_id")
-    op.execute("UPDATE resolutions SET category = t.category, district = t.district, "
-               "ticket_kind = t.kind FROM tickets AS t WHERE t.id = resolutions.ticket_id")
+    op.execute(
+        "UPDATE clocks SET category = t.category, district = t.district "
+        "FROM tickets AS t WHERE t.id = clocks.ticket_id"
+    )
+    op.execute(
+        "UPDATE resolutions SET category = t.category, district = t.district, "
+        "ticket_kind = t.kind FROM tickets AS t WHERE t.id = resolutions.ticket_id"
+    )
     # The unit that resolved the rated round, as the report attributed it before.
-    op.execute("UPDATE ratings SET category = t.category, district = t.district, "
-               "unit_code = coalesce((SELECT r.unit_code FROM resolutions AS r "
-               "WHERE r.ticket_id = ratings.ticket_id AND r.round = ratings.round "
-               "ORDER BY r.at DESC, r.id DESC LIMIT 1), "
-               "t.lead_unit) FROM tickets AS t WHERE t.id = ratings.ticket_id")
+    op.execute(
+        "UPDATE ratings SET category = t.category, district = t.district, "
+        "unit_code = coalesce((SELECT r.unit_code FROM resolutions AS r "
+        "WHERE r.ticket_id = ratings.ticket_id AND r.round = ratings.round "
+        "ORDER BY r.at DESC, r.id DESC LIMIT 1), "
+        "t.lead_unit) FROM tickets AS t WHERE t.id = ratings.ticket_id"
+    )
 
     for table in ("clocks", "resolutions", "ratings"):
         with op.batch_alter_table(table) as batch:
@@ -48,8 +54,7 @@ def upgrade() -> None:
             if table == "resolutions":
                 batch.alter_column("ticket_kind", existing_type=sa.String(16), nullable=False)
             if table == "ratings":
-                batch.create_foreign_key("fk_ratings_unit_code_units", "units",
-                                         ["unit_code"], ["code"])
+                batch.create_foreign_key("fk_ratings_unit_code_units", "units", ["unit_code"], ["code"])
 
 
 def downgrade() -> None:

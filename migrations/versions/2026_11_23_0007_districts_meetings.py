@@ -41,13 +41,17 @@ def upgrade() -> None:
         sa.Column("conclusion", sa.Text(), nullable=False),
         sa.Column("recorded_by", sa.String(length=100), nullable=False),
         sa.Column("recorded_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["supervision_id"], ["supervisions.id"],
-                                name=op.f("fk_supervision_meetings_supervision_id_supervisions")),
+        sa.ForeignKeyConstraint(
+            ["supervision_id"],
+            ["supervisions.id"],
+            name=op.f("fk_supervision_meetings_supervision_id_supervisions"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_supervision_meetings")),
     )
     with op.batch_alter_table("supervision_meetings") as batch:
-        batch.create_index(batch.f("ix_supervision_meetings_supervision_id"), ["supervision_id"],
-                           unique=False)
+        batch.create_index(
+            batch.f("ix_supervision_meetings_supervision_id"), ["supervision_id"], unique=False
+        )
 
 
 def downgrade() -> None:

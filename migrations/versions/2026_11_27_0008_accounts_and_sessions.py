@@ -54,10 +54,8 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(100), nullable=False),
         _instant("created_at"),
         _instant("updated_at"),
-        sa.ForeignKeyConstraint(["unit_code"], ["units.code"],
-                                name="fk_accounts_unit_code_units"),
-        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"],
-                                name="fk_accounts_deputy_id_deputies"),
+        sa.ForeignKeyConstraint(["unit_code"], ["units.code"], name="fk_accounts_unit_code_units"),
+        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"], name="fk_accounts_deputy_id_deputies"),
         sa.PrimaryKeyConstraint("id", name="pk_accounts"),
         sa.UniqueConstraint("username", name="uq_accounts_username"),
         sa.UniqueConstraint("invite_hash", name="uq_accounts_invite_hash"),
@@ -73,8 +71,7 @@ def upgrade() -> None:
         _instant("expires_at"),
         _instant("ended_at", True),
         sa.Column("end_reason", sa.String(32), nullable=True),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"],
-                                name="fk_user_sessions_account_id_accounts"),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name="fk_user_sessions_account_id_accounts"),
         sa.PrimaryKeyConstraint("id", name="pk_user_sessions"),
         sa.UniqueConstraint("token_hash", name="uq_user_sessions_token_hash"),
     )
@@ -96,8 +93,9 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(100), nullable=False),
         sa.Column("type", sa.String(48), nullable=False),
         sa.Column("data", JSON, nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"],
-                                name="fk_account_events_account_id_accounts"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name="fk_account_events_account_id_accounts"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_account_events"),
     )
     op.create_index("ix_account_events_account_id_id", "account_events", ["account_id", "id"])
@@ -105,19 +103,26 @@ def upgrade() -> None:
     with op.batch_alter_table("api_keys") as batch:
         batch.add_column(sa.Column("deputy_id", sa.String(36), nullable=True))
         batch.add_column(sa.Column("station_code", sa.String(64), nullable=True))
-        batch.create_foreign_key("fk_api_keys_deputy_id_deputies", "deputies",
-                                 ["deputy_id"], ["id"])
+        batch.create_foreign_key("fk_api_keys_deputy_id_deputies", "deputies", ["deputy_id"], ["id"])
     # The dashboard's "now" figures, read from small partial indexes: open resolve clocks
     # by due time, open cases by kind (each one scan of its table when created).
-    op.create_index("ix_clocks_open_resolve_due", "clocks", ["due_at"],
-                    postgresql_where=sa.text(OPEN_RESOLVE), sqlite_where=sa.text(OPEN_RESOLVE))
-    op.create_index("ix_supervisions_open_kind", "supervisions", ["kind"],
-                    postgresql_where=sa.text("state = 'open'"),
-                    sqlite_where=sa.text("state = 'open'"))
+    op.create_index(
+        "ix_clocks_open_resolve_due",
+        "clocks",
+        ["due_at"],
+        postgresql_where=sa.text(OPEN_RESOLVE),
+        sqlite_where=sa.text(OPEN_RESOLVE),
+    )
+    op.create_index(
+        "ix_supervisions_open_kind",
+        "supervisions",
+        ["kind"],
+        postgresql_where=sa.text("state = 'open'"),
+        sqlite_where=sa.text("state = 'open'"),
+    )
     # Plain ADD COLUMN (no batch): the events table is the largest, and neither engine
     # rewrites it for a nullable column without a default.
-    for name, length in (("actor_role", 16), ("actor_unit", 64), ("actor_deputy", 36),
-                         ("actor_station", 64)):
+    for name, length in (("actor_role", 16), ("actor_unit", 64), ("actor_deputy", 36), ("actor_station", 64)):
         op.add_column("events", sa.Column(name, sa.String(length), nullable=True))
 
 

@@ -51,10 +51,12 @@ def upgrade() -> None:
         "station_deputies",
         sa.Column("station_code", sa.String(64), nullable=False),
         sa.Column("deputy_id", sa.String(36), nullable=False),
-        sa.ForeignKeyConstraint(["station_code"], ["stations.code"],
-                                name="fk_station_deputies_station_code_stations"),
-        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"],
-                                name="fk_station_deputies_deputy_id_deputies"),
+        sa.ForeignKeyConstraint(
+            ["station_code"], ["stations.code"], name="fk_station_deputies_station_code_stations"
+        ),
+        sa.ForeignKeyConstraint(
+            ["deputy_id"], ["deputies.id"], name="fk_station_deputies_deputy_id_deputies"
+        ),
         sa.PrimaryKeyConstraint("station_code", "deputy_id", name="pk_station_deputies"),
     )
     op.create_index("ix_station_deputies_deputy_id", "station_deputies", ["deputy_id"])
@@ -68,21 +70,23 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("recorded_by", sa.String(100), nullable=False),
         _instant("created_at"),
-        sa.ForeignKeyConstraint(["station_code"], ["stations.code"],
-                                name="fk_receptions_station_code_stations"),
+        sa.ForeignKeyConstraint(
+            ["station_code"], ["stations.code"], name="fk_receptions_station_code_stations"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_receptions"),
     )
-    op.create_index("ix_receptions_station_code_held_on", "receptions",
-                    ["station_code", "held_on"])
+    op.create_index("ix_receptions_station_code_held_on", "receptions", ["station_code", "held_on"])
     op.create_index("ix_receptions_held_on", "receptions", ["held_on"])
     op.create_table(
         "reception_deputies",
         sa.Column("reception_id", sa.String(36), nullable=False),
         sa.Column("deputy_id", sa.String(36), nullable=False),
-        sa.ForeignKeyConstraint(["reception_id"], ["receptions.id"],
-                                name="fk_reception_deputies_reception_id_receptions"),
-        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"],
-                                name="fk_reception_deputies_deputy_id_deputies"),
+        sa.ForeignKeyConstraint(
+            ["reception_id"], ["receptions.id"], name="fk_reception_deputies_reception_id_receptions"
+        ),
+        sa.ForeignKeyConstraint(
+            ["deputy_id"], ["deputies.id"], name="fk_reception_deputies_deputy_id_deputies"
+        ),
         sa.PrimaryKeyConstraint("reception_id", "deputy_id", name="pk_reception_deputies"),
     )
     op.create_index("ix_reception_deputies_deputy_id", "reception_deputies", ["deputy_id"])
@@ -95,8 +99,7 @@ def upgrade() -> None:
         _instant("ended_at", True),
         sa.Column("ended_by", sa.String(100), nullable=True),
         sa.Column("active_for", sa.String(36), nullable=True),
-        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"],
-                                name="fk_deputy_codes_deputy_id_deputies"),
+        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"], name="fk_deputy_codes_deputy_id_deputies"),
         sa.PrimaryKeyConstraint("code", name="pk_deputy_codes"),
         sa.UniqueConstraint("active_for", name="uq_deputy_codes_active_for"),
     )
@@ -137,32 +140,41 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(100), nullable=False),
         _instant("created_at"),
         _instant("updated_at"),
-        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"],
-                                name="fk_messages_deputy_id_deputies"),
-        sa.ForeignKeyConstraint(["station_code"], ["stations.code"],
-                                name="fk_messages_station_code_stations"),
-        sa.ForeignKeyConstraint(["reception_id"], ["receptions.id"],
-                                name="fk_messages_reception_id_receptions"),
-        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"],
-                                name="fk_messages_ticket_id_tickets"),
+        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"], name="fk_messages_deputy_id_deputies"),
+        sa.ForeignKeyConstraint(
+            ["station_code"], ["stations.code"], name="fk_messages_station_code_stations"
+        ),
+        sa.ForeignKeyConstraint(
+            ["reception_id"], ["receptions.id"], name="fk_messages_reception_id_receptions"
+        ),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], name="fk_messages_ticket_id_tickets"),
         sa.PrimaryKeyConstraint("id", name="pk_messages"),
         sa.UniqueConstraint("tracking_hash", name="uq_messages_tracking_hash"),
         sa.UniqueConstraint("ticket_id", name="uq_messages_ticket_id"),
     )
-    for name, cols in (("ix_messages_deputy_id_received_at", ["deputy_id", "received_at"]),
-                       ("ix_messages_station_code_received_at", ["station_code", "received_at"]),
-                       ("ix_messages_received_at", ["received_at"]),
-                       ("ix_messages_status_settled_at", ["status", "settled_at"]),
-                       ("ix_messages_client_address_received_at",
-                        ["client_address", "received_at"]),
-                       ("ix_messages_voter_phone_received_at", ["voter_phone", "received_at"])):
+    for name, cols in (
+        ("ix_messages_deputy_id_received_at", ["deputy_id", "received_at"]),
+        ("ix_messages_station_code_received_at", ["station_code", "received_at"]),
+        ("ix_messages_received_at", ["received_at"]),
+        ("ix_messages_status_settled_at", ["status", "settled_at"]),
+        ("ix_messages_client_address_received_at", ["client_address", "received_at"]),
+        ("ix_messages_voter_phone_received_at", ["voter_phone", "received_at"]),
+    ):
         op.create_index(name, "messages", cols)
-    op.create_index("ix_messages_open_due", "messages", ["due_at"],
-                    postgresql_where=sa.text(f"{OPEN} AND breach_recorded_at IS NULL"),
-                    sqlite_where=sa.text(f"{OPEN} AND breach_recorded_at IS NULL"))
-    op.create_index("ix_messages_open_warn", "messages", ["warn_at"],
-                    postgresql_where=sa.text(f"{OPEN} AND warned_at IS NULL"),
-                    sqlite_where=sa.text(f"{OPEN} AND warned_at IS NULL"))
+    op.create_index(
+        "ix_messages_open_due",
+        "messages",
+        ["due_at"],
+        postgresql_where=sa.text(f"{OPEN} AND breach_recorded_at IS NULL"),
+        sqlite_where=sa.text(f"{OPEN} AND breach_recorded_at IS NULL"),
+    )
+    op.create_index(
+        "ix_messages_open_warn",
+        "messages",
+        ["warn_at"],
+        postgresql_where=sa.text(f"{OPEN} AND warned_at IS NULL"),
+        sqlite_where=sa.text(f"{OPEN} AND warned_at IS NULL"),
+    )
     op.create_table(
         "message_events",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -173,8 +185,9 @@ def upgrade() -> None:
         sa.Column("actor_role", sa.String(16), nullable=True),
         sa.Column("type", sa.String(48), nullable=False),
         sa.Column("data", JSON, nullable=False),
-        sa.ForeignKeyConstraint(["message_id"], ["messages.id"],
-                                name="fk_message_events_message_id_messages"),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["messages.id"], name="fk_message_events_message_id_messages"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_message_events"),
     )
     op.create_index("ix_message_events_message_id_id", "message_events", ["message_id", "id"])
@@ -189,10 +202,16 @@ def downgrade() -> None:
         batch.drop_column("channel")
     op.drop_index("ix_message_events_message_id_id", table_name="message_events")
     op.drop_table("message_events")
-    for name in ("ix_messages_open_warn", "ix_messages_open_due",
-                 "ix_messages_voter_phone_received_at", "ix_messages_client_address_received_at",
-                 "ix_messages_status_settled_at", "ix_messages_received_at",
-                 "ix_messages_station_code_received_at", "ix_messages_deputy_id_received_at"):
+    for name in (
+        "ix_messages_open_warn",
+        "ix_messages_open_due",
+        "ix_messages_voter_phone_received_at",
+        "ix_messages_client_address_received_at",
+        "ix_messages_status_settled_at",
+        "ix_messages_received_at",
+        "ix_messages_station_code_received_at",
+        "ix_messages_deputy_id_received_at",
+    ):
         op.drop_index(name, table_name="messages")
     op.drop_table("messages")
     op.drop_index("ix_deputy_codes_deputy_id", table_name="deputy_codes")

@@ -42,10 +42,8 @@ def upgrade() -> None:
     )
     # Plain ADD COLUMN (no batch): nullable or with a default, neither engine rewrites rows.
     op.add_column("deputies", sa.Column("term_code", sa.String(64), nullable=True))
-    op.add_column("deputies", sa.Column("reelected", sa.Boolean(), nullable=False,
-                                        server_default=sa.false()))
-    op.add_column("deputies", sa.Column("official", sa.Boolean(), nullable=False,
-                                        server_default=sa.false()))
+    op.add_column("deputies", sa.Column("reelected", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("deputies", sa.Column("official", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_index("ix_deputies_term_code", "deputies", ["term_code"])
     op.create_table(
         "duty_reports",
@@ -58,17 +56,13 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("recorded_by", sa.String(100), nullable=False),
         _instant("recorded_at"),
-        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"],
-                                name="fk_duty_reports_deputy_id_deputies"),
-        sa.ForeignKeyConstraint(["term_code"], ["terms.code"],
-                                name="fk_duty_reports_term_code_terms"),
+        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"], name="fk_duty_reports_deputy_id_deputies"),
+        sa.ForeignKeyConstraint(["term_code"], ["terms.code"], name="fk_duty_reports_term_code_terms"),
         sa.PrimaryKeyConstraint("id", name="pk_duty_reports"),
     )
     op.create_index("ix_duty_reports_deputy_id", "duty_reports", ["deputy_id"])
-    op.create_index("ix_duty_reports_term_code_held_on", "duty_reports",
-                    ["term_code", "held_on"])
-    op.create_index("ix_duty_reports_held_on_deputy_id", "duty_reports",
-                    ["held_on", "deputy_id"])
+    op.create_index("ix_duty_reports_term_code_held_on", "duty_reports", ["term_code", "held_on"])
+    op.create_index("ix_duty_reports_held_on_deputy_id", "duty_reports", ["held_on", "deputy_id"])
     op.create_table(
         "point_rules",
         sa.Column("type", sa.String(64), nullable=False),
@@ -88,10 +82,8 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("recorded_by", sa.String(100), nullable=False),
         _instant("recorded_at"),
-        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"],
-                                name="fk_activities_deputy_id_deputies"),
-        sa.ForeignKeyConstraint(["type"], ["point_rules.type"],
-                                name="fk_activities_type_point_rules"),
+        sa.ForeignKeyConstraint(["deputy_id"], ["deputies.id"], name="fk_activities_deputy_id_deputies"),
+        sa.ForeignKeyConstraint(["type"], ["point_rules.type"], name="fk_activities_type_point_rules"),
         sa.PrimaryKeyConstraint("id", name="pk_activities"),
     )
     op.create_index("ix_activities_done_on_deputy_id", "activities", ["done_on", "deputy_id"])

@@ -77,8 +77,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("letter_year", "letter_seq", name="uq_invitations_letter_year_seq"),
     )
     op.create_index("ix_invitations_submitted_at", "invitations", ["submitted_at"])
-    op.create_index("ix_invitations_queue_scan", "invitations",
-                    ["unit_code", "queue_active", "sort_key", "id"])
+    op.create_index(
+        "ix_invitations_queue_scan", "invitations", ["unit_code", "queue_active", "sort_key", "id"]
+    )
     op.create_index("ix_invitations_queue_changes", "invitations", ["unit_code", "updated_at"])
     op.create_index("ix_invitations_station_code_id", "invitations", ["station_code", "id"])
     op.create_index("ix_invitations_status_id", "invitations", ["status", "id"])
@@ -118,8 +119,9 @@ def upgrade() -> None:
         ("ix_invitation_clocks_warn_due", "warn_at", f"{OPEN} AND warned_at IS NULL"),
         ("ix_invitation_clocks_open_due", "due_at", OPEN),
     ):
-        op.create_index(name, "invitation_clocks", [col], postgresql_where=sa.text(where),
-                        sqlite_where=sa.text(where))
+        op.create_index(
+            name, "invitation_clocks", [col], postgresql_where=sa.text(where), sqlite_where=sa.text(where)
+        )
     op.create_table(
         "invitation_extensions",
         sa.Column("id", sa.String(36), nullable=False),
@@ -142,8 +144,7 @@ def upgrade() -> None:
         _fk("invitation_extensions", "unit_code", "units.code"),
         sa.PrimaryKeyConstraint("id", name="pk_invitation_extensions"),
     )
-    op.create_index("ix_invitation_extensions_invitation_id", "invitation_extensions",
-                    ["invitation_id"])
+    op.create_index("ix_invitation_extensions_invitation_id", "invitation_extensions", ["invitation_id"])
     op.create_index("ix_invitation_extensions_state", "invitation_extensions", ["state"])
     op.create_table(
         "invitation_reports",
@@ -158,8 +159,7 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(100), nullable=False),
         _fk("invitation_reports", "invitation_id", "invitations.id"),
         sa.PrimaryKeyConstraint("id", name="pk_invitation_reports"),
-        sa.UniqueConstraint("invitation_id", "round",
-                            name="uq_invitation_reports_invitation_id_round"),
+        sa.UniqueConstraint("invitation_id", "round", name="uq_invitation_reports_invitation_id_round"),
     )
     op.create_table(
         "invitation_evaluations",
@@ -173,8 +173,7 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(100), nullable=False),
         _fk("invitation_evaluations", "invitation_id", "invitations.id"),
         sa.PrimaryKeyConstraint("id", name="pk_invitation_evaluations"),
-        sa.UniqueConstraint("invitation_id", "round",
-                            name="uq_invitation_evaluations_invitation_id_round"),
+        sa.UniqueConstraint("invitation_id", "round", name="uq_invitation_evaluations_invitation_id_round"),
     )
     op.create_index("ix_invitation_evaluations_at", "invitation_evaluations", ["at"])
     op.create_table(
@@ -193,13 +192,13 @@ def upgrade() -> None:
         _fk("invitation_events", "invitation_id", "invitations.id"),
         sa.PrimaryKeyConstraint("id", name="pk_invitation_events"),
     )
-    op.create_index("ix_invitation_events_invitation_id_id", "invitation_events",
-                    ["invitation_id", "id"])
+    op.create_index("ix_invitation_events_invitation_id_id", "invitation_events", ["invitation_id", "id"])
     with op.batch_alter_table("supervisions") as batch:
         batch.add_column(sa.Column("invitation_id", sa.String(36), nullable=True))
         batch.alter_column("ticket_id", existing_type=sa.String(36), nullable=True)
-        batch.create_foreign_key("fk_supervisions_invitation_id_invitations", "invitations",
-                                 ["invitation_id"], ["id"])
+        batch.create_foreign_key(
+            "fk_supervisions_invitation_id_invitations", "invitations", ["invitation_id"], ["id"]
+        )
         batch.create_index("ix_supervisions_invitation_id", ["invitation_id"])
 
 
@@ -209,7 +208,13 @@ def downgrade() -> None:
         batch.drop_constraint("fk_supervisions_invitation_id_invitations", type_="foreignkey")
         batch.alter_column("ticket_id", existing_type=sa.String(36), nullable=False)
         batch.drop_column("invitation_id")
-    for table in ("invitation_events", "invitation_evaluations", "invitation_reports",
-                  "invitation_extensions", "invitation_clocks", "invitation_letter_counters",
-                  "invitations"):
+    for table in (
+        "invitation_events",
+        "invitation_evaluations",
+        "invitation_reports",
+        "invitation_extensions",
+        "invitation_clocks",
+        "invitation_letter_counters",
+        "invitations",
+    ):
         op.drop_table(table)

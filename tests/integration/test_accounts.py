@@ -36,7 +36,8 @@ def test_admin_creates_an_account_with_a_one_time_link_valid_seven_days(api):
     assert out["invite_expires_at"] == "2025-10-07T10:00:00+08:00"  # now + 7 days
     listed = ok(api.get("/api/v1/accounts"))["items"]
     assert [(a["username"], a["state"], a["unit_code"]) for a in listed] == [
-        ("wang.li", "invited", "water-bureau")]
+        ("wang.li", "invited", "water-bureau")
+    ]
     assert not {"password_hash", "invite_hash", "invite_url"} & set(listed[0])
 
 
@@ -47,27 +48,33 @@ def test_the_public_base_url_makes_the_links(db_url, clock):
     from tests.builders import Api
     from tests.conftest import make_settings
 
-    app = create_app(make_settings(db_url, HOTLINE_PUBLIC_BASE_URL="https://rd.example.gov.cn/"),
-                     clock=clock, background=False)
+    app = create_app(
+        make_settings(db_url, HOTLINE_PUBLIC_BASE_URL="https://rd.example.gov.cn/"),
+        clock=clock,
+        background=False,
+    )
     with TestClient(app) as client:
         api = Api(client, clock, app)
         out = ok(create(api, username="first.admin", role="admin"), 201)
     assert out["invite_url"].startswith("https://rd.example.gov.cn/ui/invite/")
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"role": "unit"}, "unit_code"),
-    ({"role": "unit", "unit_code": "nowhere"}, "unit_code"),
-    ({"role": "hotline", "unit_code": "water-bureau"}, "unit_code"),
-    ({"role": "deputy"}, "deputy_id"),
-    ({"role": "deputy", "deputy_id": "no-such-deputy"}, "deputy_id"),
-    ({"role": "station"}, "station_code"),
-    ({"role": "station", "station_code": "bad code!"}, "station_code"),
-    ({"role": "station", "station_code": "no-such-station"}, "station_code"),
-    ({"role": "mayor"}, "role"),
-    ({"role": "admin", "username": "a"}, "username"),
-    ({"role": "admin", "username": "bad name"}, "username"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"role": "unit"}, "unit_code"),
+        ({"role": "unit", "unit_code": "nowhere"}, "unit_code"),
+        ({"role": "hotline", "unit_code": "water-bureau"}, "unit_code"),
+        ({"role": "deputy"}, "deputy_id"),
+        ({"role": "deputy", "deputy_id": "no-such-deputy"}, "deputy_id"),
+        ({"role": "station"}, "station_code"),
+        ({"role": "station", "station_code": "bad code!"}, "station_code"),
+        ({"role": "station", "station_code": "no-such-station"}, "station_code"),
+        ({"role": "mayor"}, "role"),
+        ({"role": "admin", "username": "a"}, "username"),
+        ({"role": "admin", "username": "bad name"}, "username"),
+    ],
+)
 def test_an_account_names_what_its_role_is_bound_to(api, body, field):
     api.city()
     assert field in fields(create(api, **{"username": "some.one", **body}))
@@ -85,19 +92,24 @@ def test_the_liaison_committee_manages_deputies_and_station_staff_only(api):
     deputy = api.get("/api/v1/deputies?phone=13800000001", "liaison").json()["items"][0]
     api.station("heshan-01")
     ok(create(api, "liaison", username="dep.zhang", role="deputy", deputy_id=deputy["id"]), 201)
-    ok(create(api, "liaison", username="station.one", role="station", station_code="heshan-01"),
-       201)
-    assert create(api, "liaison", username="clerk", role="unit",
-                  unit_code="water-bureau").status_code == 403
+    ok(create(api, "liaison", username="station.one", role="station", station_code="heshan-01"), 201)
+    assert create(api, "liaison", username="clerk", role="unit", unit_code="water-bureau").status_code == 403
     unit_account = ok(create(api, username="clerk", role="unit", unit_code="water-bureau"), 201)
     assert [a["username"] for a in ok(api.get("/api/v1/accounts", "liaison"))["items"]] == [
-        "dep.zhang", "station.one"]
+        "dep.zhang",
+        "station.one",
+    ]
     for action in ("invite", "disable"):
         r = api.post(f"/api/v1/accounts/{unit_account['id']}/{action}", "liaison")
         assert r.status_code == 404
-    assert api.post("/api/v1/accounts", "hotline", json={
-        "username": "x.y", "display_name": "x", "role": "deputy",
-        "deputy_id": deputy["id"]}).status_code == 403
+    assert (
+        api.post(
+            "/api/v1/accounts",
+            "hotline",
+            json={"username": "x.y", "display_name": "x", "role": "deputy", "deputy_id": deputy["id"]},
+        ).status_code
+        == 403
+    )
 
 
 def test_a_new_invitation_ends_the_old_link_the_password_and_every_session(api):
@@ -160,19 +172,24 @@ def test_a_person_cannot_disable_their_own_account(api):
 def test_keys_bind_deputies_and_stations(api):
     api.city()
     deputy = api.get("/api/v1/deputies?phone=13800000001", "liaison").json()["items"][0]
-    key = ok(api.post("/api/v1/keys", json={"role": "deputy", "deputy_id": deputy["id"],
-                                            "label": "代表 App"}), 201)
+    key = ok(
+        api.post("/api/v1/keys", json={"role": "deputy", "deputy_id": deputy["id"], "label": "代表 App"}), 201
+    )
     assert (key["role"], key["deputy_id"], key["station_code"]) == ("deputy", deputy["id"], None)
     api.station("heshan-01")
-    station = ok(api.post("/api/v1/keys", json={"role": "station", "station_code": "heshan-01",
-                                                "label": "联络站"}), 201)
+    station = ok(
+        api.post("/api/v1/keys", json={"role": "station", "station_code": "heshan-01", "label": "联络站"}),
+        201,
+    )
     assert station["station_code"] == "heshan-01"
     assert "deputy_id" in fields(api.post("/api/v1/keys", json={"role": "deputy", "label": "x"}))
-    assert fields(api.post("/api/v1/keys", json={"role": "station", "label": "x"})) == [
-        "station_code"]
-    assert fields(api.post("/api/v1/keys", json={
-        "role": "station", "label": "x", "station_code": "s-1", "deputy_id": deputy["id"]})) \
-        == ["deputy_id"]
+    assert fields(api.post("/api/v1/keys", json={"role": "station", "label": "x"})) == ["station_code"]
+    assert fields(
+        api.post(
+            "/api/v1/keys",
+            json={"role": "station", "label": "x", "station_code": "s-1", "deputy_id": deputy["id"]},
+        )
+    ) == ["deputy_id"]
     listed = {k["id"]: k for k in ok(api.get("/api/v1/keys"))}
     assert listed[key["id"]]["deputy_id"] == deputy["id"]
     # Such keys read nothing of Part I that is not theirs: a deputy reads his or her own
@@ -191,8 +208,13 @@ def test_events_name_the_person_or_the_key_with_the_role_and_unit(api):
     clerk = person(api, "water.clerk", "unit", unit_code="water-bureau")
     r = clerk.form(f"/ui/tickets/{t['id']}/contact", {"method": "phone"})
     assert r.status_code == 303, r.text
-    ok(api.post(f"/api/v1/tickets/{t['id']}/resolve", "water-bureau",
-                json={"outcome": "solved", "reply": "已修复"}))
+    ok(
+        api.post(
+            f"/api/v1/tickets/{t['id']}/resolve",
+            "water-bureau",
+            json={"outcome": "solved", "reply": "已修复"},
+        )
+    )
     api.set_now("2025-10-30 10:00")
     from app.jobs.scheduler import run_sweep_job
 
@@ -200,12 +222,12 @@ def test_events_name_the_person_or_the_key_with_the_role_and_unit(api):
     events = ok(api.get(f"/api/v1/tickets/{t['id']}/events"))["items"]
     who = {e["type"]: (e["actor"], e["by"]) for e in events}
     none = {"deputy_id": None, "station": None}
-    assert who["ticket.received"] == (api.actor("hotline"), {"role": "hotline", "unit": None,
-                                                            **none})
-    assert who["ticket.contacted"] == ("user:water.clerk", {"role": "unit",
-                                                            "unit": "water-bureau", **none})
-    assert who["ticket.resolved"] == (api.actor("water-bureau"),
-                                      {"role": "unit", "unit": "water-bureau", **none})
+    assert who["ticket.received"] == (api.actor("hotline"), {"role": "hotline", "unit": None, **none})
+    assert who["ticket.contacted"] == ("user:water.clerk", {"role": "unit", "unit": "water-bureau", **none})
+    assert who["ticket.resolved"] == (
+        api.actor("water-bureau"),
+        {"role": "unit", "unit": "water-bureau", **none},
+    )
     assert who["clock.breached"] == ("system", {"role": "system", "unit": None, **none})
 
 
@@ -218,16 +240,26 @@ def test_events_recorded_before_accounts_keep_their_names(api, db_url):
     t = api.ticket()
     engine = create_engine(db_url)
     with engine.begin() as conn:  # as rows written before migration 0008 look
-        conn.execute(update(Event).where(Event.type == "ticket.received").values(
-            actor="hotline", actor_role=None))
-        conn.execute(update(Event).where(Event.type == "ticket.dispatched").values(
-            actor="unit:water-bureau", actor_role=None))
+        conn.execute(
+            update(Event).where(Event.type == "ticket.received").values(actor="hotline", actor_role=None)
+        )
+        conn.execute(
+            update(Event)
+            .where(Event.type == "ticket.dispatched")
+            .values(actor="unit:water-bureau", actor_role=None)
+        )
     engine.dispose()
     events = {e["type"]: e for e in ok(api.get(f"/api/v1/tickets/{t['id']}/events"))["items"]}
     assert (events["ticket.received"]["actor"], events["ticket.received"]["by"]["role"]) == (
-        "hotline", "hotline")
-    assert events["ticket.dispatched"]["by"] == {"role": "unit", "unit": "water-bureau",
-                                                 "deputy_id": None, "station": None}
+        "hotline",
+        "hotline",
+    )
+    assert events["ticket.dispatched"]["by"] == {
+        "role": "unit",
+        "unit": "water-bureau",
+        "deputy_id": None,
+        "station": None,
+    }
 
 
 def test_forty_accounts_created_at_once_all_exist(api):
@@ -250,8 +282,7 @@ def run(db_url, monkeypatch):
 
 
 def test_a_citys_first_admin_is_created_on_the_command_line(run, api):
-    result = run("accounts", "create", "--role", "admin", "--username", "first.admin",
-                 "--name", "系统管理员")
+    result = run("accounts", "create", "--role", "admin", "--username", "first.admin", "--name", "系统管理员")
     assert result.exit_code == 0, result.output
     link = result.output.strip().splitlines()[-1]
     assert link.startswith("http://127.0.0.1:8000/ui/invite/")

@@ -22,8 +22,7 @@ from sqlalchemy import create_engine, select
 
 OK = "ok"
 CALLERS = ("none", "bad", "admin", "hotline", "liaison", "own", "co", "other", "sup")
-UNITS = {"own": "water-bureau", "co": "heshan-gov", "other": "housing-bureau",
-         "sup": "urban-env-committee"}
+UNITS = {"own": "water-bureau", "co": "heshan-gov", "other": "housing-bureau", "sup": "urban-env-committee"}
 
 
 def allow(*who: str, default: int = 403, **special: int) -> dict[str, Any]:
@@ -90,14 +89,11 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/units/{code}/queue"): allow("admin", "liaison", "own"),
     # supervision: liaison, admin, the supervising unit (its own; others do not see it → 404)
     ("GET", "/api/v1/supervisions"): allow("admin", "liaison", *UNITS_ALL),
-    ("GET", "/api/v1/supervisions/{case_id}"): allow("admin", "liaison", "sup",
-                                                      own=404, co=404, other=404),
+    ("GET", "/api/v1/supervisions/{case_id}"): allow("admin", "liaison", "sup", own=404, co=404, other=404),
     ("POST", "/api/v1/supervisions"): allow("liaison"),
     ("POST", "/api/v1/supervisions/{case_id}/meetings"): allow("liaison"),
-    ("POST", "/api/v1/supervisions/{case_id}/notes"): allow("liaison", "sup",
-                                                             own=404, co=404, other=404),
-    ("POST", "/api/v1/supervisions/{case_id}/close"): allow("liaison", "sup",
-                                                             own=404, co=404, other=404),
+    ("POST", "/api/v1/supervisions/{case_id}/notes"): allow("liaison", "sup", own=404, co=404, other=404),
+    ("POST", "/api/v1/supervisions/{case_id}/close"): allow("liaison", "sup", own=404, co=404, other=404),
     # calendar and SLA
     ("GET", "/api/v1/calendar/working-days/add"): allow(*ANY),
     ("GET", "/api/v1/calendar/{year}"): allow(*ANY),
@@ -144,25 +140,26 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     # matrix); anyone else 404. Each action is its party's alone (API.md).
     ("POST", "/api/v1/invitations"): allow("liaison"),
     ("GET", "/api/v1/invitations"): allow("admin", "liaison", *UNITS_ALL),
-    ("GET", "/api/v1/invitations/{invitation_id}"): allow("admin", "liaison", "own", co=404,
-                                                           other=404, sup=404),
-    ("GET", "/api/v1/invitations/{invitation_id}/letter"): allow("admin", "liaison", "own",
-                                                                  co=404, other=404, sup=404),
-    ("GET", "/api/v1/invitations/{invitation_id}/form"): allow("admin", "liaison", "own",
-                                                                co=404, other=404, sup=404),
+    ("GET", "/api/v1/invitations/{invitation_id}"): allow(
+        "admin", "liaison", "own", co=404, other=404, sup=404
+    ),
+    ("GET", "/api/v1/invitations/{invitation_id}/letter"): allow(
+        "admin", "liaison", "own", co=404, other=404, sup=404
+    ),
+    ("GET", "/api/v1/invitations/{invitation_id}/form"): allow(
+        "admin", "liaison", "own", co=404, other=404, sup=404
+    ),
     ("POST", "/api/v1/invitations/{invitation_id}/review"): allow("liaison"),
-    ("POST", "/api/v1/invitations/{invitation_id}/acknowledge"): allow("own", co=404, other=404,
-                                                                        sup=404),
-    ("POST", "/api/v1/invitations/{invitation_id}/extensions"): allow("own", co=404, other=404,
-                                                                       sup=404),
-    ("POST", "/api/v1/invitations/{invitation_id}/report"): allow("own", co=404, other=404,
-                                                                   sup=404),
+    ("POST", "/api/v1/invitations/{invitation_id}/acknowledge"): allow("own", co=404, other=404, sup=404),
+    ("POST", "/api/v1/invitations/{invitation_id}/extensions"): allow("own", co=404, other=404, sup=404),
+    ("POST", "/api/v1/invitations/{invitation_id}/report"): allow("own", co=404, other=404, sup=404),
     ("POST", "/api/v1/invitations/{invitation_id}/evaluation"): allow("liaison"),
     ("POST", "/api/v1/extensions/{extension_id}/notes"): allow(),
     # webhook deliveries (admin, liaison, a unit its own); redeliver (admin, liaison)
     ("GET", "/api/v1/webhooks/deliveries"): allow("admin", "liaison", *UNITS_ALL),
-    ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): allow("admin", "liaison", "own",
-                                                                  co=404, other=404, sup=404),
+    ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): allow(
+        "admin", "liaison", "own", co=404, other=404, sup=404
+    ),
     ("POST", "/api/v1/webhooks/deliveries/{delivery_id}/redeliver"): allow("admin", "liaison"),
 }
 
@@ -190,7 +187,8 @@ def test_every_route_is_in_the_table(api):
     missing = sorted(api_routes(api.app) - set(EXPECTED))
     assert not missing, (
         "routes served but missing from EXPECTED in tests/integration/test_authz_matrix.py "
-        f"(add who may call them): {missing}")
+        f"(add who may call them): {missing}"
+    )
 
 
 def test_openapi_documents_every_route(api):
@@ -204,19 +202,30 @@ def test_openapi_documents_every_route(api):
 
 def _world(api) -> dict[str, str]:
     api.city()
-    r = api.put("/api/v1/units/water-bureau", json={
-        "name": "益阳市水务局", "kind": "department",
-        "webhook_url": "http://127.0.0.1:9/hook", "webhook_secret": "s" * 24})
+    r = api.put(
+        "/api/v1/units/water-bureau",
+        json={
+            "name": "益阳市水务局",
+            "kind": "department",
+            "webhook_url": "http://127.0.0.1:9/hook",
+            "webhook_secret": "s" * 24,
+        },
+    )
     assert r.status_code in (200, 201), r.text
     t = api.ticket(units=["water-bureau", "heshan-gov"])
     tid = t["id"]
-    r = api.post(f"/api/v1/tickets/{tid}/extensions", "water-bureau",
-                 json={"working_days": 2, "reason": "need more time"})
+    r = api.post(
+        f"/api/v1/tickets/{tid}/extensions",
+        "water-bureau",
+        json={"working_days": 2, "reason": "need more time"},
+    )
     assert r.status_code == 201, r.text
     ext = r.json()["id"]
-    for path, body in (("contact", {"method": "phone", "deputy_invited": False}),
-                       ("resolve", {"outcome": "solved", "reply": "fixed"}),
-                       ("feedback", {"method": "phone", "content": "told"})):
+    for path, body in (
+        ("contact", {"method": "phone", "deputy_invited": False}),
+        ("resolve", {"outcome": "solved", "reply": "fixed"}),
+        ("feedback", {"method": "phone", "content": "told"}),
+    ):
         r = api.post(f"/api/v1/tickets/{tid}/{path}", "water-bureau", json=body)
         assert r.status_code == 200, r.text
     r = api.post(f"/api/v1/tickets/{tid}/rating", "hotline", json={"rating": "unsatisfied"})
@@ -224,33 +233,45 @@ def _world(api) -> dict[str, str]:
     r = api.get("/api/v1/supervisions", params={"ticket_id": tid, "kind": "committee"})
     cases = r.json()["items"]
     assert cases and cases[0]["unit"] == "urban-env-committee", cases
-    r = api.post("/api/v1/deputies", json={"name": "李四", "phone": "13900000002",
-                                           "level": "city"})
+    r = api.post("/api/v1/deputies", json={"name": "李四", "phone": "13900000002", "level": "city"})
     assert r.status_code == 201, r.text
     from app.models import WebhookDelivery
 
     engine = create_engine(api.app.state.hotline.settings.database_url)
     with engine.connect() as conn:
-        delivery = conn.scalar(select(WebhookDelivery.id).where(
-            WebhookDelivery.unit_code == "water-bureau").limit(1))
+        delivery = conn.scalar(
+            select(WebhookDelivery.id).where(WebhookDelivery.unit_code == "water-bureau").limit(1)
+        )
     assert delivery, "the lead unit has a webhook_url, so ticket.assigned must be in the outbox"
     engine.dispose()
     deputy_id = r.json()["id"]
-    r = api.put("/api/v1/stations/dongcheng", json={"name": "东城街道代表联络站",
-                                                     "district": "heshan", "kind": "physical"})
+    r = api.put(
+        "/api/v1/stations/dongcheng",
+        json={"name": "东城街道代表联络站", "district": "heshan", "kind": "physical"},
+    )
     assert r.status_code in (200, 201), r.text
-    r = api.post("/api/v1/invitations", "liaison", json={
-        "station": "dongcheng", "unit": "water-bureau", "subject": "约请", "content": "面商"})
+    r = api.post(
+        "/api/v1/invitations",
+        "liaison",
+        json={"station": "dongcheng", "unit": "water-bureau", "subject": "约请", "content": "面商"},
+    )
     assert r.status_code == 201, r.text
     invitation = r.json()["id"]
     r = api.post(f"/api/v1/invitations/{invitation}/review", "liaison", json={"approve": True})
     assert r.status_code == 200, r.text
     for who in ("hotline", "liaison", *UNITS.values()):
         api.h(who)  # issue the keys before the matrix runs
-    return {"ticket_id": tid, "hotline_no": t["hotline_no"], "extension_id": ext,
-            "case_id": cases[0]["id"], "code": "water-bureau", "deputy_id": deputy_id,
-            "invitation_id": invitation,
-            "year": "2025", "delivery_id": delivery}
+    return {
+        "ticket_id": tid,
+        "hotline_no": t["hotline_no"],
+        "extension_id": ext,
+        "case_id": cases[0]["id"],
+        "code": "water-bureau",
+        "deputy_id": deputy_id,
+        "invitation_id": invitation,
+        "year": "2025",
+        "delivery_id": delivery,
+    }
 
 
 BODIES: dict[str, Any] = {
@@ -263,8 +284,11 @@ BODIES: dict[str, Any] = {
     "notes": {"content": "note"},
     "close": {"conclusion": "done"},
     "review": {"approve": True},
-    "acknowledge": {"meeting_at": "2025-10-09T09:00:00+08:00", "responsible_person": "李四",
-                    "contact_phone": "0737-4200000"},
+    "acknowledge": {
+        "meeting_at": "2025-10-09T09:00:00+08:00",
+        "responsible_person": "李四",
+        "contact_phone": "0737-4200000",
+    },
     "report": {"summary": "s", "measures": "m", "outcome": "solved", "responsible_person": "李四"},
     "evaluation": {"rating": "satisfied"},
 }
@@ -326,8 +350,7 @@ def test_authorization_matrix(api):
             if good and got >= 400 and r.headers.get("content-type") != "application/problem+json":
                 good = False
             if not good:
-                failures.append(f"{method} {path} as {caller}: expected {expected}, got {got} "
-                                f"{r.text[:160]}")
+                failures.append(f"{method} {path} as {caller}: expected {expected}, got {got} {r.text[:160]}")
     assert not failures, "\n".join(failures)
 
 
@@ -341,8 +364,7 @@ def test_malformed_authorization_is_401(api, header):
 def test_revoked_key_is_401(api):
     r = api.post("/api/v1/keys", json={"role": "liaison", "label": "soon gone"})
     key, kid = r.json()["key"], r.json()["id"]
-    assert api.client.get("/api/v1/units", headers={"Authorization": f"Bearer {key}"}).status_code \
-        == 200
+    assert api.client.get("/api/v1/units", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     assert api.call("DELETE", f"/api/v1/keys/{kid}").status_code == 204
     r = api.client.get("/api/v1/units", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 401
@@ -350,6 +372,5 @@ def test_revoked_key_is_401(api):
 
 @pytest.mark.parametrize("auth", [{}, {"Authorization": "Bearer dhk_unknown"}], ids=["none", "bad"])
 def test_malformed_json_without_a_valid_key_is_401(api, auth):
-    r = api.client.post("/api/v1/tickets", content=b"{",
-                        headers={"Content-Type": "application/json", **auth})
+    r = api.client.post("/api/v1/tickets", content=b"{", headers={"Content-Type": "application/json", **auth})
     assert r.status_code == 401, r.text

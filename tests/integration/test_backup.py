@@ -32,9 +32,14 @@ WRITERS = 4
 
 def hotline(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     """The installed `hotline` command, as an operator runs it."""
-    return subprocess.run([str(Path(sys.executable).parent / "hotline"), *args],
-                          env={**os.environ, "DATABASE_URL": url}, capture_output=True,
-                          text=True, timeout=240, check=False)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "hotline"), *args],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
 
 
 class Load:
@@ -66,17 +71,20 @@ class Load:
                 with self.lock:
                     n = next(self.numbers)
                 b = body(n)
-                r = client.post("/api/v1/tickets", json=b,
-                                headers={"Authorization": f"Bearer {self.hotline_key}"})
+                r = client.post(
+                    "/api/v1/tickets", json=b, headers={"Authorization": f"Bearer {self.hotline_key}"}
+                )
                 if r.status_code != 201:
                     self.errors.append(f"intake {r.status_code} {r.text[:200]}")
                     return
                 with self.lock:
                     self.ids[b["hotline_no"]] = r.json()["id"]
                     self.acks.append(time.monotonic())
-                c = client.post(f"/api/v1/tickets/{r.json()['id']}/contact",
-                                headers={"Authorization": f"Bearer {self.unit_key}"},
-                                json={"method": "phone", "deputy_invited": True, "note": f"{n}"})
+                c = client.post(
+                    f"/api/v1/tickets/{r.json()['id']}/contact",
+                    headers={"Authorization": f"Bearer {self.unit_key}"},
+                    json={"method": "phone", "deputy_invited": True, "note": f"{n}"},
+                )
                 if c.status_code not in (200, 201):
                     self.errors.append(f"contact {c.status_code} {c.text[:200]}")
                     return
@@ -112,15 +120,20 @@ def snapshot(base: str, key: str, ids: dict[str, str]) -> dict[str, Any]:
 
 def test_a_backup_taken_under_write_load_restores_every_acknowledged_ticket(tmp_path: Path):
     dump = tmp_path / "backups" / "hotline.backup"
-    with throwaway_database(SERVER_URL, "hotline_bk") as url, \
-            throwaway_database(SERVER_URL, "hotline_rs") as restored_url:
+    with (
+        throwaway_database(SERVER_URL, "hotline_bk") as url,
+        throwaway_database(SERVER_URL, "hotline_rs") as restored_url,
+    ):
         server = Server(url, tmp_path / "server.log")
         try:
             server.start()
             with httpx.Client(base_url=server.base, timeout=30) as client:
                 hotline_key = setup_city(client)
-                r = client.post("/api/v1/keys", headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-                                json={"role": "unit", "unit_code": "water-bureau", "label": "bk"})
+                r = client.post(
+                    "/api/v1/keys",
+                    headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                    json={"role": "unit", "unit_code": "water-bureau", "label": "bk"},
+                )
                 assert r.status_code == 201, r.text
                 unit_key = r.json()["key"]
             load = Load(server.base, hotline_key, unit_key)
@@ -159,9 +172,10 @@ def test_a_backup_taken_under_write_load_restores_every_acknowledged_ticket(tmp_
         if back[no] is None:
             continue  # taken after the backup's snapshot
         events, full = back[no]["events"], original[no]["events"]
-        assert events and events == full[:len(events)], no
-        assert {(c["kind"], c["unit"], c["due_at"]) for c in back[no]["ticket"]["clocks"]} == \
-            {(c["kind"], c["unit"], c["due_at"]) for c in original[no]["ticket"]["clocks"]}, no
+        assert events and events == full[: len(events)], no
+        assert {(c["kind"], c["unit"], c["due_at"]) for c in back[no]["ticket"]["clocks"]} == {
+            (c["kind"], c["unit"], c["due_at"]) for c in original[no]["ticket"]["clocks"]
+        }, no
     assert sum(1 for v in back.values() if v is not None) >= len(before)
 
 

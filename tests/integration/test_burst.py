@@ -34,24 +34,26 @@ def _hot_actions(api: Any, tid: str) -> list[tuple[str, str, str, dict[str, Any]
     base = f"/api/v1/tickets/{tid}"
     at = api.local(api.clock.now()).isoformat()
     kinds = [
-        ("water-bureau", "contact", f"{base}/contact", {"method": "phone",
-                                                        "deputy_invited": False}),
+        ("water-bureau", "contact", f"{base}/contact", {"method": "phone", "deputy_invited": False}),
         ("heshan-gov", "opinion", f"{base}/opinions", {"content": "同意"}),
         ("water-bureau", "resolve", f"{base}/resolve", {"outcome": "solved", "reply": "已解决"}),
-        ("water-bureau", "feedback", f"{base}/feedback", {"method": "phone",
-                                                          "content": "已反馈"}),
+        ("water-bureau", "feedback", f"{base}/feedback", {"method": "phone", "content": "已反馈"}),
         ("water-bureau", "return", f"{base}/return", {"reason": "不属于本单位"}),
-        ("water-bureau", "extension", f"{base}/extensions", {"working_days": 2,
-                                                             "reason": "需要协调"}),
+        ("water-bureau", "extension", f"{base}/extensions", {"working_days": 2, "reason": "需要协调"}),
         ("hotline", "rating", f"{base}/rating", {"rating": "satisfied"}),
         ("hotline", "dispatch", f"{base}/dispatch", {"units": ["housing-bureau"], "at": at}),
     ]
     return [kinds[i % len(kinds)] for i in range(56)]
 
 
-LOGGED = {"contact": "ticket.contacted", "opinion": "ticket.opinion",
-          "resolve": "ticket.resolved", "feedback": "ticket.fed_back",
-          "return": "ticket.returned", "rating": "rating.recorded"}
+LOGGED = {
+    "contact": "ticket.contacted",
+    "opinion": "ticket.opinion",
+    "resolve": "ticket.resolved",
+    "feedback": "ticket.fed_back",
+    "return": "ticket.returned",
+    "rating": "rating.recorded",
+}
 
 
 def test_200_concurrent_mixed_writes_are_answered_in_seconds(api):
@@ -65,19 +67,45 @@ def test_200_concurrent_mixed_writes_are_answered_in_seconds(api):
 
     calls: list[tuple[str, str, str, dict[str, Any]]] = []
     calls += [(w, k, p, b) for w, k, p, b in _hot_actions(api, hot["id"])]
-    calls += [("water-bureau", "other-contact", f"/api/v1/tickets/{t['id']}/contact",
-               {"method": "phone", "deputy_invited": False}) for t in others]
-    calls += [("hotline", "conflicting-intake", "/api/v1/tickets",
-               {**taken, "content": f"另一个内容 {i}"}) for i in range(25)]
-    calls += [("hotline", "unknown-unit", "/api/v1/tickets",
-               api.ticket_body(units=["no-such-unit"])) for _ in range(10)]
-    calls += [("liaison", "deputy", "/api/v1/deputies",
-               {"name": f"代表{i}", "phone": f"1390000{i:04d}", "level": "city"})
-              for i in range(40)]
-    calls += [("admin", "deputy-taken", "/api/v1/deputies",
-               {"name": "张三", "phone": "13800000001", "level": "city"}) for _ in range(9)]
-    calls += [("admin", "unit", f"/api/v1/units/burst-{i}",
-               {"name": f"单位{i}", "kind": "department"}) for i in range(20)]
+    calls += [
+        (
+            "water-bureau",
+            "other-contact",
+            f"/api/v1/tickets/{t['id']}/contact",
+            {"method": "phone", "deputy_invited": False},
+        )
+        for t in others
+    ]
+    calls += [
+        ("hotline", "conflicting-intake", "/api/v1/tickets", {**taken, "content": f"另一个内容 {i}"})
+        for i in range(25)
+    ]
+    calls += [
+        ("hotline", "unknown-unit", "/api/v1/tickets", api.ticket_body(units=["no-such-unit"]))
+        for _ in range(10)
+    ]
+    calls += [
+        (
+            "liaison",
+            "deputy",
+            "/api/v1/deputies",
+            {"name": f"代表{i}", "phone": f"1390000{i:04d}", "level": "city"},
+        )
+        for i in range(40)
+    ]
+    calls += [
+        (
+            "admin",
+            "deputy-taken",
+            "/api/v1/deputies",
+            {"name": "张三", "phone": "13800000001", "level": "city"},
+        )
+        for _ in range(9)
+    ]
+    calls += [
+        ("admin", "unit", f"/api/v1/units/burst-{i}", {"name": f"单位{i}", "kind": "department"})
+        for i in range(20)
+    ]
     assert len(calls) == 200
     random.Random(13).shuffle(calls)
     headers = {who: api.h(who) for who in {c[0] for c in calls}}
@@ -103,7 +131,8 @@ def test_200_concurrent_mixed_writes_are_answered_in_seconds(api):
                     t0 = time.monotonic()
                     method = "PUT" if kind == "unit" else "POST"
                     r = await asyncio.wait_for(
-                        client.request(method, path, json=body, headers=headers[who]), 30)
+                        client.request(method, path, json=body, headers=headers[who]), 30
+                    )
                     return kind, r.status_code, time.monotonic() - t0, r
 
                 prober = asyncio.create_task(probe())
@@ -127,8 +156,13 @@ def test_200_concurrent_mixed_writes_are_answered_in_seconds(api):
     assert health and max(health) < 1.0, max(health)
     # The burst is not all refused: the service kept working through it.
     assert sum(1 for _, s, _, _ in results if s in (200, 201)) >= 60, mix
-    for kind, wanted in (("conflicting-intake", 409), ("unknown-unit", 422),
-                         ("deputy-taken", 409), ("deputy", 201), ("other-contact", 200)):
+    for kind, wanted in (
+        ("conflicting-intake", 409),
+        ("unknown-unit", 422),
+        ("deputy-taken", 409),
+        ("deputy", 201),
+        ("other-contact", 200),
+    ):
         assert {s for k, s, _, _ in results if k == kind} <= {wanted, 503}, (kind, mix)
 
     # The hot ticket: readable, its log contiguous, every acknowledged action logged once
@@ -170,8 +204,9 @@ def test_writers_past_the_gate_get_503_with_retry_after_and_change_nothing(api):
     api.city()
     state = api.app.state.hotline
     state.write_gate.capacity = 0  # every place taken
-    r = api.post("/api/v1/deputies", "liaison",
-                 json={"name": "李四", "phone": "13900000001", "level": "city"})
+    r = api.post(
+        "/api/v1/deputies", "liaison", json={"name": "李四", "phone": "13900000001", "level": "city"}
+    )
     assert r.status_code == 503
     assert r.headers["retry-after"] == "1"
     assert r.headers["content-type"] == "application/problem+json"
@@ -210,13 +245,15 @@ def test_a_write_blocked_by_a_held_lock_answers_503_in_bounded_time(impatient):
     with other.connect() as conn:
         if db.is_postgres:
             conn.execute(text("BEGIN"))
-            conn.execute(text("SELECT id FROM tickets WHERE id = :id FOR UPDATE"),
-                         {"id": t["id"]})
+            conn.execute(text("SELECT id FROM tickets WHERE id = :id FOR UPDATE"), {"id": t["id"]})
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         t0 = time.monotonic()
-        r = api.post(f"/api/v1/tickets/{t['id']}/contact", "water-bureau",
-                     json={"method": "phone", "deputy_invited": False})
+        r = api.post(
+            f"/api/v1/tickets/{t['id']}/contact",
+            "water-bureau",
+            json={"method": "phone", "deputy_invited": False},
+        )
         waited = time.monotonic() - t0
         assert api.get("/healthz").status_code == 200
         conn.rollback()
@@ -228,20 +265,27 @@ def test_a_write_blocked_by_a_held_lock_answers_503_in_bounded_time(impatient):
     # Nothing was recorded; once the lock is gone the same request goes through.
     events = api.get(f"/api/v1/tickets/{t['id']}/events", "liaison").json()["items"]
     assert "ticket.contacted" not in {e["type"] for e in events}
-    r = api.post(f"/api/v1/tickets/{t['id']}/contact", "water-bureau",
-                 json={"method": "phone", "deputy_invited": False})
+    r = api.post(
+        f"/api/v1/tickets/{t['id']}/contact",
+        "water-bureau",
+        json={"method": "phone", "deputy_invited": False},
+    )
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.skipif(not os.environ.get("HOTLINE_TEST_DATABASE_URL", "").startswith("postgresql"),
-                    reason="PostgreSQL's session settings")
+@pytest.mark.skipif(
+    not os.environ.get("HOTLINE_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="PostgreSQL's session settings",
+)
 def test_every_postgres_connection_bounds_its_waits(api):
     from sqlalchemy import text
 
     db = api.app.state.hotline.db
     with db.writer.connect() as conn:
-        got = [conn.execute(text(f"SHOW {name}")).scalar() for name in (
-            "lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout")]
+        got = [
+            conn.execute(text(f"SHOW {name}")).scalar()
+            for name in ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout")
+        ]
     assert got == ["5s", "1min", "30s"]
 
 
@@ -270,8 +314,9 @@ def test_a_request_that_waited_past_its_turn_is_refused_before_it_takes_a_connec
     state = api.app.state.hotline
     state.settings.queue_timeout = -1.0  # every admitted request is already late
     try:
-        r = api.post("/api/v1/deputies", "liaison",
-                     json={"name": "李四", "phone": "13900000002", "level": "city"})
+        r = api.post(
+            "/api/v1/deputies", "liaison", json={"name": "李四", "phone": "13900000002", "level": "city"}
+        )
         late_read = api.get("/api/v1/units", "liaison")
     finally:
         state.settings.queue_timeout = 10.0

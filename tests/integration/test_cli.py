@@ -26,8 +26,7 @@ def test_seed_demo_loads_the_sample_city_and_can_run_again(run, api):
     units = {u["code"]: u for u in api.get("/api/v1/units").json()}
     assert units["heshan-congress"]["kind"] == "district_congress"
     assert "datonghu-congress" not in units  # on purpose: its local cases go to the liaison
-    assert api.get("/api/v1/deputies?phone=13800000001", "liaison").json()["items"][0]["level"] \
-        == "national"
+    assert api.get("/api/v1/deputies?phone=13800000001", "liaison").json()["items"][0]["level"] == "national"
 
 
 def test_keys_create_prints_a_working_key_once(run, api):

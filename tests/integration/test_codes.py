@@ -79,8 +79,9 @@ def test_first_codes_issued_at_once_are_one_code(api):
     async def burst() -> list[int]:
         transport = httpx.ASGITransport(app=api.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            rs = await asyncio.gather(*(client.get(f"/api/v1/deputies/{z}/qr?format=svg",
-                                                   headers=headers) for _ in range(40)))
+            rs = await asyncio.gather(
+                *(client.get(f"/api/v1/deputies/{z}/qr?format=svg", headers=headers) for _ in range(40))
+            )
             return [r.status_code for r in rs]
 
     codes = asyncio.run(burst())

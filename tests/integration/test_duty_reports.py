@@ -14,10 +14,13 @@ from app.schemas.duty import CoverageReport
 
 PROBLEM = "application/problem+json"
 # A county term that started mid-year: 2021 is its (short) year 1, 2026 its year 6.
-MIDYEAR = {"level": "county", "name": "第十八届", "starts_on": "2021-10-01",
-           "ends_on": "2026-09-30"}
-KINDS = {"连任": {"reelected": True}, "职务": {"official": True}, "其他": {},
-         "连任兼职务": {"reelected": True, "official": True}}
+MIDYEAR = {"level": "county", "name": "第十八届", "starts_on": "2021-10-01", "ends_on": "2026-09-30"}
+KINDS = {
+    "连任": {"reelected": True},
+    "职务": {"official": True},
+    "其他": {},
+    "连任兼职务": {"reelected": True, "official": True},
+}
 
 
 def ok(r: Any, status: int = 200) -> Any:
@@ -31,17 +34,25 @@ def problem(r: Any, status: int) -> list[str]:
     return [e["field"] for e in r.json().get("errors", [])]
 
 
-def term_with_deputies(api: Any, code: str = "heshan-18", term: dict[str, str] = MIDYEAR,
-                       kinds: dict[str, dict[str, bool]] = KINDS) -> dict[str, str]:
+def term_with_deputies(
+    api: Any,
+    code: str = "heshan-18",
+    term: dict[str, str] = MIDYEAR,
+    kinds: dict[str, dict[str, bool]] = KINDS,
+) -> dict[str, str]:
     """A term and one deputy of each kind in it: name -> id."""
     ok(api.put(f"/api/v1/terms/{code}", "liaison", json=term), 201)
     ids = {}
     for i, (name, marks) in enumerate(kinds.items()):
-        d = ok(api.post("/api/v1/deputies", "liaison", json={
-            "name": name, "phone": f"1390000{i:04d}", "level": term["level"],
-            "district": "heshan"}), 201)
-        ok(api.call("PATCH", f"/api/v1/deputies/{d['id']}", "liaison",
-                    json={"term": code, **marks}))
+        d = ok(
+            api.post(
+                "/api/v1/deputies",
+                "liaison",
+                json={"name": name, "phone": f"1390000{i:04d}", "level": term["level"], "district": "heshan"},
+            ),
+            201,
+        )
+        ok(api.call("PATCH", f"/api/v1/deputies/{d['id']}", "liaison", json={"term": code, **marks}))
         ids[name] = d["id"]
     return ids
 
@@ -53,13 +64,15 @@ def coverage(api: Any, year: int, term: str = "heshan-18") -> dict[str, Any]:
 
 
 def states(report: dict[str, Any]) -> dict[str, str]:
-    return {d["name"]: state for state in ("due", "overdue", "done", "upcoming")
-            for d in report[state]}
+    return {d["name"]: state for state in ("due", "overdue", "done", "upcoming") for d in report[state]}
 
 
 def report_for(api: Any, deputy_id: str, held_on: str, method: str = "meeting") -> Any:
-    return api.post(f"/api/v1/deputies/{deputy_id}/duty-reports", "liaison", json={
-        "held_on": held_on, "method": method, "audience": "voters"})
+    return api.post(
+        f"/api/v1/deputies/{deputy_id}/duty-reports",
+        "liaison",
+        json={"held_on": held_on, "method": method, "audience": "voters"},
+    )
 
 
 # Every kind of deputy across the whole mid-year term, nobody having reported:
@@ -69,10 +82,8 @@ SCHEDULE = [
     (2022, 2, {"连任": "overdue", "职务": "due", "其他": "upcoming", "连任兼职务": "overdue"}),
     (2023, 3, {"连任": "overdue", "职务": "overdue", "其他": "due", "连任兼职务": "overdue"}),
     (2024, 4, {"连任": "overdue", "职务": "overdue", "其他": "due", "连任兼职务": "overdue"}),
-    (2025, 5, {"连任": "overdue", "职务": "overdue", "其他": "overdue",
-               "连任兼职务": "overdue"}),
-    (2026, 6, {"连任": "overdue", "职务": "overdue", "其他": "overdue",
-               "连任兼职务": "overdue"}),
+    (2025, 5, {"连任": "overdue", "职务": "overdue", "其他": "overdue", "连任兼职务": "overdue"}),
+    (2026, 6, {"连任": "overdue", "职务": "overdue", "其他": "overdue", "连任兼职务": "overdue"}),
 ]
 
 
@@ -104,22 +115,24 @@ def test_a_report_counts_from_its_date_and_for_the_rest_of_the_term(api):
         report = coverage(api, year)
         assert states(report)["其他"] == "done" and states(report)["连任"] == "done"
         assert (report["reported"], report["coverage"]) == (2, 0.5)
-        done = {d["name"]: [(x["held_on"], x["method"]) for x in d["reports"]]
-                for d in report["done"]}
+        done = {d["name"]: [(x["held_on"], x["method"]) for x in d["reports"]] for d in report["done"]}
         assert done == {"其他": [("2024-03-15", "oral")], "连任": [("2022-11-02", "written")]}
     # Year 1, short as it is, is a year of the term; the year before it is not.
-    assert problem(api.get("/api/v1/reports/duty-reports?term=heshan-18&year=2020",
-                           "liaison"), 422) == ["year"]
+    assert problem(api.get("/api/v1/reports/duty-reports?term=heshan-18&year=2020", "liaison"), 422) == [
+        "year"
+    ]
 
 
 def test_a_term_shorter_than_the_schedule_brings_the_late_years_back_to_its_last(api):
     api.city()
     api.set_now("2026-09-30 10:00")
-    term_with_deputies(api, "short", {"level": "township", "name": "第二十届",
-                                      "starts_on": "2025-06-01", "ends_on": "2026-12-31"})
+    term_with_deputies(
+        api,
+        "short",
+        {"level": "township", "name": "第二十届", "starts_on": "2025-06-01", "ends_on": "2026-12-31"},
+    )
     report = coverage(api, 2026, "short")
-    assert states(report) == {"连任": "overdue", "职务": "due", "其他": "due",
-                              "连任兼职务": "overdue"}
+    assert states(report) == {"连任": "overdue", "职务": "due", "其他": "due", "连任兼职务": "overdue"}
     assert {d["name"]: d["due_years"] for d in report["due"]} == {"职务": [2], "其他": [2]}
 
 
@@ -145,9 +158,9 @@ def test_meeting_share_and_whether_a_county_term_is_on_course(api):
 def test_the_meeting_share_rule_is_for_county_and_township_terms_only(api):
     api.city()
     api.set_now("2026-09-30 10:00")
-    ids = term_with_deputies(api, "city-9", {"level": "city", "name": "第九届",
-                                             "starts_on": "2022-01-01",
-                                             "ends_on": "2026-12-31"})
+    ids = term_with_deputies(
+        api, "city-9", {"level": "city", "name": "第九届", "starts_on": "2022-01-01", "ends_on": "2026-12-31"}
+    )
     ok(report_for(api, ids["其他"], "2024-05-01", "written"), 201)
     report = coverage(api, 2024, "city-9")
     assert report["meeting_share"] == 0.0
@@ -158,21 +171,21 @@ def test_recording_a_report_refuses_what_does_not_fit_and_changes_nothing(api):
     api.city()
     api.set_now("2024-06-30 10:00")
     ids = term_with_deputies(api)
-    other = ok(api.post("/api/v1/deputies", "liaison", json={
-        "name": "无届", "phone": "13700000001", "level": "county"}), 201)
+    other = ok(
+        api.post(
+            "/api/v1/deputies", "liaison", json={"name": "无届", "phone": "13700000001", "level": "county"}
+        ),
+        201,
+    )
     path = f"/api/v1/deputies/{ids['其他']}/duty-reports"
     good = {"held_on": "2024-03-15", "method": "meeting", "audience": "voters"}
     assert problem(report_for(api, other["id"], "2024-03-15"), 409) == []
     assert problem(report_for(api, ids["其他"], "2021-09-30"), 422) == ["held_on"]
     assert problem(report_for(api, ids["其他"], "2024-07-01"), 422) == ["held_on"]  # ahead
-    assert problem(api.post(path, "liaison", json={**good, "method": "speech"}),
-                   422) == ["method"]
-    assert problem(api.post(path, "liaison", json={**good, "audience": "public"}),
-                   422) == ["audience"]
-    assert problem(api.post(path, "liaison", json={**good, "note": "x" * 2001}),
-                   422) == ["note"]
-    assert problem(api.post("/api/v1/deputies/nope/duty-reports", "liaison", json=good),
-                   404) == []
+    assert problem(api.post(path, "liaison", json={**good, "method": "speech"}), 422) == ["method"]
+    assert problem(api.post(path, "liaison", json={**good, "audience": "public"}), 422) == ["audience"]
+    assert problem(api.post(path, "liaison", json={**good, "note": "x" * 2001}), 422) == ["note"]
+    assert problem(api.post("/api/v1/deputies/nope/duty-reports", "liaison", json=good), 404) == []
     assert problem(api.post(path, "hotline", json=good), 403) == []
     assert problem(api.post(path, "admin", json=good), 403) == []
     assert ok(api.get(path, "liaison")) == []
@@ -190,8 +203,7 @@ def test_the_coverage_report_refuses_unknown_terms_and_years_out_of_range(api):
     assert problem(api.get(f"{base}?term=heshan-18&year=2025", "liaison"), 422) == ["year"]
     assert problem(api.get(f"{base}?term=heshan-18&year=24", "liaison"), 422) == ["year"]
     assert problem(api.get(f"{base}?term=heshan-18", "liaison"), 422) == ["year"]
-    assert problem(api.get(f"{base}?term=heshan-18&year=2024&format=pdf", "liaison"),
-                   422) == ["format"]
+    assert problem(api.get(f"{base}?term=heshan-18&year=2024&format=pdf", "liaison"), 422) == ["format"]
     assert problem(api.get(f"{base}?term=heshan-18&year=2024", "hotline"), 403) == []
 
 
@@ -202,8 +214,9 @@ def test_the_schedule_is_configuration(db_url, clock):
     from tests.builders import Api
     from tests.conftest import make_settings
 
-    settings = make_settings(db_url, HOTLINE_DUTY_REPORT_SCHEDULE="official:1;others:2,3",
-                             HOTLINE_DUTY_MEETING_SHARE=0.5)
+    settings = make_settings(
+        db_url, HOTLINE_DUTY_REPORT_SCHEDULE="official:1;others:2,3", HOTLINE_DUTY_MEETING_SHARE=0.5
+    )
     with TestClient(create_app(settings, clock=clock, background=False)) as client:
         api = Api(client, clock, client.app)  # type: ignore[arg-type]
         api.city()
@@ -213,14 +226,14 @@ def test_the_schedule_is_configuration(db_url, clock):
         ok(report_for(api, ids["职务"], "2022-03-01", "written"), 201)
         report = coverage(api, 2022)
     # Re-elected deputies follow no rule of their own here: they report with the others.
-    assert states(report) == {"连任": "due", "职务": "done", "其他": "done",
-                              "连任兼职务": "overdue"}
+    assert states(report) == {"连任": "due", "职务": "done", "其他": "done", "连任兼职务": "overdue"}
     assert (report["meeting_share"], report["meeting_share_on_course"]) == (0.5, True)
     assert [r["kind"] for r in report["schedule"]] == ["official", "others"]
 
 
-@pytest.mark.parametrize("value", ["", "others:", "others:0", "reelected:1", "boss:1;others:3",
-                                   "others:3;others:4", "others:a"])
+@pytest.mark.parametrize(
+    "value", ["", "others:", "others:0", "reelected:1", "boss:1;others:3", "others:3;others:4", "others:a"]
+)
 def test_a_schedule_that_says_nothing_sensible_is_refused_at_start_up(value):
     from pydantic import ValidationError
 
@@ -230,7 +243,7 @@ def test_a_schedule_that_says_nothing_sensible_is_refused_at_start_up(value):
         make_settings("sqlite://", HOTLINE_DUTY_REPORT_SCHEDULE=value)
 
 
-HOSTILE = "=HYPERLINK(\"http://evil.example/x\",\"点我\")"
+HOSTILE = '=HYPERLINK("http://evil.example/x","点我")'
 
 
 def test_every_export_of_the_coverage_report_keeps_names_and_runs_nothing(api):
@@ -238,19 +251,27 @@ def test_every_export_of_the_coverage_report_keeps_names_and_runs_nothing(api):
     api.set_now("2026-09-30 10:00")
     ids = term_with_deputies(api)
     ok(api.call("PATCH", f"/api/v1/deputies/{ids['其他']}", json={"name": "@SUM(1+1)"}))
-    ok(api.post(f"/api/v1/deputies/{ids['职务']}/duty-reports", "liaison", json={
-        "held_on": "2023-05-04", "method": "oral", "audience": "electoral_unit",
-        "note": HOSTILE + "<script>alert(1)</script>"}), 201)
+    ok(
+        api.post(
+            f"/api/v1/deputies/{ids['职务']}/duty-reports",
+            "liaison",
+            json={
+                "held_on": "2023-05-04",
+                "method": "oral",
+                "audience": "electoral_unit",
+                "note": HOSTILE + "<script>alert(1)</script>",
+            },
+        ),
+        201,
+    )
     path = "/api/v1/reports/duty-reports?term=heshan-18&year=2024"
     content = ok_bytes(api, path, "csv").decode("utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(content)) for c in row]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
     assert "'@SUM(1+1)" in cells and "职务" in cells and "常委会会议口头报告" in cells
     wb = load_workbook(io.BytesIO(ok_bytes(api, path, "xlsx")))
-    texts = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
-             if isinstance(c.value, str)]
-    assert not [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                if c.data_type == "f"]
+    texts = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
     risky = [c for c in texts if c.value.startswith(("=", "@"))]
     assert {c.value for c in risky} >= {"@SUM(1+1)"}
     assert all(c.quotePrefix for c in risky)
@@ -270,8 +291,11 @@ def test_forty_reports_recorded_at_once_are_all_kept(api):
     api.city()
     api.set_now("2024-06-30 10:00")
     ids = term_with_deputies(api)
-    codes = api.concurrently("liaison", f"/api/v1/deputies/{ids['其他']}/duty-reports", [
-        {"held_on": "2024-03-15", "method": "meeting", "audience": "voters"}] * 40)
+    codes = api.concurrently(
+        "liaison",
+        f"/api/v1/deputies/{ids['其他']}/duty-reports",
+        [{"held_on": "2024-03-15", "method": "meeting", "audience": "voters"}] * 40,
+    )
     assert set(codes) <= {201, 503} and 201 in codes, codes
     report = coverage(api, 2024)
     assert (report["reports"], report["reported"]) == (codes.count(201), 1)

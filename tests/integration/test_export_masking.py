@@ -46,8 +46,9 @@ def texts_of(body: bytes, fmt: str) -> str:
     """Everything a reader of the file sees, as one text."""
     if fmt == "xlsx":
         wb = load_workbook(io.BytesIO(body))
-        return "\n".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows()
-                         for c in row if c.value is not None)
+        return "\n".join(
+            str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None
+        )
     return body.decode("utf-8-sig")
 
 
@@ -77,11 +78,11 @@ def test_api_exports_mask_every_phone_by_default(october, kind, fmt):
 @pytest.mark.parametrize("kind", PAGE_REPORTS)
 def test_typed_numbers_in_names_are_masked_too(october, kind):
     api = october
-    seen = texts_of(api.get(f"/api/v1/reports/{kind}?{REPORTS[kind]}&format=csv",
-                            "liaison").content, "csv")
+    seen = texts_of(api.get(f"/api/v1/reports/{kind}?{REPORTS[kind]}&format=csv", "liaison").content, "csv")
     assert "139****5678" in seen and TYPED not in seen
-    unmasked = texts_of(api.get(f"/api/v1/reports/{kind}?{REPORTS[kind]}&format=csv&mask=false",
-                                "liaison").content, "csv")
+    unmasked = texts_of(
+        api.get(f"/api/v1/reports/{kind}?{REPORTS[kind]}&format=csv&mask=false", "liaison").content, "csv"
+    )
     assert TYPED in unmasked
 
 
@@ -89,12 +90,14 @@ def test_identifiers_that_look_like_phones_are_left_alone(api):
     """A hotline number is an identifier: masking it would lose the ticket."""
     named_city(api)
     api.set_now("2025-11-20 10:00")
-    t = api.ticket(hotline_no="13000000000", called_at=api.at("2025-10-08 10:00"),
-                   dispatched_at=api.at("2025-10-08 10:00"))
+    t = api.ticket(
+        hotline_no="13000000000",
+        called_at=api.at("2025-10-08 10:00"),
+        dispatched_at=api.at("2025-10-08 10:00"),
+    )
     assert t["hotline_no"] == "13000000000"
     api.sweep()
-    seen = texts_of(api.get("/api/v1/reports/monthly?month=2025-10&format=csv",
-                            "liaison").content, "csv")
+    seen = texts_of(api.get("/api/v1/reports/monthly?month=2025-10&format=csv", "liaison").content, "csv")
     assert "13000000000" in seen  # listed as overdue, by its number
     assert "138****0001" in seen and "13800000001" not in seen
 
@@ -115,20 +118,21 @@ def test_the_pages_downloads_are_masked(october, kind, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_hotline_report_writes_masked_files_unless_told_otherwise(october, db_url, monkeypatch,
-                                                                  tmp_path, fmt):
+def test_hotline_report_writes_masked_files_unless_told_otherwise(
+    october, db_url, monkeypatch, tmp_path, fmt
+):
     monkeypatch.setenv("DATABASE_URL", db_url)
     get_settings.cache_clear()
     try:
         for kind, period in (("monthly", "2025-10"), ("deputies", "2025")):
             out = tmp_path / f"{kind}.{fmt}"
-            result = CliRunner().invoke(cli, ["report", kind, period, "--format", fmt,
-                                              "--output", str(out)])
+            result = CliRunner().invoke(cli, ["report", kind, period, "--format", fmt, "--output", str(out)])
             assert result.exit_code == 0, result.output
             seen = texts_of(out.read_bytes(), fmt)
             assert not whole_numbers(seen) and "****" in seen
-            result = CliRunner().invoke(cli, ["report", kind, period, "--format", fmt,
-                                              "--output", str(out), "--no-mask"])
+            result = CliRunner().invoke(
+                cli, ["report", kind, period, "--format", fmt, "--output", str(out), "--no-mask"]
+            )
             assert result.exit_code == 0, result.output
             assert whole_numbers(texts_of(out.read_bytes(), fmt))
     finally:

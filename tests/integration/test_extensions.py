@@ -11,13 +11,19 @@ def ok(r: Any, status: int = 200) -> dict[str, Any]:
 
 
 def ask(api: Any, t: dict[str, Any], days: int = 3, who: str = "water-bureau") -> Any:
-    return api.post(f"/api/v1/tickets/{t['id']}/extensions", who,
-                    json={"working_days": days, "reason": "需协调多部门施工"})
+    return api.post(
+        f"/api/v1/tickets/{t['id']}/extensions",
+        who,
+        json={"working_days": days, "reason": "需协调多部门施工"},
+    )
 
 
 def decide(api: Any, ext: dict[str, Any], approve: bool, who: str = "hotline") -> Any:
-    return api.post(f"/api/v1/extensions/{ext['id']}/decision", who,
-                    json={"approve": approve, "note": "同意" if approve else "不同意"})
+    return api.post(
+        f"/api/v1/extensions/{ext['id']}/decision",
+        who,
+        json={"approve": approve, "note": "同意" if approve else "不同意"},
+    )
 
 
 def read(api: Any, t: dict[str, Any]) -> dict[str, Any]:
@@ -97,10 +103,11 @@ def test_approved_extension_returns_a_breached_clock_to_running(api):
     assert api.sweep()["breached"] == 1
     assert resolve_clock(api, t)["state"] == "breached"
     log = ok(api.get(f"/api/v1/tickets/{t['id']}/events"))["items"]
-    resolve_breaches = [e for e in log if e["type"] == "clock.breached"
-                        and e["data"]["kind"] == "resolve"]
+    resolve_breaches = [e for e in log if e["type"] == "clock.breached" and e["data"]["kind"] == "resolve"]
     assert [e["data"]["due_at"] for e in resolve_breaches] == [
-        "2025-09-30T00:00:00+08:00", "2025-10-10T00:00:00+08:00"]
+        "2025-09-30T00:00:00+08:00",
+        "2025-10-10T00:00:00+08:00",
+    ]
 
 
 def test_approval_that_still_lies_in_the_past_leaves_the_clock_breached(api):
@@ -144,8 +151,13 @@ def test_urgent_or_resolved_ticket_gets_no_extension(api):
     assert r.status_code == 409, r.text
     assert resolve_clock(api, urgent)["due_at"] == "2025-10-01T10:00:00+08:00"
     t = api.ticket()
-    ok(api.post(f"/api/v1/tickets/{t['id']}/resolve", "water-bureau",
-                json={"outcome": "solved", "reply": "已解决"}))
+    ok(
+        api.post(
+            f"/api/v1/tickets/{t['id']}/resolve",
+            "water-bureau",
+            json={"outcome": "solved", "reply": "已解决"},
+        )
+    )
     assert ask(api, t, 2).status_code == 409
 
 
@@ -153,13 +165,18 @@ def test_extension_in_a_rehandling_round_moves_that_rounds_clock(api):
     api.city()
     t = api.ticket()
     api.set_now("2025-10-13 15:00")
-    for action, body in (("resolve", {"outcome": "solved", "reply": "x",
-                                       "at": api.at("2025-10-09 10:00")}),
-                         ("feedback", {"method": "phone", "content": "x",
-                                       "at": api.at("2025-10-10 09:00")})):
+    for action, body in (
+        ("resolve", {"outcome": "solved", "reply": "x", "at": api.at("2025-10-09 10:00")}),
+        ("feedback", {"method": "phone", "content": "x", "at": api.at("2025-10-10 09:00")}),
+    ):
         ok(api.post(f"/api/v1/tickets/{t['id']}/{action}", "water-bureau", json=body))
-    ok(api.post(f"/api/v1/tickets/{t['id']}/rating", "hotline",
-                json={"rating": "unsatisfied", "at": api.at("2025-10-13 10:00")}))
+    ok(
+        api.post(
+            f"/api/v1/tickets/{t['id']}/rating",
+            "hotline",
+            json={"rating": "unsatisfied", "at": api.at("2025-10-13 10:00")},
+        )
+    )
     assert resolve_clock(api, t, 2)["due_at"] == "2025-10-23T00:00:00+08:00"
     ext = ok(ask(api, t, 1), 201)
     assert ext["round"] == 2
@@ -206,8 +223,13 @@ def test_a_request_pending_when_the_round_is_resolved_lapses_and_cannot_be_decid
     t = api.ticket()
     ext = ok(ask(api, t, 3), 201)
     api.set_now("2025-10-20 10:00")  # after the due (end of 2025-10-16)
-    ok(api.post(f"/api/v1/tickets/{t['id']}/resolve", "water-bureau",
-                json={"outcome": "solved", "reply": "已解决"}))
+    ok(
+        api.post(
+            f"/api/v1/tickets/{t['id']}/resolve",
+            "water-bureau",
+            json={"outcome": "solved", "reply": "已解决"},
+        )
+    )
     assert ok(api.get(f"/api/v1/extensions/{ext['id']}", "water-bureau"))["state"] == "lapsed"
     r = decide(api, ext, True)
     assert r.status_code == 409, r.text
@@ -225,13 +247,18 @@ def test_a_round_two_request_left_pending_does_not_block_round_three(api):
     api.set_now("2025-10-13 15:00")
 
     def handle_and_rate_unsatisfied(day: str) -> None:
-        for action, body in (("resolve", {"outcome": "solved", "reply": "x",
-                                           "at": api.at(f"{day} 09:00")}),
-                             ("feedback", {"method": "phone", "content": "x",
-                                           "at": api.at(f"{day} 10:00")})):
+        for action, body in (
+            ("resolve", {"outcome": "solved", "reply": "x", "at": api.at(f"{day} 09:00")}),
+            ("feedback", {"method": "phone", "content": "x", "at": api.at(f"{day} 10:00")}),
+        ):
             ok(api.post(f"/api/v1/tickets/{t['id']}/{action}", "water-bureau", json=body))
-        ok(api.post(f"/api/v1/tickets/{t['id']}/rating", "hotline",
-                    json={"rating": "unsatisfied", "at": api.at(f"{day} 11:00")}))
+        ok(
+            api.post(
+                f"/api/v1/tickets/{t['id']}/rating",
+                "hotline",
+                json={"rating": "unsatisfied", "at": api.at(f"{day} 11:00")},
+            )
+        )
 
     handle_and_rate_unsatisfied("2025-10-09")
     ext2 = ok(ask(api, t, 1), 201)

@@ -33,6 +33,7 @@ def today() -> date:
     """Today where the demo's story is told (the service's zone)."""
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
+
 HOTLINE = [sys.executable, "-c", "from app.cli import main; main()"]
 
 
@@ -56,8 +57,7 @@ def one_line_error(result: Any) -> str:
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     # At most the line naming the database (migrate, serve), then the error.
-    lines = [x for x in result.output.splitlines()
-             if x.strip() and not x.startswith("database: ")]
+    lines = [x for x in result.output.splitlines() if x.strip() and not x.startswith("database: ")]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     assert "Traceback" not in result.output
     return lines[0]
@@ -65,8 +65,12 @@ def one_line_error(result: Any) -> str:
 
 def test_a_command_run_from_another_folder_creates_no_database(env, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for args in (["keys", "create", "--role", "admin"], ["report", "monthly", "2026-10"],
-                 ["calendar", "show", "2026"], ["seed-demo"]):
+    for args in (
+        ["keys", "create", "--role", "admin"],
+        ["report", "monthly", "2026-10"],
+        ["calendar", "show", "2026"],
+        ["seed-demo"],
+    ):
         line = one_line_error(env(*args))
         assert f"no database at sqlite:///{tmp_path}/data/hotline.db" in line
         assert "hotline migrate" in line and "DATABASE_URL" in line
@@ -76,8 +80,7 @@ def test_a_command_run_from_another_folder_creates_no_database(env, tmp_path, mo
 def test_a_database_without_the_schema_is_refused(env, tmp_path):
     empty = tmp_path / "other.db"
     sqlite3.connect(empty).close()
-    line = one_line_error(env("keys", "create", "--role", "admin",
-                              DATABASE_URL=f"sqlite:///{empty}"))
+    line = one_line_error(env("keys", "create", "--role", "admin", DATABASE_URL=f"sqlite:///{empty}"))
     assert "has no hotline schema" in line and "hotline migrate" in line
     server = os.environ.get("HOTLINE_TEST_DATABASE_URL")
     if server and server.startswith("postgresql"):
@@ -86,12 +89,15 @@ def test_a_database_without_the_schema_is_refused(env, tmp_path):
             assert "has no hotline schema" in line
 
 
-@pytest.mark.parametrize("url, says", [
-    (f"postgres://hotline:{SECRET}@127.0.0.1/hotline", "the driver 'postgres' is not one"),
-    (f"postgresql://hotline:{SECRET}@127.0.0.1/hotline", "the driver 'postgresql' is not one"),
-    ("not a url", "is not a database URL"),
-    (f"mysql://root:{SECRET}@localhost/x", "the driver 'mysql' is not one"),
-])
+@pytest.mark.parametrize(
+    "url, says",
+    [
+        (f"postgres://hotline:{SECRET}@127.0.0.1/hotline", "the driver 'postgres' is not one"),
+        (f"postgresql://hotline:{SECRET}@127.0.0.1/hotline", "the driver 'postgresql' is not one"),
+        ("not a url", "is not a database URL"),
+        (f"mysql://root:{SECRET}@localhost/x", "the driver 'mysql' is not one"),
+    ],
+)
 def test_a_bad_database_url_is_one_line_without_the_password(env, url, says):
     line = one_line_error(env("migrate", DATABASE_URL=url))
     assert line.startswith("error: DATABASE_URL: ") and says in line
@@ -105,17 +111,19 @@ def test_an_unreachable_database_is_one_line_without_the_password(env):
         port = s.getsockname()[1]  # nothing listens here once closed
     url = f"postgresql+psycopg://hotline:{SECRET}@127.0.0.1:{port}/hotline"
     line = one_line_error(env("migrate", DATABASE_URL=url))
-    assert f"cannot open the database at postgresql+psycopg://hotline:***@127.0.0.1:{port}" \
-        in line
+    assert f"cannot open the database at postgresql+psycopg://hotline:***@127.0.0.1:{port}" in line
     assert "check DATABASE_URL" in line and SECRET not in line
 
 
-@pytest.mark.parametrize("key, says", [
-    ("Zq9-short", "must be at least 16 characters (it has 9)"),
-    ("change-this-admin-key-123", "looks like a placeholder"),  # the README's old example
-    ("replace-with-a-long-random-key", "looks like a placeholder"),
-    ("aaaaaaaaaaaaaaaaaaaaaaaa", "looks like a placeholder"),
-])
+@pytest.mark.parametrize(
+    "key, says",
+    [
+        ("Zq9-short", "must be at least 16 characters (it has 9)"),
+        ("change-this-admin-key-123", "looks like a placeholder"),  # the README's old example
+        ("replace-with-a-long-random-key", "looks like a placeholder"),
+        ("aaaaaaaaaaaaaaaaaaaaaaaa", "looks like a placeholder"),
+    ],
+)
 def test_a_bad_admin_key_is_refused_in_one_line_that_never_shows_it(env, db_url, key, says):
     line = one_line_error(env("migrate", DATABASE_URL=db_url, HOTLINE_ADMIN_KEY=key))
     assert line.startswith("error: HOTLINE_ADMIN_KEY: ") and says in line
@@ -131,12 +139,23 @@ def free_port() -> int:
 
 def test_serve_on_a_chosen_port_warns_when_no_admin_key_is_set(tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("HOTLINE_ADMIN_KEY", "DATABASE_URL", "HOTLINE_TEST_DATABASE_URL")}
-    env |= {"HOTLINE_SCHEDULER": "off", "HOTLINE_WEBHOOKS": "off",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen([*HOTLINE, "serve", "--port", str(port)], cwd=tmp_path, env=env,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("HOTLINE_ADMIN_KEY", "DATABASE_URL", "HOTLINE_TEST_DATABASE_URL")
+    }
+    env |= {
+        "HOTLINE_SCHEDULER": "off",
+        "HOTLINE_WEBHOOKS": "off",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    proc = subprocess.Popen(
+        [*HOTLINE, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         seen, deadline = b"", time.monotonic() + 60
         assert proc.stderr is not None
@@ -159,8 +178,7 @@ def test_serve_on_a_chosen_port_warns_when_no_admin_key_is_set(tmp_path):
             proc.stderr.close()
 
 
-def test_seed_demo_tells_a_history_that_every_report_shows_and_adds_nothing_again(
-        env, db_url, api):
+def test_seed_demo_tells_a_history_that_every_report_shows_and_adds_nothing_again(env, db_url, api):
     first = env("seed-demo", "--days", "75", DATABASE_URL=db_url)
     assert first.exit_code == 0, first.output
     assert "deputies created 300" in first.output and "history:" in first.output

@@ -32,8 +32,10 @@ CALLER: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/extensions/{extension_id}/decision"): "hotline",
     ("POST", "/api/v1/supervisions/{case_id}/notes"): "liaison",
     ("POST", "/api/v1/supervisions/{case_id}/close"): "liaison",
-    **{("POST", f"/api/v1/tickets/{{ticket_id}}/{a}"): "water-bureau"
-       for a in ("contact", "resolve", "feedback", "return", "extensions")},
+    **{
+        ("POST", f"/api/v1/tickets/{{ticket_id}}/{a}"): "water-bureau"
+        for a in ("contact", "resolve", "feedback", "return", "extensions")
+    },
     ("POST", "/api/v1/tickets/{ticket_id}/opinions"): "heshan-gov",
 }
 
@@ -83,8 +85,14 @@ def test_fuzz(label: str, fuzz_world: Any) -> None:
 
     @seed(SEED)
     # no shrinking: a failure is replayed from the seed, and schemathesis prints its curl
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy())
     def run(case: Any) -> None:
         check_case(case, method, path, who, auth)
@@ -114,9 +122,15 @@ def check_case(case: Any, method: str, path: str, who: str, auth: dict[str, str]
 
 
 def _nul_cases() -> list[tuple[str, str, str, Any]]:
-    ticket = {"hotline_no": "NUL-1", "deputy_call": True, "called_at": "2025-09-30T09:00:00+08:00",
-              "caller": {"name": "张三", "phone": "13800000001"}, "category": "water",
-              "content": "a\x00b", "units": ["water-bureau"]}
+    ticket = {
+        "hotline_no": "NUL-1",
+        "deputy_call": True,
+        "called_at": "2025-09-30T09:00:00+08:00",
+        "caller": {"name": "张三", "phone": "13800000001"},
+        "category": "water",
+        "content": "a\x00b",
+        "units": ["water-bureau"],
+    }
     return [
         ("GET", "/api/v1/tickets?category=%00", "admin", None),
         ("GET", "/api/v1/deputies?phone=%00", "admin", None),
@@ -127,16 +141,17 @@ def _nul_cases() -> list[tuple[str, str, str, Any]]:
         ("GET", "/api/v1/webhooks/deliveries?unit=%00", "admin", None),
         ("PUT", "/api/v1/units/water-bureau", "admin", {"name": "\x00", "kind": "department"}),
         ("POST", "/api/v1/tickets", "hotline", ticket),
-        ("POST", "/api/v1/deputies", "admin", {"name": "\x00", "phone": "13800000099",
-                                               "level": "city"}),
+        ("POST", "/api/v1/deputies", "admin", {"name": "\x00", "phone": "13800000099", "level": "city"}),
         ("POST", "/api/v1/keys", "admin", {"role": "liaison", "label": "\x00"}),
     ]
 
 
-@pytest.mark.parametrize(("method", "path", "who", "body"), _nul_cases(),
-                         ids=[f"{c[0]} {c[1]}" for c in _nul_cases()])
-def test_nul_bytes_are_not_server_errors(fuzz_world: Any, method: str, path: str, who: str,
-                                         body: Any) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "who", "body"), _nul_cases(), ids=[f"{c[0]} {c[1]}" for c in _nul_cases()]
+)
+def test_nul_bytes_are_not_server_errors(
+    fuzz_world: Any, method: str, path: str, who: str, body: Any
+) -> None:
     kw = {"json": body} if body is not None else {}
     r = fuzz_world.call(method, path, who, **kw)
     assert r.status_code < 500, (method, path, r.status_code, r.text[:200])

@@ -16,10 +16,12 @@ def problem(r: Any, status: int) -> dict[str, Any]:
     return r.json()  # type: ignore[no-any-return]
 
 
-def open_joint(api: Any, ticket_id: str, reason: str = "难点：涉及多部门，久未解决",
-               who: str = "liaison") -> Any:
-    return api.post("/api/v1/supervisions", who,
-                    json={"ticket_id": ticket_id, "kind": "joint", "reason": reason})
+def open_joint(
+    api: Any, ticket_id: str, reason: str = "难点：涉及多部门，久未解决", who: str = "liaison"
+) -> Any:
+    return api.post(
+        "/api/v1/supervisions", who, json={"ticket_id": ticket_id, "kind": "joint", "reason": reason}
+    )
 
 
 def test_liaison_opens_a_joint_case_by_hand_once_per_round(api):
@@ -67,9 +69,11 @@ def test_only_the_liaison_committee_opens_a_case_by_hand(api):
     t = api.ticket()
     for who in ("hotline", "admin", "water-bureau", "heshan-congress"):
         problem(open_joint(api, t["id"], who=who), 403)
-    for bad in ({"ticket_id": t["id"], "kind": "committee", "reason": "x"},
-                {"ticket_id": t["id"], "kind": "joint"},
-                {"ticket_id": t["id"], "kind": "joint", "reason": "  "}):
+    for bad in (
+        {"ticket_id": t["id"], "kind": "committee", "reason": "x"},
+        {"ticket_id": t["id"], "kind": "joint"},
+        {"ticket_id": t["id"], "kind": "joint", "reason": "  "},
+    ):
         body = problem(api.post("/api/v1/supervisions", "liaison", json=bad), 422)
         assert body["errors"]
     assert cases(api) == []
@@ -78,8 +82,13 @@ def test_only_the_liaison_committee_opens_a_case_by_hand(api):
 def test_concurrent_hand_openings_open_one_case(api):
     api.city()
     t = api.ticket()
-    statuses = sorted(api.concurrently("liaison", "/api/v1/supervisions", [
-        {"ticket_id": t["id"], "kind": "joint", "reason": f"难点 {i}"} for i in range(40)]))
+    statuses = sorted(
+        api.concurrently(
+            "liaison",
+            "/api/v1/supervisions",
+            [{"ticket_id": t["id"], "kind": "joint", "reason": f"难点 {i}"} for i in range(40)],
+        )
+    )
     assert statuses.count(201) == 1 and set(statuses) <= {201, 409, 503}, statuses
     assert len(cases(api, ticket_id=t["id"], kind="joint")) == 1
 
@@ -90,17 +99,26 @@ def test_meetings_are_recorded_on_a_case_with_who_took_part(api):
     api.set_now("2025-10-09 11:00")
     case = ok(open_joint(api, t["id"]), 201)
     api.set_now("2025-10-15 17:00")
-    out = ok(api.post(f"/api/v1/supervisions/{case['id']}/meetings", "liaison", json={
-        "held_at": api.at("2025-10-14 09:30"),
-        "participants": ["water-bureau", "urban-env-committee", "12345热线办", "water-bureau"],
-        "conclusion": "水务局十日内完成管网改造，赫山区配合",
-    }), 201)
+    out = ok(
+        api.post(
+            f"/api/v1/supervisions/{case['id']}/meetings",
+            "liaison",
+            json={
+                "held_at": api.at("2025-10-14 09:30"),
+                "participants": ["water-bureau", "urban-env-committee", "12345热线办", "water-bureau"],
+                "conclusion": "水务局十日内完成管网改造，赫山区配合",
+            },
+        ),
+        201,
+    )
     [meeting] = out["meetings"]
     assert meeting["held_at"] == "2025-10-14T09:30:00+08:00"
     assert meeting["participants"] == ["water-bureau", "urban-env-committee", "12345热线办"]
     assert meeting["participant_names"] == ["益阳市水务局", "城乡建设环境保护委员会", "12345热线办"]
     assert (meeting["recorded_by"], meeting["conclusion"]) == (
-        api.actor("liaison"), "水务局十日内完成管网改造，赫山区配合")
+        api.actor("liaison"),
+        "水务局十日内完成管网改造，赫山区配合",
+    )
     assert ok(api.get(f"/api/v1/supervisions/{case['id']}"))["meetings"] == [meeting]
     log = ok(api.get(f"/api/v1/tickets/{t['id']}/events"))["items"]
     held = [e for e in log if e["type"] == "supervision.meeting"]
@@ -115,29 +133,38 @@ def test_a_meeting_is_held_while_the_case_is_open(api):
     path = f"/api/v1/supervisions/{case['id']}/meetings"
 
     def meeting(held_at: str, who: str = "liaison") -> Any:
-        return api.post(path, who, json={"held_at": held_at, "participants": ["water-bureau"],
-                                         "conclusion": "限期办结"})
+        return api.post(
+            path, who, json={"held_at": held_at, "participants": ["water-bureau"], "conclusion": "限期办结"}
+        )
 
-    for held_at in (api.at("2025-10-09 11:01"),  # in the future
-                    api.at("2025-10-09 10:59"),  # before the case opened
-                    "2025-10-09T10:00:00"):      # no offset
+    for held_at in (
+        api.at("2025-10-09 11:01"),  # in the future
+        api.at("2025-10-09 10:59"),  # before the case opened
+        "2025-10-09T10:00:00",
+    ):  # no offset
         body = problem(meeting(held_at), 422)
         assert [e["field"] for e in body["errors"]] == ["held_at"], body
     for who in ("hotline", "water-bureau", "admin"):
         problem(meeting(api.at("2025-10-09 11:00"), who), 403)
     api.set_now("2025-10-20 10:00")
-    ok(api.post(f"/api/v1/supervisions/{case['id']}/close", "liaison",
-                json={"conclusion": "已解决"}))
+    ok(api.post(f"/api/v1/supervisions/{case['id']}/close", "liaison", json={"conclusion": "已解决"}))
     api.set_now("2025-10-21 10:00")
     ok(meeting(api.at("2025-10-16 10:00")), 201)  # minutes written up after the close
     late = problem(meeting(api.at("2025-10-20 10:30")), 422)  # after it closed
     assert [e["field"] for e in late["errors"]] == ["held_at"]
     assert "closed" in late["errors"][0]["detail"]
-    problem(api.post("/api/v1/supervisions/nope/meetings", "liaison", json={
-        "held_at": api.at("2025-10-16 10:00"), "participants": ["x"], "conclusion": "y"}), 404)
+    problem(
+        api.post(
+            "/api/v1/supervisions/nope/meetings",
+            "liaison",
+            json={"held_at": api.at("2025-10-16 10:00"), "participants": ["x"], "conclusion": "y"},
+        ),
+        404,
+    )
 
 
 # --- a district congress's spot checks (抽查) ---------------------------------------------------
+
 
 def test_a_district_congress_reads_every_ticket_of_its_district_but_acts_on_none(api):
     api.city()
@@ -152,11 +179,13 @@ def test_a_district_congress_reads_every_ticket_of_its_district_but_acts_on_none
     # A district government of the same district is not a congress: no spot checks.
     problem(api.get(f"/api/v1/tickets/{mine['id']}", "heshan-gov"), 404)
     # Reading is all: every action is refused, and nothing changes.
-    for action, body in (("contact", {"method": "phone", "deputy_invited": False}),
-                         ("resolve", {"outcome": "solved", "reply": "x"}),
-                         ("opinions", {"content": "x"}),
-                         ("return", {"reason": "x"}),
-                         ("extensions", {"working_days": 2, "reason": "x"})):
+    for action, body in (
+        ("contact", {"method": "phone", "deputy_invited": False}),
+        ("resolve", {"outcome": "solved", "reply": "x"}),
+        ("opinions", {"content": "x"}),
+        ("return", {"reason": "x"}),
+        ("extensions", {"working_days": 2, "reason": "x"}),
+    ):
         problem(act(api, mine, action, "heshan-congress", **body), 403)
     after = ok(api.get(f"/api/v1/tickets/{mine['id']}"))
     assert after["status"] == "dispatched"

@@ -30,10 +30,12 @@ def all_tickets(api) -> list[dict]:
 BAD = [
     ("unknown unit", {"units": ["water-bureau", "nope"]}, "units[1]"),
     ("unknown category", {"category": "nope"}, "category"),
-    ("lead not among units", {"units": ["water-bureau"], "lead_unit": "heshan-gov"},
-     "lead_unit"),
-    ("dispatched before called", {"called_at": "2025-09-30T09:00:00+08:00",
-                                  "dispatched_at": "2025-09-30T08:59:00+08:00"}, "dispatched_at"),
+    ("lead not among units", {"units": ["water-bureau"], "lead_unit": "heshan-gov"}, "lead_unit"),
+    (
+        "dispatched before called",
+        {"called_at": "2025-09-30T09:00:00+08:00", "dispatched_at": "2025-09-30T08:59:00+08:00"},
+        "dispatched_at",
+    ),
     ("deputy_call false", {"deputy_call": False}, "deputy_call"),
     ("time without offset", {"called_at": "2025-09-30T09:00:00"}, "called_at"),
     ("dispatched without offset", {"dispatched_at": "2025-09-30T09:00:00"}, "dispatched_at"),
@@ -63,8 +65,9 @@ def test_bad_input_is_422_naming_the_field_and_changes_nothing(api, case, overri
 
 def test_malformed_json_unknown_route_wrong_method_and_too_large(api):
     api.city()
-    r = api.post("/api/v1/tickets", "hotline", content=b'{"hotline_no": ',
-                 headers={"Content-Type": "application/json"})
+    r = api.post(
+        "/api/v1/tickets", "hotline", content=b'{"hotline_no": ', headers={"Content-Type": "application/json"}
+    )
     assert r.status_code in (400, 422)
     body = problem(r, r.status_code)
     if r.status_code == 422:
@@ -75,17 +78,19 @@ def test_malformed_json_unknown_route_wrong_method_and_too_large(api):
     problem(api.call("PATCH", "/api/v1/units"), 405)
     huge = api.ticket_body(content="x" * (1024 * 1024 + 10))
     problem(api.post("/api/v1/tickets", "hotline", json=huge), 413)
+
     # streamed without a Content-Length
     def chunks():
         for _ in range(300):
             yield b"x" * 4096
-    r = api.post("/api/v1/tickets", "hotline", content=chunks(),
-                 headers={"Content-Type": "application/json"})
+
+    r = api.post("/api/v1/tickets", "hotline", content=chunks(), headers={"Content-Type": "application/json"})
     problem(r, 413)
     assert all_tickets(api) == []
 
 
 # --- idempotency ------------------------------------------------------------------------------
+
 
 def test_same_body_again_is_200_with_same_ticket(api):
     api.city()
@@ -109,17 +114,21 @@ def test_different_body_same_hotline_no_is_409(api):
 
 def test_same_instant_other_offset_and_null_vs_absent_are_the_same(api):
     api.city()
-    body = api.ticket_body(called_at="2025-09-30T09:12:00+08:00",
-                           dispatched_at="2025-09-30T09:30:00+08:00")
+    body = api.ticket_body(called_at="2025-09-30T09:12:00+08:00", dispatched_at="2025-09-30T09:30:00+08:00")
     first = api.post("/api/v1/tickets", "hotline", json=body)
     assert first.status_code == 201
-    utc = {**body, "called_at": "2025-09-30T01:12:00Z",
-           "dispatched_at": "2025-09-30T01:30:00+00:00"}
+    utc = {**body, "called_at": "2025-09-30T01:12:00Z", "dispatched_at": "2025-09-30T01:30:00+00:00"}
     r = api.post("/api/v1/tickets", "hotline", json=utc)
     assert r.status_code == 200, r.text
     assert r.json()["id"] == first.json()["id"]
-    explicit = {**body, "kind": None, "urgency": None, "lead_unit": None, "complex": None,
-                "district": body["district"]}
+    explicit = {
+        **body,
+        "kind": None,
+        "urgency": None,
+        "lead_unit": None,
+        "complex": None,
+        "district": body["district"],
+    }
     r = api.post("/api/v1/tickets", "hotline", json=explicit)
     assert r.status_code == 200, r.text
     # and the other way round: first explicit nulls, then absent
@@ -138,10 +147,9 @@ def test_concurrent_identical_posts_make_one_ticket(api):
     async def storm() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=api.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await asyncio.gather(*(
-                client.post("/api/v1/tickets", json=body, headers=hotline_headers)
-                for _ in range(n)
-            ))
+            return await asyncio.gather(
+                *(client.post("/api/v1/tickets", json=body, headers=hotline_headers) for _ in range(n))
+            )
 
     responses = asyncio.run(storm())
     codes = sorted(r.status_code for r in responses)
@@ -165,8 +173,9 @@ def test_concurrent_posts_with_conflicting_bodies(api):
     async def storm() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=api.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await asyncio.gather(*(
-                client.post("/api/v1/tickets", json=b, headers=headers) for b in bodies))
+            return await asyncio.gather(
+                *(client.post("/api/v1/tickets", json=b, headers=headers) for b in bodies)
+            )
 
     responses = asyncio.run(storm())
     codes = [r.status_code for r in responses]
@@ -177,6 +186,7 @@ def test_concurrent_posts_with_conflicting_bodies(api):
 
 # --- intake variants --------------------------------------------------------------------------
 
+
 def test_consultation_closed_at_intake_without_clocks(api):
     api.city()
     t = api.ticket(kind="consultation")
@@ -184,8 +194,11 @@ def test_consultation_closed_at_intake_without_clocks(api):
     types = [e["type"] for e in api.get(f"/api/v1/tickets/{t['id']}/events").json()["items"]]
     assert types[0] == "ticket.received" and "ticket.closed" in types
     assert "ticket.dispatched" not in types
-    r = api.post(f"/api/v1/tickets/{t['id']}/contact", "water-bureau",
-                 json={"method": "phone", "deputy_invited": False})
+    r = api.post(
+        f"/api/v1/tickets/{t['id']}/contact",
+        "water-bureau",
+        json={"method": "phone", "deputy_invited": False},
+    )
     assert r.status_code in (403, 404, 409), r.text  # nothing is done on a closed ticket
     assert api.get(f"/api/v1/tickets/{t['id']}").json()["status"] == "closed"
     assert api.sweep()["breached"] == 0
@@ -226,11 +239,11 @@ def test_routing_lead_rules(api):
 
 # --- lists ------------------------------------------------------------------------------------
 
+
 def test_list_filters(api):
     api.city()
     a = api.ticket(units=["water-bureau"], district="heshan")
-    b = api.ticket(category="housing", units=["housing-bureau", "ziyang-gov"],
-                   district="ziyang")
+    b = api.ticket(category="housing", units=["housing-bureau", "ziyang-gov"], district="ziyang")
     c = api.ticket(kind="consultation")
 
     def ids(q: str) -> list[str]:
@@ -248,8 +261,11 @@ def test_list_filters(api):
     api.set_now("2025-10-01 10:00")  # contact clocks (24 h) due
     assert set(ids("breached=true")) == {a["id"], b["id"]}
     assert ids("breached=false") == [c["id"]]
-    assert ids("called_from=2025-09-30T00:00:00%2B08:00&called_to=2025-10-01T00:00:00%2B08:00")\
-        == [c["id"], b["id"], a["id"]]
+    assert ids("called_from=2025-09-30T00:00:00%2B08:00&called_to=2025-10-01T00:00:00%2B08:00") == [
+        c["id"],
+        b["id"],
+        a["id"],
+    ]
     assert ids("called_from=2025-10-01T00:00:00%2B08:00") == []
     problem(api.get("/api/v1/tickets?status=lost"), 422)
     problem(api.get("/api/v1/tickets?called_from=2025-10-01T00:00:00"), 422)
@@ -277,8 +293,14 @@ def test_by_hotline_no_and_events_in_order(api):
     r = api.get(f"/api/v1/tickets/by-hotline-no/{t['hotline_no']}", "hotline")
     assert r.status_code == 200 and r.json()["id"] == t["id"]
     api.set_now("2025-09-30 11:00")
-    assert api.post(f"/api/v1/tickets/{t['id']}/contact", "water-bureau",
-                    json={"method": "phone", "deputy_invited": True}).status_code == 200
+    assert (
+        api.post(
+            f"/api/v1/tickets/{t['id']}/contact",
+            "water-bureau",
+            json={"method": "phone", "deputy_invited": True},
+        ).status_code
+        == 200
+    )
     ev = api.get(f"/api/v1/tickets/{t['id']}/events", "water-bureau").json()["items"]
     seqs = [e["seq"] for e in ev]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)

@@ -17,8 +17,7 @@ HOSTILE_NAME = '=HYPERLINK("http://evil.example/y","住建局")'
 def year(api):
     """Two units' invitations in 2025, as SPEC's cohorts count them at 2025-11-10."""
     city(api)
-    r = api.put("/api/v1/units/housing-bureau", json={"name": HOSTILE_NAME,
-                                                      "kind": "department"})
+    r = api.put("/api/v1/units/housing-bureau", json={"name": HOSTILE_NAME, "kind": "department"})
     assert r.status_code == 200, r.text
     water = submit(api)
     housing = submit(api, unit="housing-bureau")
@@ -51,16 +50,35 @@ def test_per_unit_figures_follow_the_cohort_rules(year):
     report = r.json()
     assert report["year"] == 2025 and report["cutoff_at"] == "2025-11-10T10:00:00+08:00"
     assert report["items"] == [
-        {"unit": "housing-bureau", "name": HOSTILE_NAME, "received": 1,
-         "acknowledged_on_time_rate": 0.0, "completed_on_time_rate": 0.0, "evaluated": 0,
-         "satisfaction_rate": None, "reopened": 0},
-        {"unit": "water-bureau", "name": "益阳市水务局", "received": 1,
-         "acknowledged_on_time_rate": 1.0, "completed_on_time_rate": 0.5, "evaluated": 2,
-         "satisfaction_rate": 0.5, "reopened": 1},
+        {
+            "unit": "housing-bureau",
+            "name": HOSTILE_NAME,
+            "received": 1,
+            "acknowledged_on_time_rate": 0.0,
+            "completed_on_time_rate": 0.0,
+            "evaluated": 0,
+            "satisfaction_rate": None,
+            "reopened": 0,
+        },
+        {
+            "unit": "water-bureau",
+            "name": "益阳市水务局",
+            "received": 1,
+            "acknowledged_on_time_rate": 1.0,
+            "completed_on_time_rate": 0.5,
+            "evaluated": 2,
+            "satisfaction_rate": 0.5,
+            "reopened": 1,
+        },
     ]
-    assert report["totals"] == {"received": 2, "acknowledged_on_time_rate": 0.5,
-                                "completed_on_time_rate": pytest.approx(1 / 3),
-                                "evaluated": 2, "satisfaction_rate": 0.5, "reopened": 1}
+    assert report["totals"] == {
+        "received": 2,
+        "acknowledged_on_time_rate": 0.5,
+        "completed_on_time_rate": pytest.approx(1 / 3),
+        "evaluated": 2,
+        "satisfaction_rate": 0.5,
+        "reopened": 1,
+    }
 
 
 def test_a_past_year_is_judged_at_its_end_and_an_empty_year_has_no_rows(year):
@@ -73,14 +91,12 @@ def test_a_past_year_is_judged_at_its_end_and_an_empty_year_has_no_rows(year):
     for bad in ("2027", "25", "x"):
         r = year.get("/api/v1/reports/invitations", "liaison", params={"year": bad})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "year"
-    assert year.get("/api/v1/reports/invitations", "water-bureau",
-                    params={"year": "2025"}).status_code == 403
+    assert year.get("/api/v1/reports/invitations", "water-bureau", params={"year": "2025"}).status_code == 403
 
 
 def test_every_format_carries_the_same_rows_with_formulas_neutralized(year):
     def download(fmt):
-        r = year.get("/api/v1/reports/invitations", "liaison",
-                     params={"year": "2025", "format": fmt})
+        r = year.get("/api/v1/reports/invitations", "liaison", params={"year": "2025", "format": fmt})
         assert r.status_code == 200, r.text
         return r
 

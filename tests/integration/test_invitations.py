@@ -22,17 +22,23 @@ def city(api: Api) -> Api:
     deputy = api.get("/api/v1/deputies", params={"phone": "13800000001"}).json()
     deputy_id = (deputy["items"][0] if "items" in deputy else deputy[0])["id"]
     for code, name in (("dongcheng", "东城街道代表联络站"), ("xicheng", "西城街道代表联络站")):
-        r = api.put(f"/api/v1/stations/{code}", json={
-            "name": name, "district": "heshan", "kind": "physical", "deputies": [deputy_id]})
+        r = api.put(
+            f"/api/v1/stations/{code}",
+            json={"name": name, "district": "heshan", "kind": "physical", "deputies": [deputy_id]},
+        )
         assert r.status_code in (200, 201), r.text
     api.deputy_id = deputy_id  # type: ignore[attr-defined]
     return api
 
 
 def submit(api: Api, who: str = STATION, **overrides: Any) -> dict[str, Any]:
-    body = {"station": "dongcheng", "unit": UNIT, "subject": "老旧小区二次供水改造",
-            "content": "东城街道三个小区水压不足，选民多次反映，请水务局到站面商。",
-            "deputies": [api.deputy_id]}  # type: ignore[attr-defined]
+    body = {
+        "station": "dongcheng",
+        "unit": UNIT,
+        "subject": "老旧小区二次供水改造",
+        "content": "东城街道三个小区水压不足，选民多次反映，请水务局到站面商。",
+        "deputies": [api.deputy_id],
+    }  # type: ignore[attr-defined]
     body.update(overrides)
     r = api.post("/api/v1/invitations", who, json=body)
     assert r.status_code == 201, r.text
@@ -43,10 +49,17 @@ def act(api: Api, inv_id: str, step: str, who: str, **body: Any) -> httpx.Respon
     return api.post(f"/api/v1/invitations/{inv_id}/{step}", who, json=body)  # type: ignore[no-any-return]
 
 
-ACK = {"meeting_at": "2025-10-10T09:30:00+08:00", "responsible_person": "李四",
-       "contact_phone": "0737-4200000"}
-REPORT = {"summary": "到站面商，现场查看三个小区", "measures": "更换加压泵，排期改造管网",
-          "outcome": "stepwise", "responsible_person": "李四"}
+ACK = {
+    "meeting_at": "2025-10-10T09:30:00+08:00",
+    "responsible_person": "李四",
+    "contact_phone": "0737-4200000",
+}
+REPORT = {
+    "summary": "到站面商，现场查看三个小区",
+    "measures": "更换加压泵，排期改造管网",
+    "outcome": "stepwise",
+    "responsible_person": "李四",
+}
 
 
 def issued(api: Api) -> dict[str, Any]:
@@ -63,8 +76,12 @@ def in_status(api: Api, status: str) -> dict[str, Any]:
         return inv
     if status == "rejected":
         return act(api, inv["id"], "review", "liaison", approve=False, note="不属于约请范围").json()
-    steps = [("review", "liaison", {"approve": True}), ("acknowledge", UNIT, ACK),
-             ("report", UNIT, REPORT), ("evaluation", STATION, {"rating": "satisfied"})]
+    steps = [
+        ("review", "liaison", {"approve": True}),
+        ("acknowledge", UNIT, ACK),
+        ("report", UNIT, REPORT),
+        ("evaluation", STATION, {"rating": "satisfied"}),
+    ]
     target = {"issued": 1, "acknowledged": 2, "reported": 3, "closed": 4}[status]
     for step, who, body in steps[:target]:
         r = act(api, inv["id"], step, who, **body)
@@ -85,8 +102,10 @@ def test_an_invitation_walks_every_row_with_a_second_round(api):
     inv = act(api, inv["id"], "acknowledge", UNIT, **ACK).json()
     assert inv["status"] == "acknowledged"
     assert inv["acknowledgment"]["responsible_person"] == "李四"
-    assert [(c["kind"], c["state"]) for c in inv["clocks"]] == [("acknowledge", "met"),
-                                                                ("complete", "running")]
+    assert [(c["kind"], c["state"]) for c in inv["clocks"]] == [
+        ("acknowledge", "met"),
+        ("complete", "running"),
+    ]
     inv = act(api, inv["id"], "report", UNIT, **REPORT).json()
     assert inv["status"] == "reported" and inv["report"]["outcome"] == "stepwise"
     inv = act(api, inv["id"], "evaluation", STATION, rating="不满意", comment="仍未解决").json()
@@ -97,8 +116,10 @@ def test_an_invitation_walks_every_row_with_a_second_round(api):
     (case,) = inv["supervisions"]
     assert (case["kind"], case["round"], case["state"]) == ("invitation", 2, "open")
     listed = api.get("/api/v1/supervisions", "liaison", params={"kind": "invitation"}).json()
-    assert [(c["id"], c["invitation_id"], c["invitation_number"], c["unit"], c["ticket_id"])
-            for c in listed["items"]] == [(case["id"], inv["id"], "人大约〔2025〕1号", None, None)]
+    assert [
+        (c["id"], c["invitation_id"], c["invitation_number"], c["unit"], c["ticket_id"])
+        for c in listed["items"]
+    ] == [(case["id"], inv["id"], "人大约〔2025〕1号", None, None)]
     r = api.post(f"/api/v1/supervisions/{case['id']}/notes", "liaison", json={"content": "督促"})
     assert r.status_code == 200, r.text
     inv = act(api, inv["id"], "report", UNIT, **{**REPORT, "outcome": "solved"}).json()
@@ -107,10 +128,20 @@ def test_an_invitation_walks_every_row_with_a_second_round(api):
     inv = act(api, inv["id"], "evaluation", "liaison", rating="basically_satisfied").json()
     assert inv["status"] == "closed"
     types = [e["type"] for e in inv["history"]]
-    assert types == ["invitation.submitted", "invitation.issued", "clock.met",
-                     "invitation.acknowledged", "clock.met", "invitation.reported",
-                     "supervision.opened", "invitation.evaluated", "supervision.note",
-                     "clock.met", "invitation.reported", "invitation.evaluated"]
+    assert types == [
+        "invitation.submitted",
+        "invitation.issued",
+        "clock.met",
+        "invitation.acknowledged",
+        "clock.met",
+        "invitation.reported",
+        "supervision.opened",
+        "invitation.evaluated",
+        "supervision.note",
+        "clock.met",
+        "invitation.reported",
+        "invitation.evaluated",
+    ]
     assert inv["history"][1]["actor"] == api.actor("liaison")
 
 
@@ -121,8 +152,7 @@ def test_a_rejection_needs_a_reason_and_ends_the_request(api):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "note"
     assert api.get(f"/api/v1/invitations/{inv['id']}", "liaison").json()["status"] == "submitted"
     inv = act(api, inv["id"], "review", "liaison", approve=False, note="请先向街道反映").json()
-    assert (inv["status"], inv["number"], inv["review"]["note"]) == \
-        ("rejected", None, "请先向街道反映")
+    assert (inv["status"], inv["number"], inv["review"]["note"]) == ("rejected", None, "请先向街道反映")
     assert act(api, inv["id"], "review", "liaison", approve=True).status_code == 409
 
 
@@ -138,18 +168,39 @@ ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "satisfied": ("evaluation", {"rating": "satisfied"}),
     "unsatisfied": ("evaluation", {"rating": "unsatisfied"}),
 }
-ROUTE_ROLES = {"review": {"liaison"}, "acknowledge": {"unit"}, "extensions": {"unit"},
-               "report": {"unit"}, "evaluation": {"station", "liaison"}}
-PARTY = {"approve": "liaison", "reject": "liaison", "acknowledge": "unit",
-         "extension": "unit", "report": "unit", "satisfied": "station|liaison",
-         "unsatisfied": "station|liaison"}
-ALLOWED_FROM = {"approve": "submitted", "reject": "submitted", "acknowledge": "issued",
-                "extension": "acknowledged", "report": "acknowledged",
-                "satisfied": "reported", "unsatisfied": "reported"}
+ROUTE_ROLES = {
+    "review": {"liaison"},
+    "acknowledge": {"unit"},
+    "extensions": {"unit"},
+    "report": {"unit"},
+    "evaluation": {"station", "liaison"},
+}
+PARTY = {
+    "approve": "liaison",
+    "reject": "liaison",
+    "acknowledge": "unit",
+    "extension": "unit",
+    "report": "unit",
+    "satisfied": "station|liaison",
+    "unsatisfied": "station|liaison",
+}
+ALLOWED_FROM = {
+    "approve": "submitted",
+    "reject": "submitted",
+    "acknowledge": "issued",
+    "extension": "acknowledged",
+    "report": "acknowledged",
+    "satisfied": "reported",
+    "unsatisfied": "reported",
+}
 ACTORS = {  # who: (role, party or None when it may not read)
-    "liaison": ("liaison", "liaison"), "admin": ("admin", "other"),
-    "hotline": ("hotline", None), STATION: ("station", "station"),
-    OTHER_STATION: ("station", None), UNIT: ("unit", "unit"), OTHER_UNIT: ("unit", None),
+    "liaison": ("liaison", "liaison"),
+    "admin": ("admin", "other"),
+    "hotline": ("hotline", None),
+    STATION: ("station", "station"),
+    OTHER_STATION: ("station", None),
+    UNIT: ("unit", "unit"),
+    OTHER_UNIT: ("unit", None),
 }
 STATUSES = ["submitted", "issued", "rejected", "acknowledged", "reported", "closed"]
 
@@ -200,23 +251,27 @@ def test_readers_are_the_committee_admin_the_invited_unit_and_the_station(api):
     city(api)
     api.post("/api/v1/keys", json={"role": "station", "station_code": "xicheng", "label": "x"})
     inv = issued(api)
-    for who, code in (("liaison", 200), ("admin", 200), (UNIT, 200), (STATION, 200),
-                      (OTHER_UNIT, 404), (OTHER_STATION, 404), ("hotline", 403)):
+    for who, code in (
+        ("liaison", 200),
+        ("admin", 200),
+        (UNIT, 200),
+        (STATION, 200),
+        (OTHER_UNIT, 404),
+        (OTHER_STATION, 404),
+        ("hotline", 403),
+    ):
         assert api.get(f"/api/v1/invitations/{inv['id']}", who).status_code == code, who
-    for who, n in (("liaison", 1), (UNIT, 1), (STATION, 1), (OTHER_UNIT, 0),
-                   (OTHER_STATION, 0)):
+    for who, n in (("liaison", 1), (UNIT, 1), (STATION, 1), (OTHER_UNIT, 0), (OTHER_STATION, 0)):
         assert len(api.get("/api/v1/invitations", who).json()["items"]) == n, who
 
 
 def test_a_station_submits_for_itself_only_and_bad_fields_are_named(api):
     city(api)
     api.post("/api/v1/keys", json={"role": "station", "station_code": "xicheng", "label": "x"})
-    body = {"station": "dongcheng", "unit": UNIT, "subject": "s", "content": "c",
-            "deputies": []}
+    body = {"station": "dongcheng", "unit": UNIT, "subject": "s", "content": "c", "deputies": []}
     assert api.post("/api/v1/invitations", OTHER_STATION, json=body).status_code == 403
     assert api.post("/api/v1/invitations", UNIT, json=body).status_code == 403
-    for field, value in (("unit", "nowhere"), ("station", "nowhere"),
-                         ("deputies", ["no-such-deputy"])):
+    for field, value in (("unit", "nowhere"), ("station", "nowhere"), ("deputies", ["no-such-deputy"])):
         r = api.post("/api/v1/invitations", "liaison", json={**body, field: value})
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"].startswith(field)
@@ -235,15 +290,19 @@ def test_at_may_not_lie_in_the_future_nor_before_the_step_it_follows(api):
 
 # --- letter numbers ---------------------------------------------------------------------------
 
+
 def approve_all(api: Api, ids: list[str]) -> list[int]:
     headers = api.h("liaison")
 
     async def burst() -> list[int]:
         transport = httpx.ASGITransport(app=api.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            rs = await asyncio.gather(*(client.post(
-                f"/api/v1/invitations/{i}/review", headers=headers, json={"approve": True})
-                for i in ids))
+            rs = await asyncio.gather(
+                *(
+                    client.post(f"/api/v1/invitations/{i}/review", headers=headers, json={"approve": True})
+                    for i in ids
+                )
+            )
             return [r.status_code for r in rs]
 
     return asyncio.run(burst())

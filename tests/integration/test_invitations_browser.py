@@ -18,16 +18,24 @@ from tests.integration.test_pages_browser import (  # noqa: F401 (fixtures)
     site,
 )
 
-pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
-                                reason="Chromium is not installed")
+pytestmark = pytest.mark.skipif(
+    not __import__("pathlib").Path(CHROMIUM).exists(), reason="Chromium is not installed"
+)
 
 
 def _station(s: Any) -> None:
     deputy = s.call("GET", "/api/v1/deputies?phone=13800000001")
     deputy_id = (deputy["items"][0] if isinstance(deputy, dict) else deputy[0])["id"]
-    s.call("PUT", "/api/v1/stations/dongcheng", json={
-        "name": "东城街道代表联络站", "district": "heshan", "kind": "physical",
-        "deputies": [deputy_id]})
+    s.call(
+        "PUT",
+        "/api/v1/stations/dongcheng",
+        json={
+            "name": "东城街道代表联络站",
+            "district": "heshan",
+            "kind": "physical",
+            "deputies": [deputy_id],
+        },
+    )
     s.person("station.clerk", "station", "周联络员", station_code="dongcheng")
 
 

@@ -18,9 +18,12 @@ site, browser, people = shared.site, shared.browser, shared.people
 
 def _deputy_page(site: Site) -> tuple[str, str]:
     zhang = str(site.call("GET", "/api/v1/deputies?phone=13800000001")["items"][0]["id"])
-    site.call("PUT", "/api/v1/stations/heshan-01", "liaison", json={
-        "name": "会龙山街道代表联络站", "district": "heshan", "kind": "physical",
-        "deputies": [zhang]})
+    site.call(
+        "PUT",
+        "/api/v1/stations/heshan-01",
+        "liaison",
+        json={"name": "会龙山街道代表联络站", "district": "heshan", "kind": "physical", "deputies": [zhang]},
+    )
     code = site.call("POST", f"/api/v1/deputies/{zhang}/code/rotate", "liaison")
     return zhang, str(code["url"]).split("/d/", 1)[1]
 
@@ -58,8 +61,12 @@ def test_a_voter_leaves_a_message_the_deputy_answers_and_the_voter_rates_it(site
     page.get_by_role("link", name=f"/t/{tracking}").click()
     assert "待代表处理" in page.locator("main").inner_text()
 
-    site.person("zhang.san", "deputy", "张三",
-                deputy_id=site.call("GET", "/api/v1/deputies?phone=13800000001")["items"][0]["id"])
+    site.person(
+        "zhang.san",
+        "deputy",
+        "张三",
+        deputy_id=site.call("GET", "/api/v1/deputies?phone=13800000001")["items"][0]["id"],
+    )
     deputy = people()
     inbox = deputy.sign_in("zhang.san")
     assert inbox.url.endswith("/ui/messages")
@@ -100,11 +107,16 @@ def test_a_forwarded_message_shows_the_units_result_and_is_rated(site, people):
     assert "已交办" in page.get_by_role("status").inner_text()
     page.get_by_role("link", name="我的工单").click()
     deputy.shoot("deputy-my-tickets")
-    message = [m for m in site.call("GET", "/api/v1/messages?status=forwarded", "liaison")[
-        "items"] if "自来水发黄" in m["content"]][0]
+    message = [
+        m
+        for m in site.call("GET", "/api/v1/messages?status=forwarded", "liaison")["items"]
+        if "自来水发黄" in m["content"]
+    ][0]
     tid = message["ticket_id"]
-    for step, body in (("resolve", {"outcome": "solved", "reply": "已更换老旧管道，水质检测合格。"}),
-                       ("feedback", {"method": "phone", "content": "已告知张三代表"})):
+    for step, body in (
+        ("resolve", {"outcome": "solved", "reply": "已更换老旧管道，水质检测合格。"}),
+        ("feedback", {"method": "phone", "content": "已告知张三代表"}),
+    ):
         site.call("POST", f"/api/v1/tickets/{tid}/{step}", "water-bureau", json=body)
 
     page = voter.open(f"/t/{tracking}")

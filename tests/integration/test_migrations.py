@@ -28,8 +28,9 @@ def schema_diffs(url: str) -> list[object]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                         "compare_server_default": False})
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": False}
+            )
             return list(compare_metadata(ctx, Base.metadata))
     finally:
         engine.dispose()
@@ -99,12 +100,14 @@ def test_report_dimensions_are_copied_onto_existing_rows(fresh_url):
     assert after.json() == before.json()
     engine = create_engine(fresh_url)
     with engine.connect() as conn:
-        for table, extra in (("clocks", ""), ("resolutions", " OR r.ticket_kind <> t.kind"),
-                             ("ratings", "")):
-            stale = conn.execute(text(
-                f"SELECT count(*) FROM {table} AS r JOIN tickets AS t ON t.id = r.ticket_id "
-                f"WHERE r.category <> t.category OR coalesce(r.district, '') <> "
-                f"coalesce(t.district, ''){extra}")).scalar_one()
+        for table, extra in (("clocks", ""), ("resolutions", " OR r.ticket_kind <> t.kind"), ("ratings", "")):
+            stale = conn.execute(
+                text(
+                    f"SELECT count(*) FROM {table} AS r JOIN tickets AS t ON t.id = r.ticket_id "
+                    f"WHERE r.category <> t.category OR coalesce(r.district, '') <> "
+                    f"coalesce(t.district, ''){extra}"
+                )
+            ).scalar_one()
             assert stale == 0, table
         unrated = conn.execute(text("SELECT count(*) FROM ratings WHERE unit_code IS NULL"))
         assert unrated.scalar_one() == 0
@@ -133,9 +136,15 @@ def test_five_migrations_started_at_once_all_succeed_and_one_migrates(fresh_url,
 
     env = {**os.environ, "DATABASE_URL": fresh_url}
     gun = tmp_path / "go"
-    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(tmp_path), str(gun), str(n)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-              for n in range(5)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(tmp_path), str(gun), str(n)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for n in range(5)
+    ]
     try:
         deadline = time.monotonic() + 120
         while len(list(tmp_path.glob("ready-*"))) < 5:
@@ -155,8 +164,7 @@ def test_five_migrations_started_at_once_all_succeed_and_one_migrates(fresh_url,
     assert (len(migrated), len(idle)) == (1, 4), outputs
     engine = create_engine(fresh_url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() \
-            == [head]
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head]
     engine.dispose()
     diffs = schema_diffs(fresh_url)
     assert diffs == [], "\n".join(map(str, diffs))

@@ -33,8 +33,10 @@ from tests.builders import PASSWORD, csrf_of, person, sign_in
 from tests.conftest import make_settings
 
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed: the real "
-                                "OpenID provider of these tests (oidc-provider) runs on it")
+pytestmark = pytest.mark.skipif(
+    NODE is None,
+    reason="Node.js is not installed: the real OpenID provider of these tests (oidc-provider) runs on it",
+)
 HERE = Path(__file__).resolve().parent.parent / "oidc"
 CLIENT_ID = "deputy-hotline"
 SECRET = "hotline-oidc-test-client-secret-9f3a"
@@ -62,15 +64,24 @@ def provider() -> Iterator[Provider]:
     if not (HERE / "node_modules" / "oidc-provider").is_dir():
         npm = shutil.which("npm")
         assert npm, "npm is missing: install Node.js with npm, or run `npm ci` in tests/oidc"
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE,
-                       check=True, timeout=300)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True, timeout=300
+        )
     port = free_port()
-    config = {"client_id": CLIENT_ID, "client_secret": SECRET,
-              "redirect_uris": [CALLBACK, f"http://127.0.0.1:{port}/ui/sso/callback"]}
+    config = {
+        "client_id": CLIENT_ID,
+        "client_secret": SECRET,
+        "redirect_uris": [CALLBACK, f"http://127.0.0.1:{port}/ui/sso/callback"],
+    }
     assert NODE is not None
-    process = subprocess.Popen([NODE, "provider.mjs", json.dumps(config)], cwd=HERE,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [NODE, "provider.mjs", json.dumps(config)],
+        cwd=HERE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert process.stdout is not None
     line = process.stdout.readline()
     assert line, "the OpenID provider did not start (node tests/oidc/provider.mjs)"
@@ -88,9 +99,14 @@ def provider() -> Iterator[Provider]:
 
 
 def sso_settings(url: str, issuer: str, **more: object) -> Settings:
-    return make_settings(url, HOTLINE_OIDC_ISSUER=issuer, HOTLINE_OIDC_CLIENT_ID=CLIENT_ID,
-                         HOTLINE_OIDC_CLIENT_SECRET=SECRET, HOTLINE_OIDC_REDIRECT_URI=CALLBACK,
-                         **more)
+    return make_settings(
+        url,
+        HOTLINE_OIDC_ISSUER=issuer,
+        HOTLINE_OIDC_CLIENT_ID=CLIENT_ID,
+        HOTLINE_OIDC_CLIENT_SECRET=SECRET,
+        HOTLINE_OIDC_REDIRECT_URI=CALLBACK,
+        **more,
+    )
 
 
 @pytest.fixture
@@ -112,8 +128,7 @@ def at_provider(location: str, login: str | None, *, cancel: bool = False) -> st
                 continue
             assert r.status_code == 200, r.text
             if cancel:
-                url = str(r.url.join(unescape(re.search(r'href="([^"]*/abort)"', r.text)
-                                              .group(1))))  # type: ignore[union-attr]
+                url = str(r.url.join(unescape(re.search(r'href="([^"]*/abort)"', r.text).group(1))))  # type: ignore[union-attr]
                 continue
             action = unescape(re.search(r'action="([^"]+)"', r.text).group(1))  # type: ignore[union-attr]
             prompt = re.search(r'name="prompt" value="(\w+)"', r.text).group(1)  # type: ignore[union-attr]
@@ -152,15 +167,17 @@ def account_events(api, username: str) -> list[dict]:
     from app.models import Account, AccountEvent
 
     with api.app.state.hotline.db.read_session() as s:
-        rows = s.execute(select(AccountEvent.type, AccountEvent.data, AccountEvent.actor)
-                         .join(Account, Account.id == AccountEvent.account_id)
-                         .where(Account.username == username).order_by(AccountEvent.id)).all()
+        rows = s.execute(
+            select(AccountEvent.type, AccountEvent.data, AccountEvent.actor)
+            .join(Account, Account.id == AccountEvent.account_id)
+            .where(Account.username == username)
+            .order_by(AccountEvent.id)
+        ).all()
     return [{"type": t, "data": d, "actor": a} for t, d, a in rows]
 
 
 def new_account(api, username: str, role: str = "hotline") -> dict:
-    r = api.post("/api/v1/accounts", json={"username": username, "display_name": "李明",
-                                           "role": role})
+    r = api.post("/api/v1/accounts", json={"username": username, "display_name": "李明", "role": role})
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -183,8 +200,9 @@ def test_a_person_signs_in_at_the_provider_to_the_account_of_that_name(api, prov
     page = browser.get("/ui/account")
     assert page.status_code == 200 and "li.ming" in page.text
     signed_in = [e for e in account_events(api, "li.ming") if e["type"] == "session.signed_in"]
-    assert signed_in == [{"type": "session.signed_in", "actor": "user:li.ming",
-                          "data": {"via": "oidc", "subject": "Li.Ming"}}]
+    assert signed_in == [
+        {"type": "session.signed_in", "actor": "user:li.ming", "data": {"via": "oidc", "subject": "Li.Ming"}}
+    ]
     # The password sign-in still refuses it: SSO set no password.
     assert sign_in(TestClient(api.app), "li.ming", PASSWORD).status_code == 401
 
@@ -221,8 +239,10 @@ def test_a_disabled_account_cannot_sign_in_and_the_refusal_is_logged(api):
     assert r.status_code == 403 and "没有可用的账户" in r.text
     assert "hotline_session" not in browser.cookies
     assert account_events(api, "li.ming")[-1] == {
-        "type": "sign_in.refused", "actor": "oidc:li.ming",
-        "data": {"via": "oidc", "reason": "disabled"}}
+        "type": "sign_in.refused",
+        "actor": "oidc:li.ming",
+        "data": {"via": "oidc", "reason": "disabled"},
+    }
 
 
 def test_an_answer_for_another_browsers_sign_in_is_refused(api):
@@ -273,13 +293,14 @@ def test_the_nonce_and_the_pkce_verifier_are_checked(settings):
     pending, params = _code_for(client, "li.ming")
     # The ID token carries the nonce of this sign-in: another one is refused.
     with pytest.raises(SignInRefused, match="nonce"):
-        client.finish(Pending(pending.state, "another-nonce-" + "x" * 30, pending.verifier,
-                              "", pending.started_at), params)
+        client.finish(
+            Pending(pending.state, "another-nonce-" + "x" * 30, pending.verifier, "", pending.started_at),
+            params,
+        )
     # The provider refuses to redeem a code without its verifier.
     pending, params = _code_for(client, "li.ming")
     with pytest.raises(SignInRefused, match="invalid_grant"):
-        client.finish(Pending(pending.state, pending.nonce, "w" * 64, "", pending.started_at),
-                      params)
+        client.finish(Pending(pending.state, pending.nonce, "w" * 64, "", pending.started_at), params)
     pending, params = _code_for(client, "li.ming")
     assert client.finish(pending, params).username == "li.ming"  # the same steps, unchanged
 
@@ -377,12 +398,16 @@ def api_without_sso(db_url, clock):
         yield Api(client, clock, app)
 
 
-@pytest.mark.parametrize("missing", ["HOTLINE_OIDC_CLIENT_ID", "HOTLINE_OIDC_CLIENT_SECRET",
-                                     "HOTLINE_OIDC_REDIRECT_URI"])
+@pytest.mark.parametrize(
+    "missing", ["HOTLINE_OIDC_CLIENT_ID", "HOTLINE_OIDC_CLIENT_SECRET", "HOTLINE_OIDC_REDIRECT_URI"]
+)
 def test_a_half_configured_sign_on_stops_at_start_up(db_url, missing):
-    values = {"HOTLINE_OIDC_ISSUER": "https://sso.city.gov.cn/oidc",
-              "HOTLINE_OIDC_CLIENT_ID": CLIENT_ID, "HOTLINE_OIDC_CLIENT_SECRET": SECRET,
-              "HOTLINE_OIDC_REDIRECT_URI": CALLBACK}
+    values = {
+        "HOTLINE_OIDC_ISSUER": "https://sso.city.gov.cn/oidc",
+        "HOTLINE_OIDC_CLIENT_ID": CLIENT_ID,
+        "HOTLINE_OIDC_CLIENT_SECRET": SECRET,
+        "HOTLINE_OIDC_REDIRECT_URI": CALLBACK,
+    }
     del values[missing]
     with pytest.raises(ValidationError, match=missing.split(" ")[0]):
         make_settings(db_url, **values)
@@ -415,15 +440,25 @@ def test_in_a_browser_the_button_leads_to_the_provider_and_back(provider, tmp_pa
     admin = "oidc-admin-key-0123456789abcdef"
     base = f"http://127.0.0.1:{provider.server_port}"
     with throwaway_database(os.environ.get("HOTLINE_TEST_DATABASE_URL"), "hotline_oidc") as url:
-        env = {**os.environ, "DATABASE_URL": url, "HOTLINE_ADMIN_KEY": admin,
-               "HOTLINE_SCHEDULER": "off", "HOTLINE_WEBHOOKS": "off",
-               "HOTLINE_OIDC_ISSUER": provider.issuer, "HOTLINE_OIDC_CLIENT_ID": CLIENT_ID,
-               "HOTLINE_OIDC_CLIENT_SECRET": SECRET, "HOTLINE_PUBLIC_BASE_URL": base}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "HOTLINE_ADMIN_KEY": admin,
+            "HOTLINE_SCHEDULER": "off",
+            "HOTLINE_WEBHOOKS": "off",
+            "HOTLINE_OIDC_ISSUER": provider.issuer,
+            "HOTLINE_OIDC_CLIENT_ID": CLIENT_ID,
+            "HOTLINE_OIDC_CLIENT_SECRET": SECRET,
+            "HOTLINE_PUBLIC_BASE_URL": base,
+        }
         log = tmp_path / "server.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen([str(Path(sys.executable).parent / "hotline"), "serve",
-                                     "--port", str(provider.server_port)], env=env,
-                                    stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(provider.server_port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -435,24 +470,28 @@ def test_in_a_browser_the_button_leads_to_the_provider_and_back(provider, tmp_pa
                     pass
                 assert time.monotonic() < deadline, log.read_text()[-3000:]
                 time.sleep(0.1)
-            r = httpx.post(base + "/api/v1/accounts", headers={"Authorization": f"Bearer {admin}"},
-                           json={"username": "li.ming", "display_name": "李明",
-                                 "role": "liaison"})
+            r = httpx.post(
+                base + "/api/v1/accounts",
+                headers={"Authorization": f"Bearer {admin}"},
+                json={"username": "li.ming", "display_name": "李明", "role": "liaison"},
+            )
             assert r.status_code == 201, r.text
             SCREENS.mkdir(parents=True, exist_ok=True)
             with sync_api.sync_playwright() as p:
-                chromium = p.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-gpu",
-                                                   "--disable-dev-shm-usage"])
+                chromium = p.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+                )
                 try:
-                    for name, viewport in (("desktop", {"width": 1280, "height": 900}),
-                                           ("phone", {"width": 390, "height": 844})):
+                    for name, viewport in (
+                        ("desktop", {"width": 1280, "height": 900}),
+                        ("phone", {"width": 390, "height": 844}),
+                    ):
                         context = chromium.new_context(viewport=viewport, locale="zh-CN")
                         page = context.new_page()
                         page.set_default_timeout(15_000)
                         page.goto(base + "/ui/sign-in")
-                        page.screenshot(path=str(SCREENS / f"sso-sign-in-{name}.png"),
-                                        full_page=True)
+                        page.screenshot(path=str(SCREENS / f"sso-sign-in-{name}.png"), full_page=True)
                         page.get_by_role("link", name=BUTTON).click()
                         page.wait_for_url(provider.issuer + "/interaction/**")
                         page.fill("input[name=login]", "li.ming")
@@ -460,8 +499,7 @@ def test_in_a_browser_the_button_leads_to_the_provider_and_back(provider, tmp_pa
                         page.click("button[type=submit]")
                         page.get_by_role("button", name="Continue").click()
                         page.wait_for_url(base + "/ui/**")
-                        page.screenshot(path=str(SCREENS / f"sso-landed-{name}.png"),
-                                        full_page=True)
+                        page.screenshot(path=str(SCREENS / f"sso-landed-{name}.png"), full_page=True)
                         assert "李明" in page.content()
                         context.close()
                 finally:

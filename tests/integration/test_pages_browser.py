@@ -30,15 +30,22 @@ from tests.builders import PASSWORD, UNITS, csrf_of
 from tests.support import throwaway_database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Chromium is not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"
+)
 ADMIN_KEY = "pages-admin-key-0123456789abcdef"
 SCREENS = Path(__file__).resolve().parent.parent / "out" / "screens"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 
 
 def free_port() -> int:
@@ -77,16 +84,26 @@ class Site:
 
     def ticket(self, **overrides: Any) -> dict[str, Any]:
         now = datetime.now().astimezone().isoformat()
-        body = {"hotline_no": f"YY-UI-{next(self.numbers):05d}", "deputy_call": True,
-                "called_at": now, "caller": {"name": "张三", "phone": "13800000001"},
-                "category": "water", "content": "某小区停水三天，居民生活受到影响。",
-                "district": "heshan", "units": ["water-bureau"], **overrides}
+        body = {
+            "hotline_no": f"YY-UI-{next(self.numbers):05d}",
+            "deputy_call": True,
+            "called_at": now,
+            "caller": {"name": "张三", "phone": "13800000001"},
+            "category": "water",
+            "content": "某小区停水三天，居民生活受到影响。",
+            "district": "heshan",
+            "units": ["water-bureau"],
+            **overrides,
+        }
         return self.call("POST", "/api/v1/tickets", "hotline", json=body)  # type: ignore[no-any-return]
 
     def account(self, username: str, role: str, name: str, **binding: str) -> str:
         """A new account; returns its invitation link."""
-        r = self.call("POST", "/api/v1/accounts", json={
-            "username": username, "display_name": name, "role": role, **binding})
+        r = self.call(
+            "POST",
+            "/api/v1/accounts",
+            json={"username": username, "display_name": name, "role": role, **binding},
+        )
         return str(r["invite_url"])
 
     def person(self, username: str, role: str, name: str, **binding: str) -> str:
@@ -94,8 +111,9 @@ class Site:
         link = self.account(username, role, name, **binding)
         with httpx.Client(base_url=self.base) as c:
             page = c.get(link)
-            r = c.post(link, data={"csrf_token": csrf_of(page.text), "password": PASSWORD,
-                                   "confirm": PASSWORD})
+            r = c.post(
+                link, data={"csrf_token": csrf_of(page.text), "password": PASSWORD, "confirm": PASSWORD}
+            )
             assert r.status_code == 303, r.text
         return username
 
@@ -105,12 +123,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     log = tmp_path_factory.mktemp("pages") / "server.log"
     with throwaway_database(os.environ.get("HOTLINE_TEST_DATABASE_URL"), "hotline_pages") as url:
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN_KEY,
-               "HOTLINE_SCHEDULER": "off", "HOTLINE_WEBHOOKS": "off"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "HOTLINE_ADMIN_KEY": ADMIN_KEY,
+            "HOTLINE_SCHEDULER": "off",
+            "HOTLINE_WEBHOOKS": "off",
+        }
         hotline = Path(sys.executable).parent / "hotline"
         with log.open("wb") as out:
-            proc = subprocess.Popen([str(hotline), "serve", "--port", str(port)], env=env,
-                                    stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [str(hotline), "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -134,26 +158,40 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    errors = [line for line in log.read_text(errors="replace").splitlines()
-              if '"level": "error"' in line or "Traceback" in line]
+    errors = [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if '"level": "error"' in line or "Traceback" in line
+    ]
     assert not errors, "\n".join(errors[:20])
 
 
 def _city(s: Site) -> None:
     for code, (name, kind, district) in UNITS.items():
-        s.call("PUT", f"/api/v1/units/{code}", json={"name": name, "kind": kind,
-                                                       "district": district})
+        s.call("PUT", f"/api/v1/units/{code}", json={"name": name, "kind": kind, "district": district})
     s.call("PUT", "/api/v1/districts/heshan", json={"name": "赫山区"})
-    s.call("PUT", "/api/v1/categories/water", json={
-        "name": "供水排水", "default_lead_unit": "water-bureau",
-        "committee_unit": "urban-env-committee"})
-    s.call("POST", "/api/v1/deputies", json={"name": "张三", "phone": "13800000001",
-                                              "level": "city", "district": "heshan"})
+    s.call(
+        "PUT",
+        "/api/v1/categories/water",
+        json={
+            "name": "供水排水",
+            "default_lead_unit": "water-bureau",
+            "committee_unit": "urban-env-committee",
+        },
+    )
+    s.call(
+        "POST",
+        "/api/v1/deputies",
+        json={"name": "张三", "phone": "13800000001", "level": "city", "district": "heshan"},
+    )
     # A case opened two hours ago (back-recorded), so that a meeting can be recorded at a
     # whole minute after its opening (times are typed to the minute).
     early = _rated_unsatisfied(s, hours_ago=2)
-    s.early_case = [c for c in s.call("GET", f"/api/v1/supervisions?ticket_id={early['id']}")[
-        "items"] if c["kind"] == "local"][0]
+    s.early_case = [
+        c
+        for c in s.call("GET", f"/api/v1/supervisions?ticket_id={early['id']}")["items"]
+        if c["kind"] == "local"
+    ][0]
     s.person("water.clerk", "unit", "王水利", unit_code="water-bureau")
     s.person("hotline.staff", "hotline", "赵热线")
     s.person("liaison.staff", "liaison", "李联络")
@@ -182,11 +220,22 @@ class Person:
         self.console: list[str] = []
         # CSP violations and script errors; a page answering 4xx (a form sent back with
         # its errors) is the document itself, but every asset it loads must load.
-        self.page.on("console", lambda m: self.console.append(m.text)
-                     if m.type == "error" and not m.text.startswith("Failed to load resource")
-                     else None)
-        self.page.on("response", lambda r: self.console.append(f"{r.status} {r.url}")
-                     if r.status >= 400 and r.request.resource_type != "document" else None)
+        self.page.on(
+            "console",
+            lambda m: (
+                self.console.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        self.page.on(
+            "response",
+            lambda r: (
+                self.console.append(f"{r.status} {r.url}")
+                if r.status >= 400 and r.request.resource_type != "document"
+                else None
+            ),
+        )
 
     def open(self, path: str) -> Any:
         self.page.goto(self.site.base + path)
@@ -236,6 +285,7 @@ def events_of(site: Site, ticket_id: str) -> list[dict[str, Any]]:
 
 
 # --- scenarios -------------------------------------------------------------------------------
+
 
 def test_a_new_clerk_sets_a_password_from_the_invitation_and_signs_in(site, people):
     link = site.account("new.clerk", "unit", "孙新", unit_code="heshan-gov")
@@ -313,11 +363,13 @@ def test_a_unit_clerk_works_a_ticket_from_the_queue_to_feedback(site, people):
 
     ticket = site.call("GET", f"/api/v1/tickets/{t['id']}")
     assert ticket["status"] == "fed_back" and ticket["feedback"]["method"] == "phone"
-    acted = [e for e in events_of(site, t["id"])
-             if e["type"] in ("ticket.contacted", "ticket.resolved", "ticket.fed_back")]
+    acted = [
+        e
+        for e in events_of(site, t["id"])
+        if e["type"] in ("ticket.contacted", "ticket.resolved", "ticket.fed_back")
+    ]
     assert [e["actor"] for e in acted] == ["user:water.clerk"] * 3
-    assert acted[0]["by"] == {"role": "unit", "unit": "water-bureau", "deputy_id": None,
-                              "station": None}
+    assert acted[0]["by"] == {"role": "unit", "unit": "water-bureau", "deputy_id": None, "station": None}
     page = me.open("/ui/queue")
     assert t["hotline_no"] not in page.locator("main").inner_text()
 
@@ -335,8 +387,9 @@ def test_the_hotline_office_decides_an_extension_a_clerk_asked_for(site, people)
     page.get_by_label("延期理由").fill("需协调自来水公司更换主管道。")
     page.get_by_role("button", name="提交延期申请").click()
     assert "已提交延期申请" in page.get_by_role("status").inner_text()
-    due_before = [c for c in site.call("GET", f"/api/v1/tickets/{t['id']}")["clocks"]
-                  if c["kind"] == "resolve"][0]["due_at"]
+    due_before = [
+        c for c in site.call("GET", f"/api/v1/tickets/{t['id']}")["clocks"] if c["kind"] == "resolve"
+    ][0]["due_at"]
 
     office = people()
     page = office.sign_in("hotline.staff")
@@ -367,14 +420,25 @@ def _rated_unsatisfied(site: Site, hours_ago: int = 0) -> dict[str, Any]:
 
     t = site.ticket(called_at=start.isoformat(), dispatched_at=start.isoformat())
     tid = t["id"]
-    site.call("POST", f"/api/v1/tickets/{tid}/contact", "water-bureau",
-              json={"method": "phone", "deputy_invited": False, **at(5)})
-    site.call("POST", f"/api/v1/tickets/{tid}/resolve", "water-bureau",
-              json={"outcome": "explained", "reply": "管网改造已列入明年计划。", **at(10)})
-    site.call("POST", f"/api/v1/tickets/{tid}/feedback", "water-bureau",
-              json={"method": "phone", "content": "已告知代表。", **at(15)})
-    site.call("POST", f"/api/v1/tickets/{tid}/rating", "hotline",
-              json={"rating": "不满意", **at(20)})
+    site.call(
+        "POST",
+        f"/api/v1/tickets/{tid}/contact",
+        "water-bureau",
+        json={"method": "phone", "deputy_invited": False, **at(5)},
+    )
+    site.call(
+        "POST",
+        f"/api/v1/tickets/{tid}/resolve",
+        "water-bureau",
+        json={"outcome": "explained", "reply": "管网改造已列入明年计划。", **at(10)},
+    )
+    site.call(
+        "POST",
+        f"/api/v1/tickets/{tid}/feedback",
+        "water-bureau",
+        json={"method": "phone", "content": "已告知代表。", **at(15)},
+    )
+    site.call("POST", f"/api/v1/tickets/{tid}/rating", "hotline", json={"rating": "不满意", **at(20)})
     return t
 
 
@@ -426,8 +490,11 @@ def test_the_committee_opens_and_closes_a_joint_case_by_hand(site, people):
     page.get_by_label("督办结论").fill("承办单位已制定整改计划，督办办结。")
     page.get_by_role("button", name="确认办结").click()
     assert "督办案件已办结" in page.get_by_role("status").inner_text()
-    case = [c for c in site.call("GET", f"/api/v1/supervisions?ticket_id={t['id']}")["items"]
-            if c["kind"] == "joint"][0]
+    case = [
+        c
+        for c in site.call("GET", f"/api/v1/supervisions?ticket_id={t['id']}")["items"]
+        if c["kind"] == "joint"
+    ][0]
     assert (case["state"], case["unit"]) == ("closed", None)
     early = site.call("GET", f"/api/v1/supervisions/{site.early_case['id']}")
     assert early["meetings"][0]["participants"] == ["water-bureau", "市长热线办"]
@@ -458,8 +525,15 @@ def test_every_page_at_a_desktop_and_a_phone_width(site, people):
     """Each role's pages render without a console error and fit a phone."""
     t = _rated_unsatisfied(site)
     seen = [
-        ("liaison.staff", [("tickets", "/ui/tickets"), ("ticket-supervising", f"/ui/tickets/{t['id']}"),
-                           ("reports", "/ui/reports"), ("accounts-liaison", "/ui/admin/accounts")]),
+        (
+            "liaison.staff",
+            [
+                ("tickets", "/ui/tickets"),
+                ("ticket-supervising", f"/ui/tickets/{t['id']}"),
+                ("reports", "/ui/reports"),
+                ("accounts-liaison", "/ui/admin/accounts"),
+            ],
+        ),
         ("water.clerk", [("queue-clerk", "/ui/queue"), ("account", "/ui/account")]),
     ]
     for username, pages in seen:
@@ -475,13 +549,16 @@ def test_every_page_at_a_desktop_and_a_phone_width(site, people):
     page.get_by_label("再次输入新密码").fill(PASSWORD)
     page.get_by_role("button", name="设置密码").click()
     admin.sign_in("site.admin")
-    for name, path in [("admin-accounts", "/ui/admin/accounts"),
-                       ("admin-account-new", "/ui/admin/accounts/new"),
-                       ("admin-units", "/ui/admin/units"),
-                       ("admin-unit-edit", "/ui/admin/units/water-bureau"),
-                       ("admin-categories", "/ui/admin/categories"),
-                       ("admin-districts", "/ui/admin/districts"),
-                       ("admin-keys", "/ui/admin/keys"), ("admin-calendar", "/ui/admin/calendar")]:
+    for name, path in [
+        ("admin-accounts", "/ui/admin/accounts"),
+        ("admin-account-new", "/ui/admin/accounts/new"),
+        ("admin-units", "/ui/admin/units"),
+        ("admin-unit-edit", "/ui/admin/units/water-bureau"),
+        ("admin-categories", "/ui/admin/categories"),
+        ("admin-districts", "/ui/admin/districts"),
+        ("admin-keys", "/ui/admin/keys"),
+        ("admin-calendar", "/ui/admin/calendar"),
+    ]:
         admin.open(path)
         admin.shoot(name)
     page = admin.open("/ui/sign-in")

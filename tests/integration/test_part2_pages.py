@@ -39,8 +39,9 @@ def test_a_deputy_answers_forwards_and_declines_from_the_inbox(api):
     # A refused form says why beside the field and changes nothing.
     r = me.form(f"/ui/messages/{second['id']}/forward", {"level": "city"})
     assert r.status_code == 422 and "请选择事项分类" in r.text
-    r = me.form(f"/ui/messages/{second['id']}/forward", {
-        "level": "city", "category": "water", "note": "请检测水质"})
+    r = me.form(
+        f"/ui/messages/{second['id']}/forward", {"level": "city", "category": "water", "note": "请检测水质"}
+    )
     assert r.status_code == 303, r.text
     got = api.get(f"/api/v1/messages/{second['id']}", "liaison").json()
     assert got["status"] == "forwarded" and got["ticket_id"]
@@ -85,28 +86,43 @@ def test_station_staff_record_a_reception_and_the_messages_taken_there(api):
     home = staff.get("/ui/station")
     assert "还没有接待记录" in home.text
     shown = staff.get("/ui/station/receptions/new")
-    r = staff.post("/ui/station/receptions/new", {
-        "csrf_token": csrf_of(shown.text), "date": "2025-09-30", "deputies": [z, li],
-        "voters_received": "12", "batches": "3", "note": "集中接待"})
+    r = staff.post(
+        "/ui/station/receptions/new",
+        {
+            "csrf_token": csrf_of(shown.text),
+            "date": "2025-09-30",
+            "deputies": [z, li],
+            "voters_received": "12",
+            "batches": "3",
+            "note": "集中接待",
+        },
+    )
     assert r.status_code == 303, r.text
     [reception] = api.get("/api/v1/stations/heshan-01/receptions").json()["items"]
     assert (reception["voters_received"], sorted(reception["deputies"])) == (12, sorted([z, li]))
-    r = staff.post("/ui/station/receptions/new", {
-        "csrf_token": csrf_of(shown.text), "date": "2025-09-30", "voters_received": "-1",
-        "batches": "x"})
+    r = staff.post(
+        "/ui/station/receptions/new",
+        {"csrf_token": csrf_of(shown.text), "date": "2025-09-30", "voters_received": "-1", "batches": "x"},
+    )
     assert r.status_code == 422 and "不能小于0" in r.text and "须为整数" in r.text
     path = f"/ui/station/messages/new?reception={reception['id']}"
-    r = staff.form(path, {"deputy_id": z, "channel": "station", "content": "菜市场占道经营",
-                          "voter_name": "赵六", "voter_phone": "13600000006"})
+    r = staff.form(
+        path,
+        {
+            "deputy_id": z,
+            "channel": "station",
+            "content": "菜市场占道经营",
+            "voter_name": "赵六",
+            "voter_phone": "13600000006",
+        },
+    )
     assert r.status_code == 303, r.text
     page = staff.get(r.headers["location"])
     assert "查询码" in page.text and "136****0006" in page.text and "13600000006" not in page.text
     [m] = api.get("/api/v1/messages", "liaison").json()["items"]
-    assert (m["reception_id"], m["station"], m["channel"]) == (reception["id"], "heshan-01",
-                                                               "station")
+    assert (m["reception_id"], m["station"], m["channel"]) == (reception["id"], "heshan-01", "station")
     assert "1</td>" in staff.get("/ui/station").text.replace(" ", "")
-    r = staff.form(path, {"deputy_id": z, "channel": "station", "content": "x",
-                          "voter_phone": "phone"})
+    r = staff.form(path, {"deputy_id": z, "channel": "station", "content": "x", "voter_phone": "phone"})
     assert r.status_code == 422 and "须为 5 至 20 位数字" in r.text
     inbox = staff.get("/ui/messages")
     assert "菜市场占道经营" in inbox.text

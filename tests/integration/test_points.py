@@ -48,8 +48,11 @@ def detail(api: Any, deputy: str, year: int, who: str = "liaison") -> dict[str, 
 
 
 def activity(api: Any, deputy: str, type_: str, on: str, note: str | None = None) -> Any:
-    return api.post(f"/api/v1/deputies/{deputy}/activities", "liaison",
-                    json={"type": type_, "on": on, **({"note": note} if note else {})})
+    return api.post(
+        f"/api/v1/deputies/{deputy}/activities",
+        "liaison",
+        json={"type": type_, "on": on, **({"note": note} if note else {})},
+    )
 
 
 def year_of_activity(api: Any) -> str:
@@ -61,23 +64,46 @@ def year_of_activity(api: Any) -> str:
     ok(api.call("PATCH", f"/api/v1/deputies/{zhang}", json={"term": "city-9"}))
     api.set_now("2024-12-31 15:00")
     api.ticket()  # last year
-    ok(api.post(f"/api/v1/deputies/{zhang}/duty-reports", "liaison", json={
-        "held_on": "2024-12-31", "method": "written", "audience": "voters"}), 201)
+    ok(
+        api.post(
+            f"/api/v1/deputies/{zhang}/duty-reports",
+            "liaison",
+            json={"held_on": "2024-12-31", "method": "written", "audience": "voters"},
+        ),
+        201,
+    )
     api.set_now("2025-03-01 09:00")
     for _ in range(7):
         api.ticket()
     api.ticket(kind="consultation")
     api.station(deputies=[zhang])
     for day in ("2024-12-20", "2025-01-15", "2025-02-15", "2025-03-01"):
-        ok(api.post("/api/v1/stations/heshan-01/receptions", "liaison", json={
-            "date": day, "deputies": [zhang], "voters_received": 12, "batches": 3}), 201)
+        ok(
+            api.post(
+                "/api/v1/stations/heshan-01/receptions",
+                "liaison",
+                json={"date": day, "deputies": [zhang], "voters_received": 12, "batches": 3},
+            ),
+            201,
+        )
     for day in ("2025-01-10", "2025-02-20"):
-        ok(api.post(f"/api/v1/deputies/{zhang}/duty-reports", "liaison", json={
-            "held_on": day, "method": "meeting", "audience": "voters"}), 201)
-    ok(api.put("/api/v1/point-rules/session", "liaison", json={
-        "name": "参加人代会", "points": 3, "yearly_cap": 6}), 201)
-    ok(api.put("/api/v1/point-rules/training", "admin", json={"name": "参加培训", "points": 2}),
-       201)
+        ok(
+            api.post(
+                f"/api/v1/deputies/{zhang}/duty-reports",
+                "liaison",
+                json={"held_on": day, "method": "meeting", "audience": "voters"},
+            ),
+            201,
+        )
+    ok(
+        api.put(
+            "/api/v1/point-rules/session",
+            "liaison",
+            json={"name": "参加人代会", "points": 3, "yearly_cap": 6},
+        ),
+        201,
+    )
+    ok(api.put("/api/v1/point-rules/training", "admin", json={"name": "参加培训", "points": 2}), 201)
     for day in ("2024-12-30", "2025-01-05", "2025-02-05", "2025-02-28"):
         ok(activity(api, zhang, "session", day, "第九届人大第五次会议"), 201)
     ok(activity(api, zhang, "training", "2025-02-01"), 201)
@@ -86,25 +112,51 @@ def year_of_activity(api: Any) -> str:
 
 def test_built_in_and_committee_types_counted_for_the_year_with_caps(api):
     zhang = year_of_activity(api)
-    ok(api.post("/api/v1/deputies", "liaison", json={
-        "name": "李四", "phone": "13900000002", "level": "city"}), 201)
+    ok(
+        api.post(
+            "/api/v1/deputies", "liaison", json={"name": "李四", "phone": "13900000002", "level": "city"}
+        ),
+        201,
+    )
     report = points(api, 2025)
     z = row_of(report, "张三")
-    assert z["items"] == {"hotline_problem": 7, "message_handled": 0, "reception": 3,
-                          "duty_report": 2, "session": 3, "training": 1}
-    assert z["by_type"] == {"hotline_problem": 5, "message_handled": 0, "reception": 3,
-                            "duty_report": 5, "session": 6, "training": 2}
+    assert z["items"] == {
+        "hotline_problem": 7,
+        "message_handled": 0,
+        "reception": 3,
+        "duty_report": 2,
+        "session": 3,
+        "training": 1,
+    }
+    assert z["by_type"] == {
+        "hotline_problem": 5,
+        "message_handled": 0,
+        "reception": 3,
+        "duty_report": 5,
+        "session": 6,
+        "training": 2,
+    }
     assert (z["total"], z["calls"], z["silent"]) == (21, 8, False)
     li = row_of(report, "李四")
     assert (li["total"], li["silent"], set(li["by_type"].values())) == (0, True, {0})
     assert [i["name"] for i in report["items"]] == ["张三", "李四"]  # the highest first
     assert [t["type"] for t in report["types"]] == [
-        "hotline_problem", "message_handled", "reception", "duty_report", "session",
-        "training"]
+        "hotline_problem",
+        "message_handled",
+        "reception",
+        "duty_report",
+        "session",
+        "training",
+    ]
     # 2024: one problem, one reception, one duty report, one session.
     assert row_of(points(api, 2024), "张三")["by_type"] == {
-        "hotline_problem": 1, "message_handled": 0, "reception": 1, "duty_report": 5,
-        "session": 3, "training": 0}
+        "hotline_problem": 1,
+        "message_handled": 0,
+        "reception": 1,
+        "duty_report": 5,
+        "session": 3,
+        "training": 0,
+    }
     assert zhang
 
 
@@ -113,19 +165,29 @@ def test_the_annual_report_of_a_deputy_lists_every_item_behind_each_figure(api):
     report = detail(api, zhang, 2025)
     by = {t["type"]: t for t in report["types"]}
     assert report["total"] == 21 and report["by_type"]["session"] == 6
-    assert (by["hotline_problem"]["count"], by["hotline_problem"]["raw_points"],
-            by["hotline_problem"]["points"], by["hotline_problem"]["capped"]) == (7, 7, 5, True)
+    assert (
+        by["hotline_problem"]["count"],
+        by["hotline_problem"]["raw_points"],
+        by["hotline_problem"]["points"],
+        by["hotline_problem"]["capped"],
+    ) == (7, 7, 5, True)
     assert len(by["hotline_problem"]["lines"]) == 7
-    assert all(line["on"] == "2025-03-01" and line["ref"].startswith("YY-")
-               for line in by["hotline_problem"]["lines"])
+    assert all(
+        line["on"] == "2025-03-01" and line["ref"].startswith("YY-")
+        for line in by["hotline_problem"]["lines"]
+    )
     assert [(x["on"], x["detail"]) for x in by["reception"]["lines"]] == [
-        ("2025-01-15", "赫山区会龙山街道代表联络站"), ("2025-02-15", "赫山区会龙山街道代表联络站"),
-        ("2025-03-01", "赫山区会龙山街道代表联络站")]
+        ("2025-01-15", "赫山区会龙山街道代表联络站"),
+        ("2025-02-15", "赫山区会龙山街道代表联络站"),
+        ("2025-03-01", "赫山区会龙山街道代表联络站"),
+    ]
     assert [x["on"] for x in by["duty_report"]["lines"]] == ["2025-01-10", "2025-02-20"]
     assert by["duty_report"]["lines"][0]["detail"] == "选民会议报告，对象：原选区选民"
     assert [(x["on"], x["detail"]) for x in by["session"]["lines"]] == [
-        ("2025-01-05", "第九届人大第五次会议"), ("2025-02-05", "第九届人大第五次会议"),
-        ("2025-02-28", "第九届人大第五次会议")]
+        ("2025-01-05", "第九届人大第五次会议"),
+        ("2025-02-05", "第九届人大第五次会议"),
+        ("2025-02-28", "第九届人大第五次会议"),
+    ]
     assert (by["session"]["raw_points"], by["session"]["points"]) == (9, 6)
     assert (by["training"]["capped"], by["training"]["yearly_cap"]) == (False, None)
     # The summary and the detail agree, figure for figure.
@@ -148,8 +210,12 @@ def test_a_deputy_registered_late_then_has_the_points_of_his_calls(api):
         api.ticket(caller={"name": "赵六", "phone": "13700000006"})
     assert "赵六" not in [i["name"] for i in points(api, 2025)["items"]]
     api.set_now("2025-06-01 09:00")
-    zhao = ok(api.post("/api/v1/deputies", "liaison", json={
-        "name": "赵六", "phone": "137-0000-0006", "level": "county"}), 201)
+    zhao = ok(
+        api.post(
+            "/api/v1/deputies", "liaison", json={"name": "赵六", "phone": "137-0000-0006", "level": "county"}
+        ),
+        201,
+    )
     row = row_of(points(api, 2025), "赵六")
     assert (row["by_type"]["hotline_problem"], row["silent"], row["calls"]) == (3, False, 3)
     assert len(detail(api, zhao["id"], 2025)["types"][0]["lines"]) == 3
@@ -167,19 +233,34 @@ def test_a_new_phone_brings_its_calls_points_with_it(api):
 
 def test_built_in_types_may_be_re_weighted_not_given_items_by_hand(api):
     zhang = year_of_activity(api)
-    got = ok(api.put("/api/v1/point-rules/hotline_problem", "liaison", json={
-        "name": "专线反映问题", "points": 2, "yearly_cap": 8}))
-    assert got == {"type": "hotline_problem", "name": "专线反映问题", "points": 2,
-                   "yearly_cap": 8, "builtin": True}
+    got = ok(
+        api.put(
+            "/api/v1/point-rules/hotline_problem",
+            "liaison",
+            json={"name": "专线反映问题", "points": 2, "yearly_cap": 8},
+        )
+    )
+    assert got == {
+        "type": "hotline_problem",
+        "name": "专线反映问题",
+        "points": 2,
+        "yearly_cap": 8,
+        "builtin": True,
+    }
     rules = ok(api.get("/api/v1/point-rules", "liaison"))
-    assert [r["type"] for r in rules][:4] == ["hotline_problem", "message_handled",
-                                              "reception", "duty_report"]
+    assert [r["type"] for r in rules][:4] == [
+        "hotline_problem",
+        "message_handled",
+        "reception",
+        "duty_report",
+    ]
     assert row_of(points(api, 2025), "张三")["by_type"]["hotline_problem"] == 8
     # Part I's deputies report gives the same figure, and says how it is counted.
     deputies = ok(api.get("/api/v1/reports/deputies?year=2025", "liaison"))
     assert row_of(deputies, "张三")["points"] == 8
     assert "每反映一个问题计2分，每年最多8分" in api.get(
-        "/api/v1/reports/deputies?year=2025&format=csv", "liaison").content.decode("utf-8-sig")
+        "/api/v1/reports/deputies?year=2025&format=csv", "liaison"
+    ).content.decode("utf-8-sig")
     ok(api.put("/api/v1/point-rules/duty_report", json={"name": "述职", "points": 5}))
     assert row_of(points(api, 2025), "张三")["by_type"]["duty_report"] == 10  # no cap now
     for builtin in ("hotline_problem", "reception", "message_handled", "duty_report"):
@@ -190,23 +271,28 @@ def test_bad_rules_and_items_are_refused_naming_the_field_and_change_nothing(api
     zhang = year_of_activity(api)
     before = detail(api, zhang, 2025)
     rule = {"name": "视察", "points": 2}
-    assert problem(api.put("/api/v1/point-rules/inspection", json={**rule, "points": -1}),
-                   422) == ["points"]
-    assert problem(api.put("/api/v1/point-rules/inspection", json={**rule, "yearly_cap": -1}),
-                   422) == ["yearly_cap"]
+    assert problem(api.put("/api/v1/point-rules/inspection", json={**rule, "points": -1}), 422) == ["points"]
+    assert problem(api.put("/api/v1/point-rules/inspection", json={**rule, "yearly_cap": -1}), 422) == [
+        "yearly_cap"
+    ]
     assert problem(api.put("/api/v1/point-rules/Bad Type", json=rule), 422) == ["type"]
-    assert problem(api.put("/api/v1/point-rules/inspection", json={"points": 2}),
-                   422) == ["name"]
+    assert problem(api.put("/api/v1/point-rules/inspection", json={"points": 2}), 422) == ["name"]
     assert problem(api.put("/api/v1/point-rules/inspection", "hotline", json=rule), 403) == []
     assert problem(activity(api, zhang, "inspection", "2025-01-01"), 422) == ["type"]
     assert problem(activity(api, zhang, "session", "2025-03-02"), 422) == ["on"]  # ahead
     assert problem(activity(api, zhang, "session", "2025-02-30"), 422) == ["on"]
     assert problem(activity(api, "nope", "session", "2025-01-01"), 404) == []
-    assert problem(api.post(f"/api/v1/deputies/{zhang}/activities", "admin",
-                            json={"type": "session", "on": "2025-01-01"}), 403) == []
+    assert (
+        problem(
+            api.post(
+                f"/api/v1/deputies/{zhang}/activities", "admin", json={"type": "session", "on": "2025-01-01"}
+            ),
+            403,
+        )
+        == []
+    )
     assert problem(api.get("/api/v1/reports/points?year=2026", "liaison"), 422) == ["year"]
-    assert problem(api.get(f"/api/v1/reports/points/{zhang}?year=20x5", "liaison"),
-                   422) == ["year"]
+    assert problem(api.get(f"/api/v1/reports/points/{zhang}?year=20x5", "liaison"), 422) == ["year"]
     assert problem(api.get("/api/v1/reports/points/nope?year=2025", "liaison"), 404) == []
     assert detail(api, zhang, 2025) == before
     assert "inspection" not in [r["type"] for r in ok(api.get("/api/v1/point-rules"))]
@@ -214,31 +300,37 @@ def test_bad_rules_and_items_are_refused_naming_the_field_and_change_nothing(api
 
 def test_a_deputy_reads_his_own_points_and_no_one_elses(api):
     zhang = year_of_activity(api)
-    li = ok(api.post("/api/v1/deputies", "liaison", json={
-        "name": "李四", "phone": "13900000002", "level": "city"}), 201)
-    key = ok(api.post("/api/v1/keys", json={"role": "deputy", "deputy_id": zhang,
-                                            "label": "张三的小程序"}), 201)["key"]
+    li = ok(
+        api.post(
+            "/api/v1/deputies", "liaison", json={"name": "李四", "phone": "13900000002", "level": "city"}
+        ),
+        201,
+    )
+    key = ok(
+        api.post("/api/v1/keys", json={"role": "deputy", "deputy_id": zhang, "label": "张三的小程序"}), 201
+    )["key"]
     h = {"Authorization": f"Bearer {key}"}
     own = api.client.get(f"/api/v1/reports/points/{zhang}?year=2025", headers=h)
     assert own.status_code == 200 and own.json()["total"] == 21
-    assert api.client.get(f"/api/v1/reports/points/{li['id']}?year=2025",
-                          headers=h).status_code == 404
+    assert api.client.get(f"/api/v1/reports/points/{li['id']}?year=2025", headers=h).status_code == 404
     assert api.client.get("/api/v1/reports/points?year=2025", headers=h).status_code == 403
-    assert api.client.get(f"/api/v1/deputies/{zhang}/duty-reports", headers=h).json()[0][
-        "held_on"] == "2024-12-31"
-    assert api.client.get(f"/api/v1/deputies/{li['id']}/duty-reports",
-                          headers=h).status_code == 404
+    assert (
+        api.client.get(f"/api/v1/deputies/{zhang}/duty-reports", headers=h).json()[0]["held_on"]
+        == "2024-12-31"
+    )
+    assert api.client.get(f"/api/v1/deputies/{li['id']}/duty-reports", headers=h).status_code == 404
 
 
 def test_forty_items_recorded_at_once_all_count(api):
     zhang = year_of_activity(api)
-    codes = api.concurrently("liaison", f"/api/v1/deputies/{zhang}/activities",
-                             [{"type": "training", "on": "2025-02-02"}] * 40)
+    codes = api.concurrently(
+        "liaison", f"/api/v1/deputies/{zhang}/activities", [{"type": "training", "on": "2025-02-02"}] * 40
+    )
     assert set(codes) <= {201, 503} and codes.count(201) >= 1, codes
     assert row_of(points(api, 2025), "张三")["items"]["training"] == 1 + codes.count(201)
 
 
-HOSTILE = "=HYPERLINK(\"http://evil.example/x\",\"点我\")<script>alert(1)</script>"
+HOSTILE = '=HYPERLINK("http://evil.example/x","点我")<script>alert(1)</script>'
 
 
 @pytest.mark.parametrize("which", ["all", "one"])
@@ -246,8 +338,9 @@ def test_every_export_of_the_points_reports_keeps_names_and_runs_nothing(api, wh
     zhang = year_of_activity(api)
     ok(activity(api, zhang, "training", "2025-02-03", HOSTILE), 201)
     ok(api.call("PATCH", f"/api/v1/deputies/{zhang}", json={"name": "-张三"}))
-    path = ("/api/v1/reports/points?year=2025" if which == "all"
-            else f"/api/v1/reports/points/{zhang}?year=2025")
+    path = (
+        "/api/v1/reports/points?year=2025" if which == "all" else f"/api/v1/reports/points/{zhang}?year=2025"
+    )
     content = download(api, path, "csv").decode("utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(content)) for c in row]
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
@@ -279,30 +372,58 @@ def test_messages_replied_to_or_forwarded_within_their_clock_earn_points(api):
 
     on_time, late, declined, forwarded = (received("2025-02-24") for _ in range(4))
     last_year = message(api, zhang, received_at="2024-12-30T09:00:00+08:00")["id"]
-    ok(api.post(f"/api/v1/messages/{on_time}/reply", "liaison",
-                json={"content": "已联系物业修好", "at": "2025-02-25T10:00:00+08:00"}))
-    ok(api.post(f"/api/v1/messages/{late}/reply", "liaison",
-                json={"content": "已处理", "at": "2025-02-28T10:00:00+08:00"}))
-    ok(api.post(f"/api/v1/messages/{declined}/decline", "liaison",
-                json={"reason": "属于诉讼事项", "at": "2025-02-25T10:00:00+08:00"}))
-    ok(api.post(f"/api/v1/messages/{forwarded}/forward", "liaison",
-                json={"level": "city", "category": "water",
-                      "at": "2025-02-26T10:00:00+08:00"}), 201)
-    ok(api.post(f"/api/v1/messages/{last_year}/reply", "liaison",
-                json={"content": "已答复", "at": "2024-12-31T10:00:00+08:00"}))
+    ok(
+        api.post(
+            f"/api/v1/messages/{on_time}/reply",
+            "liaison",
+            json={"content": "已联系物业修好", "at": "2025-02-25T10:00:00+08:00"},
+        )
+    )
+    ok(
+        api.post(
+            f"/api/v1/messages/{late}/reply",
+            "liaison",
+            json={"content": "已处理", "at": "2025-02-28T10:00:00+08:00"},
+        )
+    )
+    ok(
+        api.post(
+            f"/api/v1/messages/{declined}/decline",
+            "liaison",
+            json={"reason": "属于诉讼事项", "at": "2025-02-25T10:00:00+08:00"},
+        )
+    )
+    ok(
+        api.post(
+            f"/api/v1/messages/{forwarded}/forward",
+            "liaison",
+            json={"level": "city", "category": "water", "at": "2025-02-26T10:00:00+08:00"},
+        ),
+        201,
+    )
+    ok(
+        api.post(
+            f"/api/v1/messages/{last_year}/reply",
+            "liaison",
+            json={"content": "已答复", "at": "2024-12-31T10:00:00+08:00"},
+        )
+    )
     z = row_of(points(api, 2025), "张三")
     assert (z["items"]["message_handled"], z["by_type"]["message_handled"]) == (2, 2)
     lines = {t["type"]: t["lines"] for t in detail(api, zhang, 2025)["types"]}
     assert [(x["ref"], x["on"], x["detail"]) for x in lines["message_handled"]] == [
-        (on_time, "2025-02-25", "答复选民"), (forwarded, "2025-02-26", "分级交办")]
+        (on_time, "2025-02-25", "答复选民"),
+        (forwarded, "2025-02-26", "分级交办"),
+    ]
     assert row_of(points(api, 2024), "张三")["items"]["message_handled"] == 1
 
 
 def test_forty_writers_of_one_new_type_leave_one_type(api):
     api.city()
-    codes = api.concurrently_put("/api/v1/point-rules/inspection", [
-        {"name": f"视察{i}", "points": 2, "yearly_cap": 10} for i in range(40)])
+    codes = api.concurrently_put(
+        "/api/v1/point-rules/inspection",
+        [{"name": f"视察{i}", "points": 2, "yearly_cap": 10} for i in range(40)],
+    )
     assert set(codes) <= {200, 201, 503} and codes.count(201) <= 1, codes
-    rules = [r for r in ok(api.get("/api/v1/point-rules", "liaison"))
-             if r["type"] == "inspection"]
+    rules = [r for r in ok(api.get("/api/v1/point-rules", "liaison")) if r["type"] == "inspection"]
     assert len(rules) == 1 and rules[0]["name"].startswith("视察")

@@ -52,9 +52,11 @@ def test_phone_numbers_never_in_logs(api, json_log, caplog):
     assert api.get(f"/api/v1/tickets/by-hotline-no/{PHONE}").status_code == 404
     r = api.post("/api/v1/deputies", json={"name": "张三", "phone": PHONE, "level": "city"})
     assert r.status_code == 409
-    r = api.post("/api/v1/deputies/import", headers={"Content-Type": "text/csv"},
-                 content=f"name,phone,level,district,delegation\n李四,{OTHER_PHONE},bogus,,\n"
-                 .encode())
+    r = api.post(
+        "/api/v1/deputies/import",
+        headers={"Content-Type": "text/csv"},
+        content=f"name,phone,level,district,delegation\n李四,{OTHER_PHONE},bogus,,\n".encode(),
+    )
     assert r.status_code == 200, r.text
     written = json_log.getvalue()
     assert "hotline.access" in written, "the request log lines were not captured"
@@ -69,8 +71,7 @@ def test_phone_numbers_never_in_logs(api, json_log, caplog):
 
 def test_json_formatter_masks_phones_in_structured_fields():
     """Any field of a log line, not only strings at the top level, is masked."""
-    record = logging.LogRecord("hotline.test", logging.INFO, __file__, 1,
-                               "caller %s", (PHONE,), None)
+    record = logging.LogRecord("hotline.test", logging.INFO, __file__, 1, "caller %s", (PHONE,), None)
     record.caller = {"name": "张三", "phone": PHONE}
     record.phones = [OTHER_PHONE]
     line = JsonFormatter().format(record)
@@ -90,8 +91,7 @@ def test_keys_are_shown_only_at_creation(api, json_log):
     assert key not in r.text
     assert key[4:] not in r.text
     # the key works, and neither it nor its hash is ever logged
-    assert api.client.get("/api/v1/units", headers={"Authorization": f"Bearer {key}"}) \
-        .status_code == 200
+    assert api.client.get("/api/v1/units", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     from app.auth import hash_key
 
     assert key not in json_log.getvalue() and hash_key(key) not in json_log.getvalue()
@@ -100,8 +100,10 @@ def test_keys_are_shown_only_at_creation(api, json_log):
 def test_unit_keys_see_only_their_own(api):
     api.city()
     for code in ("water-bureau", "housing-bureau"):
-        r = api.put(f"/api/v1/units/{code}", json={
-            "name": code, "kind": "department", "webhook_url": f"http://127.0.0.1:9/{code}"})
+        r = api.put(
+            f"/api/v1/units/{code}",
+            json={"name": code, "kind": "department", "webhook_url": f"http://127.0.0.1:9/{code}"},
+        )
         assert r.status_code == 200, r.text
     water = api.ticket()
     housing = api.ticket(category="housing", units=["housing-bureau"])
@@ -111,9 +113,11 @@ def test_unit_keys_see_only_their_own(api):
     assert api.get(f"/api/v1/tickets/{housing['id']}", me).status_code == 404
     assert api.get(f"/api/v1/tickets/{housing['id']}/events", me).status_code == 404
     assert api.get(f"/api/v1/tickets/{water['id']}", me).status_code == 200
-    for path, params in (("/api/v1/reports/monthly", {"month": "2025-09"}),
-                         ("/api/v1/reports/annual", {"year": "2025"}),
-                         ("/api/v1/reports/deputies", {"year": "2025"})):
+    for path, params in (
+        ("/api/v1/reports/monthly", {"month": "2025-09"}),
+        ("/api/v1/reports/annual", {"year": "2025"}),
+        ("/api/v1/reports/deputies", {"year": "2025"}),
+    ):
         r = api.get(path, me, params=params)
         assert r.status_code == 403, (path, r.status_code)
         assert r.headers["content-type"] == "application/problem+json"
@@ -131,19 +135,30 @@ def test_unit_keys_see_only_their_own(api):
     other_id = theirs["items"][0]["id"]
     assert api.get(f"/api/v1/webhooks/deliveries/{other_id}", me).status_code == 404
     assert api.post(f"/api/v1/webhooks/deliveries/{other_id}/redeliver", me).status_code == 403
-    assert api.post(f"/api/v1/webhooks/deliveries/{mine[0]['id']}/redeliver", me).status_code \
-        == 403
+    assert api.post(f"/api/v1/webhooks/deliveries/{mine[0]['id']}/redeliver", me).status_code == 403
 
 
 def test_a_units_webhook_address_is_shown_to_the_admin_and_the_unit_itself_only(api):
     api.city()
     url = "https://hooks.water.example/hotline"
-    r = api.put("/api/v1/units/water-bureau", json={
-        "name": "益阳市水务局", "kind": "department", "webhook_url": url,
-        "webhook_secret": "s3cret-0123456789abcdef"})
+    r = api.put(
+        "/api/v1/units/water-bureau",
+        json={
+            "name": "益阳市水务局",
+            "kind": "department",
+            "webhook_url": url,
+            "webhook_secret": "s3cret-0123456789abcdef",
+        },
+    )
     assert r.status_code == 200 and r.json()["webhook_url"] == url
-    for who, sees in (("admin", True), ("water-bureau", True), ("housing-bureau", False),
-                      ("heshan-gov", False), ("hotline", False), ("liaison", False)):
+    for who, sees in (
+        ("admin", True),
+        ("water-bureau", True),
+        ("housing-bureau", False),
+        ("heshan-gov", False),
+        ("hotline", False),
+        ("liaison", False),
+    ):
         one = api.get("/api/v1/units/water-bureau", who).json()
         listed = {u["code"]: u for u in api.get("/api/v1/units", who).json()}["water-bureau"]
         for seen in (one, listed):

@@ -19,8 +19,13 @@ from tests.builders import Api, csrf_of
 from tests.conftest import make_settings, pinned_calendars
 from tests.part2 import zhang
 
-FORM = {"content": "小区门口路灯坏了一个月，晚上出行不便。", "name": "王五",
-        "phone": "13700000007", "district": "heshan", "consent": "yes"}
+FORM = {
+    "content": "小区门口路灯坏了一个月，晚上出行不便。",
+    "name": "王五",
+    "phone": "13700000007",
+    "district": "heshan",
+    "consent": "yes",
+}
 
 
 def code_of(api: Api, deputy_id: str) -> str:
@@ -58,8 +63,15 @@ def test_the_deputys_page_shows_who_the_deputy_is_and_the_notice(voter):
     page = browser.get(f"/d/{code}")
     assert page.status_code == 200
     html = page.text
-    for words in ("张三", "市人大代表", "赫山区会龙山街道代表联络站", "个人信息处理告知",
-                  "保存多久", "赫山区", "提交留言"):
+    for words in (
+        "张三",
+        "市人大代表",
+        "赫山区会龙山街道代表联络站",
+        "个人信息处理告知",
+        "保存多久",
+        "赫山区",
+        "提交留言",
+    ):
         assert words in html, words
     assert 'name="website"' in html and 'name="consent"' in html
     assert page.headers["cache-control"] == "no-store"
@@ -82,21 +94,28 @@ def test_a_voter_leaves_a_message_and_follows_it_with_the_phone_masked(voter):
     assert "待代表处理" in page.text
     [m] = stored(api)
     assert (m["channel"], m["tracking_code"], m["voter"]["phone"], m["district"]) == (
-        "code", tracking, "13800000099", "heshan")
+        "code",
+        tracking,
+        "13800000099",
+        "heshan",
+    )
     # Lower case works too (codes are read aloud and typed on phones).
     assert browser.get(f"/t/{tracking.lower()}").status_code == 200
 
 
-@pytest.mark.parametrize(("changes", "says"), [
-    ({"consent": None}, "须勾选后才能提交"),
-    ({"content": ""}, "请填写留言内容"),
-    ({"content": "长" * 2001}, "留言内容不能超过2000个字"),
-    ({"phone": ""}, "请填写手机号码"),
-    ({"phone": "call me maybe"}, "须为 5 至 20 位数字"),
-    ({"name": "名" * 51}, "您的姓名不能超过50个字"),
-    ({"district": "no such place!"}, "所在区县"),
-    ({"website": "http://spam.example"}, "应当留空的栏目被填写了"),
-])
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"consent": None}, "须勾选后才能提交"),
+        ({"content": ""}, "请填写留言内容"),
+        ({"content": "长" * 2001}, "留言内容不能超过2000个字"),
+        ({"phone": ""}, "请填写手机号码"),
+        ({"phone": "call me maybe"}, "须为 5 至 20 位数字"),
+        ({"name": "名" * 51}, "您的姓名不能超过50个字"),
+        ({"district": "no such place!"}, "所在区县"),
+        ({"website": "http://spam.example"}, "应当留空的栏目被填写了"),
+    ],
+)
 def test_a_refused_submission_says_why_on_the_page_and_stores_nothing(voter, changes, says):
     api, code, browser = voter
     r = submit(browser, code, **changes)
@@ -114,8 +133,12 @@ def test_a_form_without_its_token_or_too_large_changes_nothing(voter):
     big = {**FORM, "csrf_token": csrf_of(page.text), "content": "长" * 6000}
     r = browser.post(f"/d/{code}", data=big, follow_redirects=False)
     assert r.status_code == 413
-    r = browser.post(f"/d/{code}", content=b"\xff\xfe", follow_redirects=False,
-                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = browser.post(
+        f"/d/{code}",
+        content=b"\xff\xfe",
+        follow_redirects=False,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code in (400, 403)
     assert stored(api) == []
 
@@ -128,8 +151,7 @@ def test_an_unknown_rotated_or_disabled_code_is_the_same_not_found_page(voter):
     z = zhang(api)
     new_code = code_of(api, z)  # rotated: the old one accepts nothing
     old = browser.get(f"/d/{code}")
-    assert old.status_code == 404 and old.text == unknown.text.replace(
-        "no-such-code-at-all", code)
+    assert old.status_code == 404 and old.text == unknown.text.replace("no-such-code-at-all", code)
     r = browser.post(f"/d/{code}", data={**FORM, "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 404
     assert browser.get(f"/d/{new_code}").status_code == 200
@@ -144,8 +166,7 @@ def _counting(api: Api) -> list[str]:
     # On PostgreSQL the reader is the writer with other options: its events are the writer's.
     engines = [db.writer] if db.reader.pool is db.writer.pool else [db.writer, db.reader]
     for engine in engines:
-        event.listen(engine, "before_cursor_execute",
-                     lambda conn, cursor, sql, *a: statements.append(sql))
+        event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *a: statements.append(sql))
     return statements
 
 
@@ -155,14 +176,12 @@ def test_an_address_over_its_limit_gets_429_after_one_counting_query(voter):
         assert submit(browser, code, content=f"第{i}条留言").status_code == 303
     page = browser.get(f"/d/{code}")
     statements = _counting(api)
-    r = browser.post(f"/d/{code}", data={**FORM, "csrf_token": csrf_of(page.text)},
-                     follow_redirects=False)
+    r = browser.post(f"/d/{code}", data={**FORM, "csrf_token": csrf_of(page.text)}, follow_redirects=False)
     assert r.status_code == 429, r.text
     assert 1 <= int(r.headers["retry-after"]) <= 600
     # The limit check, and nothing else: no transaction, no look-up of the code, no write.
     db_work = [s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "ROLLBACK"))]
-    assert len(db_work) == 1 and "count" in db_work[0].lower() and "messages" in db_work[0], \
-        db_work
+    assert len(db_work) == 1 and "count" in db_work[0].lower() and "messages" in db_work[0], db_work
     assert len(stored(api)) == 5
     # Refused submissions do not count: ten minutes after the first, one more is let in.
     api.set_now("2025-09-30 10:10")
@@ -202,23 +221,30 @@ def test_the_voter_sees_the_reply_and_rates_it_once(voter):
     page = browser.get(f"/t/{tracking}")
     assert "请您评价" not in page.text  # nothing to rate yet
     [m] = stored(api)
-    api.post(f"/api/v1/messages/{m['id']}/reply", "liaison",
-             json={"content": "已请街道办更换路灯，预计本周内完成。"})
+    api.post(
+        f"/api/v1/messages/{m['id']}/reply",
+        "liaison",
+        json={"content": "已请街道办更换路灯，预计本周内完成。"},
+    )
     page = browser.get(f"/t/{tracking}")
     assert "已请街道办更换路灯" in page.text and "请您评价" in page.text
     token = csrf_of(page.text)
-    r = browser.post(f"/t/{tracking}/rating", data={"csrf_token": token, "rating": "tasty"},
-                     follow_redirects=False)
+    r = browser.post(
+        f"/t/{tracking}/rating", data={"csrf_token": token, "rating": "tasty"}, follow_redirects=False
+    )
     assert r.status_code == 422 and "请选择" in r.text
-    r = browser.post(f"/t/{tracking}/rating", data={"csrf_token": token,
-                                                    "rating": "satisfied", "comment": "谢谢"},
-                     follow_redirects=False)
+    r = browser.post(
+        f"/t/{tracking}/rating",
+        data={"csrf_token": token, "rating": "satisfied", "comment": "谢谢"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     got = api.get(f"/api/v1/messages/{m['id']}", "liaison").json()
     assert (got["status"], got["rating"], got["rating_comment"]) == ("closed", "satisfied", "谢谢")
     assert "您的评价" in browser.get(f"/t/{tracking}").text
-    r = browser.post(f"/t/{tracking}/rating", data={"csrf_token": token, "rating": "unsatisfied"},
-                     follow_redirects=False)
+    r = browser.post(
+        f"/t/{tracking}/rating", data={"csrf_token": token, "rating": "unsatisfied"}, follow_redirects=False
+    )
     assert r.status_code == 409
     assert api.get(f"/api/v1/messages/{m['id']}", "liaison").json()["rating"] == "satisfied"
 
@@ -239,8 +265,12 @@ def test_tracking_codes_are_looked_up_in_the_same_time_known_or_not(voter):
     from app.services.messages import find_by_tracking_code, new_tracking_code
 
     api, code, browser = voter
-    known = [submit(browser, code, content=f"第{i}条", phone=f"1370000001{i}")
-             .headers["location"][3:].split("?")[0] for i in range(5)]
+    known = [
+        submit(browser, code, content=f"第{i}条", phone=f"1370000001{i}")
+        .headers["location"][3:]
+        .split("?")[0]
+        for i in range(5)
+    ]
     unknown = [new_tracking_code() for _ in range(5)]
     state = api.app.state.hotline
     times: dict[str, list[float]] = {"known": [], "unknown": []}
@@ -259,8 +289,7 @@ def test_tracking_codes_are_looked_up_in_the_same_time_known_or_not(voter):
     known_ms = statistics.median(times["known"]) * 1000
     unknown_ms = statistics.median(times["unknown"]) * 1000
     # Within noise: a quarter of the median, or 0.2 ms on a busy machine.
-    assert abs(known_ms - unknown_ms) <= max(0.25 * max(known_ms, unknown_ms), 0.2), \
-        (known_ms, unknown_ms)
+    assert abs(known_ms - unknown_ms) <= max(0.25 * max(known_ms, unknown_ms), 0.2), (known_ms, unknown_ms)
 
 
 def test_forty_submissions_at_once_from_one_address_store_five(voter):
@@ -275,9 +304,15 @@ def test_forty_submissions_at_once_from_one_address_store_five(voter):
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             page = await client.get(f"/d/{code}")
             token = csrf_of(page.text)
-            rs = await asyncio.gather(*(client.post(f"/d/{code}", data={
-                **FORM, "csrf_token": token, "content": f"第{i}条", "phone": f"1370000{i:04d}"})
-                for i in range(40)))
+            rs = await asyncio.gather(
+                *(
+                    client.post(
+                        f"/d/{code}",
+                        data={**FORM, "csrf_token": token, "content": f"第{i}条", "phone": f"1370000{i:04d}"},
+                    )
+                    for i in range(40)
+                )
+            )
             return [r.status_code for r in rs]
 
     codes = asyncio.run(burst())

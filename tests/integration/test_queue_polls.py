@@ -41,9 +41,11 @@ def test_an_unchanged_poll_is_answered_by_the_lane(api, lane_calls):
     assert again.content == b""
     assert lane_calls == ["water-bureau"]
     metrics = api.client.get("/metrics", headers=METRICS).text
-    assert ('route="/api/v1/units/{code}/queue",status="304"' in metrics
-            or 'route="/api/v1/units/{code}/queue",method="GET",status="304"' in metrics
-            or ('status="304"' in metrics and "/api/v1/units/{code}/queue" in metrics))
+    assert (
+        'route="/api/v1/units/{code}/queue",status="304"' in metrics
+        or 'route="/api/v1/units/{code}/queue",method="GET",status="304"' in metrics
+        or ('status="304"' in metrics and "/api/v1/units/{code}/queue" in metrics)
+    )
 
 
 def test_a_changed_queue_gets_the_page_with_its_new_tag(api, lane_calls):
@@ -78,12 +80,15 @@ def test_keys_the_route_would_refuse_are_refused(api, lane_calls):
     assert other.headers["content-type"].startswith("application/problem+json")
     api.get("/api/v1/tickets", "hotline")
     assert api.get(QUEUE, "hotline", headers={"If-None-Match": tag}).status_code == 403
-    unknown = api.client.get(QUEUE, headers={"If-None-Match": tag,
-                                             "Authorization": "Bearer dhk_not_a_key"})
+    unknown = api.client.get(QUEUE, headers={"If-None-Match": tag, "Authorization": "Bearer dhk_not_a_key"})
     assert unknown.status_code == 401
-    wrong_scheme = api.client.get(QUEUE, headers={
-        "If-None-Match": tag, "Authorization": api.h("water-bureau")["Authorization"]
-        .replace("Bearer", "Basic")})
+    wrong_scheme = api.client.get(
+        QUEUE,
+        headers={
+            "If-None-Match": tag,
+            "Authorization": api.h("water-bureau")["Authorization"].replace("Bearer", "Basic"),
+        },
+    )
     assert wrong_scheme.status_code == 401
     assert lane_calls == []
 
@@ -95,13 +100,31 @@ def test_no_such_unit_is_a_404_even_with_a_tag(api):
     assert r.status_code == 404
 
 
-@pytest.mark.parametrize("query", [
-    "", "limit=10", "limit=500", "limit=501", "limit=0", "limit=050", "limit=abc", "limit=",
-    "limit=10&limit=20", "limit=%2B10", "cursor=", "cursor=notacursor", "cursor=" + "A" * 501,
-    "updated_since=2025-09-30T08:00:00%2B08:00", "updated_since=2025-09-30T08:00:00+08:00",
-    "updated_since=2025-09-30T08:00:00", "updated_since=yesterday", "updated_since=",
-    "foo=bar", "limit=5&foo=bar",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "limit=10",
+        "limit=500",
+        "limit=501",
+        "limit=0",
+        "limit=050",
+        "limit=abc",
+        "limit=",
+        "limit=10&limit=20",
+        "limit=%2B10",
+        "cursor=",
+        "cursor=notacursor",
+        "cursor=" + "A" * 501,
+        "updated_since=2025-09-30T08:00:00%2B08:00",
+        "updated_since=2025-09-30T08:00:00+08:00",
+        "updated_since=2025-09-30T08:00:00",
+        "updated_since=yesterday",
+        "updated_since=",
+        "foo=bar",
+        "limit=5&foo=bar",
+    ],
+)
 def test_the_lane_gives_the_routes_answer_for_every_query(api, query):
     """Whatever the parameters, a conditional poll answers as the route would: 304 only
     when the route would serve this very page with this tag, else the route's status."""
@@ -130,8 +153,9 @@ def test_a_page_cursor_is_honoured_by_the_lane(api, lane_calls):
     assert cursor
     page2 = api.get(f"{QUEUE}?limit=2&cursor={cursor}", "water-bureau")
     assert len(page2.json()["items"]) == 1
-    r = api.get(f"{QUEUE}?limit=2&cursor={cursor}", "water-bureau",
-                headers={"If-None-Match": page2.headers["etag"]})
+    r = api.get(
+        f"{QUEUE}?limit=2&cursor={cursor}", "water-bureau", headers={"If-None-Match": page2.headers["etag"]}
+    )
     assert r.status_code == 304
     assert lane_calls == ["water-bureau"]
 
@@ -141,23 +165,28 @@ def test_a_tag_list_over_several_header_lines_is_read_as_the_route_reads_it(api)
     api.ticket()
     tag = api.get(QUEUE, "water-bureau").headers["etag"]
     auth = api.h("water-bureau")["Authorization"]
-    r = api.client.get(QUEUE, headers=[("Authorization", auth), ("If-None-Match", '"other"'),
-                                       ("If-None-Match", tag)])
-    plain = api.client.get(QUEUE, headers=[("Authorization", auth),
-                                           ("If-None-Match", '"other"')])
+    r = api.client.get(
+        QUEUE, headers=[("Authorization", auth), ("If-None-Match", '"other"'), ("If-None-Match", tag)]
+    )
+    plain = api.client.get(QUEUE, headers=[("Authorization", auth), ("If-None-Match", '"other"')])
     assert r.status_code == plain.status_code == 200
-    two_keys = api.client.get(QUEUE, headers=[("Authorization", "Bearer dhk_wrong"),
-                                              ("Authorization", auth), ("If-None-Match", tag)])
+    two_keys = api.client.get(
+        QUEUE,
+        headers=[("Authorization", "Bearer dhk_wrong"), ("Authorization", auth), ("If-None-Match", tag)],
+    )
     assert two_keys.status_code == 401
 
 
-@pytest.mark.parametrize("query", [
-    "cursor=" + encode_cursor(["2025-09-30T08:00:00", "x", "lead"]),           # no offset
-    "cursor=" + encode_cursor(["0001-01-01T00:00:00+14:00", "x", "lead"]),     # before year 1 in UTC
-    "cursor=" + encode_cursor(["2025-09-30T08:00:00+08:00", "x"]),             # short
-    "updated_since=0001-01-01T00:00:00%2B14:00",
-    "updated_since=9999-12-31T23:59:59-14:00",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cursor=" + encode_cursor(["2025-09-30T08:00:00", "x", "lead"]),  # no offset
+        "cursor=" + encode_cursor(["0001-01-01T00:00:00+14:00", "x", "lead"]),  # before year 1 in UTC
+        "cursor=" + encode_cursor(["2025-09-30T08:00:00+08:00", "x"]),  # short
+        "updated_since=0001-01-01T00:00:00%2B14:00",
+        "updated_since=9999-12-31T23:59:59-14:00",
+    ],
+)
 def test_instants_the_database_cannot_hold_are_refused_by_name(api, query):
     api.city()
     for headers in ({}, {"If-None-Match": '"x"'}):

@@ -58,13 +58,21 @@ class Receiver:
 def start_replica(url: str, log: Path) -> Server:
     """A replica with the scheduler (sweep every second) and webhook delivery on."""
     server = Server(url, log)
-    env = {**os.environ, "DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN_KEY,
-           "HOTLINE_SCHEDULER": "on", "HOTLINE_WEBHOOKS": "on",
-           "HOTLINE_SWEEP_INTERVAL_SECONDS": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "HOTLINE_ADMIN_KEY": ADMIN_KEY,
+        "HOTLINE_SCHEDULER": "on",
+        "HOTLINE_WEBHOOKS": "on",
+        "HOTLINE_SWEEP_INTERVAL_SECONDS": "1",
+    }
     with log.open("ab") as out:
         server.proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "hotline"), "serve", "--port", str(server.port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT)
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert server.proc.poll() is None, log.read_text()[-3000:]
@@ -88,28 +96,47 @@ def test_two_replicas_record_everything_once(tmp_path: Path) -> None:
         try:
             admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
             with httpx.Client(base_url=a.base, timeout=30) as client:
-                for code, kind in (("water-bureau", "department"),
-                                   ("heshan-gov", "district_government"),
-                                   ("urban-env-committee", "special_committee"),
-                                   ("heshan-congress", "district_congress")):
-                    r = client.put(f"/api/v1/units/{code}", headers=admin, json={
-                        "name": code, "kind": kind,
-                        "district": "heshan" if code == "heshan-congress" else None,
-                        "webhook_url": receiver.url,
-                        "webhook_secret": "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQ="})
+                for code, kind in (
+                    ("water-bureau", "department"),
+                    ("heshan-gov", "district_government"),
+                    ("urban-env-committee", "special_committee"),
+                    ("heshan-congress", "district_congress"),
+                ):
+                    r = client.put(
+                        f"/api/v1/units/{code}",
+                        headers=admin,
+                        json={
+                            "name": code,
+                            "kind": kind,
+                            "district": "heshan" if code == "heshan-congress" else None,
+                            "webhook_url": receiver.url,
+                            "webhook_secret": "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
+                        },
+                    )
                     assert r.status_code in (200, 201), r.text
-                r = client.put("/api/v1/categories/water", headers=admin, json={
-                    "name": "water", "default_lead_unit": "water-bureau",
-                    "committee_unit": "urban-env-committee"})
+                r = client.put(
+                    "/api/v1/categories/water",
+                    headers=admin,
+                    json={
+                        "name": "water",
+                        "default_lead_unit": "water-bureau",
+                        "committee_unit": "urban-env-committee",
+                    },
+                )
                 assert r.status_code in (200, 201), r.text
-                key = client.post("/api/v1/keys", headers=admin, json={
-                    "role": "hotline", "label": "replicas"}).json()["key"]
+                key = client.post(
+                    "/api/v1/keys", headers=admin, json={"role": "hotline", "label": "replicas"}
+                ).json()["key"]
 
             # Every ticket is posted to both replicas at once; all are long past due.
             def post(args: tuple[str, int]) -> int:
                 base, n = args
-                r = httpx.post(base + "/api/v1/tickets", json=body(n), timeout=60,
-                               headers={"Authorization": f"Bearer {key}"})
+                r = httpx.post(
+                    base + "/api/v1/tickets",
+                    json=body(n),
+                    timeout=60,
+                    headers={"Authorization": f"Bearer {key}"},
+                )
                 return r.status_code
 
             jobs = [(base, n) for n in range(TICKETS) for base in (a.base, b.base)]
@@ -122,29 +149,35 @@ def test_two_replicas_record_everything_once(tmp_path: Path) -> None:
             deadline = time.monotonic() + 90
             with engine.connect() as conn:
                 while time.monotonic() < deadline:
-                    breached = conn.execute(text(
-                        "SELECT count(*) FROM events WHERE type = 'clock.breached'")).scalar()
-                    joint = conn.execute(text(
-                        "SELECT count(*) FROM supervisions WHERE kind = 'joint'")).scalar()
-                    pending = conn.execute(text(
-                        "SELECT count(*) FROM webhook_deliveries WHERE state <> 'delivered'"
-                    )).scalar()
+                    breached = conn.execute(
+                        text("SELECT count(*) FROM events WHERE type = 'clock.breached'")
+                    ).scalar()
+                    joint = conn.execute(
+                        text("SELECT count(*) FROM supervisions WHERE kind = 'joint'")
+                    ).scalar()
+                    pending = conn.execute(
+                        text("SELECT count(*) FROM webhook_deliveries WHERE state <> 'delivered'")
+                    ).scalar()
                     if breached >= expected_breaches and joint >= TICKETS and pending == 0:
                         break
                     conn.commit()
                     time.sleep(1)
-                tickets = conn.execute(text("SELECT count(*), count(DISTINCT hotline_no) "
-                                            "FROM tickets")).one()
-                per_clock = conn.execute(text(
-                    "SELECT data->>'clock_id', count(*) FROM events "
-                    "WHERE type = 'clock.breached' GROUP BY 1 HAVING count(*) > 1")).all()
-                breached = conn.execute(text(
-                    "SELECT count(*) FROM events WHERE type = 'clock.breached'")).scalar()
-                joint = conn.execute(text(
-                    "SELECT count(*) FROM supervisions WHERE kind = 'joint'")).scalar()
-                deliveries = conn.execute(text(
-                    "SELECT count(*), count(*) FILTER (WHERE state = 'delivered') "
-                    "FROM webhook_deliveries")).one()
+                tickets = conn.execute(text("SELECT count(*), count(DISTINCT hotline_no) FROM tickets")).one()
+                per_clock = conn.execute(
+                    text(
+                        "SELECT data->>'clock_id', count(*) FROM events "
+                        "WHERE type = 'clock.breached' GROUP BY 1 HAVING count(*) > 1"
+                    )
+                ).all()
+                breached = conn.execute(
+                    text("SELECT count(*) FROM events WHERE type = 'clock.breached'")
+                ).scalar()
+                joint = conn.execute(text("SELECT count(*) FROM supervisions WHERE kind = 'joint'")).scalar()
+                deliveries = conn.execute(
+                    text(
+                        "SELECT count(*), count(*) FILTER (WHERE state = 'delivered') FROM webhook_deliveries"
+                    )
+                ).one()
             engine.dispose()
         finally:
             a.stop()

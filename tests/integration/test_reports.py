@@ -59,8 +59,10 @@ def generate(api: Any, n: int, seed: int = 7) -> dict[str, int]:
     now = api.clock.now()
     done: dict[str, int] = defaultdict(int)
     for phone, name in (("13800000002", "李四"), ("13800000003", "王五"), ("13800000004", "赵六")):
-        ok(api.post("/api/v1/deputies", "liaison", json={"name": name, "phone": phone,
-                                                         "level": "county"}), 201)
+        ok(
+            api.post("/api/v1/deputies", "liaison", json={"name": name, "phone": phone, "level": "county"}),
+            201,
+        )
     phones = ["13800000001", "13800000002", "13800000003", "13900000009", "13700000008"]
     for i in range(n):
         r = rnd.random()
@@ -80,16 +82,20 @@ def generate(api: Any, n: int, seed: int = 7) -> dict[str, int]:
         k = rnd.random()
         kind = "consultation" if k < 0.08 else "suggestion" if k < 0.16 else "problem"
         lead = rnd.choice(LEADS)
-        units = [lead] + ([rnd.choice([u for u in LEADS if u != lead])] if rnd.random() < 0.2
-                          else [])
+        units = [lead] + ([rnd.choice([u for u in LEADS if u != lead])] if rnd.random() < 0.2 else [])
         body = {
-            "hotline_no": f"GEN-{i:04d}", "deputy_call": True, "called_at": iso(called),
-            "dispatched_at": iso(dispatched), "kind": kind,
+            "hotline_no": f"GEN-{i:04d}",
+            "deputy_call": True,
+            "called_at": iso(called),
+            "dispatched_at": iso(dispatched),
+            "kind": kind,
             "caller": {"name": "来电人", "phone": rnd.choice(phones)},
-            "category": rnd.choice(["water", "housing", "misc"]), "content": "内容",
+            "category": rnd.choice(["water", "housing", "misc"]),
+            "content": "内容",
             "district": rnd.choice(["heshan", "ziyang", None]),
             "urgency": "urgent" if rnd.random() < 0.15 else "normal",
-            "units": units, "lead_unit": lead,
+            "units": units,
+            "lead_unit": lead,
         }
         t = ok(api.post("/api/v1/tickets", "hotline", json=body), 201)
         done[kind] += 1
@@ -101,11 +107,17 @@ def generate(api: Any, n: int, seed: int = 7) -> dict[str, int]:
             again = back + timedelta(hours=rnd.uniform(1, 30))
             if again > now:
                 continue
-            ok(api.post(f"/api/v1/tickets/{tid}/return", lead,
-                        json={"reason": "非本单位职责", "at": iso(back)}))
+            ok(
+                api.post(
+                    f"/api/v1/tickets/{tid}/return", lead, json={"reason": "非本单位职责", "at": iso(back)}
+                )
+            )
             lead = rnd.choice([u for u in LEADS if u != lead])
-            ok(api.post(f"/api/v1/tickets/{tid}/dispatch", "hotline",
-                        json={"units": [lead], "at": iso(again)}))
+            ok(
+                api.post(
+                    f"/api/v1/tickets/{tid}/dispatch", "hotline", json={"units": [lead], "at": iso(again)}
+                )
+            )
             done["returned"] += 1
             start = again
         steps: list[tuple[datetime, str]] = []
@@ -135,30 +147,62 @@ def generate(api: Any, n: int, seed: int = 7) -> dict[str, int]:
             if contact_at is not None and not posted_contact and contact_at <= at:
                 if contact_at > now:
                     break
-                ok(api.post(f"/api/v1/tickets/{tid}/contact", lead, json={
-                    "at": iso(contact_at), "method": "phone", "deputy_invited": False}))
+                ok(
+                    api.post(
+                        f"/api/v1/tickets/{tid}/contact",
+                        lead,
+                        json={"at": iso(contact_at), "method": "phone", "deputy_invited": False},
+                    )
+                )
                 posted_contact = True
                 done["contact"] += 1
             if at > now:
                 break
             if what == "resolve":
-                ok(api.post(f"/api/v1/tickets/{tid}/resolve", lead, json={
-                    "at": iso(at), "reply": "已处理",
-                    "outcome": rnd.choice(["solved", "solved", "stepwise", "referred",
-                                           "explained"])}))
+                ok(
+                    api.post(
+                        f"/api/v1/tickets/{tid}/resolve",
+                        lead,
+                        json={
+                            "at": iso(at),
+                            "reply": "已处理",
+                            "outcome": rnd.choice(["solved", "solved", "stepwise", "referred", "explained"]),
+                        },
+                    )
+                )
             elif what == "feedback":
-                ok(api.post(f"/api/v1/tickets/{tid}/feedback", lead, json={
-                    "at": iso(at), "method": "phone", "content": "已反馈"}))
+                ok(
+                    api.post(
+                        f"/api/v1/tickets/{tid}/feedback",
+                        lead,
+                        json={"at": iso(at), "method": "phone", "content": "已反馈"},
+                    )
+                )
             else:
-                ok(api.post(f"/api/v1/tickets/{tid}/rating", "hotline", json={
-                    "at": iso(at), "rating": rnd.choice(
-                        ["satisfied", "very_satisfied", "basically_satisfied"]
-                        if what == "satisfied" else ["unsatisfied", "very_unsatisfied"])}))
+                ok(
+                    api.post(
+                        f"/api/v1/tickets/{tid}/rating",
+                        "hotline",
+                        json={
+                            "at": iso(at),
+                            "rating": rnd.choice(
+                                ["satisfied", "very_satisfied", "basically_satisfied"]
+                                if what == "satisfied"
+                                else ["unsatisfied", "very_unsatisfied"]
+                            ),
+                        },
+                    )
+                )
             done[what] += 1
         if contact_at is not None and not posted_contact and contact_at <= now:
             # A contact recorded after resolving still meets the contact clock.
-            ok(api.post(f"/api/v1/tickets/{tid}/contact", lead, json={
-                "at": iso(contact_at), "method": "phone", "deputy_invited": False}))
+            ok(
+                api.post(
+                    f"/api/v1/tickets/{tid}/contact",
+                    lead,
+                    json={"at": iso(contact_at), "method": "phone", "deputy_invited": False},
+                )
+            )
             done["contact"] += 1
     return dict(done)
 
@@ -182,8 +226,7 @@ def close_case(api: Any, case_id: str, conclusion: str) -> None:
 
     (POST /supervisions/{id}/close currently fails with SQLAlchemy 2.1's deprecation of
     Result.tuples() in app/routers/supervision.py; the service does the same work.)"""
-    r = api.post(f"/api/v1/supervisions/{case_id}/close", "liaison",
-                 json={"conclusion": conclusion})
+    r = api.post(f"/api/v1/supervisions/{case_id}/close", "liaison", json={"conclusion": conclusion})
     if r.status_code == 200:
         return
     from app.db import session_scope
@@ -192,8 +235,7 @@ def close_case(api: Any, case_id: str, conclusion: str) -> None:
 
     state = api.app.state.hotline
     for session in session_scope(state.db.write_session):
-        close(state.ctx(session, Actor(role="liaison", label="test")), case_id=case_id,
-              conclusion=conclusion)
+        close(state.ctx(session, Actor(role="liaison", label="test")), case_id=case_id, conclusion=conclusion)
 
 
 # --------------------------------------------------------------------------- brute force
@@ -220,15 +262,30 @@ def brute_force(url: str, start: datetime, end: datetime, now: datetime) -> dict
         s.expunge_all()
     engine.dispose()
     resolver = {(r.ticket_id, r.round): r.unit_code for r in resolutions}
-    zero = dict.fromkeys(["calls", "problems", "resolved", "solved", "rated", "satisfied",
-                          "contact_on", "contact_n", "resolve_on", "resolve_n", "feedback_on",
-                          "feedback_n", "overdue"], 0)
+    zero = dict.fromkeys(
+        [
+            "calls",
+            "problems",
+            "resolved",
+            "solved",
+            "rated",
+            "satisfied",
+            "contact_on",
+            "contact_n",
+            "resolve_on",
+            "resolve_n",
+            "feedback_on",
+            "feedback_n",
+            "overdue",
+        ],
+        0,
+    )
     dims: dict[str, dict[Any, dict[str, int]]] = {
-        d: defaultdict(lambda: dict(zero)) for d in ("total", "unit", "category", "district")}
+        d: defaultdict(lambda: dict(zero)) for d in ("total", "unit", "category", "district")
+    }
 
     def add(unit: Any, t: Ticket, **kw: int) -> None:
-        for d, key in (("total", None), ("unit", unit), ("category", t.category),
-                       ("district", t.district)):
+        for d, key in (("total", None), ("unit", unit), ("category", t.category), ("district", t.district)):
             for name, v in kw.items():
                 dims[d][key][name] += v
 
@@ -242,9 +299,12 @@ def brute_force(url: str, start: datetime, end: datetime, now: datetime) -> dict
     overdue = {}
     for c in clocks:
         t = tickets[c.ticket_id]
-        state = clock_state(due_at=c.due_at, met_at=c.met_at if acted(c.met_at) else None,
-                            cancelled_at=c.cancelled_at if acted(c.cancelled_at) else None,
-                            now=cutoff).value
+        state = clock_state(
+            due_at=c.due_at,
+            met_at=c.met_at if acted(c.met_at) else None,
+            cancelled_at=c.cancelled_at if acted(c.cancelled_at) else None,
+            now=cutoff,
+        ).value
         if c.kind == "resolve" and state == "breached":
             overdue.setdefault(t.hotline_no, (c, t))
         measured = state in ("met", "met_late", "breached")
@@ -255,31 +315,39 @@ def brute_force(url: str, start: datetime, end: datetime, now: datetime) -> dict
     for g in ratings:
         t = tickets[g.ticket_id]
         if within(g.at):
-            add(resolver.get((g.ticket_id, g.round), t.lead_unit), t, rated=1,
-                satisfied=int(g.satisfied))
+            add(resolver.get((g.ticket_id, g.round), t.lead_unit), t, rated=1, satisfied=int(g.satisfied))
 
     def figures(c: dict[str, int]) -> dict[str, Any]:
         def rate(a: int, b: int) -> float | None:
             return a / b if b else None
-        return {"calls": c["calls"], "problems": c["problems"], "resolved": c["resolved"],
-                "solved": c["solved"], "solve_rate": rate(c["solved"], c["resolved"]),
-                "contact_on_time_rate": rate(c["contact_on"], c["contact_n"]),
-                "resolve_on_time_rate": rate(c["resolve_on"], c["resolve_n"]),
-                "feedback_on_time_rate": rate(c["feedback_on"], c["feedback_n"]),
-                "rated": c["rated"], "satisfaction_rate": rate(c["satisfied"], c["rated"]),
-                "unsatisfied": c["rated"] - c["satisfied"],
-                "overdue_unresolved": c["overdue"]}
 
-    unsatisfied = sorted((g.at, tickets[g.ticket_id].hotline_no) for g in ratings
-                         if within(g.at) and not g.satisfied)
+        return {
+            "calls": c["calls"],
+            "problems": c["problems"],
+            "resolved": c["resolved"],
+            "solved": c["solved"],
+            "solve_rate": rate(c["solved"], c["resolved"]),
+            "contact_on_time_rate": rate(c["contact_on"], c["contact_n"]),
+            "resolve_on_time_rate": rate(c["resolve_on"], c["resolve_n"]),
+            "feedback_on_time_rate": rate(c["feedback_on"], c["feedback_n"]),
+            "rated": c["rated"],
+            "satisfaction_rate": rate(c["satisfied"], c["rated"]),
+            "unsatisfied": c["rated"] - c["satisfied"],
+            "overdue_unresolved": c["overdue"],
+        }
+
+    unsatisfied = sorted(
+        (g.at, tickets[g.ticket_id].hotline_no) for g in ratings if within(g.at) and not g.satisfied
+    )
     unsat_cases = {}
     for _, no in unsatisfied:
         tid = next(t.id for t in tickets.values() if t.hotline_no == no)
         unsat_cases[no] = sorted(
-            (x.kind, x.round, x.state if x.closed_at is not None and acted(x.closed_at)
-             else "open") for x in cases if x.ticket_id == tid and acted(x.opened_at))
-    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: {"opened": 0, "closed": 0,
-                                                              "withdrawn": 0})
+            (x.kind, x.round, x.state if x.closed_at is not None and acted(x.closed_at) else "open")
+            for x in cases
+            if x.ticket_id == tid and acted(x.opened_at)
+        )
+    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: {"opened": 0, "closed": 0, "withdrawn": 0})
     for x in cases:
         if within(x.opened_at):
             by_kind[x.kind]["opened"] += 1
@@ -304,9 +372,20 @@ def brute_force(url: str, start: datetime, end: datetime, now: datetime) -> dict
     }
 
 
-FIGURE_KEYS = ["calls", "problems", "resolved", "solved", "solve_rate", "contact_on_time_rate",
-               "resolve_on_time_rate", "feedback_on_time_rate", "rated", "satisfaction_rate",
-               "unsatisfied", "overdue_unresolved"]
+FIGURE_KEYS = [
+    "calls",
+    "problems",
+    "resolved",
+    "solved",
+    "solve_rate",
+    "contact_on_time_rate",
+    "resolve_on_time_rate",
+    "feedback_on_time_rate",
+    "rated",
+    "satisfaction_rate",
+    "unsatisfied",
+    "overdue_unresolved",
+]
 
 
 def assert_figures(got: dict[str, Any], want: dict[str, Any], where: str) -> None:
@@ -320,8 +399,7 @@ def assert_figures(got: dict[str, Any], want: dict[str, Any], where: str) -> Non
 def assert_report(report: dict[str, Any], want: dict[str, Any]) -> None:
     assert datetime.fromisoformat(report["cutoff_at"]) == want["cutoff"]
     assert_figures(report["totals"], want["totals"], "totals")
-    for table, key in (("by_unit", "unit"), ("by_category", "category"),
-                       ("by_district", "district")):
+    for table, key in (("by_unit", "unit"), ("by_category", "category"), ("by_district", "district")):
         rows = {r[key]: r for r in report[table]}
         assert set(rows) == set(want[table]), table
         for k, row in rows.items():
@@ -352,10 +430,10 @@ def test_generated_month_matches_brute_force(api, db_url):
     # The data set has what the report has to tell apart.
     assert done["problem"] > 100 and done["unsatisfied"] >= 5 and done["returned"] >= 2
     now = api.clock.now()
-    month = conforms(MonthlyReport,
-                     ok(api.get("/api/v1/reports/monthly?month=2025-10", "liaison")))
-    want = brute_force(db_url, local("2025-10-01 00:00").astimezone(UTC),
-                       local("2025-11-01 00:00").astimezone(UTC), now)
+    month = conforms(MonthlyReport, ok(api.get("/api/v1/reports/monthly?month=2025-10", "liaison")))
+    want = brute_force(
+        db_url, local("2025-10-01 00:00").astimezone(UTC), local("2025-11-01 00:00").astimezone(UTC), now
+    )
     assert_report(month, want)
     t = month["totals"]
     assert 0 < t["contact_on_time_rate"] < 1 and 0 < t["resolve_on_time_rate"] < 1
@@ -365,16 +443,28 @@ def test_generated_month_matches_brute_force(api, db_url):
     assert any(i["resolved_at"] for i in month["overdue_unresolved"])
     # The current month: cut-off is now.
     nov = ok(api.get("/api/v1/reports/monthly?month=2025-11", "admin"))
-    assert_report(nov, brute_force(db_url, local("2025-11-01 00:00").astimezone(UTC),
-                                   local("2025-12-01 00:00").astimezone(UTC), now))
+    assert_report(
+        nov,
+        brute_force(
+            db_url, local("2025-11-01 00:00").astimezone(UTC), local("2025-12-01 00:00").astimezone(UTC), now
+        ),
+    )
     # A past month judged at its end: September.
     sep = ok(api.get("/api/v1/reports/monthly?month=2025-09", "admin"))
-    assert_report(sep, brute_force(db_url, local("2025-09-01 00:00").astimezone(UTC),
-                                   local("2025-10-01 00:00").astimezone(UTC), now))
+    assert_report(
+        sep,
+        brute_force(
+            db_url, local("2025-09-01 00:00").astimezone(UTC), local("2025-10-01 00:00").astimezone(UTC), now
+        ),
+    )
     # The annual report: the same over the year, and its months add up to it.
     year = conforms(AnnualReport, ok(api.get("/api/v1/reports/annual?year=2025", "liaison")))
-    assert_report(year, brute_force(db_url, local("2025-01-01 00:00").astimezone(UTC),
-                                    local("2026-01-01 00:00").astimezone(UTC), now))
+    assert_report(
+        year,
+        brute_force(
+            db_url, local("2025-01-01 00:00").astimezone(UTC), local("2026-01-01 00:00").astimezone(UTC), now
+        ),
+    )
     assert [m["month"] for m in year["months"]] == [f"2025-{m:02d}" for m in range(1, 12)]
     for k in ("calls", "problems", "resolved", "solved", "rated", "unsatisfied"):
         assert sum(m[k] for m in year["months"]) == year["totals"][k]
@@ -397,8 +487,13 @@ def test_running_clock_not_yet_due_is_left_out(api):
     assert (tot["calls"], tot["problems"]) == (1, 1)
     assert tot["contact_on_time_rate"] is None and tot["resolve_on_time_rate"] is None
     assert tot["contact_measured"] == 0 and rep["overdue_unresolved"] == []
-    ok(api.post(f"/api/v1/tickets/{t['id']}/contact", "water-bureau",
-                json={"method": "phone", "deputy_invited": True}))
+    ok(
+        api.post(
+            f"/api/v1/tickets/{t['id']}/contact",
+            "water-bureau",
+            json={"method": "phone", "deputy_invited": True},
+        )
+    )
     tot = ok(api.get("/api/v1/reports/monthly?month=2025-10", "liaison"))["totals"]
     assert tot["contact_on_time_rate"] == 1.0 and tot["resolve_on_time_rate"] is None
     # A day and a half later the contact clock of a second ticket is past due: late.
@@ -411,13 +506,24 @@ def test_running_clock_not_yet_due_is_left_out(api):
 def test_due_in_month_resolved_next_month_is_overdue(api):
     api.city()
     api.set_now("2025-11-03 10:00")
-    t = api.ticket(urgency="urgent", called_at=api.at("2025-10-30 10:00"),
-                   dispatched_at=api.at("2025-10-30 10:00"))
+    t = api.ticket(
+        urgency="urgent", called_at=api.at("2025-10-30 10:00"), dispatched_at=api.at("2025-10-30 10:00")
+    )
     assert api.clock_of(t, "resolve")["due_at"] == "2025-10-31T10:00:00+08:00"
-    ok(api.post(f"/api/v1/tickets/{t['id']}/contact", "water-bureau", json={
-        "method": "phone", "deputy_invited": False, "at": api.at("2025-10-30 12:00")}))
-    ok(api.post(f"/api/v1/tickets/{t['id']}/resolve", "water-bureau", json={
-        "outcome": "solved", "reply": "已修复", "at": api.at("2025-11-02 09:00")}))
+    ok(
+        api.post(
+            f"/api/v1/tickets/{t['id']}/contact",
+            "water-bureau",
+            json={"method": "phone", "deputy_invited": False, "at": api.at("2025-10-30 12:00")},
+        )
+    )
+    ok(
+        api.post(
+            f"/api/v1/tickets/{t['id']}/resolve",
+            "water-bureau",
+            json={"outcome": "solved", "reply": "已修复", "at": api.at("2025-11-02 09:00")},
+        )
+    )
     oct_ = ok(api.get("/api/v1/reports/monthly?month=2025-10", "liaison"))
     [item] = oct_["overdue_unresolved"]
     assert item["hotline_no"] == t["hotline_no"] and item["unit"] == "water-bureau"
@@ -443,8 +549,13 @@ def test_empty_month_has_null_rates(api):
     rep = ok(api.get("/api/v1/reports/monthly?month=2025-08", "liaison"))
     assert rep["month"] == "2025-08" and rep["cutoff_at"] == "2025-09-01T00:00:00+08:00"
     t = rep["totals"]
-    for k in ("solve_rate", "contact_on_time_rate", "resolve_on_time_rate",
-              "feedback_on_time_rate", "satisfaction_rate"):
+    for k in (
+        "solve_rate",
+        "contact_on_time_rate",
+        "resolve_on_time_rate",
+        "feedback_on_time_rate",
+        "satisfaction_rate",
+    ):
         assert t[k] is None
     for k in ("calls", "problems", "resolved", "solved", "rated", "unsatisfied"):
         assert t[k] == 0
@@ -452,15 +563,13 @@ def test_empty_month_has_null_rates(api):
     assert rep["by_unit"] == [] and rep["by_category"] == [] and rep["by_district"] == []
     assert rep["supervisions"]["opened"] == 0 and rep["returns"] == {"returned": 0}
     for fmt in ("csv", "xlsx", "html"):
-        assert api.get(f"/api/v1/reports/monthly?month=2025-08&format={fmt}",
-                       "liaison").status_code == 200
+        assert api.get(f"/api/v1/reports/monthly?month=2025-08&format={fmt}", "liaison").status_code == 200
 
 
 def test_bad_requests_and_roles(api):
     api.city()
     api.set_now("2025-10-10 10:00")
-    for q in ("month=2025-11", "month=2025-13", "month=2025-1", "month=oct",
-              "month=2025-10&format=pdf"):
+    for q in ("month=2025-11", "month=2025-13", "month=2025-1", "month=oct", "month=2025-10&format=pdf"):
         r = api.get(f"/api/v1/reports/monthly?{q}", "liaison")
         assert r.status_code == 422, q
         assert r.headers["content-type"] == "application/problem+json"
@@ -474,22 +583,42 @@ def test_bad_requests_and_roles(api):
     r = api.client.get("/api/v1/reports/monthly?month=2025-10")
     assert r.status_code == 401
     paths = api.client.get("/openapi.json").json()["paths"]
-    assert {"/api/v1/reports/monthly", "/api/v1/reports/annual",
-            "/api/v1/reports/deputies"} <= set(paths)
+    assert {"/api/v1/reports/monthly", "/api/v1/reports/annual", "/api/v1/reports/deputies"} <= set(paths)
 
 
 def _unsatisfied_ticket(api: Any) -> dict[str, Any]:
-    t = api.ticket(called_at=api.at("2025-10-09 09:00"), dispatched_at=api.at("2025-10-09 09:00"),
-                   district="ziyang")
+    t = api.ticket(
+        called_at=api.at("2025-10-09 09:00"), dispatched_at=api.at("2025-10-09 09:00"), district="ziyang"
+    )
     tid = t["id"]
-    ok(api.post(f"/api/v1/tickets/{tid}/contact", "water-bureau", json={
-        "method": "visit", "deputy_invited": True, "at": api.at("2025-10-09 10:00")}))
-    ok(api.post(f"/api/v1/tickets/{tid}/resolve", "water-bureau", json={
-        "outcome": "stepwise", "reply": "正在处理", "at": api.at("2025-10-10 10:00")}))
-    ok(api.post(f"/api/v1/tickets/{tid}/feedback", "water-bureau", json={
-        "method": "phone", "content": "已告知", "at": api.at("2025-10-10 15:00")}))
-    ok(api.post(f"/api/v1/tickets/{tid}/rating", "hotline", json={
-        "rating": "不满意", "at": api.at("2025-10-11 09:00")}))
+    ok(
+        api.post(
+            f"/api/v1/tickets/{tid}/contact",
+            "water-bureau",
+            json={"method": "visit", "deputy_invited": True, "at": api.at("2025-10-09 10:00")},
+        )
+    )
+    ok(
+        api.post(
+            f"/api/v1/tickets/{tid}/resolve",
+            "water-bureau",
+            json={"outcome": "stepwise", "reply": "正在处理", "at": api.at("2025-10-10 10:00")},
+        )
+    )
+    ok(
+        api.post(
+            f"/api/v1/tickets/{tid}/feedback",
+            "water-bureau",
+            json={"method": "phone", "content": "已告知", "at": api.at("2025-10-10 15:00")},
+        )
+    )
+    ok(
+        api.post(
+            f"/api/v1/tickets/{tid}/rating",
+            "hotline",
+            json={"rating": "不满意", "at": api.at("2025-10-11 09:00")},
+        )
+    )
     return t
 
 
@@ -499,12 +628,28 @@ def test_unsatisfied_with_supervisions_extensions_returns(api, db_url):
     t = _unsatisfied_ticket(api)
     # A returned and re-dispatched ticket, and an extension asked and approved.
     r = api.ticket(called_at=api.at("2025-10-12 09:00"), dispatched_at=api.at("2025-10-12 09:00"))
-    ok(api.post(f"/api/v1/tickets/{r['id']}/return", "water-bureau",
-                json={"reason": "非本单位职责", "at": api.at("2025-10-12 11:00")}))
-    ok(api.post(f"/api/v1/tickets/{r['id']}/dispatch", "hotline",
-                json={"units": ["housing-bureau"], "at": api.at("2025-10-12 15:00")}))
-    e = ok(api.post(f"/api/v1/tickets/{r['id']}/extensions", "housing-bureau",
-                    json={"working_days": 3, "reason": "需要协调"}), 201)
+    ok(
+        api.post(
+            f"/api/v1/tickets/{r['id']}/return",
+            "water-bureau",
+            json={"reason": "非本单位职责", "at": api.at("2025-10-12 11:00")},
+        )
+    )
+    ok(
+        api.post(
+            f"/api/v1/tickets/{r['id']}/dispatch",
+            "hotline",
+            json={"units": ["housing-bureau"], "at": api.at("2025-10-12 15:00")},
+        )
+    )
+    e = ok(
+        api.post(
+            f"/api/v1/tickets/{r['id']}/extensions",
+            "housing-bureau",
+            json={"working_days": 3, "reason": "需要协调"},
+        ),
+        201,
+    )
     ok(api.post(f"/api/v1/extensions/{e['id']}/decision", "liaison", json={"approve": True}))
     [local_case] = case_ids(db_url, t["id"], "local")
     close_case(api, local_case, "已督促整改")
@@ -517,8 +662,7 @@ def test_unsatisfied_with_supervisions_extensions_returns(api, db_url):
     sup = rep["supervisions"]
     assert sup["opened"] == 2 and sup["closed"] == 1 and sup["open_at_cutoff"] == 1
     assert sup["by_kind"]["committee"] == {"opened": 1, "closed": 0, "withdrawn": 0}
-    assert rep["extensions"] == {"requested": 1, "approved": 1, "refused": 0,
-                                 "pending_at_cutoff": 0}
+    assert rep["extensions"] == {"requested": 1, "approved": 1, "refused": 0, "pending_at_cutoff": 0}
     assert rep["returns"] == {"returned": 1}
     tot = rep["totals"]
     assert (tot["rated"], tot["unsatisfied"], tot["satisfaction_rate"]) == (1, 1, 0.0)
@@ -535,23 +679,31 @@ def test_unsatisfied_with_supervisions_extensions_returns(api, db_url):
 def test_deputies_report_points_and_silent(api):
     api.city()
     api.set_now("2025-10-20 10:00")
-    ok(api.post("/api/v1/deputies", "liaison", json={"name": "王五", "phone": "13800000003",
-                                                     "level": "township"}), 201)
+    ok(
+        api.post(
+            "/api/v1/deputies", "liaison", json={"name": "王五", "phone": "13800000003", "level": "township"}
+        ),
+        201,
+    )
     for i in range(6):
-        api.ticket(called_at=api.at(f"2025-10-0{i + 1} 09:00"),
-                   dispatched_at=api.at(f"2025-10-0{i + 1} 09:00"))
-    api.ticket(kind="consultation", called_at=api.at("2025-10-08 09:00"),
-               dispatched_at=api.at("2025-10-08 09:00"))
-    api.ticket(caller={"name": "路人", "phone": "13100000000"},
-               called_at=api.at("2025-10-09 09:00"), dispatched_at=api.at("2025-10-09 09:00"))
+        api.ticket(
+            called_at=api.at(f"2025-10-0{i + 1} 09:00"), dispatched_at=api.at(f"2025-10-0{i + 1} 09:00")
+        )
+    api.ticket(
+        kind="consultation", called_at=api.at("2025-10-08 09:00"), dispatched_at=api.at("2025-10-08 09:00")
+    )
+    api.ticket(
+        caller={"name": "路人", "phone": "13100000000"},
+        called_at=api.at("2025-10-09 09:00"),
+        dispatched_at=api.at("2025-10-09 09:00"),
+    )
     rep = conforms(DeputiesReport, ok(api.get("/api/v1/reports/deputies?year=2025", "liaison")))
     assert rep["year"] == 2025
     [d] = rep["items"]
     assert (d["name"], d["phone"], d["level"]) == ("张三", "13800000001", "city")
     assert (d["calls"], d["problems"], d["points"]) == (7, 6, 5)
     assert [s["name"] for s in rep["silent_deputies"]] == ["王五"]
-    assert rep["unverified_callers"] == [{"name": "路人", "phone": "13100000000", "calls": 1,
-                                          "problems": 1}]
+    assert rep["unverified_callers"] == [{"name": "路人", "phone": "13100000000", "calls": 1, "problems": 1}]
     assert ok(api.get("/api/v1/reports/deputies?year=2024", "admin"))["items"] == []
     r = api.get("/api/v1/reports/deputies?year=2025&format=csv", "liaison")
     assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")
@@ -565,9 +717,13 @@ def test_exports(api):
     api.city()
     api.set_now("2025-11-05 10:00")
     _unsatisfied_ticket(api)
-    api.ticket(urgency="urgent", called_at=api.at("2025-10-30 10:00"),
-               dispatched_at=api.at("2025-10-30 10:00"), units=["housing-bureau"],
-               category="housing")
+    api.ticket(
+        urgency="urgent",
+        called_at=api.at("2025-10-30 10:00"),
+        dispatched_at=api.at("2025-10-30 10:00"),
+        units=["housing-bureau"],
+        category="housing",
+    )
     base = "/api/v1/reports/monthly?month=2025-10"
     # CSV: BOM, sections with Chinese headers, masked phones unless mask=false.
     r = api.get(base + "&format=csv", "liaison")
@@ -578,23 +734,34 @@ def test_exports(api):
     text = r.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     titles = [row[0] for row in rows if row and row[0].startswith("【")]
-    assert titles[:4] == ["【报告信息】", "【应当办结但没有办结】", "【不满意工单及督办情况】",
-                          "【总体情况】"]
+    assert titles[:4] == [
+        "【报告信息】",
+        "【应当办结但没有办结】",
+        "【不满意工单及督办情况】",
+        "【总体情况】",
+    ]
     assert "【承办单位绩效考核】" in titles and "【督办情况】" in titles and "【延期与退回】" in titles
     assert "138****0001" in text and "13800000001" not in text
     assert "工单编号" in text and "满意率" in text and "0.0%" in text
-    assert "13800000001" in api.get(base + "&format=csv&mask=false",
-                                    "liaison").content.decode("utf-8-sig")
+    assert "13800000001" in api.get(base + "&format=csv&mask=false", "liaison").content.decode("utf-8-sig")
     # XLSX: one sheet per table, percentages formatted.
     r = api.get(base + "&format=xlsx", "admin")
     assert r.status_code == 200
-    assert r.headers["content-type"] == ("application/vnd.openxmlformats-officedocument."
-                                         "spreadsheetml.sheet")
+    assert r.headers["content-type"] == ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert r.headers["content-disposition"] == 'attachment; filename="report-2025-10.xlsx"'
     wb = load_workbook(io.BytesIO(r.content))
-    assert wb.sheetnames == ["报告信息", "应当办结但没有办结", "不满意工单及督办情况", "总体情况",
-                             "承办单位绩效考核", "承办单位绩效考核图表", "按事项分类", "按属地",
-                             "督办情况", "延期与退回"]
+    assert wb.sheetnames == [
+        "报告信息",
+        "应当办结但没有办结",
+        "不满意工单及督办情况",
+        "总体情况",
+        "承办单位绩效考核",
+        "承办单位绩效考核图表",
+        "按事项分类",
+        "按属地",
+        "督办情况",
+        "延期与退回",
+    ]
     ws = wb["承办单位绩效考核"]
     headers = [c.value for c in ws[3]]  # under the title row and the cut-off row
     assert headers[:4] == ["排名", "承办单位", "单位代码", "得分"] and "办结及时率" in headers
@@ -621,19 +788,33 @@ def test_exports(api):
     # Annual exports carry the month-by-month sheet.
     r = api.get("/api/v1/reports/annual?year=2025&format=xlsx", "liaison")
     assert "分月情况" in load_workbook(io.BytesIO(r.content)).sheetnames
-    chromium = shutil.which("chromium") or ("/usr/bin/chromium"
-                                            if Path("/usr/bin/chromium").exists() else None)
+    chromium = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
     if chromium:
         shot = OUT / "report.png"
-        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                        "--disable-background-networking", f"--screenshot={shot}",
-                        "--window-size=1240,1754", page.as_uri()],
-                       check=True, timeout=60, capture_output=True)
+        subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                f"--screenshot={shot}",
+                "--window-size=1240,1754",
+                page.as_uri(),
+            ],
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
         assert shot.exists() and shot.stat().st_size > 1000
 
 
-@pytest.mark.skipif(not os.environ.get("HOTLINE_TEST_DATABASE_URL", "").startswith("postgresql"),
-                    reason="PostgreSQL: sections are read in parallel on one snapshot")
+@pytest.mark.skipif(
+    not os.environ.get("HOTLINE_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="PostgreSQL: sections are read in parallel on one snapshot",
+)
 def test_report_sections_read_one_snapshot(api, db_url):
     """The report's parallel sessions see the same state, whatever commits meanwhile."""
     from app.services.reports.snapshot import shared_snapshot

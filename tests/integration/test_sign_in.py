@@ -30,8 +30,12 @@ def test_a_form_without_the_sessions_token_changes_nothing(api):
     clerk = person(api, "water.clerk", "unit", unit_code="water-bureau")
     before = events(api, t["id"])
     path = f"/ui/tickets/{t['id']}/contact"
-    for token in (None, "", "forged-token-0123456789abcdef", csrf_of(api.client.get(
-            "/ui/sign-in").text)):  # another page's token is no better
+    for token in (
+        None,
+        "",
+        "forged-token-0123456789abcdef",
+        csrf_of(api.client.get("/ui/sign-in").text),
+    ):  # another page's token is no better
         data = {"method": "phone"} | ({} if token is None else {"csrf_token": token})
         r = clerk.post(path, data)
         assert r.status_code == 403 and "未做任何更改" in r.text, r.text
@@ -44,18 +48,23 @@ def test_a_form_without_the_sessions_token_changes_nothing(api):
 
 
 def test_signing_in_and_setting_a_password_need_their_form_token_too(api):
-    api.post("/api/v1/accounts", json={"username": "li.ming", "display_name": "李明",
-                                       "role": "hotline"})
+    api.post("/api/v1/accounts", json={"username": "li.ming", "display_name": "李明", "role": "hotline"})
     fresh = browser(api)
-    r = fresh.post("/ui/sign-in", data={"username": "li.ming", "password": PASSWORD},
-                   follow_redirects=False)
+    r = fresh.post("/ui/sign-in", data={"username": "li.ming", "password": PASSWORD}, follow_redirects=False)
     assert r.status_code == 403 and "hotline_session" not in r.headers.get("set-cookie", "")
 
 
 def _attempt(client: TestClient, username: str, password: str) -> tuple[int, str]:
     r = sign_in(client, username, password)
-    text = WRONG if WRONG in r.text else LOCKED if LOCKED in r.text else "signed in" \
-        if r.status_code == 303 else r.text
+    text = (
+        WRONG
+        if WRONG in r.text
+        else LOCKED
+        if LOCKED in r.text
+        else "signed in"
+        if r.status_code == 303
+        else r.text
+    )
     return r.status_code, text
 
 
@@ -105,8 +114,11 @@ def test_forty_sign_ins_at_once_are_all_answered(api):
     person(api, "li.ming", "hotline")
 
     def one(i: int) -> tuple[int, str]:
-        return _attempt(browser(api), f"user.{i:02d}" if i % 2 else "li.ming",
-                        "wrong-password-x" if i % 4 == 1 else PASSWORD)
+        return _attempt(
+            browser(api),
+            f"user.{i:02d}" if i % 2 else "li.ming",
+            "wrong-password-x" if i % 4 == 1 else PASSWORD,
+        )
 
     with ThreadPoolExecutor(40) as pool:
         results = list(pool.map(one, range(40)))
@@ -152,12 +164,13 @@ def test_session_cookies_are_http_only_same_site_lax_and_secure_over_https(db_ur
     from tests.conftest import make_settings
 
     for base, secure in (("http://127.0.0.1:8000", False), ("https://rd.example.gov.cn", True)):
-        app = create_app(make_settings(db_url, HOTLINE_PUBLIC_BASE_URL=base), clock=clock,
-                         background=False)
+        app = create_app(make_settings(db_url, HOTLINE_PUBLIC_BASE_URL=base), clock=clock, background=False)
         with TestClient(app, base_url=base) as client:
             api = Api(client, clock, app)
-            r = api.post("/api/v1/accounts", json={"username": f"u{int(secure)}.x",
-                                                   "display_name": "x", "role": "hotline"})
+            r = api.post(
+                "/api/v1/accounts",
+                json={"username": f"u{int(secure)}.x", "display_name": "x", "role": "hotline"},
+            )
             from tests.builders import set_password
 
             assert set_password(client, r.json()["invite_url"]).status_code == 303
@@ -175,13 +188,15 @@ def test_a_unit_clerk_gets_404_for_another_units_ticket(api):
     mine = api.ticket()
     clerk = person(api, "water.clerk", "unit", unit_code="water-bureau")
     assert clerk.get(f"/ui/tickets/{mine['id']}").status_code == 200
-    for path in (f"/ui/tickets/{theirs['id']}", f"/ui/tickets/{theirs['id']}/contact",
-                 "/ui/tickets/no-such-ticket"):
+    for path in (
+        f"/ui/tickets/{theirs['id']}",
+        f"/ui/tickets/{theirs['id']}/contact",
+        "/ui/tickets/no-such-ticket",
+    ):
         r = clerk.get(path)
         assert r.status_code == 404 and "找不到该页面" in r.text, path
     token = csrf_of(clerk.get(f"/ui/tickets/{mine['id']}").text)
-    r = clerk.post(f"/ui/tickets/{theirs['id']}/contact", {"csrf_token": token,
-                                                          "method": "phone"})
+    r = clerk.post(f"/ui/tickets/{theirs['id']}/contact", {"csrf_token": token, "method": "phone"})
     assert r.status_code == 404
     assert api.get(f"/api/v1/tickets/{theirs['id']}").json()["status"] == "dispatched"
     queue = clerk.get("/ui/queue").text
@@ -189,17 +204,23 @@ def test_a_unit_clerk_gets_404_for_another_units_ticket(api):
     assert clerk.get("/ui/queue?unit=housing-bureau").text.count(theirs["hotline_no"]) == 0
 
 
-@pytest.mark.parametrize(("role", "refused"), [
-    ("unit", ["/ui/dashboard", "/ui/tickets", "/ui/extensions", "/ui/admin/accounts",
-              "/ui/reports"]),
-    ("hotline", ["/ui/dashboard", "/ui/queue", "/ui/admin/accounts", "/ui/cases"]),
-    ("liaison", ["/ui/admin/units", "/ui/admin/keys", "/ui/admin/calendar"]),
-    ("deputy", ["/ui/queue", "/ui/tickets", "/ui/dashboard", "/ui/cases"]),
-])
+@pytest.mark.parametrize(
+    ("role", "refused"),
+    [
+        ("unit", ["/ui/dashboard", "/ui/tickets", "/ui/extensions", "/ui/admin/accounts", "/ui/reports"]),
+        ("hotline", ["/ui/dashboard", "/ui/queue", "/ui/admin/accounts", "/ui/cases"]),
+        ("liaison", ["/ui/admin/units", "/ui/admin/keys", "/ui/admin/calendar"]),
+        ("deputy", ["/ui/queue", "/ui/tickets", "/ui/dashboard", "/ui/cases"]),
+    ],
+)
 def test_each_role_reaches_only_its_own_pages(api, role, refused):
     api.city()
-    binding = {"unit": {"unit_code": "water-bureau"}, "deputy": {"deputy_id": api.get(
-        "/api/v1/deputies?phone=13800000001", "liaison").json()["items"][0]["id"]}}
+    binding = {
+        "unit": {"unit_code": "water-bureau"},
+        "deputy": {
+            "deputy_id": api.get("/api/v1/deputies?phone=13800000001", "liaison").json()["items"][0]["id"]
+        },
+    }
     someone = person(api, f"{role}.person", role, **binding.get(role, {}))
     home = someone.get("/ui/", follow_redirects=False).headers["location"]
     assert someone.get(home).status_code == 200
@@ -214,21 +235,39 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_back(api):
     assert r.headers["location"] == "/ui/sign-in?next=/ui/tickets%3Fstatus%3Dclosed"
     person(api, "li.ming", "liaison")
     page = c.get(r.headers["location"])
-    r = c.post("/ui/sign-in", data={"csrf_token": csrf_of(page.text), "username": "li.ming",
-                                    "password": PASSWORD, "next": "/ui/tickets?status=closed"},
-               follow_redirects=False)
+    r = c.post(
+        "/ui/sign-in",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "username": "li.ming",
+            "password": PASSWORD,
+            "next": "/ui/tickets?status=closed",
+        },
+        follow_redirects=False,
+    )
     assert r.headers["location"] == "/ui/tickets?status=closed"
-    evil = c.post("/ui/sign-in", data={"csrf_token": csrf_of(page.text), "username": "li.ming",
-                                       "password": PASSWORD, "next": "//evil.example/x"},
-                  follow_redirects=False)
+    evil = c.post(
+        "/ui/sign-in",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "username": "li.ming",
+            "password": PASSWORD,
+            "next": "//evil.example/x",
+        },
+        follow_redirects=False,
+    )
     assert evil.headers["location"] == "/ui/"
 
 
 def test_pages_carry_security_headers_and_stay_out_of_the_api_document(api):
     api.city()
     clerk = person(api, "water.clerk", "unit", unit_code="water-bureau")
-    for r in (api.client.get("/ui/sign-in"), clerk.get("/ui/queue"), clerk.get("/ui/nowhere"),
-              api.client.get("/ui/static/app.css")):
+    for r in (
+        api.client.get("/ui/sign-in"),
+        clerk.get("/ui/queue"),
+        clerk.get("/ui/nowhere"),
+        api.client.get("/ui/static/app.css"),
+    ):
         csp = r.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert "unsafe-inline" not in csp and "script-src 'self'" in csp
@@ -237,8 +276,11 @@ def test_pages_carry_security_headers_and_stay_out_of_the_api_document(api):
         assert r.headers["referrer-policy"] == "no-referrer"
     assert clerk.get("/ui/queue").headers["cache-control"] == "no-store"
     html = clerk.get("/ui/queue").text
-    assert "<script" not in html and " style=" not in html and "http://" not in html.replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
+    assert (
+        "<script" not in html
+        and " style=" not in html
+        and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
     paths = api.client.get("/openapi.json").json()["paths"]
     assert not [p for p in paths if p.startswith("/ui")]
     assert api.get("/api/v1/units").headers.get("content-security-policy") is None

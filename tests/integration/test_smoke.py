@@ -36,7 +36,9 @@ def test_event_data_times_are_in_the_service_zone(api):
     events = api.get(f"/api/v1/tickets/{t['id']}/events").json()["items"]
     dispatched = next(e for e in events if e["type"] == "ticket.dispatched")
     assert {c["due_at"] for c in dispatched["data"]["clocks"]} == {
-        "2025-10-01T10:00:00+08:00", "2025-10-17T00:00:00+08:00"}
+        "2025-10-01T10:00:00+08:00",
+        "2025-10-17T00:00:00+08:00",
+    }
 
 
 def test_an_unencoded_plus_in_a_query_time_is_read_as_the_offset(api):
@@ -57,8 +59,7 @@ def test_directly_serialized_answers_write_times_as_the_models_do(db_url, clock)
     from tests.builders import Api
     from tests.conftest import make_settings
 
-    app = create_app(make_settings(db_url, HOTLINE_TIMEZONE="UTC"), clock=clock,
-                     background=False)
+    app = create_app(make_settings(db_url, HOTLINE_TIMEZONE="UTC"), clock=clock, background=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         api = Api(client, clock, app).city()
         posted = api.ticket()

@@ -25,10 +25,8 @@ def to_rating(api: Any, lead: str = "water-bureau", **ticket: Any) -> dict[str, 
     """A ticket dispatched 2025-09-30 10:00, resolved Oct 9 and fed back Oct 10; now Oct 13."""
     t = api.ticket(**ticket)
     api.set_now("2025-10-13 15:00")
-    ok(act(api, t, "resolve", lead, outcome="stepwise", reply="正在协调",
-           at=api.at("2025-10-09 10:00")))
-    ok(act(api, t, "feedback", lead, method="visit", content="上门说明",
-           at=api.at("2025-10-10 09:00")))
+    ok(act(api, t, "resolve", lead, outcome="stepwise", reply="正在协调", at=api.at("2025-10-09 10:00")))
+    ok(act(api, t, "feedback", lead, method="visit", content="上门说明", at=api.at("2025-10-10 09:00")))
     return t
 
 
@@ -45,12 +43,12 @@ def open_rating_cases(api: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any
 
 # --- what opens a case ------------------------------------------------------------------------
 
+
 def test_unsatisfied_rating_opens_committee_and_local_cases_for_the_new_round(api):
     t, found = open_rating_cases(api)
     assert set(found) == {"committee", "local"}
     committee, local = found["committee"], found["local"]
-    assert (committee["unit"], committee["state"], committee["round"]) == (
-        "urban-env-committee", "open", 2)
+    assert (committee["unit"], committee["state"], committee["round"]) == ("urban-env-committee", "open", 2)
     assert (local["unit"], local["state"], local["round"]) == ("heshan-congress", "open", 2)
     for case in found.values():
         assert case["ticket_id"] == t["id"] and case["hotline_no"] == t["hotline_no"]
@@ -59,7 +57,9 @@ def test_unsatisfied_rating_opens_committee_and_local_cases_for_the_new_round(ap
         assert "unsatisfied" in case["reason"]
     log = ok(api.get(f"/api/v1/tickets/{t['id']}/events"))["items"]
     assert sorted(e["data"]["kind"] for e in log if e["type"] == "supervision.opened") == [
-        "committee", "local"]
+        "committee",
+        "local",
+    ]
 
 
 def test_second_unsatisfied_rating_opens_a_joint_case_owned_by_the_liaison_committee(api):
@@ -94,8 +94,7 @@ def test_long_overdue_resolve_opens_one_joint_case_at_the_end_of_the_fifth_worki
     api.set_now("2025-10-30 09:00")
     assert api.sweep()["supervisions_opened"] == 0
     joint = cases(api, ticket_id=t["id"])
-    assert [(c["kind"], c["unit"], c["round"], c["state"]) for c in joint] == [
-        ("joint", None, 1, "open")]
+    assert [(c["kind"], c["unit"], c["round"], c["state"]) for c in joint] == [("joint", None, 1, "open")]
     assert joint[0]["opened_at"] == "2025-10-24T00:00:00+08:00"
     assert "久拖不决" in joint[0]["reason"]
 
@@ -119,8 +118,11 @@ def test_back_recorded_resolve_in_time_withdraws_the_long_overdue_case(api):
     api.set_now("2025-10-24 09:00")
     # the first sweep ever: it records the breaches and opens the case at once
     assert api.sweep() == {"breached": 2, "warned": 0, "supervisions_opened": 1}
-    t = ok(act(api, t, "resolve", "water-bureau", outcome="solved", reply="已解决",
-               at=api.at("2025-10-23 18:00")))
+    t = ok(
+        act(
+            api, t, "resolve", "water-bureau", outcome="solved", reply="已解决", at=api.at("2025-10-23 18:00")
+        )
+    )
     assert api.clock_of(t, "resolve")["state"] == "met_late"
     (case,) = cases(api, ticket_id=t["id"])
     assert case["state"] == "withdrawn"
@@ -137,23 +139,36 @@ def test_resolve_recorded_after_the_threshold_leaves_the_long_overdue_case_open(
     t = api.ticket()
     api.set_now("2025-10-24 09:00")
     api.sweep()
-    ok(act(api, t, "resolve", "water-bureau", outcome="solved", reply="已解决",
-           at=api.at("2025-10-24 00:00")))
+    ok(
+        act(
+            api, t, "resolve", "water-bureau", outcome="solved", reply="已解决", at=api.at("2025-10-24 00:00")
+        )
+    )
     assert [c["state"] for c in cases(api, ticket_id=t["id"])] == ["open"]
 
 
 def test_complex_ticket_opens_coordination_for_the_categorys_coordinator(api):
     api.city()
     api.put("/api/v1/units/coordinator-2", json={"name": "另一位副秘书长", "kind": "coordinator"})
-    r = api.put("/api/v1/categories/water", json={
-        "name": "water", "default_lead_unit": "water-bureau",
-        "committee_unit": "urban-env-committee", "coordinator_unit": "coordinator-2"})
+    r = api.put(
+        "/api/v1/categories/water",
+        json={
+            "name": "water",
+            "default_lead_unit": "water-bureau",
+            "committee_unit": "urban-env-committee",
+            "coordinator_unit": "coordinator-2",
+        },
+    )
     assert r.status_code in (200, 201), r.text
     t = api.ticket(complex=True)
     assert t["status"] == "dispatched"
     (case,) = cases(api, ticket_id=t["id"])
     assert (case["kind"], case["unit"], case["round"], case["state"]) == (
-        "coordination", "coordinator-2", 1, "open")
+        "coordination",
+        "coordinator-2",
+        1,
+        "open",
+    )
     assert "category" in case["reason"]
     assert api.get(f"/api/v1/tickets/{t['id']}", "coordinator-2").status_code == 200
     assert api.get(f"/api/v1/tickets/{t['id']}", "coordinator").status_code == 404
@@ -222,6 +237,7 @@ def test_the_local_case_goes_to_the_congress_of_the_tickets_district(api):
 
 # --- who reads and works a case ---------------------------------------------------------------
 
+
 def test_liaison_admin_and_the_cases_unit_read_it(api):
     _, found = open_rating_cases(api)
     case = found["local"]
@@ -269,25 +285,32 @@ def test_its_unit_adds_notes_and_closes_the_case_with_a_conclusion(api):
     t, found = open_rating_cases(api)
     case = found["local"]
     api.set_now("2025-10-14 09:00")
-    out = ok(api.post(f"/api/v1/supervisions/{case['id']}/notes", "heshan-congress",
-                      json={"content": "已约谈承办单位"}))
+    out = ok(
+        api.post(
+            f"/api/v1/supervisions/{case['id']}/notes", "heshan-congress", json={"content": "已约谈承办单位"}
+        )
+    )
     api.set_now("2025-10-14 10:00")
-    out = ok(api.post(f"/api/v1/supervisions/{case['id']}/notes", "liaison",
-                      json={"content": "联工委跟踪"}))
+    out = ok(api.post(f"/api/v1/supervisions/{case['id']}/notes", "liaison", json={"content": "联工委跟踪"}))
     assert [(n["author"], n["content"], n["at"]) for n in out["notes"]] == [
         (api.actor("heshan-congress"), "已约谈承办单位", "2025-10-14T09:00:00+08:00"),
-        (api.actor("liaison"), "联工委跟踪", "2025-10-14T10:00:00+08:00")]
+        (api.actor("liaison"), "联工委跟踪", "2025-10-14T10:00:00+08:00"),
+    ]
     api.set_now("2025-10-20 09:00")
-    out = ok(api.post(f"/api/v1/supervisions/{case['id']}/close", "heshan-congress",
-                      json={"conclusion": "督办到位"}))
+    out = ok(
+        api.post(
+            f"/api/v1/supervisions/{case['id']}/close", "heshan-congress", json={"conclusion": "督办到位"}
+        )
+    )
     assert (out["state"], out["conclusion"], out["closed_at"]) == (
-        "closed", "督办到位", "2025-10-20T09:00:00+08:00")
+        "closed",
+        "督办到位",
+        "2025-10-20T09:00:00+08:00",
+    )
     assert len(out["notes"]) == 2
-    r = api.post(f"/api/v1/supervisions/{case['id']}/close", "heshan-congress",
-                 json={"conclusion": "again"})
+    r = api.post(f"/api/v1/supervisions/{case['id']}/close", "heshan-congress", json={"conclusion": "again"})
     assert r.status_code == 409
-    r = api.post(f"/api/v1/supervisions/{case['id']}/notes", "heshan-congress",
-                 json={"content": "late"})
+    r = api.post(f"/api/v1/supervisions/{case['id']}/notes", "heshan-congress", json={"content": "late"})
     assert r.status_code == 409
     assert cases(api, state="closed") == [ok(api.get(f"/api/v1/supervisions/{case['id']}"))]
     log = ok(api.get(f"/api/v1/tickets/{t['id']}/events"))["items"]
@@ -300,11 +323,13 @@ def test_liaison_closes_a_case_it_owns(api):
     t = to_rating(api, district="datonghu")
     rate(api, t, "unsatisfied", "2025-10-13 10:00")
     (local,) = cases(api, ticket_id=t["id"], kind="local")
-    out = ok(api.post(f"/api/v1/supervisions/{local['id']}/close", "liaison",
-                      json={"conclusion": "已转区人大跟进"}))
+    out = ok(
+        api.post(
+            f"/api/v1/supervisions/{local['id']}/close", "liaison", json={"conclusion": "已转区人大跟进"}
+        )
+    )
     assert out["state"] == "closed" and out["unit"] is None
-    r = api.post(f"/api/v1/supervisions/{local['id']}/close", "heshan-congress",
-                 json={"conclusion": "x"})
+    r = api.post(f"/api/v1/supervisions/{local['id']}/close", "heshan-congress", json={"conclusion": "x"})
     assert r.status_code == 404
 
 
@@ -324,19 +349,22 @@ def test_case_list_filters_and_pages(api):
 
 # --- at most once -----------------------------------------------------------------------------
 
+
 def test_concurrent_unsatisfied_ratings_record_one_rating_and_one_set_of_cases(api):
     api.city()
     t = to_rating(api)
     headers = api.h("hotline")
-    bodies = [{"rating": r, "at": api.at("2025-10-13 10:00")}
-              for r in ("unsatisfied", "very_unsatisfied", "不满意", "非常不满意") * 2]
+    bodies = [
+        {"rating": r, "at": api.at("2025-10-13 10:00")}
+        for r in ("unsatisfied", "very_unsatisfied", "不满意", "非常不满意") * 2
+    ]
 
     async def rate_all() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=api.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await asyncio.gather(*(
-                client.post(f"/api/v1/tickets/{t['id']}/rating", json=b, headers=headers)
-                for b in bodies))
+            return await asyncio.gather(
+                *(client.post(f"/api/v1/tickets/{t['id']}/rating", json=b, headers=headers) for b in bodies)
+            )
 
     responses = asyncio.run(rate_all())
     codes = sorted(r.status_code for r in responses)
@@ -358,9 +386,9 @@ def test_concurrent_mixed_ratings_leave_one_outcome(api):
     async def rate_all() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=api.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await asyncio.gather(*(
-                client.post(f"/api/v1/tickets/{t['id']}/rating", json=b, headers=headers)
-                for b in bodies))
+            return await asyncio.gather(
+                *(client.post(f"/api/v1/tickets/{t['id']}/rating", json=b, headers=headers) for b in bodies)
+            )
 
     responses = asyncio.run(rate_all())
     assert sorted(r.status_code for r in responses) == [200] + [409] * 7

@@ -78,8 +78,11 @@ def test_back_recorded_contact_after_breach_is_met(api):
     t = api.ticket()
     api.set_now("2025-10-01 11:00")
     assert api.sweep()["breached"] == 1
-    r = api.post(f"/api/v1/tickets/{t['id']}/contact", "water-bureau", json={
-        "at": "2025-10-01T09:30:00+08:00", "method": "phone", "deputy_invited": False})
+    r = api.post(
+        f"/api/v1/tickets/{t['id']}/contact",
+        "water-bureau",
+        json={"at": "2025-10-01T09:30:00+08:00", "method": "phone", "deputy_invited": False},
+    )
     assert r.status_code == 200, r.text
     contact = api.clock_of(r.json(), "contact")
     assert contact["state"] == "met" and contact["met_at"] == "2025-10-01T09:30:00+08:00"
@@ -91,8 +94,9 @@ def test_late_contact_is_met_late(api):
     api.city()
     t = api.ticket()
     api.set_now("2025-10-01 12:00")
-    r = api.post(f"/api/v1/tickets/{t['id']}/contact", "water-bureau",
-                 json={"method": "visit", "deputy_invited": True})
+    r = api.post(
+        f"/api/v1/tickets/{t['id']}/contact", "water-bureau", json={"method": "visit", "deputy_invited": True}
+    )
     assert api.clock_of(r.json(), "contact")["state"] == "met_late"
     assert api.sweep()["breached"] == 0  # met, even late: nothing left to breach
 
@@ -108,7 +112,8 @@ def test_long_overdue_opens_joint_case_once(api):
     assert api.sweep()["supervisions_opened"] == 0
     opened = events_of(api, t["id"], "supervision.opened")
     assert [(e["data"]["kind"], e["data"]["unit"], e["data"]["round"]) for e in opened] == [
-        ("joint", None, 1)]
+        ("joint", None, 1)
+    ]
 
 
 def test_sweep_needs_admin(api):

@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # the upgrade stops every replica first (README "Upgrading": the exception).
 NOT_ADDITIVE = {
     "0002": "a unique constraint the code before it already kept: a round is rated once, "
-            "under the ticket's row lock, by the status machine",
+    "under the ticket's row lock, by the status machine",
     "0005": "category NOT NULL on clocks, resolutions and ratings: the code before it does not "
-            "write those columns, so that upgrade stopped every replica first",
+    "write those columns, so that upgrade stopped every replica first",
 }
 # Statements the previous release's code may fail on: it reads or writes what they remove,
 # rename or retype, or does not fill what they make compulsory.
@@ -45,10 +45,14 @@ BREAKING = [
     (re.compile(r"\bRENAME\b", re.I), "renames"),
     (re.compile(r"\bALTER COLUMN \S+ (SET DATA )?TYPE\b", re.I), "changes a column's type"),
     (re.compile(r"\bSET NOT NULL\b", re.I), "makes a column compulsory"),
-    (re.compile(r"\bADD COLUMN (?:(?!DEFAULT)[^;])*\bNOT NULL\b(?:(?!DEFAULT)[^;])*;", re.I),
-     "adds a compulsory column without a default"),
-    (re.compile(r"\bCREATE UNIQUE INDEX\b|\bADD CONSTRAINT \S+ (UNIQUE|CHECK)\b", re.I),
-     "adds a uniqueness or check constraint"),
+    (
+        re.compile(r"\bADD COLUMN (?:(?!DEFAULT)[^;])*\bNOT NULL\b(?:(?!DEFAULT)[^;])*;", re.I),
+        "adds a compulsory column without a default",
+    ),
+    (
+        re.compile(r"\bCREATE UNIQUE INDEX\b|\bADD CONSTRAINT \S+ (UNIQUE|CHECK)\b", re.I),
+        "adds a uniqueness or check constraint",
+    ),
 ]
 
 
@@ -77,39 +81,55 @@ def test_every_migration_is_additive_or_says_why_not():
     unexplained = {rev: whys for rev, whys in found.items() if whys and rev not in NOT_ADDITIVE}
     assert not unexplained, (
         f"{unexplained}: the running release may fail on these; split the migration (add now, "
-        "constrain or drop in the release after) or list it in NOT_ADDITIVE with the reason")
+        "constrain or drop in the release after) or list it in NOT_ADDITIVE with the reason"
+    )
     stale = [rev for rev in NOT_ADDITIVE if rev in found and not found[rev]]
     assert not stale, f"{stale} are listed as not additive but read as additive"
 
 
 def test_the_breaking_patterns_catch_what_they_name():
     assert any(p.search("ALTER TABLE t ADD COLUMN c INTEGER NOT NULL;") for p, _ in BREAKING)
-    assert not any(p.search("ALTER TABLE t ADD COLUMN c BIGINT DEFAULT '0' NOT NULL;")
-                   for p, _ in BREAKING)
-    assert not any(p.search("CREATE INDEX ix ON t (a);\nALTER TABLE t ADD COLUMN c TEXT;")
-                   for p, _ in BREAKING)
-    for statement in ("ALTER TABLE t DROP COLUMN c;", "ALTER TABLE t RENAME TO u;",
-                      "ALTER TABLE t ALTER COLUMN c TYPE TEXT;", "DROP TABLE t;",
-                      "CREATE UNIQUE INDEX u ON t (a);"):
+    assert not any(p.search("ALTER TABLE t ADD COLUMN c BIGINT DEFAULT '0' NOT NULL;") for p, _ in BREAKING)
+    assert not any(
+        p.search("CREATE INDEX ix ON t (a);\nALTER TABLE t ADD COLUMN c TEXT;") for p, _ in BREAKING
+    )
+    for statement in (
+        "ALTER TABLE t DROP COLUMN c;",
+        "ALTER TABLE t RENAME TO u;",
+        "ALTER TABLE t ALTER COLUMN c TYPE TEXT;",
+        "DROP TABLE t;",
+        "CREATE UNIQUE INDEX u ON t (a);",
+    ):
         assert any(p.search(statement) for p, _ in BREAKING), statement
 
 
 def previous_release(into: Path) -> tuple[str, Path]:
     """The newest additive migration, and the code of the release before it, unpacked."""
-    candidates = [(rev, path) for rev, down, path in migrations()
-                  if down is not None and rev not in NOT_ADDITIVE]
+    candidates = [
+        (rev, path) for rev, down, path in migrations() if down is not None and rev not in NOT_ADDITIVE
+    ]
     if not candidates:
         pytest.skip("no additive migration yet")
     revision, path = candidates[-1]
     git = shutil.which("git")
     if git is None or not (ROOT / ".git").exists():
         pytest.skip("needs the repository's history (git)")
-    added = subprocess.run([git, "log", "--diff-filter=A", "--format=%H", "-1", "--",
-                            str(path.relative_to(ROOT))], cwd=ROOT, capture_output=True,
-                           text=True, check=False, timeout=60).stdout.strip()
+    added = subprocess.run(
+        [git, "log", "--diff-filter=A", "--format=%H", "-1", "--", str(path.relative_to(ROOT))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    ).stdout.strip()
     before = f"{added}^" if added else "HEAD"  # not committed yet: HEAD is the running code
-    archive = subprocess.run([git, "archive", "--format=tar", before, "app", "migrations"],
-                             cwd=ROOT, capture_output=True, check=False, timeout=60)
+    archive = subprocess.run(
+        [git, "archive", "--format=tar", before, "app", "migrations"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
     if archive.returncode != 0:
         pytest.skip(f"the history does not reach {before} (a shallow clone?)")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
@@ -121,15 +141,24 @@ def start_old_code(code: Path, url: str, log: Path) -> Server:
     """The previous release's app (not its `serve`, which would migrate) on `url`."""
     server = Server(url, log)
     server.port = free_port()
-    program = (f"import sys; sys.path.insert(0, {str(code)!r}); import app; "
-               f"assert app.__file__.startswith({str(code)!r}), app.__file__; import uvicorn; "
-               f"uvicorn.run('app.main:app_factory', factory=True, host='127.0.0.1', "
-               f"port={server.port}, log_config=None)")
-    env = {**os.environ, "DATABASE_URL": url, "HOTLINE_ADMIN_KEY": ADMIN_KEY,
-           "HOTLINE_SCHEDULER": "off", "HOTLINE_WEBHOOKS": "off", "PYTHONPATH": str(code)}
+    program = (
+        f"import sys; sys.path.insert(0, {str(code)!r}); import app; "
+        f"assert app.__file__.startswith({str(code)!r}), app.__file__; import uvicorn; "
+        f"uvicorn.run('app.main:app_factory', factory=True, host='127.0.0.1', "
+        f"port={server.port}, log_config=None)"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "HOTLINE_ADMIN_KEY": ADMIN_KEY,
+        "HOTLINE_SCHEDULER": "off",
+        "HOTLINE_WEBHOOKS": "off",
+        "PYTHONPATH": str(code),
+    }
     with log.open("ab") as out:
-        server.proc = subprocess.Popen([sys.executable, "-c", program], cwd=code, env=env,
-                                       stdout=out, stderr=subprocess.STDOUT)
+        server.proc = subprocess.Popen(
+            [sys.executable, "-c", program], cwd=code, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert server.proc.poll() is None, log.read_text()[-3000:]
@@ -150,13 +179,19 @@ def test_the_release_before_the_newest_additive_migration_serves_on_its_schema(t
         try:
             with httpx.Client(base_url=old.base, timeout=30) as client:
                 hotline_key = setup_city(client)
-                r = client.post("/api/v1/keys", headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-                                json={"role": "unit", "unit_code": "water-bureau", "label": "u"})
+                r = client.post(
+                    "/api/v1/keys",
+                    headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                    json={"role": "unit", "unit_code": "water-bureau", "label": "u"},
+                )
                 assert r.status_code == 201, r.text
                 unit = {"Authorization": f"Bearer {r.json()['key']}"}
                 hotline = {"Authorization": f"Bearer {hotline_key}"}
-                r = client.post("/api/v1/keys", headers={"Authorization": f"Bearer {ADMIN_KEY}"},
-                                json={"role": "liaison", "label": "l"})
+                r = client.post(
+                    "/api/v1/keys",
+                    headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                    json={"role": "liaison", "label": "l"},
+                )
                 assert r.status_code == 201, r.text
                 liaison = {"Authorization": f"Bearer {r.json()['key']}"}
                 ids = []
@@ -164,15 +199,23 @@ def test_the_release_before_the_newest_additive_migration_serves_on_its_schema(t
                     r = client.post("/api/v1/tickets", json=body(n), headers=hotline)
                     assert r.status_code == 201, r.text
                     ids.append(r.json()["id"])
-                r = client.post(f"/api/v1/tickets/{ids[0]}/contact", headers=unit,
-                                json={"method": "phone", "deputy_invited": False})
+                r = client.post(
+                    f"/api/v1/tickets/{ids[0]}/contact",
+                    headers=unit,
+                    json={"method": "phone", "deputy_invited": False},
+                )
                 assert r.status_code in (200, 201), r.text
-                r = client.post(f"/api/v1/tickets/{ids[0]}/resolve", headers=unit,
-                                json={"outcome": "solved", "reply": "已修复"})
+                r = client.post(
+                    f"/api/v1/tickets/{ids[0]}/resolve",
+                    headers=unit,
+                    json={"outcome": "solved", "reply": "已修复"},
+                )
                 assert r.status_code in (200, 201), r.text
-                for path, who in (("/api/v1/units/water-bureau/queue", unit),
-                                  (f"/api/v1/tickets/{ids[0]}/events", hotline),
-                                  ("/api/v1/reports/monthly?month=2025-09", liaison)):
+                for path, who in (
+                    ("/api/v1/units/water-bureau/queue", unit),
+                    (f"/api/v1/tickets/{ids[0]}/events", hotline),
+                    ("/api/v1/reports/monthly?month=2025-09", liaison),
+                ):
                     r = client.get(path, headers=who)
                     assert r.status_code == 200, (path, r.status_code, r.text)
         finally:
@@ -185,8 +228,7 @@ def test_the_release_before_the_newest_additive_migration_serves_on_its_schema(t
             new.start()
             with httpx.Client(base_url=new.base, timeout=30) as client:
                 for n in range(5):
-                    r = client.get(f"/api/v1/tickets/by-hotline-no/{body(n)['hotline_no']}",
-                                   headers=hotline)
+                    r = client.get(f"/api/v1/tickets/by-hotline-no/{body(n)['hotline_no']}", headers=hotline)
                     assert r.status_code == 200, r.text
                     assert {c["kind"] for c in r.json()["clocks"]} >= {"contact", "resolve"}
         finally:

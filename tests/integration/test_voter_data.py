@@ -47,14 +47,24 @@ def closed(api: Any) -> Any:
     z = zhang(api)
     api.set_now("2025-09-30 10:00")
     early = message(api, z)
-    assert api.post(f"/api/v1/messages/{early['id']}/reply", "liaison",
-                    json={"content": "已联系社区修复路灯"}).status_code == 200
+    assert (
+        api.post(
+            f"/api/v1/messages/{early['id']}/reply", "liaison", json={"content": "已联系社区修复路灯"}
+        ).status_code
+        == 200
+    )
     api.set_now("2025-10-15 10:00")
     assert api.sweep()  # early: 15 days unrated, closed now
     late = message(api, z, voter={"name": "赵六", "phone": "13700000008"})
     still = message(api, z, voter={"name": "钱七", "phone": "13700000009"})
-    assert api.post(f"/api/v1/messages/{late['id']}/decline", "liaison",
-                    json={"reason": "属于诉讼事项，请通过法院途径解决"}).status_code == 200
+    assert (
+        api.post(
+            f"/api/v1/messages/{late['id']}/decline",
+            "liaison",
+            json={"reason": "属于诉讼事项，请通过法院途径解决"},
+        ).status_code
+        == 200
+    )
     api.set_now("2025-10-30 10:00")
     api.sweep()
     assert read(api, early)["status"] == read(api, late)["status"] == "closed"
@@ -74,11 +84,20 @@ def test_voter_data_goes_365_days_after_the_message_closed_not_a_second_before(c
     assert got["voter"] == {"name": None, "phone": None}
     # The message itself stays whole: what was asked, what was answered, when.
     assert (got["status"], got["content"], got["reply"], got["closed_at"][:16]) == (
-        "closed", "小区路灯坏了一个月", "已联系社区修复路灯", "2025-10-15T10:00")
+        "closed",
+        "小区路灯坏了一个月",
+        "已联系社区修复路灯",
+        "2025-10-15T10:00",
+    )
     erased = [h for h in got["history"] if h["type"] == ERASED]
-    assert erased == [{"at": "2026-10-15T10:00:00+08:00", "type": ERASED, "actor": "system",
-                       "data": {"fields": ["voter.name", "voter.phone", "client_address"],
-                                "after_days": 365}}]
+    assert erased == [
+        {
+            "at": "2026-10-15T10:00:00+08:00",
+            "type": ERASED,
+            "actor": "system",
+            "data": {"fields": ["voter.name", "voter.phone", "client_address"], "after_days": 365},
+        }
+    ]
     assert read(api, late)["voter"]["phone"] == "13700000008"  # closed later: kept for now
     assert run_purge_job(state_of(api)) == 0  # nothing twice
     api.set_now("2026-10-30 10:00")
@@ -108,9 +127,13 @@ def test_the_keeping_time_is_a_setting(closed, db_url, clock):
 def test_reports_count_the_same_after_the_erasure(closed):
     api, *_ = closed
     api.set_now("2026-11-20 10:00")
-    paths = ["/api/v1/reports/points?year=2025", "/api/v1/reports/deputies?year=2025",
-             "/api/v1/reports/monthly?month=2025-10", "/api/v1/reports/stations?month=2025-10",
-             "/api/v1/messages"]
+    paths = [
+        "/api/v1/reports/points?year=2025",
+        "/api/v1/reports/deputies?year=2025",
+        "/api/v1/reports/monthly?month=2025-10",
+        "/api/v1/reports/stations?month=2025-10",
+        "/api/v1/messages",
+    ]
     before = {p: api.get(p, "liaison").json() for p in paths}
     assert run_purge_job(state_of(api)) == 2
     after = {p: api.get(p, "liaison").json() for p in paths}
@@ -130,7 +153,8 @@ def test_the_erasure_is_logged_with_counts_and_no_personal_data(closed, caplog):
         assert run_purge_job(state_of(api)) == 2
     lines = [r for r in caplog.records if r.name == "hotline.retention"]
     assert [(r.getMessage(), r.messages, r.days) for r in lines] == [  # type: ignore[attr-defined]
-        ("voter data erased", 2, 365)]
+        ("voter data erased", 2, 365)
+    ]
     for r in caplog.records:
         text = r.getMessage() + repr(r.__dict__)
         for secret in (NAME, PHONE, "赵六", "13700000008"):
@@ -158,8 +182,12 @@ def test_two_purges_at_once_erase_each_message_once(api):
     ids = []
     for i in range(12):
         m = message(api, z, voter={"name": f"群众{i}", "phone": f"137000001{i:02d}"})
-        assert api.post(f"/api/v1/messages/{m['id']}/decline", "liaison",
-                        json={"reason": "另有渠道"}).status_code == 200
+        assert (
+            api.post(
+                f"/api/v1/messages/{m['id']}/decline", "liaison", json={"reason": "另有渠道"}
+            ).status_code
+            == 200
+        )
         ids.append(m["id"])
     api.set_now("2025-10-15 10:00")
     api.sweep()
@@ -178,8 +206,9 @@ def test_two_purges_at_once_erase_each_message_once(api):
         t.join(60)
     assert sum(counts) == 12
     with state_of(api).db.read_session() as s:
-        assert s.scalar(select(func.count()).select_from(MessageEvent)
-                        .where(MessageEvent.type == ERASED)) == 12
+        assert (
+            s.scalar(select(func.count()).select_from(MessageEvent).where(MessageEvent.type == ERASED)) == 12
+        )
 
 
 def test_hotline_purge_erases_and_says_how_many(closed, db_url, monkeypatch):

@@ -33,20 +33,19 @@ HESHAN_SECRET = "heshan-plain-secret-0123456789"
 
 # --- an independent Standard Webhooks verifier ---------------------------------------------------
 
+
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
     """Standard Webhooks: HMAC-SHA256 over "id.timestamp.body", key from whsec_ base64."""
-    key = (base64.b64decode(secret.removeprefix("whsec_")) if secret.startswith("whsec_")
-           else secret.encode())
-    signed = headers["webhook-id"].encode() + b"." + headers["webhook-timestamp"].encode() \
-        + b"." + body
+    key = base64.b64decode(secret.removeprefix("whsec_")) if secret.startswith("whsec_") else secret.encode()
+    signed = headers["webhook-id"].encode() + b"." + headers["webhook-timestamp"].encode() + b"." + body
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    given = [s.split(",", 1)[1] for s in headers["webhook-signature"].split(" ")
-             if s.startswith("v1,")]
+    given = [s.split(",", 1)[1] for s in headers["webhook-signature"].split(" ") if s.startswith("v1,")]
     fresh = abs(time.time() - int(headers["webhook-timestamp"])) < 300
     return fresh and any(hmac.compare_digest(expected, g) for g in given)
 
 
 # --- a real receiver ----------------------------------------------------------------------------
+
 
 @dataclass
 class Received:
@@ -75,8 +74,9 @@ class Receiver:
                 if receiver.mode == "hang" and self.path.startswith("/hang"):
                     receiver.release.wait(30)
                     return  # closes without an answer
-                receiver.got.append(Received(self.path, {k.lower(): v for k, v in
-                                                         self.headers.items()}, body))
+                receiver.got.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
                 self.send_response(503 if receiver.mode == "error" else 204)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -119,8 +119,10 @@ def hook(api, unit: str, url: str | None, secret: str | None = None) -> None:
     from tests.builders import UNITS
 
     name, kind, district = UNITS[unit]
-    r = api.put(f"/api/v1/units/{unit}", json={"name": name, "kind": kind, "district": district,
-                                                "webhook_url": url, "webhook_secret": secret})
+    r = api.put(
+        f"/api/v1/units/{unit}",
+        json={"name": name, "kind": kind, "district": district, "webhook_url": url, "webhook_secret": secret},
+    )
     assert r.status_code in (200, 201), r.text
 
 
@@ -135,6 +137,7 @@ def deliveries(api, who: str = "admin", **params: Any) -> list[dict]:
 
 
 # --- signing and routing ------------------------------------------------------------------------
+
 
 def test_each_unit_gets_its_event_signed_with_its_own_secret(api, receiver, client):
     api.city()
@@ -198,6 +201,7 @@ def test_units_without_an_endpoint_get_no_outbox_rows(api):
 
 
 # --- failures, retries, redelivery --------------------------------------------------------------
+
 
 def test_receiver_down_then_up_delivers_every_event_to_its_own_unit(api, client):
     api.city()
@@ -265,8 +269,7 @@ def test_failing_endpoint_backs_off_with_jitter_then_fails_and_can_be_redelivere
             if n < outbox.MAX_ATTEMPTS:
                 assert d["state"] == "pending"
                 wait = (_parse(d["next_attempt_at"]) - now).total_seconds()
-                nominal = min(outbox.BACKOFF_CAP_SECONDS,
-                              outbox.BACKOFF_BASE_SECONDS * 2 ** (n - 1))
+                nominal = min(outbox.BACKOFF_CAP_SECONDS, outbox.BACKOFF_BASE_SECONDS * 2 ** (n - 1))
                 assert nominal * 0.5 <= wait <= nominal
                 assert deliver_due(state, client=c, now=now) == 0  # not due yet
                 now += timedelta(seconds=wait)
@@ -278,8 +281,7 @@ def test_failing_endpoint_backs_off_with_jitter_then_fails_and_can_be_redelivere
         now += timedelta(days=1)
         assert deliver_due(state, client=c, now=now) == 0  # failed stays failed
 
-        assert api.post(f"/api/v1/webhooks/deliveries/{d['id']}/redeliver",
-                        "water-bureau").status_code == 403
+        assert api.post(f"/api/v1/webhooks/deliveries/{d['id']}/redeliver", "water-bureau").status_code == 403
         assert api.post("/api/v1/webhooks/deliveries/nope/redeliver").status_code == 404
         r = api.post(f"/api/v1/webhooks/deliveries/{d['id']}/redeliver", "liaison")
         assert r.status_code == 200, r.text
@@ -297,9 +299,16 @@ def _parse(value: str):
     return datetime.fromisoformat(value)
 
 
-NOT_PUBLIC = ["http://100.100.100.200/latest/meta-data", "http://100.64.0.1/hook",
-              "http://10.0.0.1/hook", "http://127.0.0.1:9/hook", "http://[::1]/hook",
-              "http://169.254.169.254/latest", "http://192.168.1.10/hook", "http://0.0.0.0/"]
+NOT_PUBLIC = [
+    "http://100.100.100.200/latest/meta-data",
+    "http://100.64.0.1/hook",
+    "http://10.0.0.1/hook",
+    "http://127.0.0.1:9/hook",
+    "http://[::1]/hook",
+    "http://169.254.169.254/latest",
+    "http://192.168.1.10/hook",
+    "http://0.0.0.0/",
+]
 
 
 def test_deny_private_refuses_non_public_targets_at_registration(settings, clock):
@@ -315,16 +324,22 @@ def test_deny_private_refuses_non_public_targets_at_registration(settings, clock
         api = Api(tc, clock, app)
         api.city()
         for url in NOT_PUBLIC:  # carrier-grade NAT and a cloud's metadata address among them
-            r = api.put("/api/v1/units/ziyang-gov", json={
-                "name": "资阳区人民政府", "kind": "district_government", "district": "ziyang",
-                "webhook_url": url, "webhook_secret": WATER_SECRET})
+            r = api.put(
+                "/api/v1/units/ziyang-gov",
+                json={
+                    "name": "资阳区人民政府",
+                    "kind": "district_government",
+                    "district": "ziyang",
+                    "webhook_url": url,
+                    "webhook_secret": WATER_SECRET,
+                },
+            )
             assert r.status_code == 422, (url, r.text)
             assert [e["field"] for e in r.json()["errors"]] == ["webhook_url"]
         assert api.get("/api/v1/units/ziyang-gov").json()["webhook_url"] is None
 
 
-def test_deny_private_fails_a_delivery_to_a_non_public_target_at_once(settings, clock, receiver,
-                                                                       client):
+def test_deny_private_fails_a_delivery_to_a_non_public_target_at_once(settings, clock, receiver, client):
     from fastapi.testclient import TestClient
 
     from app.main import create_app
@@ -385,6 +400,7 @@ def test_the_deliveries_list_is_scoped_filtered_and_paged(api):
 
 # --- the background worker ----------------------------------------------------------------------
 
+
 def _ingest_latencies(api, n: int, units: list[str]) -> list[float]:
     out = []
     for _ in range(n):
@@ -430,9 +446,11 @@ def test_hanging_receiver_neither_slows_ingestion_nor_holds_up_other_units(api, 
         receiver.release.set()
         stop()
     base, ok, hang = (statistics.median(x) * 1000 for x in (without_worker, healthy, hanging))
-    print(f"\ningest median: no worker {base:.1f} ms, worker + healthy receivers {ok:.1f} ms, "
-          f"worker + one hanging receiver {hang:.1f} ms; the other unit's delivery "
-          f"{heshan_latency:.2f} s after the commit")
+    print(
+        f"\ningest median: no worker {base:.1f} ms, worker + healthy receivers {ok:.1f} ms, "
+        f"worker + one hanging receiver {hang:.1f} ms; the other unit's delivery "
+        f"{heshan_latency:.2f} s after the commit"
+    )
     assert hang < ok * 2 + 20
 
 
@@ -450,13 +468,13 @@ def test_worker_thread_delivers_within_five_seconds_of_the_commit(api, receiver)
         latency = time.monotonic() - committed
     finally:
         stop()
-    assert len(receiver.got) == 1 and verify(WATER_SECRET, receiver.got[0].headers,
-                                             receiver.got[0].body)
+    assert len(receiver.got) == 1 and verify(WATER_SECRET, receiver.got[0].headers, receiver.got[0].body)
     print(f"\nfirst attempt {latency * 1000:.0f} ms after the commit")
     assert latency < 5
 
 
 # --- several workers (PostgreSQL) ---------------------------------------------------------------
+
 
 @pytest.fixture
 def postgres_only(settings):

@@ -72,6 +72,7 @@ def fed_back(api: Any) -> dict[str, Any]:
 
 # --- full rounds ------------------------------------------------------------------------------
 
+
 def test_one_unit_round_from_dispatch_to_closing_meets_every_clock(api):
     api.city()
     t = api.ticket()
@@ -98,8 +99,13 @@ def test_one_unit_round_from_dispatch_to_closing_meets_every_clock(api):
     assert t["rating"]["rating"] == "satisfied"
     assert {c["state"] for c in t["clocks"]} == {"met"}
     types = [e["type"] for e in events(api, t)]
-    for expected in ("ticket.contacted", "ticket.resolved", "ticket.fed_back",
-                     "rating.recorded", "ticket.closed"):
+    for expected in (
+        "ticket.contacted",
+        "ticket.resolved",
+        "ticket.fed_back",
+        "rating.recorded",
+        "ticket.closed",
+    ):
         assert expected in types
     assert cases(api, t) == []
 
@@ -109,10 +115,12 @@ def test_lead_and_two_co_handlers_send_opinions_that_meet_their_clocks(api):
     t = api.ticket(units=CO_UNITS)
     assert t["lead_unit"] == "water-bureau"
     assert {(a["unit"], a["role"]) for a in t["assignments"]} == {
-        ("water-bureau", "lead"), ("heshan-gov", "co"), ("ziyang-gov", "co")}
+        ("water-bureau", "lead"),
+        ("heshan-gov", "co"),
+        ("ziyang-gov", "co"),
+    }
     api.set_now("2025-10-09 10:00")
-    t = ok(act(api, t, "opinions", "heshan-gov", content="同意牵头单位方案",
-               at=api.at("2025-10-08 09:00")))
+    t = ok(act(api, t, "opinions", "heshan-gov", content="同意牵头单位方案", at=api.at("2025-10-08 09:00")))
     assert api.clock_of(t, "opinion", "heshan-gov")["state"] == "met"
     assert api.clock_of(t, "opinion", "ziyang-gov")["state"] == "running"
     assert t["status"] == "dispatched"  # opinions never move the status
@@ -129,11 +137,13 @@ def test_lead_sending_an_opinion_or_co_handler_doing_the_leads_work_is_forbidden
     r = act(api, t, "opinions", "water-bureau", content="牵头单位意见")
     assert r.status_code == 403, r.text
     assert r.headers["content-type"] == "application/problem+json"
-    for action, body in (("resolve", {"outcome": "solved", "reply": "x"}),
-                         ("contact", {"method": "phone", "deputy_invited": False}),
-                         ("feedback", {"method": "phone", "content": "x"}),
-                         ("return", {"reason": "不归我管"}),
-                         ("extensions", {"working_days": 2, "reason": "x"})):
+    for action, body in (
+        ("resolve", {"outcome": "solved", "reply": "x"}),
+        ("contact", {"method": "phone", "deputy_invited": False}),
+        ("feedback", {"method": "phone", "content": "x"}),
+        ("return", {"reason": "不归我管"}),
+        ("extensions", {"working_days": 2, "reason": "x"}),
+    ):
         r = act(api, t, action, "heshan-gov", **body)
         assert r.status_code == 403, (action, r.text)
     after = ok(api.get(f"/api/v1/tickets/{t['id']}"))
@@ -144,8 +154,7 @@ def test_returned_ticket_redispatched_starts_new_clocks_at_the_redispatch(api):
     api.city()
     t = api.ticket(units=["water-bureau", "heshan-gov"])
     api.set_now("2025-09-30 12:00")
-    t = ok(act(api, t, "return", "water-bureau", reason="应由住建局办理",
-               at=api.at("2025-09-30 11:00")))
+    t = ok(act(api, t, "return", "water-bureau", reason="应由住建局办理", at=api.at("2025-09-30 11:00")))
     assert t["status"] == "returned"
     assert {c["state"] for c in t["clocks"]} == {"cancelled"}
     assert all(a["active"] is False for a in t["assignments"])
@@ -153,8 +162,11 @@ def test_returned_ticket_redispatched_starts_new_clocks_at_the_redispatch(api):
     assert queue(api, "heshan-gov").json()["items"] == []
 
     api.set_now("2025-10-09 09:00")
-    r = api.post(f"/api/v1/tickets/{t['id']}/dispatch", "hotline",
-                 json={"units": ["housing-bureau"], "at": api.at("2025-10-09 08:30")})
+    r = api.post(
+        f"/api/v1/tickets/{t['id']}/dispatch",
+        "hotline",
+        json={"units": ["housing-bureau"], "at": api.at("2025-10-09 08:30")},
+    )
     t = ok(r)
     assert (t["status"], t["lead_unit"], t["round"]) == ("dispatched", "housing-bureau", 1)
     new_contact = api.clock_of(t, "contact", "housing-bureau")
@@ -181,15 +193,18 @@ def test_redispatch_before_the_return_or_of_an_unreturned_ticket_is_refused(api)
     assert r.status_code == 409, r.text
     api.set_now("2025-09-30 12:00")
     ok(act(api, t, "return", "water-bureau", reason="误派"))
-    r = api.post(f"/api/v1/tickets/{t['id']}/dispatch", "hotline",
-                 json={"units": ["housing-bureau"], "at": api.at("2025-09-30 11:00")})
+    r = api.post(
+        f"/api/v1/tickets/{t['id']}/dispatch",
+        "hotline",
+        json={"units": ["housing-bureau"], "at": api.at("2025-09-30 11:00")},
+    )
     assert r.status_code == 422, r.text
-    r = api.post(f"/api/v1/tickets/{t['id']}/dispatch", "water-bureau",
-                 json={"units": ["housing-bureau"]})
+    r = api.post(f"/api/v1/tickets/{t['id']}/dispatch", "water-bureau", json={"units": ["housing-bureau"]})
     assert r.status_code == 403, r.text
 
 
 # --- out of order -----------------------------------------------------------------------------
+
 
 def test_feedback_before_resolve_and_rating_before_feedback_are_conflicts(api):
     api.city()
@@ -265,9 +280,11 @@ def test_return_after_resolving_is_a_conflict(api):
 def test_an_at_in_the_future_is_invalid(api):
     api.city()
     t = api.ticket()
-    for action, body in (("contact", {"method": "phone", "deputy_invited": False}),
-                         ("resolve", {"outcome": "solved", "reply": "x"}),
-                         ("return", {"reason": "x"})):
+    for action, body in (
+        ("contact", {"method": "phone", "deputy_invited": False}),
+        ("resolve", {"outcome": "solved", "reply": "x"}),
+        ("return", {"reason": "x"}),
+    ):
         r = act(api, t, action, "water-bureau", at=api.at("2025-09-30 10:01"), **body)
         assert r.status_code == 422, (action, r.text)
         assert r.headers["content-type"] == "application/problem+json"
@@ -322,6 +339,7 @@ def test_a_non_unit_key_calling_contact_or_a_unit_rating_is_forbidden(api):
 
 # --- ratings ----------------------------------------------------------------------------------
 
+
 def fed_back_again(api: Any) -> dict[str, Any]:
     """Another one-unit ticket, resolved and fed back, in the city fed_back() built."""
     api.set_now("2025-09-30 10:00")
@@ -337,9 +355,12 @@ def test_each_satisfied_rating_in_english_or_chinese_closes_the_ticket(api):
     assert r.status_code == 422, r.text
     assert ok(api.get(f"/api/v1/tickets/{first['id']}"))["status"] == "fed_back"
     for rating, code in (
-        ("very_satisfied", "very_satisfied"), ("satisfied", "satisfied"),
+        ("very_satisfied", "very_satisfied"),
+        ("satisfied", "satisfied"),
         ("basically_satisfied", "basically_satisfied"),
-        ("非常满意", "very_satisfied"), ("满意", "satisfied"), ("基本满意", "basically_satisfied"),
+        ("非常满意", "very_satisfied"),
+        ("满意", "satisfied"),
+        ("基本满意", "basically_satisfied"),
     ):
         t = first if rating == "very_satisfied" else fed_back_again(api)
         t = ok(rate(api, t, rating, "2025-10-10 11:00"))
@@ -352,8 +373,10 @@ def test_each_satisfied_rating_in_english_or_chinese_closes_the_ticket(api):
 def test_each_unsatisfied_rating_in_english_or_chinese_starts_round_two_under_supervision(api):
     first = fed_back(api)
     for rating, code in (
-        ("unsatisfied", "unsatisfied"), ("very_unsatisfied", "very_unsatisfied"),
-        ("不满意", "unsatisfied"), ("非常不满意", "very_unsatisfied"),
+        ("unsatisfied", "unsatisfied"),
+        ("very_unsatisfied", "very_unsatisfied"),
+        ("不满意", "unsatisfied"),
+        ("非常不满意", "very_unsatisfied"),
     ):
         t = first if rating == "unsatisfied" else fed_back_again(api)
         api.set_now("2025-10-13 15:00")
@@ -366,8 +389,10 @@ def test_each_unsatisfied_rating_in_english_or_chinese_starts_round_two_under_su
         assert again["state"] == "running" and again["unit"] == "water-bureau"
         assert [c["kind"] for c in t["clocks"] if c["round"] == 2] == ["resolve"]
         found = {(c["kind"], c["unit"], c["round"], c["state"]) for c in cases(api, t)}
-        assert found == {("committee", "urban-env-committee", 2, "open"),
-                         ("local", "heshan-congress", 2, "open")}
+        assert found == {
+            ("committee", "urban-env-committee", 2, "open"),
+            ("local", "heshan-congress", 2, "open"),
+        }
         assert t["resolution"] is None and t["feedback"] is None
 
 
@@ -388,12 +413,18 @@ def test_second_round_resolves_from_the_rating_and_a_second_unsatisfied_opens_a_
     t = ok(rate(api, t, "非常不满意", "2025-10-20 10:00"))
     assert (t["status"], t["round"]) == ("supervising", 3)
     kinds = sorted((c["kind"], c["round"], c["unit"] or "") for c in cases(api, t))
-    assert kinds == [("committee", 2, "urban-env-committee"), ("committee", 3, "urban-env-committee"),
-                     ("joint", 3, ""), ("local", 2, "heshan-congress"), ("local", 3, "heshan-congress")]
+    assert kinds == [
+        ("committee", 2, "urban-env-committee"),
+        ("committee", 3, "urban-env-committee"),
+        ("joint", 3, ""),
+        ("local", 2, "heshan-congress"),
+        ("local", 3, "heshan-congress"),
+    ]
     assert api.clock_of(t, "resolve", round_=3)["started_at"] == "2025-10-20T10:00:00+08:00"
 
 
 # --- back-recording ---------------------------------------------------------------------------
+
 
 def test_back_recorded_contact_before_due_is_met_after_the_sweep_recorded_a_breach(api):
     api.city()
@@ -423,6 +454,7 @@ def test_contact_recorded_late_is_met_late(api):
 
 # --- the unit queue ---------------------------------------------------------------------------
 
+
 def test_queue_orders_by_next_due_and_walks_contact_resolve_feedback_then_leaves(api):
     api.city()
     api.set_now("2025-09-30 08:00")
@@ -432,8 +464,7 @@ def test_queue_orders_by_next_due_and_walks_contact_resolve_feedback_then_leaves
     api.set_now("2025-09-30 10:00")
     items = queue(api, "water-bureau").json()["items"]
     assert [i["ticket"]["id"] for i in items] == [urgent["id"], normal["id"]]
-    assert [i["next_due_at"] for i in items] == ["2025-10-01T08:00:00+08:00",
-                                                 "2025-10-01T09:00:00+08:00"]
+    assert [i["next_due_at"] for i in items] == ["2025-10-01T08:00:00+08:00", "2025-10-01T09:00:00+08:00"]
     first = items[0]
     assert first["role"] == "lead" and first["next_action"] == "contact"
     assert first["breached"] is False
@@ -467,8 +498,7 @@ def test_queue_shows_co_handler_opinion_and_supervisor_work(api):
     api.set_now("2025-10-13 10:00")
     t2 = api.ticket(units=["water-bureau", "heshan-gov"])
     items = queue(api, "heshan-gov").json()["items"]
-    assert [(i["ticket"]["id"], i["role"], i["next_action"]) for i in items] == [
-        (t2["id"], "co", "opinion")]
+    assert [(i["ticket"]["id"], i["role"], i["next_action"]) for i in items] == [(t2["id"], "co", "opinion")]
     assert items[0]["next_due_at"] == "2025-10-21T00:00:00+08:00"
     ok(act(api, t2, "opinions", "heshan-gov", content="同意"))
     assert queue(api, "heshan-gov").json()["items"] == []
@@ -476,11 +506,13 @@ def test_queue_shows_co_handler_opinion_and_supervisor_work(api):
     ok(rate(api, t, "unsatisfied"))
     for unit in ("urban-env-committee", "heshan-congress"):
         items = queue(api, unit).json()["items"]
-        assert [(i["ticket"]["id"], i["role"], i["next_action"], i["next_due_at"], i["breached"])
-                for i in items] == [(t["id"], "supervisor", "supervise", None, False)]
+        assert [
+            (i["ticket"]["id"], i["role"], i["next_action"], i["next_due_at"], i["breached"]) for i in items
+        ] == [(t["id"], "supervisor", "supervise", None, False)]
     case = next(c for c in cases(api, t) if c["kind"] == "local")
-    r = api.post(f"/api/v1/supervisions/{case['id']}/close", "heshan-congress",
-                 json={"conclusion": "已督促重办"})
+    r = api.post(
+        f"/api/v1/supervisions/{case['id']}/close", "heshan-congress", json={"conclusion": "已督促重办"}
+    )
     assert r.status_code == 200, r.text
     assert queue(api, "heshan-congress").json()["items"] == []
     assert len(queue(api, "urban-env-committee").json()["items"]) == 1
@@ -492,24 +524,25 @@ def test_queue_etag_answers_not_modified_until_something_changes_or_falls_due(ap
     r = queue(api, "water-bureau")
     tag = r.headers["etag"]
     assert tag
-    r2 = api.get("/api/v1/units/water-bureau/queue", "water-bureau",
-                 headers={"If-None-Match": tag})
+    r2 = api.get("/api/v1/units/water-bureau/queue", "water-bureau", headers={"If-None-Match": tag})
     assert r2.status_code == 304
     assert r2.headers["etag"] == tag
     api.set_now("2025-09-30 11:00")
     ok(contact(api, t))
-    r3 = api.get("/api/v1/units/water-bureau/queue", "water-bureau",
-                 headers={"If-None-Match": tag})
+    r3 = api.get("/api/v1/units/water-bureau/queue", "water-bureau", headers={"If-None-Match": tag})
     assert r3.status_code == 200
     assert r3.headers["etag"] != tag
     assert r3.json()["items"][0]["next_action"] == "resolve"
     # nothing written, but the next due time passes: the tag changes too
     tag = r3.headers["etag"]
-    assert api.get("/api/v1/units/water-bureau/queue", "water-bureau",
-                   headers={"If-None-Match": tag}).status_code == 304
+    assert (
+        api.get(
+            "/api/v1/units/water-bureau/queue", "water-bureau", headers={"If-None-Match": tag}
+        ).status_code
+        == 304
+    )
     api.set_now("2025-10-17 00:00")
-    r4 = api.get("/api/v1/units/water-bureau/queue", "water-bureau",
-                 headers={"If-None-Match": tag})
+    r4 = api.get("/api/v1/units/water-bureau/queue", "water-bureau", headers={"If-None-Match": tag})
     assert r4.status_code == 200
     assert r4.json()["items"][0]["breached"] is True
 
@@ -528,8 +561,7 @@ def test_queue_updated_since_returns_only_changed_items(api):
     ok(feedback(api, b))
     items = queue(api, "water-bureau", updated_since=api.at("2025-09-30 12:30")).json()["items"]
     assert [i["ticket"]["id"] for i in items] == [b["id"]]
-    assert queue(api, "water-bureau",
-                 updated_since=api.at("2025-09-30 13:00")).json()["items"] == []
+    assert queue(api, "water-bureau", updated_since=api.at("2025-09-30 13:00")).json()["items"] == []
     r = queue(api, "water-bureau", updated_since="2025-09-30T12:30:00")
     assert r.status_code == 422
 

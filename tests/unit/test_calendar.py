@@ -217,9 +217,10 @@ def test_removing_a_year_falls_back_to_its_statutory_holidays_and_is_provisional
     assert cal.is_working_day(d("2025-10-08")) is True  # the arrangement's bridge days are gone
     assert cal.is_working_day(d("2025-09-28")) is False  # Sunday: no make-up days by law
     assert cal.add_working_days(d("2025-09-30"), 1) == (d("2025-10-07"), True)
-    assert cal.with_year(builtin_arrangements()[2025], 2025).add_working_days(
-        d("2025-09-30"), 1
-    ) == (d("2025-10-09"), False)
+    assert cal.with_year(builtin_arrangements()[2025], 2025).add_working_days(d("2025-09-30"), 1) == (
+        d("2025-10-09"),
+        False,
+    )
 
 
 def test_provisional_between():

@@ -40,8 +40,9 @@ ACTION_PARTIES = {action: parties for (_, action), (_, parties) in SPEC_ROWS.ite
 STATUSES: list[Status | None] = [None, *Status]
 
 
-@pytest.mark.parametrize(("status", "action", "party"),
-                         list(itertools.product(STATUSES, list(Action), list(Party))))
+@pytest.mark.parametrize(
+    ("status", "action", "party"), list(itertools.product(STATUSES, list(Action), list(Party)))
+)
 def test_every_status_action_and_party_against_spec(status, action, party):
     row = SPEC_ROWS.get((status, action))
     if party not in ACTION_PARTIES[action]:
@@ -60,11 +61,17 @@ def test_only_an_unsatisfied_evaluation_starts_a_new_round():
         assert next_round(2, action) == want
 
 
-@pytest.mark.parametrize(("rating", "action"), [
-    ("satisfied", A.EVALUATE_SATISFIED), ("basically_satisfied", A.EVALUATE_SATISFIED),
-    ("unsatisfied", A.EVALUATE_UNSATISFIED), ("满意", A.EVALUATE_SATISFIED),
-    ("基本满意", A.EVALUATE_SATISFIED), ("不满意", A.EVALUATE_UNSATISFIED),
-])
+@pytest.mark.parametrize(
+    ("rating", "action"),
+    [
+        ("satisfied", A.EVALUATE_SATISFIED),
+        ("basically_satisfied", A.EVALUATE_SATISFIED),
+        ("unsatisfied", A.EVALUATE_UNSATISFIED),
+        ("满意", A.EVALUATE_SATISFIED),
+        ("基本满意", A.EVALUATE_SATISFIED),
+        ("不满意", A.EVALUATE_UNSATISFIED),
+    ],
+)
 def test_ratings_and_their_chinese_labels(rating, action):
     assert rating_action(rating) is action
 
@@ -74,26 +81,40 @@ def test_an_unknown_rating_is_refused():
         rating_action("very_satisfied")  # a ticket's rating, not an evaluation's
 
 
-@pytest.mark.parametrize(("role", "unit", "station", "party"), [
-    ("liaison", None, None, P.LIAISON), ("admin", None, None, P.OTHER),
-    ("unit", "water-bureau", None, P.UNIT), ("unit", "housing-bureau", None, None),
-    ("station", None, "dongcheng", P.STATION), ("station", None, "xicheng", None),
-    ("hotline", None, None, None), ("deputy", None, None, None),
-])
+@pytest.mark.parametrize(
+    ("role", "unit", "station", "party"),
+    [
+        ("liaison", None, None, P.LIAISON),
+        ("admin", None, None, P.OTHER),
+        ("unit", "water-bureau", None, P.UNIT),
+        ("unit", "housing-bureau", None, None),
+        ("station", None, "dongcheng", P.STATION),
+        ("station", None, "xicheng", None),
+        ("hotline", None, None, None),
+        ("deputy", None, None, None),
+    ],
+)
 def test_who_is_which_party(role, unit, station, party):
-    assert party_of(role=role, unit_code=unit, station_code=station,
-                    invited_unit="water-bureau", station="dongcheng") is party
+    assert (
+        party_of(
+            role=role, unit_code=unit, station_code=station, invited_unit="water-bureau", station="dongcheng"
+        )
+        is party
+    )
 
 
-@pytest.mark.parametrize(("prefix", "year", "n", "text"), [
-    ("人大约", 2025, 1, "人大约〔2025〕1号"), ("温人大约", 2026, 27, "温人大约〔2026〕27号"),
-])
+@pytest.mark.parametrize(
+    ("prefix", "year", "n", "text"),
+    [
+        ("人大约", 2025, 1, "人大约〔2025〕1号"),
+        ("温人大约", 2026, 27, "温人大约〔2026〕27号"),
+    ],
+)
 def test_letter_number_as_printed(prefix, year, n, text):
     assert letter_number(prefix, year, n) == text
 
 
-@given(st.lists(st.tuples(st.sampled_from(list(Party)), st.sampled_from(list(Action))),
-                max_size=40))
+@given(st.lists(st.tuples(st.sampled_from(list(Party)), st.sampled_from(list(Action))), max_size=40))
 def test_any_sequence_of_attempts_keeps_the_machine_consistent(attempts):
     """Whatever is tried, in whatever order: refused attempts change nothing, rounds move
     only on an unsatisfied evaluation, closed and rejected are final, and the unit's queue

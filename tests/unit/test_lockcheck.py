@@ -12,8 +12,13 @@ LOCKS = ("requirements.lock", "requirements-dev.lock", "requirements-build.lock"
 
 
 def check(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(folder / "scripts" / "lockcheck.py")],
-                          capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        [sys.executable, str(folder / "scripts" / "lockcheck.py")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def copy_project(tmp_path: Path) -> Path:
@@ -21,8 +26,16 @@ def copy_project(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "scripts" / "lockcheck.py", tmp_path / "scripts")
     for name in ("pyproject.toml", *LOCKS):
         shutil.copy(ROOT / name, tmp_path / name)
-    subprocess.run([sys.executable, str(tmp_path / "scripts" / "lockcheck.py"), "--stamp",
-                    *(str(tmp_path / n) for n in LOCKS)], check=True, timeout=30)
+    subprocess.run(
+        [
+            sys.executable,
+            str(tmp_path / "scripts" / "lockcheck.py"),
+            "--stamp",
+            *(str(tmp_path / n) for n in LOCKS),
+        ],
+        check=True,
+        timeout=30,
+    )
     return tmp_path
 
 
@@ -31,8 +44,9 @@ def test_a_dependency_added_without_relocking_fails_with_one_line(tmp_path):
     assert check(project).returncode == 0
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
-    pyproject.write_text(text.replace('dependencies = [\n', 'dependencies = [\n  "jinja2>=3.1",\n', 1),
-                         encoding="utf-8")
+    pyproject.write_text(
+        text.replace("dependencies = [\n", 'dependencies = [\n  "jinja2>=3.1",\n', 1), encoding="utf-8"
+    )
     stale = check(project)
     assert stale.returncode == 1
     assert stale.stdout.count("\n") == 1 and "run scripts/lock" in stale.stdout
@@ -47,8 +61,7 @@ def test_a_dev_extra_or_build_backend_change_also_needs_a_relock(tmp_path):
     pyproject.write_text(original.replace('"setuptools>=69"', '"setuptools>=70"'), encoding="utf-8")
     assert check(project).returncode == 1
     # what the resolver does not read (tool settings, the version) needs none
-    pyproject.write_text(original.replace("line-length = 110", "line-length = 100"),
-                         encoding="utf-8")
+    pyproject.write_text(original.replace("line-length = 110", "line-length = 100"), encoding="utf-8")
     assert check(project).returncode == 0
 
 

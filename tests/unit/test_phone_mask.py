@@ -13,27 +13,36 @@ from hypothesis import strategies as st
 from app.observability import JsonFormatter, mask_phones
 
 
-@pytest.mark.parametrize("raw,masked", [
-    ("13800000004", "138****0004"),
-    ("8613800000004", "86138****0004"),           # missed before
-    ("+8613800000004", "+86138****0004"),
-    ("+86 138 0000 0004", "+86 138 **** 0004"),
-    ("0086-138-0000-0004", "0086-138-****-0004"),
-    ("138 0000 0004", "138 **** 0004"),            # missed before
-    ("0737-4221234", "0737-****1234"),             # missed before
-    ("(0737) 4221234", "(0737) ****1234"),
-    ("07374221234", "0737****1234"),
-    ("010-88881234", "010-****1234"),
-    ("caller=13800000004&x=1", "caller=138****0004&x=1"),
-])
+@pytest.mark.parametrize(
+    "raw,masked",
+    [
+        ("13800000004", "138****0004"),
+        ("8613800000004", "86138****0004"),  # missed before
+        ("+8613800000004", "+86138****0004"),
+        ("+86 138 0000 0004", "+86 138 **** 0004"),
+        ("0086-138-0000-0004", "0086-138-****-0004"),
+        ("138 0000 0004", "138 **** 0004"),  # missed before
+        ("0737-4221234", "0737-****1234"),  # missed before
+        ("(0737) 4221234", "(0737) ****1234"),
+        ("07374221234", "0737****1234"),
+        ("010-88881234", "010-****1234"),
+        ("caller=13800000004&x=1", "caller=138****0004&x=1"),
+    ],
+)
 def test_phone_numbers_are_masked_in_any_common_form(raw, masked):
     assert mask_phones(raw) == masked
 
 
-@pytest.mark.parametrize("text", [
-    "took 0.0123456789 s", "ticket YY-000123 at 2025-10-01T09:00:00+08:00",
-    "id 20251001123456", "port 8000, 12 rows", "seq 1380000",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took 0.0123456789 s",
+        "ticket YY-000123 at 2025-10-01T09:00:00+08:00",
+        "id 20251001123456",
+        "port 8000, 12 rows",
+        "seq 1380000",
+    ],
+)
 def test_figures_that_are_not_phone_numbers_are_left_alone(text):
     assert mask_phones(text) == text
 
@@ -41,10 +50,14 @@ def test_figures_that_are_not_phone_numbers_are_left_alone(text):
 SEPARATORS = st.sampled_from(["", " ", "-"])
 
 
-@given(number=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
-       prefix=st.sampled_from(["", "86", "+86", "0086", "+86 ", "86-"]),
-       a=SEPARATORS, b=SEPARATORS, before=st.sampled_from(["", "电话", "phone=", " ", "("]),
-       after=st.sampled_from(["", "。", "&", " ok", ")"]))
+@given(
+    number=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    prefix=st.sampled_from(["", "86", "+86", "0086", "+86 ", "86-"]),
+    a=SEPARATORS,
+    b=SEPARATORS,
+    before=st.sampled_from(["", "电话", "phone=", " ", "("]),
+    after=st.sampled_from(["", "。", "&", " ok", ")"]),
+)
 def test_no_mobile_number_survives_the_mask(number, prefix, a, b, before, after):
     written = f"{before}{prefix}{number[:3]}{a}{number[3:7]}{b}{number[7:]}{after}"
     digits = re.sub(r"\D", "", mask_phones(written))
@@ -52,17 +65,18 @@ def test_no_mobile_number_survives_the_mask(number, prefix, a, b, before, after)
     assert mask_phones(written).endswith(f"{number[7:]}{after}")
 
 
-@given(area=st.from_regex(r"0[1-9][0-9]{1,2}", fullmatch=True),
-       local=st.from_regex(r"[2-8][0-9]{6,7}", fullmatch=True),
-       sep=SEPARATORS)
+@given(
+    area=st.from_regex(r"0[1-9][0-9]{1,2}", fullmatch=True),
+    local=st.from_regex(r"[2-8][0-9]{6,7}", fullmatch=True),
+    sep=SEPARATORS,
+)
 def test_no_landline_with_its_area_code_survives_the_mask(area, local, sep):
     digits = re.sub(r"\D", "", mask_phones(f"来电 {area}{sep}{local}"))
     assert area + local not in digits
 
 
 def test_the_json_log_line_is_masked_in_the_message_and_in_extra_fields():
-    record = logging.LogRecord("hotline", logging.INFO, __file__, 1,
-                               "call from %s", ("0737-4221234",), None)
+    record = logging.LogRecord("hotline", logging.INFO, __file__, 1, "call from %s", ("0737-4221234",), None)
     record.caller = "+86 138 0000 0004"
     line = JsonFormatter().format(record)
     assert "4221234" not in line and "0000 0004" not in line

@@ -349,9 +349,7 @@ SECOND = timedelta(seconds=1)
         pytest.param(None, None, DUE, ClockState.BREACHED, id="breached-at-due"),
         pytest.param(None, None, DUE + timedelta(days=3), ClockState.BREACHED, id="breached"),
         pytest.param(DUE - SECOND, None, DUE - SECOND, ClockState.MET, id="met"),
-        pytest.param(
-            DUE - SECOND, None, DUE + timedelta(days=9), ClockState.MET, id="met-back-recorded"
-        ),
+        pytest.param(DUE - SECOND, None, DUE + timedelta(days=9), ClockState.MET, id="met-back-recorded"),
         pytest.param(DUE, None, DUE, ClockState.MET_LATE, id="met-late-at-due"),
         pytest.param(DUE + SECOND, None, DUE + SECOND, ClockState.MET_LATE, id="met-late"),
         pytest.param(None, DUE - SECOND, DUE - SECOND, ClockState.CANCELLED, id="cancelled"),

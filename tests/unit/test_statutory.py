@@ -35,26 +35,42 @@ def test_every_statutory_day_is_a_holiday_in_the_state_councils_arrangement(year
     assert missing == [], f"{year} (law of {version_in_force(year)})"
 
 
-@pytest.mark.parametrize("year, count", [
-    (2004, 10), (2007, 10),  # 1999: New Year 1, Spring Festival 3, May 3, October 3
-    (2008, 11), (2013, 11),  # 2007: May 1 only; Qingming, Dragon Boat, Mid-Autumn added
-    (2014, 11), (2024, 11),  # 2013: the Spring Festival's first three days
-    (2025, 13), (2027, 13),  # 2024: the eve added, and May 2
-])
+@pytest.mark.parametrize(
+    "year, count",
+    [
+        (2004, 10),
+        (2007, 10),  # 1999: New Year 1, Spring Festival 3, May 3, October 3
+        (2008, 11),
+        (2013, 11),  # 2007: May 1 only; Qingming, Dragon Boat, Mid-Autumn added
+        (2014, 11),
+        (2024, 11),  # 2013: the Spring Festival's first three days
+        (2025, 13),
+        (2027, 13),  # 2024: the eve added, and May 2
+    ],
+)
 def test_each_version_of_the_law_fixes_its_number_of_days(year, count):
     assert len(statutory_holidays(year)) == count
 
 
 def test_2027_by_the_2024_revision():
-    assert sorted(statutory_holidays(2027)) == [d(x) for x in (
-        "2027-01-01",
-        "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08",  # eve, 正月初一 to 初三
-        "2027-04-05",  # Qingming
-        "2027-05-01", "2027-05-02",
-        "2027-06-09",  # Dragon Boat
-        "2027-09-15",  # Mid-Autumn
-        "2027-10-01", "2027-10-02", "2027-10-03",
-    )]
+    assert sorted(statutory_holidays(2027)) == [
+        d(x)
+        for x in (
+            "2027-01-01",
+            "2027-02-05",
+            "2027-02-06",
+            "2027-02-07",
+            "2027-02-08",  # eve, 正月初一 to 初三
+            "2027-04-05",  # Qingming
+            "2027-05-01",
+            "2027-05-02",
+            "2027-06-09",  # Dragon Boat
+            "2027-09-15",  # Mid-Autumn
+            "2027-10-01",
+            "2027-10-02",
+            "2027-10-03",
+        )
+    ]
 
 
 def test_the_spring_festival_eve_is_a_holiday_under_the_2007_and_2024_versions_only():
@@ -70,22 +86,33 @@ def test_1999_takes_each_day_from_the_version_then_in_force():
     assert d("1999-10-03") in days  # in force from 1999-09-18: October 1-3
 
 
-@pytest.mark.parametrize("year, expected", [
-    (2008, "2008-04-04"), (2015, "2015-04-05"), (2017, "2017-04-04"), (2021, "2021-04-04"),
-    (2025, "2025-04-04"), (2026, "2026-04-05"), (2027, "2027-04-05"), (2028, "2028-04-04"),
-])
+@pytest.mark.parametrize(
+    "year, expected",
+    [
+        (2008, "2008-04-04"),
+        (2015, "2015-04-05"),
+        (2017, "2017-04-04"),
+        (2021, "2021-04-04"),
+        (2025, "2025-04-04"),
+        (2026, "2026-04-05"),
+        (2027, "2027-04-05"),
+        (2028, "2028-04-04"),
+    ],
+)
 def test_qingming_is_the_solar_term_not_a_fixed_date(year, expected):
     assert qingming(year) == d(expected)
 
 
-@pytest.mark.parametrize("year, festival, boat, autumn", [
-    (2020, "2020-01-25", "2020-06-25", "2020-10-01"),  # leap 4th month
-    (2023, "2023-01-22", "2023-06-22", "2023-09-29"),  # leap 2nd month
-    (2028, "2028-01-26", "2028-05-28", "2028-10-03"),  # leap 5th month: not its 5th day
-])
+@pytest.mark.parametrize(
+    "year, festival, boat, autumn",
+    [
+        (2020, "2020-01-25", "2020-06-25", "2020-10-01"),  # leap 4th month
+        (2023, "2023-01-22", "2023-06-22", "2023-09-29"),  # leap 2nd month
+        (2028, "2028-01-26", "2028-05-28", "2028-10-03"),  # leap 5th month: not its 5th day
+    ],
+)
 def test_lunar_dates_across_leap_months(year, festival, boat, autumn):
-    assert (spring_festival(year), dragon_boat(year), mid_autumn(year)) == (
-        d(festival), d(boat), d(autumn))
+    assert (spring_festival(year), dragon_boat(year), mid_autumn(year)) == (d(festival), d(boat), d(autumn))
 
 
 def test_every_year_of_the_span_gives_dates_in_their_seasons():

@@ -30,30 +30,29 @@ def check_format(value: str) -> str:
     return fmt
 
 
-def monthly_report(session: Session, month: str, now: datetime, tz: ZoneInfo,
-                   weights: ScoreWeights | None = None) -> dict[str, Any]:
+def monthly_report(
+    session: Session, month: str, now: datetime, tz: ZoneInfo, weights: ScoreWeights | None = None
+) -> dict[str, Any]:
     return monthly.build(session, month_period(month, now, tz), weights)
 
 
-def annual_report(session: Session, year: str | int, now: datetime,
-                  tz: ZoneInfo, weights: ScoreWeights | None = None) -> dict[str, Any]:
+def annual_report(
+    session: Session, year: str | int, now: datetime, tz: ZoneInfo, weights: ScoreWeights | None = None
+) -> dict[str, Any]:
     return monthly.build(session, year_period(year, now, tz, "year"), weights)
 
 
-def deputies_report(session: Session, year: str | int, now: datetime,
-                    tz: ZoneInfo) -> dict[str, Any]:
+def deputies_report(session: Session, year: str | int, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     return deputies.build(session, year_period(year, now, tz, "year"))
 
 
-def stations_report(session: Session, month: str, now: datetime,
-                    tz: ZoneInfo) -> dict[str, Any]:
+def stations_report(session: Session, month: str, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     from app.services.reports import stations
 
     return stations.build(session, month_period(month, now, tz))
 
 
-def invitations_report(session: Session, year: str | int, now: datetime,
-                       tz: ZoneInfo) -> dict[str, Any]:
+def invitations_report(session: Session, year: str | int, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     """Invitations (约请, SPEC Part II) per invited unit for a year."""
     return invitations.build(session, year_period(year, now, tz, "year"))
 
@@ -111,6 +110,16 @@ def render(kind: str, report: dict[str, Any], fmt: str, *, mask: bool = True) ->
     raise Invalid("format", "must be one of " + ", ".join(FORMATS))
 
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "Period", "annual_report", "check_format",
-           "deputies_report", "invitations_report", "monthly_report", "render",
-           "stations_report", "title_of"]
+__all__ = [
+    "FORMATS",
+    "MEDIA_TYPES",
+    "Period",
+    "annual_report",
+    "check_format",
+    "deputies_report",
+    "invitations_report",
+    "monthly_report",
+    "render",
+    "stations_report",
+    "title_of",
+]

@@ -23,43 +23,56 @@ def build(session: Session, period: Period) -> dict[str, Any]:
         for deputy_id, calls, probs in session.execute(
             select(Ticket.deputy_id, func.count(), problems)
             .where(Ticket.deputy_id.is_not(None), period.within(Ticket.called_at))
-            .group_by(Ticket.deputy_id))
+            .group_by(Ticket.deputy_id)
+        )
     }
-    districts = {code: name for code, name in session.execute(
-        select(District.code, District.name))}
+    districts = {code: name for code, name in session.execute(select(District.code, District.name))}
     # Part II: the voters' messages each deputy received in the year and how they went.
     messages = deputy_message_figures(session, period)
     items, silent = [], []
     for d in session.scalars(select(Deputy).order_by(Deputy.name, Deputy.phone)):
         m = messages.get(d.id, {})
-        base = {"deputy_id": d.id, "name": d.name, "phone": d.phone, "level": d.level,
-                "district": d.district,
-                "district_name": districts.get(d.district, d.district) if d.district else None,
-                "delegation": d.delegation, "messages": m.get("messages", 0),
-                "messages_answered": m.get("answered", 0),
-                "messages_forwarded": m.get("forwarded", 0),
-                "voter_satisfaction_rate": m.get("voter_satisfaction_rate")}
+        base = {
+            "deputy_id": d.id,
+            "name": d.name,
+            "phone": d.phone,
+            "level": d.level,
+            "district": d.district,
+            "district_name": districts.get(d.district, d.district) if d.district else None,
+            "delegation": d.delegation,
+            "messages": m.get("messages", 0),
+            "messages_answered": m.get("answered", 0),
+            "messages_forwarded": m.get("forwarded", 0),
+            "voter_satisfaction_rate": m.get("voter_satisfaction_rate"),
+        }
         if d.id in counts:
             calls, probs = counts[d.id]
-            items.append({**base, "calls": calls, "problems": probs,
-                          "points": rule.capped(probs)})
+            items.append({**base, "calls": calls, "problems": probs, "points": rule.capped(probs)})
         else:
             silent.append(base)
-    items.sort(key=lambda i: (-int(i["points"] or 0), -int(i["calls"] or 0), str(i["name"]),
-                              str(i["phone"])))
+    items.sort(key=lambda i: (-int(i["points"] or 0), -int(i["calls"] or 0), str(i["name"]), str(i["phone"])))
     unverified = [
         {"name": name, "phone": phone, "calls": int(calls), "problems": int(probs)}
         for name, phone, calls, probs in session.execute(
             select(func.max(Ticket.caller_name), Ticket.caller_phone, func.count(), problems)
             .where(Ticket.deputy_id.is_(None), period.within(Ticket.called_at))
-            .group_by(Ticket.caller_phone).order_by(Ticket.caller_phone))
+            .group_by(Ticket.caller_phone)
+            .order_by(Ticket.caller_phone)
+        )
     ]
     return {
-        "year": int(period.label), "cutoff_at": period.local(period.cutoff),
+        "year": int(period.label),
+        "cutoff_at": period.local(period.cutoff),
         "points_rule": {"points": rule.points, "yearly_cap": rule.yearly_cap},
-        "items": items, "silent_deputies": silent, "unverified_callers": unverified,
-        "totals": {"deputies": len(items) + len(silent), "active": len(items),
-                   "silent": len(silent), "calls": sum(i["calls"] for i in items),
-                   "problems": sum(i["problems"] for i in items),
-                   "points": sum(i["points"] for i in items)},
+        "items": items,
+        "silent_deputies": silent,
+        "unverified_callers": unverified,
+        "totals": {
+            "deputies": len(items) + len(silent),
+            "active": len(items),
+            "silent": len(silent),
+            "calls": sum(i["calls"] for i in items),
+            "problems": sum(i["problems"] for i in items),
+            "points": sum(i["points"] for i in items),
+        },
     }

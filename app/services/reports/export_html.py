@@ -61,16 +61,20 @@ ul.legend li { margin: 0; }
 """
 
 # (key, title, colour, scale): what the charts after the per-unit table draw.
-CHARTS = [("score", "得分", "#7030a0", 100.0),
-          ("contact_on_time_rate", "联系代表及时率", "#4472c4", 1.0),
-          ("resolve_on_time_rate", "办结及时率", "#ed7d31", 1.0),
-          ("feedback_on_time_rate", "反馈及时率", "#70ad47", 1.0),
-          ("satisfaction_rate", "满意率", "#b22222", 1.0)]
+CHARTS = [
+    ("score", "得分", "#7030a0", 100.0),
+    ("contact_on_time_rate", "联系代表及时率", "#4472c4", 1.0),
+    ("resolve_on_time_rate", "办结及时率", "#ed7d31", 1.0),
+    ("feedback_on_time_rate", "反馈及时率", "#70ad47", 1.0),
+    ("satisfaction_rate", "满意率", "#b22222", 1.0),
+]
 # The width class of a text column: never squeezed below what its values need.
-WIDTHS = {**dict.fromkeys(("name", "unit_name", "category_name", "district_name"), "name"),
-          **dict.fromkeys(("hotline_no", "caller_phone", "phone"), "id"),
-          **dict.fromkeys(("deputy_name", "caller_name"), "person"),
-          **dict.fromkeys(("urgency", "status", "rating", "level", "month", "round"), "short")}
+WIDTHS = {
+    **dict.fromkeys(("name", "unit_name", "category_name", "district_name"), "name"),
+    **dict.fromkeys(("hotline_no", "caller_phone", "phone"), "id"),
+    **dict.fromkeys(("deputy_name", "caller_name"), "person"),
+    **dict.fromkeys(("urgency", "status", "rating", "level", "month", "round"), "short"),
+}
 
 
 def _text(value: str) -> str:
@@ -79,22 +83,29 @@ def _text(value: str) -> str:
 
 def bar_chart(rows: list[dict[str, Any]], key: str, color: str, scale: float = 1.0) -> str:
     """A horizontal bar per unit with a measured value, on a 0..scale axis."""
-    data = [(clean(str(r.get("name") or r.get("unit") or "（未分派）")), float(r[key]) / scale)
-            for r in rows if r.get(key) is not None]
+    data = [
+        (clean(str(r.get("name") or r.get("unit") or "（未分派）")), float(r[key]) / scale)
+        for r in rows
+        if r.get(key) is not None
+    ]
     if not data:
         return '<p class="empty">本期无可计量数据</p>'
     label_w, bar_w, row_h = 150, 200, 18
     height = row_h * len(data) + 22
     width = label_w + bar_w + 50
     ticks = (0, 50, 100)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} '
-             f'{height}" role="img" font-size="10">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} '
+        f'{height}" role="img" font-size="10">'
+    ]
     for pct in ticks:
         x = label_w + bar_w * pct / 100
         tick = f"{pct}" if scale != 1.0 else f"{pct}%"
-        parts.append(f'<line x1="{x}" y1="0" x2="{x}" y2="{height - 14}" stroke="#ccc" '
-                     f'stroke-width="0.5"/><text x="{x}" y="{height - 3}" '
-                     f'text-anchor="middle" fill="#555">{tick}</text>')
+        parts.append(
+            f'<line x1="{x}" y1="0" x2="{x}" y2="{height - 14}" stroke="#ccc" '
+            f'stroke-width="0.5"/><text x="{x}" y="{height - 3}" '
+            f'text-anchor="middle" fill="#555">{tick}</text>'
+        )
     for i, (name, value) in enumerate(data):
         y = i * row_h + 3
         label = name if len(name) <= 12 else name[:11] + "…"
@@ -103,8 +114,9 @@ def bar_chart(rows: list[dict[str, Any]], key: str, color: str, scale: float = 1
         parts.append(
             f'<text x="{label_w - 4}" y="{y + 11}" text-anchor="end">{escape(label)}</text>'
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{row_h - 6}" fill="{color}">'
-            f'<title>{escape(name)} {shown}</title></rect>'
-            f'<text x="{label_w + w + 3:.1f}" y="{y + 11}">{shown}</text>')
+            f"<title>{escape(name)} {shown}</title></rect>"
+            f'<text x="{label_w + w + 3:.1f}" y="{y + 11}">{shown}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -120,8 +132,7 @@ def _cell_class(key: str, kind: str) -> str:
 def _shapes(tables: list[Table]) -> list[str]:
     """Each section's page: landscape (`wide`) for wide tables, portrait otherwise; a small
     table (a few columns) joins its neighbours' pages rather than forcing a page break."""
-    own = [("wide" if t.wide else "portrait") if len(t.shown(codes=False)) > 4 else None
-           for t in tables]
+    own = [("wide" if t.wide else "portrait") if len(t.shown(codes=False)) > 4 else None for t in tables]
     shapes, last = [], next((x for x in own if x), "portrait")
     for shape in own:
         last = shape or last
@@ -156,15 +167,18 @@ def _table(t: Table, shape: str, legend: str, lead: str = "") -> str:
     note = f'<p class="note">{_text(t.note)}</p>' if t.note else ""
     charts = _charts(t) if t.chart else ""
     small = ' class="small"' if len(columns) <= 4 else ""
-    return (f'<section id="{t.key}" class="{shape}">{lead}<h2>{_text(t.title)}</h2>{note}'
-            f'<div class="scroll"><table{small}><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>{legend}{charts}</section>')
+    return (
+        f'<section id="{t.key}" class="{shape}">{lead}<h2>{_text(t.title)}</h2>{note}'
+        f'<div class="scroll"><table{small}><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>{legend}{charts}</section>"
+    )
 
 
 def _charts(t: Table) -> str:
     charts = "".join(
-        f'<div class="chart"><h3>{escape(label)}</h3>{bar_chart(t.rows, key, color, scale)}'
-        f"</div>" for key, label, color, scale in CHARTS)
+        f'<div class="chart"><h3>{escape(label)}</h3>{bar_chart(t.rows, key, color, scale)}</div>'
+        for key, label, color, scale in CHARTS
+    )
     return f'<h2 id="charts">各承办单位得分与比率</h2><div class="charts">{charts}</div>'
 
 
@@ -172,10 +186,15 @@ def render(title: str, subtitle: str, tables: list[Table]) -> bytes:
     # The title opens the first section, so that it prints on that section's page.
     head = f'<h1>{_text(title)}</h1><div class="sub">{_text(subtitle)}</div>'
     seen: dict[tuple[str, ...], str] = {}
-    sections = "".join(_table(t, shape, _legend(t, seen), head if i == 0 else "")
-                       for i, (t, shape) in enumerate(zip(tables, _shapes(tables), strict=True)))
-    page = (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_text(title)}</title><style>{CSS}</style></head><body>"
-            + (sections or head) + "</body></html>")
+    sections = "".join(
+        _table(t, shape, _legend(t, seen), head if i == 0 else "")
+        for i, (t, shape) in enumerate(zip(tables, _shapes(tables), strict=True))
+    )
+    page = (
+        f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_text(title)}</title><style>{CSS}</style></head><body>"
+        + (sections or head)
+        + "</body></html>"
+    )
     return page.encode("utf-8")

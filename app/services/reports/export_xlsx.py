@@ -33,9 +33,13 @@ SCORE = "0.0"
 DT = "yyyy-mm-dd hh:mm"
 TITLE_ROW, SUB_ROW, HEAD_ROW = 1, 2, 3
 PAGE_CM = 18.0  # the height a landscape A4 page prints, in cm (within its margins)
-CHART_RATES = [("score", "得分"), ("resolve_on_time_rate", "办结及时率"),
-               ("contact_on_time_rate", "联系代表及时率"),
-               ("feedback_on_time_rate", "反馈及时率"), ("satisfaction_rate", "满意率")]
+CHART_RATES = [
+    ("score", "得分"),
+    ("resolve_on_time_rate", "办结及时率"),
+    ("contact_on_time_rate", "联系代表及时率"),
+    ("feedback_on_time_rate", "反馈及时率"),
+    ("satisfaction_rate", "满意率"),
+]
 _thin = Side(style="thin", color="999999")
 BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 
@@ -108,8 +112,14 @@ def _sheet(wb: Workbook, t: Table, name: str, title: str, subtitle: str) -> Work
         ws.column_dimensions[get_column_letter(i)].width = w
     total = sum(col_widths)
     _banner(ws, TITLE_ROW, f"{title} · {t.title}", len(columns), Font(bold=True, sz=14), total)
-    _banner(ws, SUB_ROW, "；".join(x for x in (subtitle, t.note) if x), len(columns),
-            Font(sz=10, color="444444"), total)
+    _banner(
+        ws,
+        SUB_ROW,
+        "；".join(x for x in (subtitle, t.note) if x),
+        len(columns),
+        Font(sz=10, color="444444"),
+        total,
+    )
     row_no += 1
     for line in t.legend:
         row_no += 1
@@ -142,8 +152,7 @@ def _charts(wb: Workbook, data: Worksheet, t: Table, title: str) -> None:
         return
     ws = wb.create_sheet(_sheet_name(f"{t.title}图表", set(wb.sheetnames)))
     _put(ws, 1, 1, f"{title} · 各承办单位得分与比率（图）").font = Font(bold=True, sz=14)
-    names = Reference(data, min_col=keys.index("name") + 1, min_row=HEAD_ROW + 1,
-                      max_row=HEAD_ROW + n)
+    names = Reference(data, min_col=keys.index("name") + 1, min_row=HEAD_ROW + 1, max_row=HEAD_ROW + n)
     height = max(6.0, 0.55 * n + 2.5)  # cm: a readable bar per unit
     rows_per_chart = math.ceil(height / 0.5) + 2
     for i, (key, label) in enumerate(r for r in CHART_RATES if r[0] in keys):
@@ -158,8 +167,9 @@ def _charts(wb: Workbook, data: Worksheet, t: Table, title: str) -> None:
         chart.y_axis.crosses = "max"  # and the value axis below the bars, where it is read
         chart.legend = None
         chart.height, chart.width = height, 16
-        chart.add_data(Reference(data, min_col=col, min_row=HEAD_ROW, max_row=HEAD_ROW + n),
-                       titles_from_data=True)
+        chart.add_data(
+            Reference(data, min_col=col, min_row=HEAD_ROW, max_row=HEAD_ROW + n), titles_from_data=True
+        )
         chart.set_categories(names)
         anchor_col = "A" if i % 2 == 0 else "K"
         top = 3 + (i // 2) * rows_per_chart

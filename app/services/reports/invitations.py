@@ -22,8 +22,14 @@ from app.models import Invitation, InvitationClock, InvitationEvaluation, Unit
 from app.services.reports.period import Period
 from app.services.reports.tables import Column, Table, _fmt_dt
 
-FIGURES = ("received", "acknowledged_on_time_rate", "completed_on_time_rate", "evaluated",
-           "satisfaction_rate", "reopened")
+FIGURES = (
+    "received",
+    "acknowledged_on_time_rate",
+    "completed_on_time_rate",
+    "evaluated",
+    "satisfaction_rate",
+    "reopened",
+)
 
 
 def _rate(on_time: int, late: int) -> float | None:
@@ -38,14 +44,17 @@ def build(session: Session, period: Period) -> dict[str, Any]:
         return at is not None and (at <= cutoff if period.current else at < cutoff)
 
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for unit, in session.execute(
-            select(Invitation.unit_code).where(period.within(Invitation.reviewed_at),
-                                               Invitation.letter_seq.is_not(None))):
+    for (unit,) in session.execute(
+        select(Invitation.unit_code).where(
+            period.within(Invitation.reviewed_at), Invitation.letter_seq.is_not(None)
+        )
+    ):
         counts[unit]["received"] += 1
     for unit, kind, due_at, met_at in session.execute(
-            select(InvitationClock.unit_code, InvitationClock.kind, InvitationClock.due_at,
-                   InvitationClock.met_at)
-            .where(period.within(InvitationClock.started_at))):
+        select(
+            InvitationClock.unit_code, InvitationClock.kind, InvitationClock.due_at, InvitationClock.met_at
+        ).where(period.within(InvitationClock.started_at))
+    ):
         met = met_at if acted(met_at) else None
         if met is not None:
             verdict = "on_time" if met < due_at else "late"
@@ -55,13 +64,15 @@ def build(session: Session, period: Period) -> dict[str, Any]:
             continue  # still running and not yet due at the cut-off
         counts[unit][f"{kind}_{verdict}"] += 1
     for unit, satisfied in session.execute(
-            select(Invitation.unit_code, InvitationEvaluation.satisfied)
-            .join(Invitation, Invitation.id == InvitationEvaluation.invitation_id)
-            .where(period.within(InvitationEvaluation.at))):
+        select(Invitation.unit_code, InvitationEvaluation.satisfied)
+        .join(Invitation, Invitation.id == InvitationEvaluation.invitation_id)
+        .where(period.within(InvitationEvaluation.at))
+    ):
         counts[unit]["evaluated"] += 1
         counts[unit]["satisfied" if satisfied else "reopened"] += 1
-    names = {c: n for c, n in session.execute(
-        select(Unit.code, Unit.name).where(Unit.code.in_(list(counts))))}
+    names = {
+        c: n for c, n in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(list(counts))))
+    }
 
     def figures(c: dict[str, int]) -> dict[str, Any]:
         return {
@@ -78,9 +89,9 @@ def build(session: Session, period: Period) -> dict[str, Any]:
         for k, n in c.items():
             total[k] += n
     return {
-        "year": int(period.label), "cutoff_at": cutoff.astimezone(period.tz),
-        "items": [{"unit": u, "name": names.get(u, u), **figures(counts[u])}
-                  for u in sorted(counts)],
+        "year": int(period.label),
+        "cutoff_at": cutoff.astimezone(period.tz),
+        "items": [{"unit": u, "name": names.get(u, u), **figures(counts[u])} for u in sorted(counts)],
         "totals": figures(total),
     }
 
@@ -88,23 +99,38 @@ def build(session: Session, period: Period) -> dict[str, Any]:
 def invitation_tables(report: dict[str, Any]) -> list[Table]:
     """The report as the tables every download prints."""
     figures: list[Column] = [
-        ("收到约请", "received", "int"), ("按时签收率", "acknowledged_on_time_rate", "pct"),
-        ("按时办结率", "completed_on_time_rate", "pct"), ("评议数", "evaluated", "int"),
-        ("满意率", "satisfaction_rate", "pct"), ("重办数", "reopened", "int")]
-    legend = ["收到约请：本年审定发出的约请函，按审定时间",
-              "按时签收率、按时办结率：本年起算的时限，按期完成的占比；未到期的不计",
-              "评议数、满意率：本年评议，满意和基本满意计为满意",
-              "重办数：本年评为不满意、重新办理的次数"]
+        ("收到约请", "received", "int"),
+        ("按时签收率", "acknowledged_on_time_rate", "pct"),
+        ("按时办结率", "completed_on_time_rate", "pct"),
+        ("评议数", "evaluated", "int"),
+        ("满意率", "satisfaction_rate", "pct"),
+        ("重办数", "reopened", "int"),
+    ]
+    legend = [
+        "收到约请：本年审定发出的约请函，按审定时间",
+        "按时签收率、按时办结率：本年起算的时限，按期完成的占比；未到期的不计",
+        "评议数、满意率：本年评议，满意和基本满意计为满意",
+        "重办数：本年评为不满意、重新办理的次数",
+    ]
     t = report["totals"]
     return [
-        Table("info", "报告信息", [("项目", "item", "text"), ("内容", "value", "text")], [
-            {"item": "年度", "value": f"{report['year']}年"},
-            {"item": "统计截止时间", "value": _fmt_dt(report["cutoff_at"])},
-            {"item": "收到约请的单位", "value": str(len(report["items"]))},
-            {"item": "约请函总数", "value": str(t["received"])},
-        ]),
-        Table("items", "各单位约请办理情况",
-              [("单位", "name", "text"), ("单位代码", "unit", "code"), *figures],
-              report["items"], legend=legend),
+        Table(
+            "info",
+            "报告信息",
+            [("项目", "item", "text"), ("内容", "value", "text")],
+            [
+                {"item": "年度", "value": f"{report['year']}年"},
+                {"item": "统计截止时间", "value": _fmt_dt(report["cutoff_at"])},
+                {"item": "收到约请的单位", "value": str(len(report["items"]))},
+                {"item": "约请函总数", "value": str(t["received"])},
+            ],
+        ),
+        Table(
+            "items",
+            "各单位约请办理情况",
+            [("单位", "name", "text"), ("单位代码", "unit", "code"), *figures],
+            report["items"],
+            legend=legend,
+        ),
         Table("totals", "合计", figures, [t]),
     ]

@@ -33,8 +33,15 @@ from app.services.reports.snapshot import shared_snapshot
 
 CLOCK_KINDS = ("contact", "resolve", "feedback")
 SUPERVISION_KINDS = ("committee", "local", "joint", "coordination")
-COUNTS = ("calls", "problems", "resolved", "solved", "rated", "satisfied",
-          *(f"{k}_{x}" for k in CLOCK_KINDS for x in ("on_time", "late")))
+COUNTS = (
+    "calls",
+    "problems",
+    "resolved",
+    "solved",
+    "rated",
+    "satisfied",
+    *(f"{k}_{x}" for k in CLOCK_KINDS for x in ("on_time", "late")),
+)
 
 
 def count_if(cond: Any) -> Any:
@@ -49,8 +56,10 @@ def _figures(c: dict[str, int]) -> dict[str, Any]:
         return num / den if den else None
 
     out: dict[str, Any] = {
-        "calls": c["calls"], "problems": c["problems"],
-        "resolved": c["resolved"], "solved": c["solved"],
+        "calls": c["calls"],
+        "problems": c["problems"],
+        "resolved": c["resolved"],
+        "solved": c["solved"],
         "solve_rate": rate(c["solved"], c["resolved"]),
     }
     for k in CLOCK_KINDS:
@@ -73,8 +82,7 @@ class _Acc:
     give the totals and the month-by-month rows."""
 
     def __init__(self) -> None:
-        self.rows: dict[tuple[str, Any], dict[str, int]] = defaultdict(
-            lambda: dict.fromkeys(COUNTS, 0))
+        self.rows: dict[tuple[str, Any], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
 
     def add(self, dim: str, key: Any, bucket: str, **counts: Any) -> None:
         targets = [self.rows[(dim, key)]]
@@ -91,9 +99,17 @@ class _Acc:
         return self.rows[("total", None)]
 
 
-def _grouped(session: Session, period: Period, entity: Any, time_col: Any, unit_col: Any,
-             measures: Iterable[Any], *, where: Iterable[Any] = (),
-             extra_group: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
+def _grouped(
+    session: Session,
+    period: Period,
+    entity: Any,
+    time_col: Any,
+    unit_col: Any,
+    measures: Iterable[Any],
+    *,
+    where: Iterable[Any] = (),
+    extra_group: Iterable[Any] = (),
+) -> Iterator[tuple[Any, ...]]:
     """One GROUP BY (month, unit, category, district, *extra_group) over a cohort, as
     (dimension, key, month, *extra_group, *measures) rows, one per dimension.
 
@@ -104,21 +120,21 @@ def _grouped(session: Session, period: Period, entity: Any, time_col: Any, unit_
     head = [bucket.label("bucket")] if bucket is not None else []
     dims = [unit_col, entity.category, entity.district]
     extra = list(extra_group)
-    q = select(*head, *dims, *extra, *measures).select_from(entity).where(
-        period.within(time_col), *where)
+    q = select(*head, *dims, *extra, *measures).select_from(entity).where(period.within(time_col), *where)
     conn = session.connection()
     grouping_sets = conn.dialect.name == "postgresql"
     if grouping_sets:
         # One scan, one small group per dimension: GROUPING() names the dimension of a row
         # (a bit set for each column not grouped on).
-        q = q.add_columns(func.grouping(*dims)).group_by(func.grouping_sets(
-            *(tuple_(*head, d, *extra) for d in dims)))
+        q = q.add_columns(func.grouping(*dims)).group_by(
+            func.grouping_sets(*(tuple_(*head, d, *extra) for d in dims))
+        )
     else:
         # SQLite has no grouping sets: one row per (unit, category, district), rolled up here.
         q = q.group_by(*head, *dims, *extra)
     for row in conn.execute(q):
         month = row[0] if head else period.months[0][0]
-        unit, cat, dist, *rest = row[len(head):]
+        unit, cat, dist, *rest = row[len(head) :]
         keys = {"unit": unit, "category": cat, "district": dist}
         if grouping_sets:
             *rest, grouping = rest
@@ -138,9 +154,9 @@ def clock_judgement(period: Period) -> tuple[Any, Any]:
     not yet due is neither (SPEC "Reports": on-time rates)."""
     met = and_(Clock.met_at.is_not(None), period.acted(Clock.met_at))
     on_time = and_(met, Clock.met_at < Clock.due_at)
-    late = (and_(met, Clock.met_at >= Clock.due_at)
-            | and_(period.not_acted(Clock.met_at), period.not_acted(Clock.cancelled_at),
-                   Clock.due_at <= period.cutoff))
+    late = and_(met, Clock.met_at >= Clock.due_at) | and_(
+        period.not_acted(Clock.met_at), period.not_acted(Clock.cancelled_at), Clock.due_at <= period.cutoff
+    )
     return on_time, late
 
 
@@ -148,13 +164,21 @@ def collect(session: Session, period: Period) -> _Acc:
     acc = _Acc()
     # Calls and problems, by call time; attributed to the ticket's lead unit.
     for dim, key, bucket, calls, problems in _grouped(
-        session, period, Ticket, Ticket.called_at, Ticket.lead_unit,
+        session,
+        period,
+        Ticket,
+        Ticket.called_at,
+        Ticket.lead_unit,
         [func.count(), count_if(Ticket.kind == "problem")],
     ):
         acc.add(dim, key, bucket, calls=calls, problems=problems)
     # Resolutions of problems, by the resolution's `at`; the unit that resolved.
     for dim, key, bucket, resolved, solved in _grouped(
-        session, period, Resolution, Resolution.at, Resolution.unit_code,
+        session,
+        period,
+        Resolution,
+        Resolution.at,
+        Resolution.unit_code,
         [func.count(), count_if(Resolution.outcome == "solved")],
         where=[Resolution.ticket_kind == "problem"],
     ):
@@ -162,14 +186,23 @@ def collect(session: Session, period: Period) -> _Acc:
     # Clocks started in the period, judged as of the cut-off.
     on_time, late = clock_judgement(period)
     for dim, key, bucket, kind, n_on, n_late in _grouped(
-        session, period, Clock, Clock.started_at, Clock.unit_code,
+        session,
+        period,
+        Clock,
+        Clock.started_at,
+        Clock.unit_code,
         [count_if(on_time), count_if(late)],
-        where=[Clock.kind.in_(CLOCK_KINDS)], extra_group=[Clock.kind],
+        where=[Clock.kind.in_(CLOCK_KINDS)],
+        extra_group=[Clock.kind],
     ):
         acc.add(dim, key, bucket, **{f"{kind}_on_time": n_on, f"{kind}_late": n_late})
     # Ratings, by rating time; attributed to the unit that resolved the rated round.
     for dim, key, bucket, rated, satisfied in _grouped(
-        session, period, Rating, Rating.at, Rating.unit_code,
+        session,
+        period,
+        Rating,
+        Rating.at,
+        Rating.unit_code,
         [func.count(), count_if(Rating.satisfied.is_(True))],
     ):
         acc.add(dim, key, bucket, rated=rated, satisfied=satisfied)
@@ -179,20 +212,26 @@ def collect(session: Session, period: Period) -> _Acc:
 def supervision_counts(session: Session, period: Period) -> dict[str, Any]:
     by_kind = {k: {"opened": 0, "closed": 0, "withdrawn": 0} for k in SUPERVISION_KINDS}
     for kind, n in session.execute(
-        select(Supervision.kind, func.count()).where(period.within(Supervision.opened_at))
+        select(Supervision.kind, func.count())
+        .where(period.within(Supervision.opened_at))
         .group_by(Supervision.kind)
     ):
         by_kind.setdefault(kind, {"opened": 0, "closed": 0, "withdrawn": 0})["opened"] += n
     for kind, state, n in session.execute(
         select(Supervision.kind, Supervision.state, func.count())
-        .where(Supervision.closed_at.is_not(None), period.within(Supervision.closed_at),
-               Supervision.state.in_(("closed", "withdrawn")))
+        .where(
+            Supervision.closed_at.is_not(None),
+            period.within(Supervision.closed_at),
+            Supervision.state.in_(("closed", "withdrawn")),
+        )
         .group_by(Supervision.kind, Supervision.state)
     ):
         by_kind.setdefault(kind, {"opened": 0, "closed": 0, "withdrawn": 0})[state] += n
     open_at_cutoff = session.scalar(
-        select(func.count()).select_from(Supervision).where(
-            period.acted(Supervision.opened_at), period.not_acted(Supervision.closed_at)))
+        select(func.count())
+        .select_from(Supervision)
+        .where(period.acted(Supervision.opened_at), period.not_acted(Supervision.closed_at))
+    )
     return {
         "opened": sum(v["opened"] for v in by_kind.values()),
         "closed": sum(v["closed"] for v in by_kind.values()),
@@ -203,27 +242,43 @@ def supervision_counts(session: Session, period: Period) -> dict[str, Any]:
 
 
 def extension_counts(session: Session, period: Period) -> dict[str, int]:
-    requested = session.scalar(select(func.count()).select_from(Extension)
-                               .where(period.within(Extension.requested_at)))
-    decided = dict(session.execute(
-        select(Extension.state, func.count())
-        .where(Extension.decided_at.is_not(None), period.within(Extension.decided_at),
-               Extension.state.in_(("approved", "refused")))
-        .group_by(Extension.state)).all())
-    pending = session.scalar(select(func.count()).select_from(Extension).where(
-        period.acted(Extension.requested_at), period.not_acted(Extension.decided_at)))
-    return {"requested": int(requested or 0), "approved": int(decided.get("approved", 0)),
-            "refused": int(decided.get("refused", 0)), "pending_at_cutoff": int(pending or 0)}
+    requested = session.scalar(
+        select(func.count()).select_from(Extension).where(period.within(Extension.requested_at))
+    )
+    decided = dict(
+        session.execute(
+            select(Extension.state, func.count())
+            .where(
+                Extension.decided_at.is_not(None),
+                period.within(Extension.decided_at),
+                Extension.state.in_(("approved", "refused")),
+            )
+            .group_by(Extension.state)
+        ).all()
+    )
+    pending = session.scalar(
+        select(func.count())
+        .select_from(Extension)
+        .where(period.acted(Extension.requested_at), period.not_acted(Extension.decided_at))
+    )
+    return {
+        "requested": int(requested or 0),
+        "approved": int(decided.get("approved", 0)),
+        "refused": int(decided.get("refused", 0)),
+        "pending_at_cutoff": int(pending or 0),
+    }
 
 
 def return_counts(session: Session, period: Period) -> dict[str, int]:
-    n = session.scalar(select(func.count()).select_from(Event).where(
-        Event.type == "ticket.returned", period.within(Event.at)))
+    n = session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.type == "ticket.returned", period.within(Event.at))
+    )
     return {"returned": int(n or 0)}
 
 
-def _table(acc: _Acc, overdue: list[dict[str, Any]], dim: str,
-           names: dict[str, str]) -> list[dict[str, Any]]:
+def _table(acc: _Acc, overdue: list[dict[str, Any]], dim: str, names: dict[str, str]) -> list[dict[str, Any]]:
     rolled = acc.get(dim)
     late: dict[Any, int] = defaultdict(int)
     for item in overdue:
@@ -243,8 +298,7 @@ def _table(acc: _Acc, overdue: list[dict[str, Any]], dim: str,
 _PARALLEL = threading.BoundedSemaphore(2)
 
 
-def build(session: Session, period: Period,
-          weights: ScoreWeights | None = None) -> dict[str, Any]:
+def build(session: Session, period: Period, weights: ScoreWeights | None = None) -> dict[str, Any]:
     """The report for a period (a month, or a year for the annual report), as plain data.
 
     On PostgreSQL its sections are read on three connections sharing one snapshot: the
@@ -253,19 +307,30 @@ def build(session: Session, period: Period,
     the same instant. SQLite, in-process, reads them one after another on `session`, as
     does a report that finds two others already reading in parallel."""
     engine = session.get_bind()
-    if not (isinstance(engine, Engine) and engine.dialect.name == "postgresql"
-            and _PARALLEL.acquire(blocking=False)):
+    if not (
+        isinstance(engine, Engine)
+        and engine.dialect.name == "postgresql"
+        and _PARALLEL.acquire(blocking=False)
+    ):
         return _build(session, session, session, period, None, weights or ScoreWeights())
     try:
-        with shared_snapshot(engine, 3) as (main, second, third), \
-                ThreadPoolExecutor(2, thread_name_prefix="report") as pool:
+        with (
+            shared_snapshot(engine, 3) as (main, second, third),
+            ThreadPoolExecutor(2, thread_name_prefix="report") as pool,
+        ):
             return _build(main, second, third, period, pool, weights or ScoreWeights())
     finally:
         _PARALLEL.release()
 
 
-def _build(main: Session, second: Session, third: Session, period: Period,
-           pool: ThreadPoolExecutor | None, weights: ScoreWeights) -> dict[str, Any]:
+def _build(
+    main: Session,
+    second: Session,
+    third: Session,
+    period: Period,
+    pool: ThreadPoolExecutor | None,
+    weights: ScoreWeights,
+) -> dict[str, Any]:
     names = Names(main)
     if pool is None:
         overdue = overdue_list(second, period, names)
@@ -279,16 +344,25 @@ def _build(main: Session, second: Session, third: Session, period: Period,
     return _assemble(main, period, names, acc, overdue, unsatisfied, weights)
 
 
-def _assemble(session: Session, period: Period, names: Names, acc: _Acc,
-              overdue_items: list[dict[str, Any]], unsatisfied: list[dict[str, Any]],
-              weights: ScoreWeights) -> dict[str, Any]:
+def _assemble(
+    session: Session,
+    period: Period,
+    names: Names,
+    acc: _Acc,
+    overdue_items: list[dict[str, Any]],
+    unsatisfied: list[dict[str, Any]],
+    weights: ScoreWeights,
+) -> dict[str, Any]:
     totals = _figures(acc.total())
     totals["overdue_unresolved"] = len(overdue_items)
     report: dict[str, Any] = {
         period.kind: int(period.label) if period.kind == "year" else period.label,
         "cutoff_at": period.local(period.cutoff),
-        "period": {"start": period.local(period.start), "end": period.local(period.end),
-                   "current": period.current},
+        "period": {
+            "start": period.local(period.start),
+            "end": period.local(period.end),
+            "current": period.current,
+        },
         "totals": totals,
         "overdue_unresolved": overdue_items,
         "unsatisfied": unsatisfied,
@@ -304,7 +378,8 @@ def _assemble(session: Session, period: Period, names: Names, acc: _Acc,
     report["score_weights"] = dict(weights.items())
     if period.kind == "year":
         by_month = acc.get("month")
-        report["months"] = [{"month": label, **_figures(by_month.get(label, dict.fromkeys(
-            COUNTS, 0)))}
-                            for label, _ in period.months]
+        report["months"] = [
+            {"month": label, **_figures(by_month.get(label, dict.fromkeys(COUNTS, 0)))}
+            for label, _ in period.months
+        ]
     return report

@@ -68,8 +68,9 @@ class Period:
         """The month label of `col` (a portable CASE over precomputed UTC boundaries)."""
         if len(self.months) == 1:
             return None
-        whens = [(col < start, prev) for (prev, _), (_, start)
-                 in zip(self.months, self.months[1:], strict=False)]
+        whens = [
+            (col < start, prev) for (prev, _), (_, start) in zip(self.months, self.months[1:], strict=False)
+        ]
         return case(*whens, else_=self.months[-1][0])
 
     # --- the same predicates in Python (exports, lists) -------------------------------
@@ -99,9 +100,16 @@ def month_period(value: str, now: datetime, tz: ZoneInfo, field: str = "month") 
     start = month_start(year, month, tz)
     end = month_start(*_next(year, month), tz)
     current = (year, month) == (today.year, today.month)
-    return Period(label=f"{year:04d}-{month:02d}", kind="month", start=start, end=end,
-                  cutoff=now.astimezone(UTC) if current else end, current=current, tz=tz,
-                  months=_months(year, month, month, tz))
+    return Period(
+        label=f"{year:04d}-{month:02d}",
+        kind="month",
+        start=start,
+        end=end,
+        cutoff=now.astimezone(UTC) if current else end,
+        current=current,
+        tz=tz,
+        months=_months(year, month, month, tz),
+    )
 
 
 def year_period(value: str | int, now: datetime, tz: ZoneInfo, field: str = "year") -> Period:
@@ -115,6 +123,13 @@ def year_period(value: str | int, now: datetime, tz: ZoneInfo, field: str = "yea
     current = year == today.year
     start = month_start(year, 1, tz)
     end = month_start(year + 1, 1, tz)
-    return Period(label=f"{year:04d}", kind="year", start=start, end=end,
-                  cutoff=now.astimezone(UTC) if current else end, current=current, tz=tz,
-                  months=_months(year, 1, today.month if current else 12, tz))
+    return Period(
+        label=f"{year:04d}",
+        kind="year",
+        start=start,
+        end=end,
+        cutoff=now.astimezone(UTC) if current else end,
+        current=current,
+        tz=tz,
+        months=_months(year, 1, today.month if current else 12, tz),
+    )

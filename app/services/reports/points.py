@@ -44,13 +44,19 @@ def dates_of(period: Period) -> tuple[date, date]:
 
 def _handled(period: Period) -> list[Any]:
     """A message replied to or forwarded (not declined) before its clock fell due."""
-    return [Message.responded_at.is_not(None), Message.decline_reason.is_(None),
-            Message.responded_at < Message.due_at, period.within(Message.responded_at)]
+    return [
+        Message.responded_at.is_not(None),
+        Message.decline_reason.is_(None),
+        Message.responded_at < Message.due_at,
+        period.within(Message.responded_at),
+    ]
 
 
 def _types(rs: dict[str, Rule]) -> list[dict[str, Any]]:
-    return [{"type": r.type, "name": r.name, "points": r.points, "yearly_cap": r.yearly_cap,
-             "builtin": r.builtin} for r in rs.values()]
+    return [
+        {"type": r.type, "name": r.name, "points": r.points, "yearly_cap": r.yearly_cap, "builtin": r.builtin}
+        for r in rs.values()
+    ]
 
 
 def build(session: Session, period: Period) -> dict[str, Any]:
@@ -62,46 +68,69 @@ def build(session: Session, period: Period) -> dict[str, Any]:
     calls: dict[str, int] = {}
     problem = func.coalesce(func.sum(case((Ticket.kind == "problem", 1), else_=0)), 0)
     for deputy_id, n, problems in conn.execute(
-            select(Ticket.deputy_id, func.count(), problem)
-            .where(Ticket.deputy_id.is_not(None), period.within(Ticket.called_at))
-            .group_by(Ticket.deputy_id)):
+        select(Ticket.deputy_id, func.count(), problem)
+        .where(Ticket.deputy_id.is_not(None), period.within(Ticket.called_at))
+        .group_by(Ticket.deputy_id)
+    ):
         calls[deputy_id] = int(n)
         counts[deputy_id]["hotline_problem"] = int(problems)
     grouped = [
-        ("message_handled", select(Message.deputy_id, func.count())
-         .where(*_handled(period)).group_by(Message.deputy_id)),
-        ("reception", select(ReceptionDeputy.deputy_id, func.count())
-         .join(Reception, Reception.id == ReceptionDeputy.reception_id)
-         .where(Reception.held_on.between(first, last)).group_by(ReceptionDeputy.deputy_id)),
-        ("duty_report", select(DutyReport.deputy_id, func.count())
-         .where(DutyReport.held_on.between(first, last)).group_by(DutyReport.deputy_id)),
+        (
+            "message_handled",
+            select(Message.deputy_id, func.count()).where(*_handled(period)).group_by(Message.deputy_id),
+        ),
+        (
+            "reception",
+            select(ReceptionDeputy.deputy_id, func.count())
+            .join(Reception, Reception.id == ReceptionDeputy.reception_id)
+            .where(Reception.held_on.between(first, last))
+            .group_by(ReceptionDeputy.deputy_id),
+        ),
+        (
+            "duty_report",
+            select(DutyReport.deputy_id, func.count())
+            .where(DutyReport.held_on.between(first, last))
+            .group_by(DutyReport.deputy_id),
+        ),
     ]
     for type_, query in grouped:
         for deputy_id, n in conn.execute(query):
             counts[deputy_id][type_] = int(n)
     for deputy_id, type_, n in conn.execute(
-            select(Activity.deputy_id, Activity.type, func.count())
-            .where(Activity.done_on.between(first, last))
-            .group_by(Activity.deputy_id, Activity.type)):
+        select(Activity.deputy_id, Activity.type, func.count())
+        .where(Activity.done_on.between(first, last))
+        .group_by(Activity.deputy_id, Activity.type)
+    ):
         counts[deputy_id][type_] = int(n)
-    districts: dict[str, str] = {c: n for c, n in conn.execute(
-        select(District.code, District.name))}
+    districts: dict[str, str] = {c: n for c, n in conn.execute(select(District.code, District.name))}
     items: list[dict[str, Any]] = []
     for deputy_id, name, phone, level, district in conn.execute(
-            select(Deputy.id, Deputy.name, Deputy.phone, Deputy.level, Deputy.district)):
+        select(Deputy.id, Deputy.name, Deputy.phone, Deputy.level, Deputy.district)
+    ):
         own = counts.get(deputy_id, {})
         by_type = {t: r.capped(own.get(t, 0)) for t, r in rs.items()}
-        items.append({
-            "deputy_id": deputy_id, "name": name, "phone": phone, "level": level,
-            "district": district,
-            "district_name": districts.get(district, district) if district else None,
-            "total": sum(by_type.values()), "by_type": by_type,
-            "items": {t: own.get(t, 0) for t in rs},
-            "calls": calls.get(deputy_id, 0), "silent": deputy_id not in calls,
-        })
+        items.append(
+            {
+                "deputy_id": deputy_id,
+                "name": name,
+                "phone": phone,
+                "level": level,
+                "district": district,
+                "district_name": districts.get(district, district) if district else None,
+                "total": sum(by_type.values()),
+                "by_type": by_type,
+                "items": {t: own.get(t, 0) for t in rs},
+                "calls": calls.get(deputy_id, 0),
+                "silent": deputy_id not in calls,
+            }
+        )
     items.sort(key=lambda i: (-int(i["total"]), str(i["name"]), str(i["phone"])))
-    return {"year": int(period.label), "cutoff_at": period.local(period.cutoff),
-            "types": _types(rs), "items": items}
+    return {
+        "year": int(period.label),
+        "cutoff_at": period.local(period.cutoff),
+        "types": _types(rs),
+        "items": items,
+    }
 
 
 def _lines(session: Session, period: Period, deputy_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -112,42 +141,53 @@ def _lines(session: Session, period: Period, deputy_id: str) -> dict[str, list[d
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     cats: dict[str, str] = {c: n for c, n in conn.execute(select(Category.code, Category.name))}
     for hotline_no, called_at, category in conn.execute(
-            select(Ticket.hotline_no, Ticket.called_at, Ticket.category)
-            .where(Ticket.deputy_id == deputy_id, Ticket.kind == "problem",
-                   period.within(Ticket.called_at))
-            .order_by(Ticket.called_at, Ticket.hotline_no)):
+        select(Ticket.hotline_no, Ticket.called_at, Ticket.category)
+        .where(Ticket.deputy_id == deputy_id, Ticket.kind == "problem", period.within(Ticket.called_at))
+        .order_by(Ticket.called_at, Ticket.hotline_no)
+    ):
         at = local(called_at)
         name = cats.get(category, category)
-        out["hotline_problem"].append({"on": at.date() if at else None, "ref": hotline_no,
-                                       "detail": f"工单 {hotline_no}：{name}"})
+        out["hotline_problem"].append(
+            {"on": at.date() if at else None, "ref": hotline_no, "detail": f"工单 {hotline_no}：{name}"}
+        )
     for message_id, responded_at, reply, ticket_id in conn.execute(
-            select(Message.id, Message.responded_at, Message.reply, Message.ticket_id)
-            .where(Message.deputy_id == deputy_id, *_handled(period))
-            .order_by(Message.responded_at, Message.id)):
+        select(Message.id, Message.responded_at, Message.reply, Message.ticket_id)
+        .where(Message.deputy_id == deputy_id, *_handled(period))
+        .order_by(Message.responded_at, Message.id)
+    ):
         at = local(responded_at)
-        out["message_handled"].append({
-            "on": at.date() if at else None, "ref": message_id,
-            "detail": "分级交办" if ticket_id is not None and reply is None else "答复选民"})
+        out["message_handled"].append(
+            {
+                "on": at.date() if at else None,
+                "ref": message_id,
+                "detail": "分级交办" if ticket_id is not None and reply is None else "答复选民",
+            }
+        )
     for reception_id, held_on, station in conn.execute(
-            select(Reception.id, Reception.held_on, Station.name)
-            .join(ReceptionDeputy, and_(ReceptionDeputy.reception_id == Reception.id,
-                                        ReceptionDeputy.deputy_id == deputy_id))
-            .join(Station, Station.code == Reception.station_code)
-            .where(Reception.held_on.between(first, last))
-            .order_by(Reception.held_on, Reception.id)):
+        select(Reception.id, Reception.held_on, Station.name)
+        .join(
+            ReceptionDeputy,
+            and_(ReceptionDeputy.reception_id == Reception.id, ReceptionDeputy.deputy_id == deputy_id),
+        )
+        .join(Station, Station.code == Reception.station_code)
+        .where(Reception.held_on.between(first, last))
+        .order_by(Reception.held_on, Reception.id)
+    ):
         out["reception"].append({"on": held_on, "ref": reception_id, "detail": station})
     for report_id, held_on, method, audience, note in conn.execute(
-            select(DutyReport.id, DutyReport.held_on, DutyReport.method, DutyReport.audience,
-                   DutyReport.note)
-            .where(DutyReport.deputy_id == deputy_id, DutyReport.held_on.between(first, last))
-            .order_by(DutyReport.held_on, DutyReport.id)):
+        select(DutyReport.id, DutyReport.held_on, DutyReport.method, DutyReport.audience, DutyReport.note)
+        .where(DutyReport.deputy_id == deputy_id, DutyReport.held_on.between(first, last))
+        .order_by(DutyReport.held_on, DutyReport.id)
+    ):
         detail = f"{METHODS.get(method, method)}，对象：{AUDIENCES.get(audience, audience)}"
-        out["duty_report"].append({"on": held_on, "ref": report_id,
-                                   "detail": f"{detail}；{note}" if note else detail})
+        out["duty_report"].append(
+            {"on": held_on, "ref": report_id, "detail": f"{detail}；{note}" if note else detail}
+        )
     for activity_id, type_, done_on, note in conn.execute(
-            select(Activity.id, Activity.type, Activity.done_on, Activity.note)
-            .where(Activity.deputy_id == deputy_id, Activity.done_on.between(first, last))
-            .order_by(Activity.done_on, Activity.id)):
+        select(Activity.id, Activity.type, Activity.done_on, Activity.note)
+        .where(Activity.deputy_id == deputy_id, Activity.done_on.between(first, last))
+        .order_by(Activity.done_on, Activity.id)
+    ):
         out[type_].append({"on": done_on, "ref": activity_id, "detail": note or ""})
     return out
 
@@ -160,20 +200,44 @@ def for_deputy(session: Session, period: Period, deputy: Deputy) -> dict[str, An
     for t, r in rs.items():
         own = lines.get(t, [])
         raw = r.points * len(own)
-        types.append({"type": t, "name": r.name, "points_per_item": r.points,
-                      "yearly_cap": r.yearly_cap, "builtin": r.builtin, "count": len(own),
-                      "raw_points": raw, "points": r.capped(len(own)),
-                      "capped": r.capped(len(own)) < raw, "lines": own})
-    calls = session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.deputy_id == deputy.id, period.within(Ticket.called_at))) or 0
+        types.append(
+            {
+                "type": t,
+                "name": r.name,
+                "points_per_item": r.points,
+                "yearly_cap": r.yearly_cap,
+                "builtin": r.builtin,
+                "count": len(own),
+                "raw_points": raw,
+                "points": r.capped(len(own)),
+                "capped": r.capped(len(own)) < raw,
+                "lines": own,
+            }
+        )
+    calls = (
+        session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.deputy_id == deputy.id, period.within(Ticket.called_at))
+        )
+        or 0
+    )
     district = session.get(District, deputy.district) if deputy.district else None
     return {
-        "year": int(period.label), "cutoff_at": period.local(period.cutoff),
-        "deputy": {"deputy_id": deputy.id, "name": deputy.name, "phone": deputy.phone,
-                   "level": deputy.level, "district": deputy.district,
-                   "district_name": district.name if district else deputy.district,
-                   "term": deputy.term_code},
-        "total": sum(t["points"] for t in types), "by_type": {t["type"]: t["points"]
-                                                              for t in types},
-        "calls": int(calls), "silent": not calls, "types": types,
+        "year": int(period.label),
+        "cutoff_at": period.local(period.cutoff),
+        "deputy": {
+            "deputy_id": deputy.id,
+            "name": deputy.name,
+            "phone": deputy.phone,
+            "level": deputy.level,
+            "district": deputy.district,
+            "district_name": district.name if district else deputy.district,
+            "term": deputy.term_code,
+        },
+        "total": sum(t["points"] for t in types),
+        "by_type": {t["type"]: t["points"] for t in types},
+        "calls": int(calls),
+        "silent": not calls,
+        "types": types,
     }

@@ -28,9 +28,13 @@ class ScoreWeights:
         return [(f.name, float(getattr(self, f.name))) for f in fields(self)]
 
 
-LABELS = {"contact_on_time_rate": "联系代表及时率", "resolve_on_time_rate": "办结及时率",
-          "feedback_on_time_rate": "反馈及时率", "satisfaction_rate": "满意率",
-          "solve_rate": "解决率"}
+LABELS = {
+    "contact_on_time_rate": "联系代表及时率",
+    "resolve_on_time_rate": "办结及时率",
+    "feedback_on_time_rate": "反馈及时率",
+    "satisfaction_rate": "满意率",
+    "solve_rate": "解决率",
+}
 
 
 def score(row: dict[str, Any], weights: ScoreWeights) -> float | None:

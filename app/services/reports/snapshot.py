@@ -27,8 +27,7 @@ def shared_snapshot(engine: Engine, n: int) -> Iterator[list[Session]]:
         sessions: list[Session] = []
         snapshot = ""
         for i in range(n):
-            conn = stack.enter_context(
-                engine.connect().execution_options(isolation_level="REPEATABLE READ"))
+            conn = stack.enter_context(engine.connect().execution_options(isolation_level="REPEATABLE READ"))
             stack.enter_context(conn.begin())
             if i == 0:
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")

@@ -47,30 +47,47 @@ def message_figures(session: Session, period: Period, key: Any) -> dict[Any, dic
     responded = and_(Message.responded_at.is_not(None), acted(Message.responded_at))
     due = Message.due_at <= period.cutoff  # unmet and past due by the cut-off: late
     rows = session.execute(
-        select(key, func.count(),
-               one(and_(responded, Message.reply.is_not(None))),
-               one(and_(responded, Message.forward_level.is_not(None))),
-               one(and_(responded, Message.decline_reason.is_not(None))),
-               one(and_(Ticket.resolved_at.is_not(None), acted(Ticket.resolved_at))),
-               one(and_(responded, Message.responded_at < Message.due_at)),
-               one(responded | due))
+        select(
+            key,
+            func.count(),
+            one(and_(responded, Message.reply.is_not(None))),
+            one(and_(responded, Message.forward_level.is_not(None))),
+            one(and_(responded, Message.decline_reason.is_not(None))),
+            one(and_(Ticket.resolved_at.is_not(None), acted(Ticket.resolved_at))),
+            one(and_(responded, Message.responded_at < Message.due_at)),
+            one(responded | due),
+        )
         .outerjoin(Ticket, Ticket.id == Message.ticket_id)
         .where(key.is_not(None), period.within(Message.received_at))
-        .group_by(key))
+        .group_by(key)
+    )
     out: dict[Any, dict[str, Any]] = {}
     for k, total, answered, forwarded, declined, resolved, on_time, counted in rows:
-        out[k] = {"messages": int(total), "answered": int(answered),
-                  "forwarded": int(forwarded), "declined": int(declined),
-                  "resolved": int(resolved),
-                  "response_on_time_rate": _rate(int(on_time), int(counted))}
+        out[k] = {
+            "messages": int(total),
+            "answered": int(answered),
+            "forwarded": int(forwarded),
+            "declined": int(declined),
+            "resolved": int(resolved),
+            "response_on_time_rate": _rate(int(on_time), int(counted)),
+        }
     satisfied = Message.rating.in_(("satisfied", "basically_satisfied"))
     for k, rated, happy in session.execute(
-            select(key, func.count(), one(satisfied))
-            .where(key.is_not(None), Message.rated_at.is_not(None),
-                   period.within(Message.rated_at))
-            .group_by(key)):
-        row = out.setdefault(k, {"messages": 0, "answered": 0, "forwarded": 0, "declined": 0,
-                                 "resolved": 0, "response_on_time_rate": None})
+        select(key, func.count(), one(satisfied))
+        .where(key.is_not(None), Message.rated_at.is_not(None), period.within(Message.rated_at))
+        .group_by(key)
+    ):
+        row = out.setdefault(
+            k,
+            {
+                "messages": 0,
+                "answered": 0,
+                "forwarded": 0,
+                "declined": 0,
+                "resolved": 0,
+                "response_on_time_rate": None,
+            },
+        )
         row["rated"] = int(rated)
         row["voter_satisfaction_rate"] = _rate(int(happy), int(rated))
     for row in out.values():
@@ -81,35 +98,66 @@ def message_figures(session: Session, period: Period, key: Any) -> dict[Any, dic
 
 def build(session: Session, period: Period) -> dict[str, Any]:
     first, last = _days(period)
-    receptions = {code: (int(n), int(voters or 0), int(batches or 0))
-                  for code, n, voters, batches in session.execute(
-                      select(Reception.station_code, func.count(),
-                             func.sum(Reception.voters_received), func.sum(Reception.batches))
-                      .where(Reception.held_on >= first, Reception.held_on <= last)
-                      .group_by(Reception.station_code))}
+    receptions = {
+        code: (int(n), int(voters or 0), int(batches or 0))
+        for code, n, voters, batches in session.execute(
+            select(
+                Reception.station_code,
+                func.count(),
+                func.sum(Reception.voters_received),
+                func.sum(Reception.batches),
+            )
+            .where(Reception.held_on >= first, Reception.held_on <= last)
+            .group_by(Reception.station_code)
+        )
+    }
     messages = message_figures(session, period, Message.station_code)
     items, inactive = [], []
     for s in session.scalars(select(Station).order_by(Station.code)):
         n, voters, batches = receptions.get(s.code, (0, 0, 0))
         m = messages.get(s.code, {})
-        items.append({
-            "station": s.code, "name": s.name, "district": s.district, "kind": s.kind,
-            "receptions": n, "voters_received": voters, "batches": batches,
-            "messages": m.get("messages", 0), "answered": m.get("answered", 0),
-            "forwarded": m.get("forwarded", 0), "declined": m.get("declined", 0),
-            "resolved": m.get("resolved", 0),
-            "response_on_time_rate": m.get("response_on_time_rate"),
-            "rated": m.get("rated", 0),
-            "voter_satisfaction_rate": m.get("voter_satisfaction_rate"),
-        })
+        items.append(
+            {
+                "station": s.code,
+                "name": s.name,
+                "district": s.district,
+                "kind": s.kind,
+                "receptions": n,
+                "voters_received": voters,
+                "batches": batches,
+                "messages": m.get("messages", 0),
+                "answered": m.get("answered", 0),
+                "forwarded": m.get("forwarded", 0),
+                "declined": m.get("declined", 0),
+                "resolved": m.get("resolved", 0),
+                "response_on_time_rate": m.get("response_on_time_rate"),
+                "rated": m.get("rated", 0),
+                "voter_satisfaction_rate": m.get("voter_satisfaction_rate"),
+            }
+        )
         if n == 0:
             inactive.append({"station": s.code, "name": s.name, "district": s.district})
-    totals = {k: sum(int(i[k]) for i in items) for k in (
-        "receptions", "voters_received", "batches", "messages", "answered", "forwarded",
-        "declined", "resolved", "rated")}
-    return {"month": period.label, "cutoff_at": period.local(period.cutoff),
-            "items": items, "inactive_stations": inactive,
-            "totals": {**totals, "stations": len(items), "inactive": len(inactive)}}
+    totals = {
+        k: sum(int(i[k]) for i in items)
+        for k in (
+            "receptions",
+            "voters_received",
+            "batches",
+            "messages",
+            "answered",
+            "forwarded",
+            "declined",
+            "resolved",
+            "rated",
+        )
+    }
+    return {
+        "month": period.label,
+        "cutoff_at": period.local(period.cutoff),
+        "items": items,
+        "inactive_stations": inactive,
+        "totals": {**totals, "stations": len(items), "inactive": len(inactive)},
+    }
 
 
 def deputy_message_figures(session: Session, period: Period) -> dict[str, dict[str, Any]]:
@@ -124,31 +172,55 @@ def tables(report: dict[str, Any]) -> list[Table]:
     """The station report as titled tables (CSV, XLSX, HTML)."""
     tt = report["totals"]
     y, m = report["month"].split("-")
-    info = Table("info", "报告信息", [("项目", "item", "text"), ("内容", "value", "text")], [
-        {"item": "月份", "value": f"{y}年{int(m)}月"},
-        {"item": "统计截止时间", "value": report["cutoff_at"].strftime("%Y-%m-%d %H:%M")},
-        {"item": "联络站数", "value": str(tt["stations"])},
-        {"item": "本月未开展接待的联络站", "value": str(tt["inactive"])},
-        {"item": "接待次数", "value": str(tt["receptions"])},
-        {"item": "接待群众（人次）", "value": str(tt["voters_received"])},
-        {"item": "收到留言", "value": str(tt["messages"])},
-    ])
+    info = Table(
+        "info",
+        "报告信息",
+        [("项目", "item", "text"), ("内容", "value", "text")],
+        [
+            {"item": "月份", "value": f"{y}年{int(m)}月"},
+            {"item": "统计截止时间", "value": report["cutoff_at"].strftime("%Y-%m-%d %H:%M")},
+            {"item": "联络站数", "value": str(tt["stations"])},
+            {"item": "本月未开展接待的联络站", "value": str(tt["inactive"])},
+            {"item": "接待次数", "value": str(tt["receptions"])},
+            {"item": "接待群众（人次）", "value": str(tt["voters_received"])},
+            {"item": "收到留言", "value": str(tt["messages"])},
+        ],
+    )
     rows = [{**i, "kind": KINDS.get(i["kind"], i["kind"])} for i in report["items"]]
-    items = Table("items", "各联络站工作情况", [
-        ("联络站", "name", "text"), ("联络站代码", "station", "code"), ("属地", "district", "text"),
-        ("类型", "kind", "text"), ("接待次数", "receptions", "int"),
-        ("接待人次", "voters_received", "int"), ("批次", "batches", "int"),
-        ("收到留言", "messages", "int"), ("答复", "answered", "int"),
-        ("交办", "forwarded", "int"), ("不予受理", "declined", "int"),
-        ("交办已办结", "resolved", "int"), ("按时处理率", "response_on_time_rate", "pct"),
-        ("评价数", "rated", "int"), ("选民满意率", "voter_satisfaction_rate", "pct")], rows,
-        legend=["接待次数、人次、批次：本月的接待日，按接待日期",
-                "收到留言：本月在该站记录的选民留言（接待、书面、微信群），按收到时间",
-                "答复、交办、不予受理：其中截止时代表已如此处理的；交办已办结：交办后工单已办结的",
-                "按时处理率：截止时已处理或已到期的留言中，在答复时限内处理的比例",
-                "选民满意率：本月选民评价中（满意＋基本满意）÷ 评价数"])
-    inactive = Table("inactive", "本月未开展接待的联络站", [
-        ("联络站", "name", "text"), ("联络站代码", "station", "code"),
-        ("属地", "district", "text")], report["inactive_stations"],
-        note="联络站每月应至少开展一次接待")
+    items = Table(
+        "items",
+        "各联络站工作情况",
+        [
+            ("联络站", "name", "text"),
+            ("联络站代码", "station", "code"),
+            ("属地", "district", "text"),
+            ("类型", "kind", "text"),
+            ("接待次数", "receptions", "int"),
+            ("接待人次", "voters_received", "int"),
+            ("批次", "batches", "int"),
+            ("收到留言", "messages", "int"),
+            ("答复", "answered", "int"),
+            ("交办", "forwarded", "int"),
+            ("不予受理", "declined", "int"),
+            ("交办已办结", "resolved", "int"),
+            ("按时处理率", "response_on_time_rate", "pct"),
+            ("评价数", "rated", "int"),
+            ("选民满意率", "voter_satisfaction_rate", "pct"),
+        ],
+        rows,
+        legend=[
+            "接待次数、人次、批次：本月的接待日，按接待日期",
+            "收到留言：本月在该站记录的选民留言（接待、书面、微信群），按收到时间",
+            "答复、交办、不予受理：其中截止时代表已如此处理的；交办已办结：交办后工单已办结的",
+            "按时处理率：截止时已处理或已到期的留言中，在答复时限内处理的比例",
+            "选民满意率：本月选民评价中（满意＋基本满意）÷ 评价数",
+        ],
+    )
+    inactive = Table(
+        "inactive",
+        "本月未开展接待的联络站",
+        [("联络站", "name", "text"), ("联络站代码", "station", "code"), ("属地", "district", "text")],
+        report["inactive_stations"],
+        note="联络站每月应至少开展一次接待",
+    )
     return [info, inactive, items]
