@@ -3,7 +3,9 @@
 Fills a fresh database with N tickets over 200 units (most closed; busy units carry a few
 thousand open items), then polls unit queues for --seconds with --clients concurrent
 clients and reports p50/p99 latency and requests/s, for full pages and for 304s.
-Baseline, in the same run: a bare FastAPI endpoint serving a same-sized JSON page.
+Baselines, in the same run: a bare FastAPI endpoint serving a same-sized JSON page, and a
+bare FastAPI endpoint that runs the same page queries (the unit's tickets and invitations)
+with SQLAlchemy Core and returns their rows as JSON: no auth, no ETag, no views.
 
     python bench/queue.py --db postgres --tickets 1000000
 """
@@ -154,6 +156,61 @@ def serve_page():
 """
 
 
+# The fair baseline: what the page's own queries cost behind a bare endpoint. The same
+# statements as app/services/queue.py (the first page, without cursor or updated_since),
+# written out here so that this baseline does not move when the service does.
+QUERY_APP = """
+import os
+
+import orjson
+from fastapi import FastAPI
+from fastapi.responses import Response
+from sqlalchemy import bindparam, create_engine, literal, select
+
+from app.models import Invitation, QueueItem, Ticket
+
+engine = create_engine(os.environ["DATABASE_URL"], pool_size=10)
+tickets = (
+    select(
+        QueueItem.sort_key, Ticket.id, QueueItem.role, QueueItem.active, QueueItem.next_action,
+        QueueItem.next_due_at, QueueItem.updated_at, Ticket.hotline_no, Ticket.status,
+        Ticket.kind, Ticket.category, Ticket.district, Ticket.urgency, Ticket.round,
+        Ticket.lead_unit, Ticket.called_at,
+    )
+    .join(Ticket, Ticket.id == QueueItem.ticket_id)
+    .where(QueueItem.unit_code == bindparam("unit"), QueueItem.active.is_(True))
+    .order_by(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
+    .limit(bindparam("limit"))
+)
+invitations = (
+    select(
+        Invitation.sort_key, Invitation.id, literal("invited").label("role"),
+        Invitation.queue_active.label("active"), Invitation.next_action, Invitation.next_due_at,
+        Invitation.updated_at, Invitation.number, Invitation.subject, Invitation.status,
+        Invitation.round, Invitation.station_code,
+    )
+    .where(
+        Invitation.unit_code == bindparam("unit"),
+        Invitation.number.is_not(None),
+        Invitation.queue_active.is_(True),
+    )
+    .order_by(Invitation.sort_key, Invitation.id)
+    .limit(bindparam("limit"))
+)
+app = FastAPI()
+
+
+@app.get("/units/{code}/queue")
+def page(code: str, limit: int = 50):
+    params = {"unit": code, "limit": limit + 1}
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(tickets, params)]
+        rows += [dict(r._mapping) for r in conn.execute(invitations, params)]
+    rows.sort(key=lambda r: (r["sort_key"], r["id"], r["role"]))
+    return Response(orjson.dumps({"items": rows[:limit]}), media_type="application/json")
+"""
+
+
 def measure(
     proc: subprocess.Popen[bytes],
     port: int,
@@ -178,6 +235,31 @@ def measure(
         "cpu_ms": round(((cpu1 - cpu0) + (db1 - db0)) * 1000 / n, 3),
         "paced": paced,
     }
+
+
+def _bare_server(
+    module: str, folder: Path, port: int, env: dict[str, str], args: argparse.Namespace
+) -> subprocess.Popen[bytes]:
+    """One of the baselines' bare FastAPI apps, under uvicorn with our worker count."""
+    uvicorn = str(Path(sys.executable).with_name("uvicorn"))
+    return c.start_server(
+        [
+            uvicorn,
+            f"{module}:app",
+            "--app-dir",
+            str(folder),
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        {**env, "PYTHONPATH": str(ROOT)},
+        port,
+        ready_path="/openapi.json",
+        log_name=f"queue-{module}",
+    )
 
 
 def database(args: argparse.Namespace) -> tuple[str, Callable[[], None], dict[str, int], float | None]:
@@ -271,33 +353,23 @@ def main() -> None:
             not_modified = measure(server, port, unchanged, args)
         finally:
             c.stop(server)
-        page_file = Path(tempfile.mkdtemp()) / "page.json"
+        folder = Path(tempfile.mkdtemp())
+        page_file = folder / "page.json"
         page_file.write_bytes(sample.content)
-        app_file = page_file.with_name("baseline_app.py")
-        app_file.write_text(BASELINE_APP)
-        uvicorn = str(Path(sys.executable).with_name("uvicorn"))
-        base = c.start_server(
-            [
-                uvicorn,
-                "baseline_app:app",
-                "--app-dir",
-                str(app_file.parent),
-                "--port",
-                str(base_port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-            ],
-            {"BENCH_PAGE": str(page_file)},
-            base_port,
-            ready_path="/page",
-            log_name="queue-baseline",
-        )
+        (folder / "baseline_app.py").write_text(BASELINE_APP)
+        (folder / "query_app.py").write_text(QUERY_APP)
+        base = _bare_server("baseline_app", folder, base_port, {"BENCH_PAGE": str(page_file)}, args)
         try:
             baseline = measure(base, base_port, [("/page", {})], args)
         finally:
             c.stop(base)
+        query_port = c.free_port()
+        bare = _bare_server("query_app", folder, query_port, {"DATABASE_URL": url}, args)
+        try:
+            query_targets = [(f"/units/{u}/queue?limit={args.limit}", {}) for u in busy]
+            query = measure(bare, query_port, query_targets, args)
+        finally:
+            c.stop(bare)
     finally:
         drop()
 
@@ -305,6 +377,7 @@ def main() -> None:
         ("queue page (200)", full),
         ("queue unchanged (304)", not_modified),
         ("baseline bare page", baseline),
+        ("baseline page query (Core)", query),
     ]
     made = f"fill {fill_s:.0f} s" if fill_s is not None else "database reused"
     print(
@@ -351,6 +424,13 @@ def main() -> None:
         f"paced p99: {full['paced']['p99_ms']} ms for a page, {not_modified['paced']['p99_ms']} "
         f"ms for a 304, {baseline['paced']['p99_ms']} ms for the bare page (target <= 50 ms)"
     )
+    vs_query = full["cpu_ms"] / query["cpu_ms"] if query["cpu_ms"] else None
+    vs_query_server = full["server_cpu_ms"] / query["server_cpu_ms"] if query["server_cpu_ms"] else None
+    if vs_query and vs_query_server:
+        print(
+            f"a page costs {vs_query:.2f}x the bare page query in CPU (server+db; target <= 2), "
+            f"{vs_query_server:.2f}x in server CPU alone"
+        )
     c.emit(
         "queue",
         args.db,
@@ -368,6 +448,9 @@ def main() -> None:
             "not_modified": not_modified,
             "not_modified_cheaper_cpu": round(cheaper_cpu, 2) if cheaper_cpu else None,
             "not_modified_cheaper_p50": round(cheaper_p50, 2),
+            "query_baseline": query,
+            "page_cpu_vs_query": round(vs_query, 2) if vs_query else None,
+            "page_server_cpu_vs_query": round(vs_query_server, 2) if vs_query_server else None,
         },
         baseline,
         round(full["rps"] / baseline["rps"], 3),
