@@ -335,7 +335,7 @@ def calendar_load(year: int, file: Path) -> None:
     """Load a year from a JSON file {"holidays": [...], "workdays": [...]}; recomputes deadlines."""
     from app.db import session_scope
     from app.errors import DomainError
-    from app.services.calendar_admin import replace_year
+    from app.services.calendar_changes import replace_year
     from app.services.context import CLI
 
     data = json.loads(file.read_text(encoding="utf-8"))
@@ -410,7 +410,7 @@ def _report(kind: str, period: str, fmt: str, output: Path | None, mask: bool) -
 @report_cli.command("monthly")
 def report_monthly(
     month: str,
-    format: _ReportFormat = "json",  # noqa: A002
+    format: _ReportFormat = "json",
     output: _ReportOut = None,
     mask: _ReportMask = True,
 ) -> None:
@@ -421,7 +421,7 @@ def report_monthly(
 @report_cli.command("annual")
 def report_annual(
     year: str,
-    format: _ReportFormat = "json",  # noqa: A002
+    format: _ReportFormat = "json",
     output: _ReportOut = None,
     mask: _ReportMask = True,
 ) -> None:
@@ -432,7 +432,7 @@ def report_annual(
 @report_cli.command("deputies")
 def report_deputies(
     year: str,
-    format: _ReportFormat = "json",  # noqa: A002
+    format: _ReportFormat = "json",
     output: _ReportOut = None,
     mask: _ReportMask = True,
 ) -> None:

@@ -37,9 +37,11 @@ from app.routers import (
     messages,
     queue,
     registry,
+    reports,
     stations,
     supervision,
     tickets,
+    webhooks,
 )
 from app.state import AppState, build_state
 
@@ -126,9 +128,14 @@ def create_app(
         messages,
         duty,
         invitations,
+        reports,
+        webhooks,
     ):
         app.include_router(r.router)
-    _optional_routers(app, docs=settings.docs)
+    if settings.docs:
+        from app.routers import docs
+
+        app.include_router(docs.router)
     _operations(app, state)
     pages.install(app)
     app.add_middleware(queue.UnchangedPolls)
@@ -142,7 +149,7 @@ def _readiness(state: AppState) -> tuple[bool, dict[str, Any]]:
     from sqlalchemy.orm import Session
 
     from app.migrate import current_revision, head_revision, schema_is_usable
-    from app.services.calendars import missing_next_year
+    from app.services.calendar_in_force import missing_next_year
 
     details: dict[str, Any] = {}
     try:
@@ -175,22 +182,6 @@ def _warm_calendar(state: AppState) -> None:
             state.calendars.current(session)
     except Exception:  # a database not reachable yet: the first request builds it then
         log.warning("could not build the working calendar at start-up", exc_info=True)
-
-
-def _optional_routers(app: FastAPI, *, docs: bool) -> None:
-    """Routers of capabilities that live in their own packages (reports, webhooks, docs)."""
-    import importlib
-
-    for name in ("app.routers.reports", "app.routers.webhooks", "app.routers.docs"):
-        if name == "app.routers.docs" and not docs:
-            continue
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        app.include_router(module.router)
 
 
 def _operations(app: FastAPI, state: AppState) -> None:

@@ -12,7 +12,7 @@ from app.auth import hash_key, same_hash
 from app.clock import Clock, SystemClock
 from app.config import Settings
 from app.db import Database, make_database
-from app.services.calendars import CalendarProvider
+from app.services.calendar_in_force import CalendarProvider
 from app.services.context import BOOTSTRAP, Actor, Ctx
 from app.services.registry import find_key
 from app.services.reports.scoring import ScoreWeights

@@ -47,7 +47,7 @@ from importlib.metadata import version  # noqa: E402
 import chinese_calendar  # noqa: E402
 import holidays  # noqa: E402
 
-from app.services.calendar import WorkingCalendar, builtin_arrangements  # noqa: E402
+from app.services.working_days import WorkingCalendar, builtin_arrangements  # noqa: E402
 
 FIRST = date(2004, 1, 1)
 LAST = date(2026, 12, 31)

@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, text
 from app.clock import FixedClock
 from app.config import Settings
 from app.models import Base
-from app.services.calendar import builtin_arrangements
-from app.services.calendars import CalendarProvider
+from app.services.calendar_in_force import CalendarProvider
+from app.services.working_days import builtin_arrangements
 
 ADMIN_KEY = "test-admin-key-0123456789abcdef"
 METRICS_TOKEN = "test-metrics-token-0123456789abcdef"

@@ -63,7 +63,7 @@ _reminded: set[date] = set()
 
 def _calendar_reminder(state: AppState) -> None:
     """From November, once a day, say that next year's arrangement is not loaded."""
-    from app.services.calendars import missing_next_year
+    from app.services.calendar_in_force import missing_next_year
 
     today = state.clock.now().astimezone(state.settings.tz).date()
     from app.observability import CALENDAR_NEXT_YEAR_MISSING

@@ -17,11 +17,11 @@ from app.pages.forms import Field, FormState, read, refused, submit
 from app.pages.web import page_reader, page_writer, redirect, render
 from app.routers.accounts import account_state
 from app.schemas.accounts import AccountIn
+from app.schemas.calendar import CalendarIn
 from app.schemas.common import Code
 from app.schemas.registry import CategoryIn, DistrictIn, KeyIn, UnitIn
-from app.schemas.supervision import CalendarIn
-from app.services import accounts, calendar_admin, registry
-from app.services.calendars import check_year
+from app.services import accounts, calendar_changes, registry
+from app.services.calendar_in_force import check_year
 from app.services.context import Ctx
 
 router = APIRouter(route_class=OneTripRoute, prefix="/ui/admin", include_in_schema=False)
@@ -631,7 +631,7 @@ def save_calendar(
     y = _year(ctx, year)
     form = request.state.form
     if form.get("revert") == "yes":
-        n = calendar_admin.revert_year(ctx, year=y)
+        n = calendar_changes.revert_year(ctx, year=y)
         commit_now(ctx)
         return redirect(f"/ui/admin/calendar?year={y}&done=reverted-{n}")
     values = {
@@ -645,7 +645,7 @@ def save_calendar(
         state.problems.append("日期格式不正确：请每行填写一个日期，如 2027-01-01")
         return _calendar_page(request, ctx, y, state, 422)
     try:
-        n = calendar_admin.replace_year(
+        n = calendar_changes.replace_year(
             ctx, year=y, holidays=list(body.holidays), workdays=list(body.workdays)
         )
     except DomainError as exc:

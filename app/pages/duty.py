@@ -108,7 +108,7 @@ def coverage_download(
     ctx: Ctx = page_reader(*COMMITTEE),
     term: Annotated[str, Query(max_length=64)] = "",
     year: Annotated[str, Query(max_length=8)] = "",
-    format: Annotated[str, Query(max_length=8)] = "xlsx",  # noqa: A002
+    format: Annotated[str, Query(max_length=8)] = "xlsx",
 ) -> Response:
     """The coverage report as a file to download (XLSX, CSV) or a page to print."""
     from app.pages.liaison import REPORT_CSP

@@ -362,7 +362,7 @@ def form_page(
     invitation_id: str,
     ctx: Ctx = page_reader(*ROLES),
     round: Annotated[int | None, Query(ge=1, le=1000)] = None,
-) -> Response:  # noqa: A002
+) -> Response:
     return HTMLResponse(
         printable(ctx, invitation_id, "form", round_=round, back=f"/ui/invitations/{invitation_id}"),
         headers={"Cache-Control": "no-store"},

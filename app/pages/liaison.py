@@ -101,7 +101,7 @@ def report(
     kind: str,
     ctx: Ctx = page_reader("liaison", "admin"),
     period: Annotated[str, Query(max_length=16)] = "",
-    format: Annotated[str, Query(max_length=8)] = "html",  # noqa: A002
+    format: Annotated[str, Query(max_length=8)] = "html",
 ) -> Response:
     """A report from the same service as GET /api/v1/reports/...: the page to read (and
     print) or a file to download (XLSX, CSV), phone numbers masked."""

@@ -102,7 +102,7 @@ def sign_in_page(
 @router.get("/sign-in")
 def sign_in_form(
     request: Request,
-    next: Annotated[str | None, Query(max_length=500)] = None,  # noqa: A002
+    next: Annotated[str | None, Query(max_length=500)] = None,
     done: Annotated[str | None, Query(max_length=20)] = None,
     username: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:

@@ -72,7 +72,7 @@ def _back_to_sign_in(
 @router.get("/start")
 async def start(
     request: Request,
-    next: Annotated[str | None, Query(max_length=500)] = None,  # noqa: A002
+    next: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """Send the browser to the provider, keeping state, nonce and PKCE verifier in a cookie
     that lasts as long as a sign-in may take."""

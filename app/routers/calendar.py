@@ -11,19 +11,14 @@ from fastapi import APIRouter, Query, Request
 from app.deps import OneTripRoute, reader, writer
 from app.errors import Invalid
 from app.observability import record_sweep
+from app.schemas.calendar import CalendarChanged, CalendarIn, CalendarOut, WorkingDaysOut
 from app.schemas.common import problem_responses
-from app.schemas.supervision import (
-    CalendarChanged,
-    CalendarIn,
-    CalendarOut,
-    SweepOut,
-    WorkingDaysOut,
-)
-from app.services import calendar_admin
-from app.services.calendar import OutOfRange
-from app.services.calendars import check_year
+from app.schemas.sweep import SweepOut
+from app.services import calendar_changes
+from app.services.calendar_in_force import check_year
 from app.services.context import Ctx
 from app.services.sweep import sweep
+from app.services.working_days import OutOfRange
 
 router = APIRouter(
     route_class=OneTripRoute, prefix="/api/v1", tags=["calendar"], responses=problem_responses(401, 403, 422)
@@ -67,14 +62,14 @@ def get_year(year: int, request: Request, ctx: Ctx = reader()) -> CalendarOut:
 @router.put("/calendar/{year}", response_model=CalendarChanged, responses=problem_responses(404))
 def put_year(year: int, body: CalendarIn, request: Request, ctx: Ctx = writer("admin")) -> CalendarChanged:
     """Load or replace a year; every open deadline it affects is recomputed and logged."""
-    n = calendar_admin.replace_year(ctx, year=year, holidays=body.holidays, workdays=body.workdays)
+    n = calendar_changes.replace_year(ctx, year=year, holidays=body.holidays, workdays=body.workdays)
     return CalendarChanged(year=year, source="custom", recomputed_clocks=n)
 
 
 @router.delete("/calendar/{year}", response_model=CalendarChanged, responses=problem_responses(404))
 def delete_year(year: int, request: Request, ctx: Ctx = writer("admin")) -> CalendarChanged:
     """Revert a year to the built-in data (or to none), recomputing open deadlines."""
-    n = calendar_admin.revert_year(ctx, year=year)
+    n = calendar_changes.revert_year(ctx, year=year)
     source = request.app.state.hotline.calendars.source(ctx.session, year)
     return CalendarChanged(year=year, source=source, recomputed_clocks=n)
 

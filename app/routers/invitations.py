@@ -101,7 +101,7 @@ def letter(invitation_id: str, ctx: Ctx = reader(*READERS)) -> Any:
 @router.get("/invitations/{invitation_id}/form", response_class=HTMLResponse)
 def form(
     invitation_id: str, ctx: Ctx = reader(*READERS), round: int | None = Query(None, ge=1, le=1000)
-) -> Any:  # noqa: A002
+) -> Any:
     """The filled-in form (约请事项办理情况表) of a round (default: the latest), on A4."""
     return HTMLResponse(printable(ctx, invitation_id, "form", round_=round))
 

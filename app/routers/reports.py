@@ -76,7 +76,7 @@ def _weights(request: Request) -> ScoreWeights:
 def monthly(
     request: Request,
     month: Annotated[str, Query(max_length=16, description="YYYY-MM; not in the future")],
-    format: FormatParam = "json",  # noqa: A002 - the contract's name
+    format: FormatParam = "json",
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin"),
 ) -> Any:
@@ -90,7 +90,7 @@ def monthly(
 def annual(
     request: Request,
     year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
-    format: FormatParam = "json",  # noqa: A002
+    format: FormatParam = "json",
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin"),
 ) -> Any:
@@ -103,7 +103,7 @@ def annual(
 @router.get("/deputies", response_model=DeputiesReport, responses=DOWNLOADS)
 def deputies(
     year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
-    format: FormatParam = "json",  # noqa: A002
+    format: FormatParam = "json",
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin"),
 ) -> Any:
@@ -116,7 +116,7 @@ def deputies(
 @router.get("/stations", response_model=StationsReport, responses=DOWNLOADS)
 def stations(
     month: Annotated[str, Query(max_length=16, description="YYYY-MM; not in the future")],
-    format: FormatParam = "json",  # noqa: A002
+    format: FormatParam = "json",
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin"),
 ) -> Any:
@@ -131,7 +131,7 @@ def duty_coverage(
     request: Request,
     term: Annotated[str, Query(max_length=64, description="the term's code")],
     year: Annotated[str, Query(max_length=8, description="YYYY, a year of the term; not in the future")],
-    format: FormatParam = "json",  # noqa: A002
+    format: FormatParam = "json",
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin"),
 ) -> Any:
@@ -149,7 +149,7 @@ def duty_coverage(
 @router.get("/points", response_model=PointsReport, responses=DOWNLOADS)
 def points_report(
     year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
-    format: FormatParam = "json",  # noqa: A002
+    format: FormatParam = "json",
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin"),
 ) -> Any:
@@ -168,7 +168,7 @@ def points_report(
 def deputy_points_report(
     deputy_id: str,
     year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
-    format: FormatParam = "json",  # noqa: A002
+    format: FormatParam = "json",
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin", "deputy"),
 ) -> Any:
@@ -185,7 +185,7 @@ def deputy_points_report(
 @router.get("/invitations", response_model=InvitationsReport, responses=DOWNLOADS)
 def invitations(
     year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
-    format: FormatParam = "json",  # noqa: A002
+    format: FormatParam = "json",
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin"),
 ) -> Any:

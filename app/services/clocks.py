@@ -132,10 +132,6 @@ def open_clocks(ctx: Ctx, ticket_id: str) -> list[Clock]:
     )
 
 
-def ticket_clocks(ctx: Ctx, ticket_id: str) -> list[Clock]:
-    return list(ctx.session.scalars(select(Clock).where(Clock.ticket_id == ticket_id).order_by(Clock.id)))
-
-
 def meet(ctx: Ctx, ticket: Ticket, clock: Clock, at: datetime) -> None:
     """Record the action that meets a clock, judged by its `at`."""
     clock.met_at = at

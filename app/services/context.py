@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.clock import Clock
-from app.services.calendar import WorkingCalendar
 from app.services.sla import Policy
+from app.services.working_days import WorkingCalendar
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,6 @@ from app.services.context import Actor
 from app.services.text import control_character
 from app.webhooks.targets import registrable
 
-UNIT_KINDS = (
-    "department",
-    "district_government",
-    "township",
-    "special_committee",
-    "district_congress",
-    "coordinator",
-)
 DEPUTY_LEVELS = ("national", "provincial", "city", "county", "township")
 _PHONE_JUNK = re.compile(r"[\s\-()]")
 
@@ -286,10 +278,6 @@ def get_deputy(session: Session, deputy_id: str) -> Deputy:
     if deputy is None:
         raise NotFound(f"no deputy {deputy_id}")
     return deputy
-
-
-def find_deputy_by_phone(session: Session, phone: str) -> Deputy | None:
-    return session.scalar(select(Deputy).where(Deputy.phone == normalize_phone(phone)))
 
 
 def list_deputies(session: Session, *, phone: str | None, after: str | None, limit: int) -> list[Deputy]:

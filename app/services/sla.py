@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from app.services.calendar import WorkingCalendar
+from app.services.working_days import WorkingCalendar
 
 
 class Basis(StrEnum):

@@ -23,8 +23,6 @@ from app.services.context import Ctx
 from app.services.events import emit, log
 from app.services.queue import refresh_queue
 
-KINDS = ("committee", "local", "joint", "coordination")
-
 
 def open_case(
     ctx: Ctx,

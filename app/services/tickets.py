@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Assignment, Category, Clock, Deputy, Event, Supervision, Ticket, Unit
 from app.models.base import new_id
-from app.services.calendars import signature_columns
+from app.services.calendar_in_force import signature_columns
 from app.services.clocks import NewClock, clock_values, insert_clocks
 from app.services.context import Ctx
 from app.services.events import emit, event_row

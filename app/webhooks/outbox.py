@@ -28,7 +28,6 @@ MAX_ATTEMPTS = 12
 LEASE = timedelta(minutes=5)
 BACKOFF_BASE_SECONDS = 15.0
 BACKOFF_CAP_SECONDS = 4 * 3600.0
-STATES = ("pending", "delivered", "failed")
 
 
 def backoff(failed_attempts: int, rng: random.Random | None = None) -> timedelta:

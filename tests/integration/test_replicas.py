@@ -40,7 +40,7 @@ class Receiver:
         received = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 payload = self.rfile.read(int(self.headers["content-length"]))
                 received.ids.append(self.headers["webhook-id"])
                 received.types[json.loads(payload)["type"]] += 1

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.services.calendar import WorkingCalendar, YearArrangement, builtin_arrangements
 from app.services.sla import (
     Basis,
     ClockKind,
@@ -20,6 +19,7 @@ from app.services.sla import (
     local_midnight,
     rule_for,
 )
+from app.services.working_days import WorkingCalendar, YearArrangement, builtin_arrangements
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.calendar import WorkingCalendar, builtin_arrangements
 from app.services.statutory import (
     VERSIONS,
     dragon_boat,
@@ -17,6 +16,7 @@ from app.services.statutory import (
     spring_festival,
     statutory_holidays,
 )
+from app.services.working_days import WorkingCalendar, builtin_arrangements
 
 
 def d(s: str) -> date:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
 from app.models import CalendarYear
-from app.services.calendar import (
+from app.services.working_days import (
     FIRST_YEAR,
     LAST_YEAR,
     WorkingCalendar,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.services.calendars import check_year, drop_year, store_year, validated_arrangement
+from app.services.calendar_in_force import check_year, drop_year, store_year, validated_arrangement
 from app.services.clocks import recompute_open
 from app.services.context import Ctx
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.services.calendar import (
+from app.services.working_days import (
     FIRST_YEAR,
     LAST_YEAR,
     OutOfRange,
