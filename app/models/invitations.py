@@ -14,11 +14,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, UTCDateTime, new_id
+from app.models.clock_columns import ClockColumns, open_clock_index
 from app.models.ticket import BigId
 
 
@@ -80,49 +80,20 @@ class LetterCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
-_OPEN = "met_at IS NULL AND cancelled_at IS NULL"
-
-
-class InvitationClock(Base):
+class InvitationClock(ClockColumns, Base):
     """One of the invited unit's limits in one round (`acknowledge`, `complete`): the columns
     of a ticket's clock (app.models.ticket.Clock), reckoned and swept by the same engine."""
 
     __tablename__ = "invitation_clocks"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    invitation_id: Mapped[str] = mapped_column(ForeignKey("invitations.id"), index=True)
-    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
-    kind: Mapped[str] = mapped_column(String(16))
-    round: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True, sort_order=-10)
+    invitation_id: Mapped[str] = mapped_column(ForeignKey("invitations.id"), index=True, sort_order=-9)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    basis: Mapped[str] = mapped_column(String(16))
-    amount: Mapped[int] = mapped_column(Integer)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    warn_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    breach_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
-        Index(
-            "ix_invitation_clocks_breach_due",
-            "due_at",
-            postgresql_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
-            sqlite_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
-        ),
-        Index(
-            "ix_invitation_clocks_warn_due",
-            "warn_at",
-            postgresql_where=text(f"{_OPEN} AND warned_at IS NULL"),
-            sqlite_where=text(f"{_OPEN} AND warned_at IS NULL"),
-        ),
-        Index(
-            "ix_invitation_clocks_open_due", "due_at", postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)
-        ),
+        open_clock_index("ix_invitation_clocks_breach_due", "due_at", "breach_recorded_at IS NULL"),
+        open_clock_index("ix_invitation_clocks_warn_due", "warn_at", "warned_at IS NULL"),
+        open_clock_index("ix_invitation_clocks_open_due", "due_at"),
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, UTCDateTime, new_id
+from app.models.clock_columns import ClockColumns, open_clock_index
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a log.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -117,58 +118,28 @@ class Event(Base):
     )
 
 
-_OPEN = "met_at IS NULL AND cancelled_at IS NULL"
 _LATE_RESOLVE = "kind = 'resolve' AND (met_at IS NULL OR met_at >= due_at)"
 _OPEN_RESOLVE = "kind = 'resolve' AND met_at IS NULL AND cancelled_at IS NULL"
 
 
-class Clock(Base):
+class Clock(ClockColumns, Base):
     """One time limit of one unit in one round. Its state is derived when read."""
 
     __tablename__ = "clocks"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
-    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
-    kind: Mapped[str] = mapped_column(String(16))
-    round: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True, sort_order=-10)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True, sort_order=-9)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The ticket's, fixed at intake: the report groups a month of clocks without the tickets.
     category: Mapped[str] = mapped_column(String(64))
     district: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # How the period is counted: "hours", "workdays" (N working days, end of day) or
-    # "days" (N calendar days, end of day, rolled to a working day); amount includes extensions.
-    basis: Mapped[str] = mapped_column(String(16))
-    amount: Mapped[int] = mapped_column(Integer)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    warn_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    breach_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         # The sweep reads only what is due: three partial range scans, flat as the table grows.
-        Index(
-            "ix_clocks_breach_due",
-            "due_at",
-            postgresql_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
-            sqlite_where=text(f"{_OPEN} AND breach_recorded_at IS NULL"),
-        ),
-        Index(
-            "ix_clocks_warn_due",
-            "warn_at",
-            postgresql_where=text(f"{_OPEN} AND warned_at IS NULL"),
-            sqlite_where=text(f"{_OPEN} AND warned_at IS NULL"),
-        ),
-        Index(
-            "ix_clocks_escalate_due",
-            "escalate_at",
-            postgresql_where=text(f"{_OPEN} AND escalated_at IS NULL AND escalate_at IS NOT NULL"),
-            sqlite_where=text(f"{_OPEN} AND escalated_at IS NULL AND escalate_at IS NOT NULL"),
+        open_clock_index("ix_clocks_breach_due", "due_at", "breach_recorded_at IS NULL"),
+        open_clock_index("ix_clocks_warn_due", "warn_at", "warned_at IS NULL"),
+        open_clock_index(
+            "ix_clocks_escalate_due", "escalate_at", "escalated_at IS NULL", "escalate_at IS NOT NULL"
         ),
         Index("ix_clocks_started_at", "started_at"),
         Index("ix_clocks_due_at", "due_at"),
