@@ -136,7 +136,7 @@ def sign_in(request: Request, form: FormDep) -> Response:
     now = state.clock.now()
     with state.db.read_session() as session:
         attempt = sessions.prepare(session, username, now)
-    checked = sessions.check(attempt, password)
+    checked = sessions.check(attempt, password, state.settings.password_wait_seconds)
     for session in session_scope(state.db.write_session):
         outcome = sessions.finish(session, attempt, checked, now)
     if not outcome.ok:

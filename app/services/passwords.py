@@ -30,26 +30,26 @@ _hasher = PasswordHasher()
 # (160 lanes on two cores): each would take seconds, and the few requests holding a database
 # connection would be starved of CPU until others timed out waiting for it. So at most one
 # hash per core runs; the rest wait their turn, holding no connection, for a bounded time.
-_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
-_WAIT_SECONDS = 10.0
+SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+WAIT_SECONDS = 10.0  # the default of HOTLINE_PASSWORD_WAIT_SECONDS
 T = TypeVar("T")
 
 
-def _in_a_slot(work: Callable[[], T]) -> T:
-    if not _SLOTS.acquire(timeout=_WAIT_SECONDS):
+def _in_a_slot(work: Callable[[], T], wait: float) -> T:
+    if not SLOTS.acquire(timeout=wait):
         raise Unavailable("too many password checks at once; try again shortly", retry_after=2)
     try:
         return work()
     finally:
-        _SLOTS.release()
+        SLOTS.release()
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, wait: float = WAIT_SECONDS) -> str:
     """An Argon2id hash (with its parameters and salt) of a password."""
-    return _in_a_slot(lambda: _hasher.hash(password))
+    return _in_a_slot(lambda: _hasher.hash(password), wait)
 
 
-def verify(stored: str | None, password: str) -> bool:
+def verify(stored: str | None, password: str, wait: float = WAIT_SECONDS) -> bool:
     """Whether `password` matches the stored hash. With no hash (an unknown username, an
     account without a password) a hash of a random secret is checked instead, so that the
     answer takes as long either way and says nothing about which usernames exist."""
@@ -61,7 +61,7 @@ def verify(stored: str | None, password: str) -> bool:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    return _in_a_slot(check) and stored is not None
+    return _in_a_slot(check, wait) and stored is not None
 
 
 def needs_rehash(stored: str) -> bool:

@@ -215,13 +215,14 @@ class Checked:
     rehash: str | None  # a new hash when the stored one used older parameters
 
 
-def check(attempt: Attempt, password: str) -> Checked:
+def check(attempt: Attempt, password: str, wait: float = passwords.WAIT_SECONDS) -> Checked:
     """Check the password (CPU only). Always checks a hash, even for a locked or unknown
-    username, so that every refusal takes about as long."""
-    matched = passwords.verify(attempt.password_hash, password)
+    username, so that every refusal takes about as long. `wait` bounds the wait for a free
+    check slot (Unavailable after it)."""
+    matched = passwords.verify(attempt.password_hash, password, wait)
     rehash = None
     if matched and attempt.password_hash and passwords.needs_rehash(attempt.password_hash):
-        rehash = passwords.hash_password(password)
+        rehash = passwords.hash_password(password, wait)
     return Checked(matched=matched and not attempt.locked, rehash=rehash)
 
 

@@ -110,7 +110,34 @@ def test_an_unknown_username_takes_as_long_as_a_wrong_password(api):
     assert statistics.median(unknown) > 0.6 * statistics.median(known)
 
 
-def test_forty_sign_ins_at_once_are_all_answered(api):
+def service(db_url, clock, wait: float):
+    """The service with `wait` seconds as the bound on the wait for a password-check slot."""
+    from app.main import create_app
+    from app.state import build_state
+    from tests.builders import Api
+    from tests.conftest import make_settings, pinned_calendars
+
+    settings = make_settings(db_url, HOTLINE_PASSWORD_WAIT_SECONDS=wait)
+    state = build_state(settings, clock, calendars=pinned_calendars())
+    app = create_app(settings, clock=clock, state=state, background=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, clock, app)
+
+
+@pytest.fixture
+def patient(db_url, clock):
+    """A long bound, so that forty sign-ins on a busy two-core machine are all checked
+    however slowly each one runs."""
+    yield from service(db_url, clock, wait=300)
+
+
+@pytest.fixture
+def impatient(db_url, clock):
+    yield from service(db_url, clock, wait=0.5)
+
+
+def test_forty_sign_ins_at_once_are_all_answered(patient):
+    api = patient
     person(api, "li.ming", "hotline")
 
     def one(i: int) -> tuple[int, str]:
@@ -124,6 +151,32 @@ def test_forty_sign_ins_at_once_are_all_answered(api):
         results = list(pool.map(one, range(40)))
     assert {status for status, _ in results} <= {303, 401}
     assert [r for i, r in enumerate(results) if i % 2 == 0] == [(303, "signed in")] * 20
+
+
+def test_a_sign_in_that_finds_every_check_slot_busy_is_answered_503_in_bounded_time(impatient):
+    """Saturation is answered, not queued without end: with every password-check slot held,
+    a sign-in waits at most its bound (HOTLINE_PASSWORD_WAIT_SECONDS, here 0.5 s) and gets
+    503 with Retry-After and a page in Chinese, and no session."""
+    from app.services import passwords
+
+    api = impatient
+    person(api, "li.ming", "hotline")
+    held = 0
+    while passwords.SLOTS.acquire(blocking=False):
+        held += 1
+    try:
+        started = time.monotonic()
+        r = sign_in(browser(api), "li.ming", PASSWORD)
+        waited = time.monotonic() - started
+    finally:
+        for _ in range(held):
+            passwords.SLOTS.release()
+    assert held >= 1
+    assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1, r.text
+    assert "hotline_session" not in r.headers.get("set-cookie", "")
+    assert "请稍后再试" in r.text
+    assert 0.4 < waited < 5
+    assert _attempt(browser(api), "li.ming", PASSWORD) == (303, "signed in")
 
 
 def test_a_session_ends_after_thirty_idle_minutes(api):
