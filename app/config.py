@@ -117,9 +117,7 @@ class Settings(BaseSettings):
     voter_data_days: int = Field(default=365, ge=1, le=36500, alias="HOTLINE_VOTER_DATA_DAYS")
     # How long a sign-in may wait for a free password-check slot (one per core) before it is
     # answered 503 with Retry-After: the bound on the queue a crowd of sign-ins can build.
-    password_wait_seconds: float = Field(
-        default=10.0, gt=0, le=300, alias="HOTLINE_PASSWORD_WAIT_SECONDS"
-    )
+    password_wait_seconds: float = Field(default=10.0, gt=0, le=300, alias="HOTLINE_PASSWORD_WAIT_SECONDS")
 
     # The units' score (SPEC "Reports"): each rate's weight in the weighted mean.
     score_weight_contact: float = Field(default=15, ge=0, alias="HOTLINE_SCORE_WEIGHT_CONTACT")
