@@ -25,7 +25,7 @@ from app.schemas.messages import DeclineIn, Level, ReplyIn
 from app.schemas.tickets import Urgency
 from app.services import codes, message_forward, messages
 from app.services.context import Ctx
-from app.services.message_flow import mask_phone
+from app.services.privacy import mask_phone
 from app.services.stations import list_stations
 from app.services.views import ticket_views
 

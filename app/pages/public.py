@@ -43,7 +43,6 @@ router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
 VOTER = Actor(role="voter", label="voter")
 PUBLIC_MAX_BYTES = 32 * 1024  # 2,000 characters of Chinese, form-encoded, are ~18 KB
-RETENTION_DAYS = 365
 GONE = (
     "二维码不存在或已停止使用",
     "这个二维码不存在，或者已经停止使用。请向代表或代表联络站索取新的二维码。",
@@ -175,7 +174,7 @@ def _show_form(
         form=form,
         consent_field=CONSENT,
         csrf_token=token,
-        retention_days=RETENTION_DAYS,
+        retention_days=app_state(request).settings.voter_data_days,
         **page,
     )
     keep_anonymous_csrf(response, request, token, new)

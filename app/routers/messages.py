@@ -25,7 +25,7 @@ from app.schemas.messages import (
 )
 from app.services import codes, message_forward, messages
 from app.services.context import Ctx
-from app.services.message_flow import mask_phone
+from app.services.privacy import mask_phone
 
 router = APIRouter(
     route_class=OneTripRoute,

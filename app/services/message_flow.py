@@ -49,13 +49,3 @@ LEVELS = ("township", "county", "city")
 def next_status(status: str, action: MsgAction) -> MsgStatus | None:
     """The status after `action`, or None when the machine does not allow it."""
     return ALLOWED.get((MsgStatus(status), action))
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """138****0001: what a public page or a station's reader sees of a voter's phone."""
-    if not phone:
-        return phone
-    if len(phone) <= 4:
-        return "*" * len(phone)
-    keep = 3 if len(phone) >= 11 else 1
-    return phone[:keep] + "*" * (len(phone) - keep - 4) + phone[-4:]

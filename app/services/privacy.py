@@ -22,13 +22,20 @@ _PHONE = re.compile(
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """A phone field: 138****0001 (the first three and last four digits stay); a short
-    number keeps only its first and last digit."""
+    """A phone field, the one rule for every page, export and API answer that shows a voter's
+    or caller's phone in part: 138****0001 (a number of 11 digits or more keeps its first
+    three and last four); a shorter one keeps its first digit and fewer than half of the rest
+    (0737422 -> 0****22), so that no length is ever shown in full."""
     if not phone:
         return phone
-    if len(phone) >= 8:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return phone[:1] + "*" * max(len(phone) - 2, 1) + phone[-1:]
+    n = len(phone)
+    if n >= 11:
+        head, tail = 3, 4
+    elif n <= 2:
+        return "*" * n
+    else:
+        head, tail = 1, max(1, n // 2 - 1)
+    return phone[:head] + "*" * (n - head - tail) + phone[-tail:]
 
 
 def mask_phones(text: str) -> str:

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.models import Deputy, Message, Ticket, Unit
-from app.services.message_flow import SETTLED, mask_phone
+from app.services.message_flow import SETTLED
+from app.services.privacy import mask_phone
 
 
 @dataclass

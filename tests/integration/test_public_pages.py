@@ -203,6 +203,20 @@ def roomy(db_url, clock) -> Iterator[tuple[Api, str, TestClient]]:
         yield api, code_of(api, zhang(api)), client
 
 
+def test_the_notice_names_the_retention_period_of_the_setting(db_url, clock):
+    from app.main import create_app
+    from app.state import build_state
+
+    settings = make_settings(db_url, HOTLINE_VOTER_DATA_DAYS=180)
+    state = build_state(settings, clock, calendars=pinned_calendars())
+    app = create_app(settings, clock=clock, state=state, background=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = Api(client, clock, app)
+        api.city()
+        html = client.get(f"/d/{code_of(api, zhang(api))}").text
+    assert "留言办结后 180 天" in html and "365" not in html
+
+
 def test_a_phone_gets_ten_messages_a_day(roomy):
     api, code, browser = roomy
     for i in range(10):

@@ -81,3 +81,30 @@ def test_the_json_log_line_is_masked_in_the_message_and_in_extra_fields():
     line = JsonFormatter().format(record)
     assert "4221234" not in line and "0000 0004" not in line
     assert "0737-****1234" in line and "+86 138 **** 0004" in line
+
+
+@pytest.mark.parametrize(
+    "phone,masked",
+    [
+        ("13800000001", "138****0001"),
+        ("8613800000001", "861******0001"),
+        ("0737422123", "0*****2123"),
+        ("0737422", "0****22"),
+        ("12345", "1***5"),
+        ("123", "1*3"),
+        ("12", "**"),
+    ],
+)
+def test_one_rule_masks_a_phone_field_and_never_shows_one_in_full(phone, masked):
+    from app.services.privacy import mask_phone
+
+    assert mask_phone(phone) == masked
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=20))
+def test_a_masked_phone_hides_at_least_a_third_of_it(phone):
+    from app.services.privacy import mask_phone
+
+    shown = mask_phone(phone)
+    assert shown is not None and len(shown) == len(phone)
+    assert shown.count("*") * 3 >= len(phone) and shown != phone
