@@ -118,6 +118,7 @@ def snapshot(base: str, key: str, ids: dict[str, str]) -> dict[str, Any]:
     return seen
 
 
+@pytest.mark.serial
 def test_a_backup_taken_under_write_load_restores_every_acknowledged_ticket(tmp_path: Path):
     dump = tmp_path / "backups" / "hotline.backup"
     with (

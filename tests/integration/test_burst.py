@@ -27,6 +27,8 @@ CONTRACT = {200, 201, 204, 403, 404, 409, 422}
 # "Within a few seconds": bounded by the queue (10 s) and pool (3 s) timeouts; measured
 # about 2 s on an idle two-core machine (bench/burst.py), up to 7 s on a busy one.
 WORST_SECONDS = 14.0
+# Load tests: run alone, after the parallel run (.ci/run: `-m serial`), never beside other workers.
+pytestmark = pytest.mark.serial
 
 
 def _hot_actions(api: Any, tid: str) -> list[tuple[str, str, str, dict[str, Any]]]:

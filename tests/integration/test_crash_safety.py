@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support import throwaway_database
 
@@ -126,6 +127,7 @@ def body(n: int) -> dict[str, Any]:
     }
 
 
+@pytest.mark.serial
 def test_sigkill_during_ingestion_loses_nothing_acknowledged(tmp_path: Path) -> None:
     with throwaway_database(os.environ.get("HOTLINE_TEST_DATABASE_URL"), "hotline_crash") as url:
         server = Server(url, tmp_path / "server.log")

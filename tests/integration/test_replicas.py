@@ -85,6 +85,7 @@ def start_replica(url: str, log: Path) -> Server:
     raise AssertionError("replica did not start: " + log.read_text()[-3000:])
 
 
+@pytest.mark.serial
 def test_two_replicas_record_everything_once(tmp_path: Path) -> None:
     receiver = Receiver()
     with throwaway_database(os.environ.get("HOTLINE_TEST_DATABASE_URL"), "hotline_rep") as url:

@@ -94,6 +94,7 @@ def test_failures_further_apart_than_fifteen_minutes_do_not_lock(api):
     assert _attempt(c, "li.ming", PASSWORD) == (303, "signed in")  # and success resets
 
 
+@pytest.mark.serial
 def test_an_unknown_username_takes_as_long_as_a_wrong_password(api):
     person(api, "li.ming", "hotline")
     c = browser(api)
@@ -136,6 +137,7 @@ def impatient(db_url, clock):
     yield from service(db_url, clock, wait=0.5)
 
 
+@pytest.mark.serial
 def test_forty_sign_ins_at_once_are_all_answered(patient):
     api = patient
     person(api, "li.ming", "hotline")
@@ -153,6 +155,7 @@ def test_forty_sign_ins_at_once_are_all_answered(patient):
     assert [r for i, r in enumerate(results) if i % 2 == 0] == [(303, "signed in")] * 20
 
 
+@pytest.mark.serial
 def test_a_sign_in_that_finds_every_check_slot_busy_is_answered_503_in_bounded_time(impatient):
     """Saturation is answered, not queued without end: with every password-check slot held,
     a sign-in waits at most its bound (HOTLINE_PASSWORD_WAIT_SECONDS, here 0.5 s) and gets

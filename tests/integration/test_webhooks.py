@@ -410,6 +410,7 @@ def _ingest_latencies(api, n: int, units: list[str]) -> list[float]:
     return out
 
 
+@pytest.mark.serial
 def test_hanging_receiver_neither_slows_ingestion_nor_holds_up_other_units(api, receiver):
     api.city()
     hook(api, "water-bureau", receiver.url("/hang"), WATER_SECRET)
@@ -454,6 +455,7 @@ def test_hanging_receiver_neither_slows_ingestion_nor_holds_up_other_units(api, 
     assert hang < ok * 2 + 20
 
 
+@pytest.mark.serial
 def test_worker_thread_delivers_within_five_seconds_of_the_commit(api, receiver):
     api.city()
     hook(api, "water-bureau", receiver.url("/water"), WATER_SECRET)
@@ -482,6 +484,7 @@ def postgres_only(settings):
         pytest.skip("several delivery processes need PostgreSQL (SQLite runs one)")
 
 
+@pytest.mark.serial
 def test_two_workers_deliver_each_row_exactly_once(api, receiver, settings, postgres_only):
     from app.state import build_state
     from app.webhooks import worker as worker_mod
@@ -530,6 +533,7 @@ def test_two_workers_deliver_each_row_exactly_once(api, receiver, settings, post
     assert claimed[0] + claimed[1] == 120
 
 
+@pytest.mark.serial
 def test_concurrent_claims_never_overlap(api, settings, postgres_only):
     from app.state import build_state
 
