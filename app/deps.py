@@ -175,6 +175,8 @@ def _context(
         finally:
             gate.leave()
 
+    # Read by app.openapi: an operation whose roles are restricted documents its 403.
+    dependency.__dict__["hotline_roles"] = roles
     return dependency
 
 

@@ -5,6 +5,7 @@
     ├── Forbidden          403  the key's role may not do this
     ├── NotFound           404  no such thing, or not visible to this key
     ├── Conflict           409  the state forbids it (status machine, duplicates)
+    ├── UnsupportedMedia   415  a body in a media type the operation does not read
     ├── Invalid            422  the request is well-formed but wrong (names fields)
     └── Unavailable        503  saturated or a bounded wait ran out; with Retry-After
 
@@ -14,6 +15,11 @@ timeout) are mapped to Unavailable too: the request changed nothing and may be r
 Services raise these; they carry no HTTP. `install_handlers` maps them, and
 every framework error (404/405 routes, malformed JSON, schema validation), to
 `application/problem+json` (RFC 9457).
+
+A body that cannot be parsed at all (not JSON, not UTF-8) is 400, a well-formed one that
+breaks the schema 422. FastAPI reads the body before the dependencies run, so both come
+before the role's 403; a caller without a valid key gets 401 instead of either (it learns
+nothing about the request's shape).
 """
 
 from __future__ import annotations
@@ -70,6 +76,11 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class UnsupportedMedia(DomainError):
+    status = 415
+    title = "Unsupported media type"
+
+
 class Invalid(DomainError):
     status = 422
     title = "Unprocessable content"
@@ -122,6 +133,12 @@ def problem(
     if status == 422 or errors:
         body["errors"] = [{"field": e.field, "detail": e.detail} for e in errors or []]
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def method_not_allowed(allowed: list[str]) -> JSONResponse:
+    """405 with the `Allow` header RFC 9110 requires: every method the path takes."""
+    listed = ", ".join(allowed)
+    return problem(405, f"this path takes {listed}", headers={"Allow": listed})
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -195,6 +212,7 @@ def _page(request: Request) -> bool:
 
 def install_handlers(app: FastAPI) -> None:
     """Register the one mapping from errors to problem+json (or, on pages, to a page)."""
+    from app.allow import API_PREFIX, method_table
     from app.pages.web import domain_error_page, error_page
 
     @app.exception_handler(DomainError)
@@ -223,7 +241,10 @@ def install_handlers(app: FastAPI) -> None:
         # valid key learns nothing about the request's shape, only that it needs a key.
         if request.url.path.startswith("/api/") and not _has_valid_key(request):
             return problem(401, "a valid API key is required: Authorization: Bearer <key>")
-        errors = validation_errors(list(exc.errors()))
+        raw = list(exc.errors())
+        errors = validation_errors(raw)
+        if any(err.get("type") == "json_invalid" for err in raw):
+            return problem(400, "the body is not well-formed JSON", errors=errors)
         detail = "; ".join(f"{e.field}: {e.detail}" for e in errors) or "invalid request"
         return problem(422, detail, errors=errors)
 
@@ -231,6 +252,17 @@ def install_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _page(request):
             return error_page(request, exc.status_code)
+        if exc.status_code == 405 and request.url.path.startswith(API_PREFIX):
+            allowed = method_table(request.app).allowed(request.url.path)
+            if allowed:
+                return method_not_allowed(allowed)
+        if exc.status_code == 400 and request.url.path.startswith(API_PREFIX):
+            # A body FastAPI could not read (not UTF-8): as for a malformed one, a caller
+            # without a valid key learns only that it needs one.
+            if not _has_valid_key(request):
+                return problem(401, "a valid API key is required: Authorization: Bearer <key>")
+            errors = [FieldError("body", "the body could not be read (it must be UTF-8 JSON)")]
+            return problem(400, "the body could not be read as JSON", errors=errors)
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
         return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
 

@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import generate_latest
 from sqlalchemy import text
 
-from app import pages
+from app import openapi, pages
+from app.allow import ShadowedMethods
 from app.auth import bearer_token
 from app.clock import Clock
 from app.config import Settings, get_settings
@@ -138,6 +139,8 @@ def create_app(
         app.include_router(docs.router)
     _operations(app, state)
     pages.install(app)
+    openapi.install(app)
+    app.add_middleware(ShadowedMethods)
     app.add_middleware(queue.UnchangedPolls)
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
     app.add_middleware(RequestObserver)

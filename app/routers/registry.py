@@ -18,7 +18,7 @@ from app.deps import (
     write_in_one_trip,
     writer,
 )
-from app.errors import Invalid
+from app.errors import Invalid, UnsupportedMedia
 from app.models import Category, Deputy, District, Unit
 from app.schemas.common import Code, Page, problem_responses
 from app.schemas.registry import (
@@ -249,7 +249,9 @@ def get_deputy(deputy_id: str, ctx: Ctx = reader("admin", "liaison", "hotline"))
                 "text/csv": {
                     "schema": {"type": "string"},
                     "example": "name,phone,level,district,delegation\n张三,13800000001,city,heshan,\n",
-                }
+                },
+                "text/plain": {"schema": {"type": "string"}},
+                "application/csv": {"schema": {"type": "string"}},
             },
         }
     },
@@ -261,7 +263,7 @@ async def import_deputies(request: Request, ctx: Ctx = writer("admin", "liaison"
     The imported phones' unverified calls of this and last year are linked to the deputies."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("text/csv", "text/plain", "application/csv"):
-        raise Invalid("content-type", "send the file as text/csv")
+        raise UnsupportedMedia(f"send the file as text/csv, not {ctype or 'no media type'}")
     lines = await _read_lines(request)
 
     def work() -> svc.ImportResult:
