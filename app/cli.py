@@ -186,13 +186,13 @@ def keys_create(
     label: Annotated[str, typer.Option(help="who holds the key")] = "created by the CLI",
 ) -> None:
     """Issue a key and print it once."""
-    from app.db import session_scope
+    from app.db import Transaction
     from app.errors import DomainError
     from app.services.registry import create_key
 
     with _open_state() as state:
         try:
-            for session in session_scope(state.db.write_session):
+            with Transaction(state.db.write_session) as session:
                 key, plain = create_key(
                     session,
                     role=role,
@@ -222,14 +222,14 @@ def _invite_base(state: AppState) -> str:
 
 def _account_command(work: Callable[[Ctx, str], tuple[Account, str | None]]) -> None:
     """Run an account use-case as the operator on the server (`cli`), print its link."""
-    from app.db import session_scope
+    from app.db import Transaction
     from app.errors import DomainError
     from app.services.context import CLI
 
     with _open_state() as state:
         base = _invite_base(state)
         try:
-            for session in session_scope(state.db.write_session):
+            with Transaction(state.db.write_session) as session:
                 account, link = work(state.ctx(session, CLI), base)
         except DomainError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
@@ -333,7 +333,7 @@ def calendar_show(year: int) -> None:
 @calendar_cli.command("load")
 def calendar_load(year: int, file: Path) -> None:
     """Load a year from a JSON file {"holidays": [...], "workdays": [...]}; recomputes deadlines."""
-    from app.db import session_scope
+    from app.db import Transaction
     from app.errors import DomainError
     from app.services.calendar_changes import replace_year
     from app.services.context import CLI
@@ -341,7 +341,7 @@ def calendar_load(year: int, file: Path) -> None:
     data = json.loads(file.read_text(encoding="utf-8"))
     with _open_state() as state:
         try:
-            for session in session_scope(state.db.write_session):
+            with Transaction(state.db.write_session) as session:
                 ctx = state.ctx(session, CLI)
                 n = replace_year(
                     ctx,

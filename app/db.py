@@ -10,11 +10,15 @@ statement, and a poll saves the BEGIN and ROLLBACK round trips.
 
 from __future__ import annotations
 
+import functools
 import select
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -175,24 +179,99 @@ def make_database(settings: Settings, url: str | None = None) -> Database:
             isolation_level="AUTOCOMMIT",
             connect_args={"options": "-c statement_timeout=2000", "connect_timeout": 2},
         )
+    from app.services.queue import track_versions  # the service layer, imported late
+
+    write_session = sessionmaker(writer, expire_on_commit=False)
+    track_versions(write_session)
     return Database(
         url=url,
         writer=writer,
         reader=reader,
         health=health,
-        write_session=sessionmaker(writer, expire_on_commit=False),
+        write_session=write_session,
         read_session=sessionmaker(reader, expire_on_commit=False),
     )
 
 
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
-    session = factory()
+class Raced(Exception):
+    """A use-case lost a race to a concurrent transaction (e.g. the same new key committed
+    first). Its transaction is lost; the owner rolls it back and runs the use-case once
+    more, which then sees the winner's rows."""
+
+
+# What waits for a transaction's commit (Session.info), e.g. forgetting remembered API keys:
+# done before the commit, a concurrent request could remember them again from the old rows.
+_AFTER_COMMIT = "hotline_after_commit"
+
+
+def after_commit(session: Session, work: Callable[[], None]) -> None:
+    """Run `work` once the session's transaction has committed (never if it rolls back)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(work)
+
+
+def end(session: Session, *, ok: bool) -> None:
+    """Commit (or roll back) the session's transaction, releasing its connection to the
+    pool; a commit that fails is rolled back before its error goes on. After a commit,
+    what waited for it runs (`after_commit`)."""
+    waiting = session.info.pop(_AFTER_COMMIT, ())
     try:
-        yield session
-        session.commit()
+        if ok:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
+    if ok:
+        for work in waiting:
+            work()
+
+
+class Transaction:
+    """The one owner of a transaction: a new session, committed when the block ends
+    normally, rolled back on any error, then closed.
+
+    Requests use it through app.deps (the writing context), every other caller (jobs, the
+    CLI, the pages' own short transactions) directly. Nothing else commits or rolls back:
+    a use-case only flushes, and one that may be refused midway runs in `savepoint`.
+    `async with` ends a transaction that is still open in a worker thread of its own
+    limiter, so that the event loop never blocks on the database and the connection never
+    waits for a thread (see app.deps)."""
+
+    def __init__(self, factory: Callable[[], Session]) -> None:
+        self.session = factory()
+
+    def __enter__(self) -> Session:
+        return self.session
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        finish(self.session, ok=kind is None)
+
+    async def __aenter__(self) -> Session:
+        return self.session
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if not self.session.in_transaction():  # ended in the endpoint's own thread
+            self.session.close()
+            return
+        await anyio.to_thread.run_sync(
+            functools.partial(finish, self.session, ok=kind is None),
+            limiter=anyio.CapacityLimiter(1),
+        )
+
+
+def finish(session: Session, *, ok: bool) -> None:
+    """End the transaction (see `end`) and close the session."""
+    try:
+        end(session, ok=ok)
     finally:
         session.close()
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A step that may be refused (a DomainError): its writes are undone to a SAVEPOINT
+    and the error goes on, while the transaction stays open for its owner to end (a page
+    shows the form again from what is stored, then the request's transaction ends)."""
+    with session.begin_nested():
+        yield

@@ -27,7 +27,7 @@ from typing import TypeVar
 from sqlalchemy import func, select
 
 from app.clock import FixedClock
-from app.db import session_scope
+from app.db import Transaction
 from app.errors import DomainError
 from app.models import Supervision, Ticket
 from app.services import actions, deputies, extensions, registry, supervision, tickets
@@ -77,7 +77,7 @@ def load_registry(state: AppState) -> tuple[Registry, registry.ImportResult]:
     """Units, categories, districts and deputies of the sample city (upserts: rerunnable)."""
     reg = Registry(_rows("units.csv"), _rows("categories.csv"), _rows("districts.csv"), [])
     now = state.clock.now()
-    for session in session_scope(state.db.write_session):
+    with Transaction(state.db.write_session) as session:
         for row in reg.units:
             registry.put_unit(
                 session,
@@ -162,9 +162,9 @@ class Story:
         read after the commit must be a plain value, not a row of the closed session."""
         result: T | None = None
         try:
-            for session in session_scope(self.state.db.write_session):
+            with Transaction(self.state.db.write_session) as session:
                 ctx = replace(self.state.ctx(session, actor), clock=FixedClock(self.now))
-                result = use_case(ctx)  # the loop runs on, so that session_scope commits
+                result = use_case(ctx)
         except DomainError:
             self.counts["refused"] += 1
             return None

@@ -19,15 +19,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 import orjson
 from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
+from app.db import Raced, Transaction, end
 from app.errors import Forbidden, Invalid, Unauthorized, Unavailable
 from app.services.context import Actor, Ctx
 from app.state import AppState
@@ -67,26 +65,6 @@ WRITES = "hotline_writes"
 START_BY = "hotline_start_by"
 
 
-def _end(session: Session, ok: bool) -> None:
-    """Commit (or roll back), releasing the connection to the pool."""
-    try:
-        if ok:
-            session.commit()
-        else:
-            session.rollback()
-    except BaseException:
-        session.rollback()
-        raise
-
-
-def _finish(session: Session, ok: bool) -> None:
-    """End the transaction and close the session."""
-    try:
-        _end(session, ok)
-    finally:
-        session.close()
-
-
 def _in_one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """The endpoint, then its writing session's commit (or, on error, rollback), in the
     worker thread the endpoint runs in."""
@@ -99,14 +77,21 @@ def _in_one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             raise Unavailable("the request waited too long for a worker; it changed nothing")
         sessions = [c.session for c in contexts if c.session.info.get(WRITES)]
         try:
-            result = endpoint(*args, **kwargs)
+            try:
+                result = endpoint(*args, **kwargs)
+            except Raced:
+                if not sessions:
+                    raise
+                for session in sessions:
+                    end(session, ok=False)
+                result = endpoint(*args, **kwargs)  # once: it now sees the winner
         except BaseException:
             for session in sessions:
-                _end(session, ok=False)
+                end(session, ok=False)
             raise
         for session in sessions:
             if session.in_transaction():
-                _end(session, ok=True)
+                end(session, ok=True)
         return result
 
     return run
@@ -119,9 +104,9 @@ async def write_in_one_trip(ctx: Ctx, work: Callable[[], Any]) -> Any:
         try:
             result = work()
         except BaseException:
-            _end(ctx.session, ok=False)
+            end(ctx.session, ok=False)
             raise
-        _end(ctx.session, ok=True)
+        end(ctx.session, ok=True)
         return result
 
     return await run_in_threadpool(run)
@@ -163,37 +148,16 @@ def _context(
                 finally:
                     session.close()
                 return
-            session = state.db.write_session()
-            session.info[WRITES] = True
-            session.info[START_BY] = start_by
-            try:
+            async with Transaction(state.db.write_session) as session:
+                session.info[WRITES] = True
+                session.info[START_BY] = start_by
                 yield state.ctx(session, actor)
-            except BaseException:
-                await _close(session, ok=False)
-                raise
-            await _close(session, ok=True)
         finally:
             gate.leave()
 
     # Read by app.openapi: an operation whose roles are restricted documents its 403.
     dependency.__dict__["hotline_roles"] = roles
     return dependency
-
-
-async def _close(session: Session, *, ok: bool) -> None:
-    """Close a writing session. Its transaction normally ended in the endpoint's thread,
-    leaving no I/O; one still open (an async endpoint's) is ended in a thread of its own
-    limiter, so that it never waits for a thread while it holds a connection."""
-    if not session.in_transaction():
-        session.close()
-        return
-    await anyio.to_thread.run_sync(_finish, session, ok, limiter=anyio.CapacityLimiter(1))
-
-
-def commit_now(ctx: Ctx) -> None:
-    """Commit from inside a sync endpoint, before it builds its answer (OneTripRoute
-    commits after it returns, in the same thread, if it has not)."""
-    ctx.session.commit()
 
 
 def reader(*roles: str) -> Any:

@@ -1,20 +1,25 @@
-"""Domain errors and their one mapping to problem+json.
+"""Domain errors, and the one table that maps them (and the framework's errors) to HTTP.
 
-    DomainError
+    DomainError            (raised by services; carries no HTTP)
     ├── Unauthorized       401  no key, or an unknown or revoked key
     ├── Forbidden          403  the key's role may not do this
     ├── NotFound           404  no such thing, or not visible to this key
     ├── Conflict           409  the state forbids it (status machine, duplicates)
+    ├── TooLarge           413  the request body is over the limit
     ├── UnsupportedMedia   415  a body in a media type the operation does not read
     ├── Invalid            422  the request is well-formed but wrong (names fields)
     └── Unavailable        503  saturated or a bounded wait ran out; with Retry-After
 
-Database waits that run out (a pool checkout, a lock, a statement, SQLite's busy
-timeout) are mapped to Unavailable too: the request changed nothing and may be retried.
+`STATUS` is that table; `status_of` reads it and `problem_body` writes the problem+json
+(RFC 9457) that every refusal is answered with: by the handlers that `install_handlers`
+registers, and by the ASGI guard (app.middleware), which refuses before any handler runs.
 
-Services raise these; they carry no HTTP. `install_handlers` maps them, and
-every framework error (404/405 routes, malformed JSON, schema validation), to
-`application/problem+json` (RFC 9457).
+Database waits that run out (a pool checkout, a lock, a statement, SQLite's busy
+timeout) become Unavailable (`database_busy`): the request changed nothing and may be
+retried. Any other database error, like any other exception, is a logged 500; no
+exception outside this tree is mapped to a 4xx wholesale. The framework's own refusals
+(no such route, wrong method, malformed JSON, schema validation) keep their status
+codes, with the titles below. Pages (/ui, /d/, /t/) show the same refusals as pages.
 
 A body that cannot be parsed at all (not JSON, not UTF-8) is 400, a well-formed one that
 breaks the schema 422. FastAPI reads the body before the dependencies run, so both come
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -47,8 +53,7 @@ class FieldError:
 
 
 class DomainError(Exception):
-    status = 400
-    title = "Bad request"
+    """A refusal a service raises; `STATUS` gives its HTTP status."""
 
     def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
         super().__init__(detail)
@@ -57,48 +62,57 @@ class DomainError(Exception):
 
 
 class Unauthorized(DomainError):
-    status = 401
-    title = "Unauthorized"
+    """No key or session, or one that is unknown, revoked or expired."""
 
 
 class Forbidden(DomainError):
-    status = 403
-    title = "Forbidden"
+    """The caller's role may not do this."""
 
 
 class NotFound(DomainError):
-    status = 404
-    title = "Not found"
+    """No such thing, or not visible to this caller."""
 
 
 class Conflict(DomainError):
-    status = 409
-    title = "Conflict"
+    """The current state forbids it (the status machine, a duplicate)."""
+
+
+class TooLarge(DomainError):
+    """The request body is over the configured limit."""
 
 
 class UnsupportedMedia(DomainError):
-    status = 415
-    title = "Unsupported media type"
+    """A body in a media type the operation does not read."""
 
 
 class Invalid(DomainError):
-    status = 422
-    title = "Unprocessable content"
+    """Well-formed but wrong: names the field (`summary` replaces the default detail)."""
 
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(f"{field}: {detail}", errors=[FieldError(field, detail)])
+    def __init__(self, field: str, detail: str, *, summary: str | None = None) -> None:
+        super().__init__(summary or f"{field}: {detail}", errors=[FieldError(field, detail)])
 
 
 class Unavailable(DomainError):
-    status = 503
-    title = "Service unavailable"
+    """Saturated, or a bounded wait ran out: nothing changed; retry after `retry_after` s."""
 
     def __init__(self, detail: str, *, retry_after: int = 1) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
 
 
-_TITLES = {
+# The one mapping from errors to HTTP statuses; a subclass takes its nearest ancestor's.
+STATUS: dict[type[DomainError], int] = {
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    UnsupportedMedia: 415,
+    Invalid: 422,
+    Unavailable: 503,
+}
+
+TITLES = {
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -115,6 +129,35 @@ _TITLES = {
 }
 
 
+def status_of(exc: DomainError) -> int:
+    """The HTTP status `STATUS` gives this error (400 for one it does not name)."""
+    for kind in type(exc).__mro__:
+        status = STATUS.get(kind)
+        if status is not None:
+            return status
+    return 400
+
+
+def problem_body(
+    status: int, detail: str, *, title: str | None = None, errors: list[FieldError] | None = None
+) -> dict[str, Any]:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {
+        "type": f"https://deputy-hotline.example/problems/{status}",
+        "title": title or TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if status == 422 or errors:
+        body["errors"] = [{"field": e.field, "detail": e.detail} for e in errors or []]
+    return body
+
+
+def refusal_body(exc: DomainError) -> dict[str, Any]:
+    """The problem document a domain error is answered with."""
+    return problem_body(status_of(exc), exc.detail, errors=exc.errors)
+
+
 def problem(
     status: int,
     detail: str,
@@ -124,14 +167,7 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """Build an RFC 9457 problem response."""
-    body: dict[str, Any] = {
-        "type": f"https://deputy-hotline.example/problems/{status}",
-        "title": title or _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-    }
-    if status == 422 or errors:
-        body["errors"] = [{"field": e.field, "detail": e.detail} for e in errors or []]
+    body = problem_body(status, detail, title=title, errors=errors)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -195,12 +231,20 @@ def database_busy(exc: BaseException) -> Unavailable | None:
     return None
 
 
-def _has_valid_key(request: Request) -> bool:
+async def _has_valid_key(request: Request) -> bool:
+    """Whether the request carries a valid key: a remembered one costs nothing, a lookup
+    runs in the thread pool (never a blocking query on the event loop)."""
     from app.auth import bearer_token
 
     state = getattr(request.app.state, "hotline", None)
+    if state is None:
+        return False
     token = bearer_token(request.headers.get("authorization"))
-    return state is not None and state.authenticate(token) is not None
+    if not token:
+        return False
+    if state.remembered(token) is not None:
+        return True
+    return await run_in_threadpool(state.authenticate, token) is not None
 
 
 def _page(request: Request) -> bool:
@@ -220,7 +264,7 @@ def install_handlers(app: FastAPI) -> None:
         if _page(request):
             response = domain_error_page(request, exc)
         else:
-            response = problem(exc.status, exc.detail, title=exc.title, errors=exc.errors)
+            response = problem(status_of(exc), exc.detail, errors=exc.errors)
         if isinstance(exc, Unavailable):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -239,7 +283,7 @@ def install_handlers(app: FastAPI) -> None:
             return error_page(request, 400)
         # FastAPI validates the body before the auth dependency runs: a caller without a
         # valid key learns nothing about the request's shape, only that it needs a key.
-        if request.url.path.startswith("/api/") and not _has_valid_key(request):
+        if request.url.path.startswith("/api/") and not await _has_valid_key(request):
             return problem(401, "a valid API key is required: Authorization: Bearer <key>")
         raw = list(exc.errors())
         errors = validation_errors(raw)
@@ -259,11 +303,11 @@ def install_handlers(app: FastAPI) -> None:
         if exc.status_code == 400 and request.url.path.startswith(API_PREFIX):
             # A body FastAPI could not read (not UTF-8): as for a malformed one, a caller
             # without a valid key learns only that it needs one.
-            if not _has_valid_key(request):
+            if not await _has_valid_key(request):
                 return problem(401, "a valid API key is required: Authorization: Bearer <key>")
             errors = [FieldError("body", "the body could not be read (it must be UTF-8 JSON)")]
             return problem(400, "the body could not be read as JSON", errors=errors)
-        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

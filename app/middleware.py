@@ -12,26 +12,21 @@ import re
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import DomainError, Invalid, TooLarge, refusal_body, status_of
+
 _NUL_IN_BODY = re.compile(rb"\x00|\\u0000", re.IGNORECASE)
 _NUL_IN_URL = re.compile(rb"%00|\x00")
-
-
-def _problem(status: int, title: str, detail: str, field: str | None = None) -> bytes:
-    body: dict[str, object] = {
-        "type": f"https://deputy-hotline.example/problems/{status}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if field is not None:
-        body["errors"] = [{"field": field, "detail": detail}]
-    return orjson.dumps(body)
 
 
 class _Refused(Exception):
     def __init__(self, status: int, body: bytes) -> None:
         self.status = status
         self.body = body
+
+
+def _refusal(error: DomainError) -> _Refused:
+    """The error's problem document, mapped by the one table in app.errors."""
+    return _Refused(status_of(error), orjson.dumps(refusal_body(error)))
 
 
 class RequestGuard:
@@ -42,16 +37,12 @@ class RequestGuard:
         self.limit = limit
 
     def _too_large(self) -> _Refused:
-        return _Refused(
-            413,
-            _problem(413, "Content too large", f"the request body is over the limit of {self.limit} bytes"),
-        )
+        return _refusal(TooLarge(f"the request body is over the limit of {self.limit} bytes"))
 
     @staticmethod
     def _nul(field: str) -> _Refused:
-        return _Refused(
-            422, _problem(422, "Unprocessable content", "NUL characters are not allowed in text", field)
-        )
+        detail = "NUL characters are not allowed in text"
+        return _refusal(Invalid(field, detail, summary=detail))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

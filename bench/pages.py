@@ -128,14 +128,14 @@ def people(url: str) -> str:
     """The liaison officer, the busiest unit's clerk and its key; returns the unit."""
     from app.auth import hash_key
     from app.config import Settings
-    from app.db import make_database, session_scope
+    from app.db import Transaction, make_database
     from app.models import Account, ApiKey, QueueItem
     from app.services.passwords import hash_password
 
     db = make_database(Settings(), url)
     now = datetime.now(UTC)
     hashed = hash_password(PASSWORD)
-    for session in session_scope(db.write_session):
+    with Transaction(db.write_session) as session:
         unit = session.execute(
             select(QueueItem.unit_code)
             .where(QueueItem.active.is_(True))

@@ -160,12 +160,12 @@ def fill(url: str, n_clocks: int, seed: int) -> float:
 
 
 def timed_sweep(state: Any) -> tuple[float, Any]:
-    from app.db import session_scope
+    from app.db import Transaction
     from app.services.context import SYSTEM
     from app.services.sweep import sweep
 
     t0 = time.perf_counter()
-    for session in session_scope(state.db.write_session):
+    with Transaction(state.db.write_session) as session:
         result = sweep(state.ctx(session, SYSTEM))
     return time.perf_counter() - t0, result
 

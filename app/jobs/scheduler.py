@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from app.db import session_scope
+from app.db import Transaction
 from app.services.context import SYSTEM, Actor
 from app.services.sweep import SweepResult, sweep
 from app.state import AppState
@@ -23,7 +23,7 @@ def run_sweep_job(state: AppState) -> SweepResult:
     started = time.perf_counter()
     result = SweepResult()
     try:
-        for session in session_scope(state.db.write_session):
+        with Transaction(state.db.write_session) as session:
             result = sweep(state.ctx(session, SYSTEM))
     except Exception:
         log.exception("SLA sweep failed")
@@ -52,7 +52,7 @@ def _housekeeping(state: AppState) -> None:
     from app.services.sessions import housekeeping
 
     try:
-        for session in session_scope(state.db.write_session):
+        with Transaction(state.db.write_session) as session:
             housekeeping(session, state.clock.now())
     except Exception:
         log.exception("session housekeeping failed")
@@ -92,7 +92,7 @@ def run_purge_job(state: AppState, actor: Actor = SYSTEM, days: int | None = Non
     total, now = 0, state.clock.now()
     try:
         while True:
-            for session in session_scope(state.db.write_session):
+            with Transaction(state.db.write_session) as session:
                 n = erase_batch(state.ctx(session, actor), days=keep)
             total += n
             if n == 0:

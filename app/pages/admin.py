@@ -10,8 +10,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.deps import OneTripRoute, app_state, commit_now
-from app.errors import DomainError, Invalid, NotFound
+from app.db import after_commit, savepoint
+from app.deps import OneTripRoute, app_state
+from app.errors import DomainError, Invalid, NotFound, status_of
 from app.pages import labels
 from app.pages.forms import Field, FormState, read, refused, submit
 from app.pages.web import page_reader, page_writer, redirect, render
@@ -118,13 +119,12 @@ def new_account(request: Request, ctx: Ctx = page_writer(*MANAGERS)) -> Response
     if model is None:
         return _new_account_page(request, ctx, state, 422)
     try:
-        account, url = accounts.create_account(
-            ctx, accounts.AccountInput(**model.model_dump()), base_url=_base_url(request)
-        )
+        with savepoint(ctx.session):
+            account, url = accounts.create_account(
+                ctx, accounts.AccountInput(**model.model_dump()), base_url=_base_url(request)
+            )
     except DomainError as exc:
-        ctx.session.rollback()
-        return _new_account_page(request, ctx, refused(state, exc), exc.status)
-    commit_now(ctx)
+        return _new_account_page(request, ctx, refused(state, exc), status_of(exc))
     return render(request, "admin/invited.html", title="邀请链接", account=account, url=url, created=True)
 
 
@@ -135,7 +135,6 @@ def account_action(
     """A new invitation link, disabling, enabling (POST /api/v1/accounts/{id}/...)."""
     if what == "invite":
         account, url = accounts.reinvite(ctx, account_id, base_url=_base_url(request))
-        commit_now(ctx)
         return render(
             request, "admin/invited.html", title="邀请链接", account=account, url=url, created=False
         )
@@ -145,7 +144,6 @@ def account_action(
         accounts.enable(ctx, account_id)
     else:
         raise NotFound(f"no action {what}")
-    commit_now(ctx)
     return redirect(f"/ui/admin/accounts?done={what}d")
 
 
@@ -524,19 +522,18 @@ def new_key(request: Request, ctx: Ctx = page_writer("admin")) -> Response:
     if not isinstance(model, KeyIn):
         return _key_page(request, state, 422)
     try:
-        key, plain = registry.create_key(
-            ctx.session,
-            role=model.role,
-            unit_code=model.unit_code,
-            deputy_id=model.deputy_id,
-            station_code=model.station_code,
-            label=model.label,
-            now=ctx.now(),
-        )
+        with savepoint(ctx.session):
+            key, plain = registry.create_key(
+                ctx.session,
+                role=model.role,
+                unit_code=model.unit_code,
+                deputy_id=model.deputy_id,
+                station_code=model.station_code,
+                label=model.label,
+                now=ctx.now(),
+            )
     except DomainError as exc:
-        ctx.session.rollback()
-        return _key_page(request, refused(state, exc), exc.status)
-    commit_now(ctx)
+        return _key_page(request, refused(state, exc), status_of(exc))
     return render(request, "admin/key_created.html", title="接口密钥", key=key, plain=plain)
 
 
@@ -544,8 +541,7 @@ def new_key(request: Request, ctx: Ctx = page_writer("admin")) -> Response:
 def revoke_key(request: Request, key_id: str, ctx: Ctx = page_writer("admin")) -> Response:
     """The same use-case as DELETE /api/v1/keys/{id}."""
     registry.revoke_key(ctx.session, key_id=key_id, now=ctx.now())
-    commit_now(ctx)
-    app_state(request).forget_keys()
+    after_commit(ctx.session, app_state(request).forget_keys)
     return redirect("/ui/admin/keys?done=revoked")
 
 
@@ -632,7 +628,6 @@ def save_calendar(
     form = request.state.form
     if form.get("revert") == "yes":
         n = calendar_changes.revert_year(ctx, year=y)
-        commit_now(ctx)
         return redirect(f"/ui/admin/calendar?year={y}&done=reverted-{n}")
     values = {
         "holidays": _dates(str(form.get("holidays", ""))),
@@ -645,12 +640,11 @@ def save_calendar(
         state.problems.append("日期格式不正确：请每行填写一个日期，如 2027-01-01")
         return _calendar_page(request, ctx, y, state, 422)
     try:
-        n = calendar_changes.replace_year(
-            ctx, year=y, holidays=list(body.holidays), workdays=list(body.workdays)
-        )
+        with savepoint(ctx.session):
+            n = calendar_changes.replace_year(
+                ctx, year=y, holidays=list(body.holidays), workdays=list(body.workdays)
+            )
     except DomainError as exc:
-        ctx.session.rollback()
         state.problems.append(labels.translate_detail(exc.detail))
-        return _calendar_page(request, ctx, y, state, exc.status)
-    commit_now(ctx)
+        return _calendar_page(request, ctx, y, state, status_of(exc))
     return redirect(f"/ui/admin/calendar?year={y}&done={n}")

@@ -18,7 +18,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from app.errors import DomainError
+from app.db import savepoint
+from app.errors import DomainError, status_of
 from app.pages.labels import translate_detail
 from app.pages.web import redirect
 from app.services.context import Ctx
@@ -167,16 +168,15 @@ def submit(
     status = 422
     if model is not None:
         try:
-            result = run(model)
+            # A refused use-case is undone to its savepoint: the form is shown again from
+            # what is stored, and the request's transaction (app.deps) ends as usual.
+            with savepoint(ctx.session):
+                result = run(model)
             url = done(result) if callable(done) else done
-            # Begun and ended in this one trip to the thread pool: a burst of forms cannot
-            # leave connections waiting for a thread to commit them.
-            ctx.session.commit()
         except DomainError as exc:
-            ctx.session.rollback()
-            if exc.status in (401, 404):
+            if status_of(exc) in (401, 404):
                 raise
-            state, status = refused(state, exc), exc.status
+            state, status = refused(state, exc), status_of(exc)
         else:
             return redirect(url)
     return show(state, status)

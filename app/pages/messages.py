@@ -335,7 +335,6 @@ def qr_card(
     url = codes.page_url(base_url(request), code.code)
     svg = codes.qr_image(url, "svg", scale=6).decode("utf-8")
     stations = [v.station.name for v in list_stations(ctx.session, deputy_id=d.id)]
-    ctx.session.commit()
     return render(
         request,
         "messages/qr_card.html",
@@ -361,7 +360,6 @@ def qr_file(
     d = _deputy_for_card(ctx, deputy)
     code = codes.ensure_code(ctx, d.id)
     image = codes.qr_image(codes.page_url(base_url(request), code.code), fmt)
-    ctx.session.commit()
     return Response(
         image,
         media_type="image/svg+xml" if fmt == "svg" else "image/png",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, field_validator
 from pydantic import Field as PydField
 from sqlalchemy import select, text
 
+from app.db import Transaction
 from app.deps import OneTripRoute, app_state
 from app.errors import Conflict
 from app.models import District, Station, StationDeputy
@@ -199,8 +200,7 @@ def _store(
 ) -> tuple[str, str | None, int | None]:
     """('stored', tracking code) | ('gone', None) | ('limited', seconds), in one transaction."""
     s = state.settings
-    session = state.db.write_session()
-    try:
+    with Transaction(state.db.write_session) as session:
         ctx = state.ctx(session, VOTER)
         if session.get_bind().dialect.name == "postgresql":
             # Concurrent submissions from one address or phone count each other's rows:
@@ -232,11 +232,7 @@ def _store(
             ),
         )
         tracking = message.tracking_code
-        session.commit()
         return "stored", tracking, None
-    finally:
-        session.rollback()
-        session.close()
 
 
 @router.post("/d/{code}")
@@ -337,21 +333,16 @@ def tracking_page(
 
 
 def _rate(state: AppState, code: str, rating: str, comment: str | None) -> str:
-    session = state.db.write_session()
     try:
-        ctx = state.ctx(session, VOTER)
-        message = messages.find_by_tracking_code(ctx, code)
-        if message is None:
-            return "gone"
-        try:
+        with Transaction(state.db.write_session) as session:
+            ctx = state.ctx(session, VOTER)
+            message = messages.find_by_tracking_code(ctx, code)
+            if message is None:
+                return "gone"
             messages.rate(ctx, message=message, rating=rating, comment=comment)
-        except Conflict:
-            return "conflict"
-        session.commit()
-        return "rated"
-    finally:
-        session.rollback()
-        session.close()
+    except Conflict:
+        return "conflict"  # rolled back: nothing of it stays
+    return "rated"
 
 
 @router.post("/t/{code}/rating")

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.db import session_scope
+from app.db import Transaction
 from app.deps import OneTripRoute, app_state
 from app.errors import Invalid, NotFound
 from app.models import Account
@@ -137,7 +137,7 @@ def sign_in(request: Request, form: FormDep) -> Response:
     with state.db.read_session() as session:
         attempt = sessions.prepare(session, username, now)
     checked = sessions.check(attempt, password, state.settings.password_wait_seconds)
-    for session in session_scope(state.db.write_session):
+    with Transaction(state.db.write_session) as session:
         outcome = sessions.finish(session, attempt, checked, now)
     if not outcome.ok:
         # The same answer whether or not the username exists (SPEC "People and sign-in").
@@ -158,7 +158,7 @@ def sign_out(request: Request, form: FormDep) -> Response:
     with state.db.read_session() as session:
         me = sessions.lookup(session, token, now)
     if me is not None and same_token(str(form.get("csrf_token", "")), me.csrf_token):
-        for session in session_scope(state.db.write_session):
+        with Transaction(state.db.write_session) as session:
             sessions.sign_out(session, token, now)
     elif me is not None:
         raise CsrfRefused("the form's security token is missing or out of date")
@@ -224,7 +224,7 @@ def set_password(request: Request, link: str, form: FormDep) -> Response:
             return _invite_page(request, account, shown, token, False, 422)
         return _invite_page(request, account, refused(shown, exc), token, False, 422)
     try:
-        for session in session_scope(state.db.write_session):
+        with Transaction(state.db.write_session) as session:
             used = accounts.set_password(session, token=link, password_hash=hashed, now=state.clock.now())
     except NotFound:
         return render(request, "session/invalid_link.html", status=404, title="链接无效")

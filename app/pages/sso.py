@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from app.db import session_scope
+from app.db import Transaction
 from app.deps import OneTripRoute, app_state
 from app.errors import NotFound
 from app.pages.forms import FormState
@@ -107,7 +107,7 @@ def _finish(
     identity = client.finish(pending, params)
     assert pending is not None
     now = state.clock.now()
-    for session in session_scope(state.db.write_session):
+    with Transaction(state.db.write_session) as session:
         outcome = sessions.sign_in_external(
             session, username=identity.username, now=now, via="oidc", subject=identity.subject
         )

@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, ValidationError, field_validator
 from sqlalchemy import select
 
+from app.db import savepoint
 from app.deps import OneTripRoute
-from app.errors import DomainError, Forbidden
+from app.errors import DomainError, Forbidden, status_of
 from app.models import Deputy, District, Message
 from app.pages import labels
 from app.pages.forms import Field, FormState, refused, submit
@@ -138,21 +139,20 @@ def _record_reception(request: Request, ctx: Ctx, form: Any) -> Response:
                 state.errors.setdefault(name, _say(err, f))
         return _reception_form(request, ctx, state, 422)
     try:
-        stations.record_reception(
-            ctx,
-            code=view.station.code,
-            data=stations.ReceptionInput(
-                held_on=model.date,
-                deputies=model.deputies,
-                voters_received=model.voters_received,
-                batches=model.batches,
-                note=model.note,
-            ),
-        )
-        ctx.session.commit()
+        with savepoint(ctx.session):
+            stations.record_reception(
+                ctx,
+                code=view.station.code,
+                data=stations.ReceptionInput(
+                    held_on=model.date,
+                    deputies=model.deputies,
+                    voters_received=model.voters_received,
+                    batches=model.batches,
+                    note=model.note,
+                ),
+            )
     except DomainError as exc:
-        ctx.session.rollback()
-        return _reception_form(request, ctx, refused(state, exc), exc.status)
+        return _reception_form(request, ctx, refused(state, exc), status_of(exc))
     return redirect("/ui/station?done=reception")
 
 

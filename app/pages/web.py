@@ -23,9 +23,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import session_scope
+from app.db import Transaction
 from app.deps import app_state, context_of
-from app.errors import DomainError, Forbidden, Unauthorized
+from app.errors import DomainError, Forbidden, Unauthorized, status_of
 from app.pages import labels
 from app.services.context import Actor
 from app.services.sessions import SignedIn, lookup, needs_touch, touch
@@ -151,7 +151,7 @@ def _find(state: AppState, token: str | None, now: datetime) -> SignedIn | None:
     with state.db.reader.connect() as conn:
         found = lookup(conn, token, now)
     if found is not None and needs_touch(found, now):
-        for session in session_scope(state.db.write_session):
+        with Transaction(state.db.write_session) as session:
             touch(session, found.session_id, now)
     return found
 
@@ -279,7 +279,7 @@ def error_page(request: Request, status: int, detail: str = "") -> Response:
 
 def domain_error_page(request: Request, exc: DomainError) -> Response:
     request.scope["hotline_error"] = exc
-    return error_page(request, exc.status, exc.detail)
+    return error_page(request, status_of(exc), exc.detail)
 
 
 # --- security headers ----------------------------------------------------------------------

@@ -11,7 +11,6 @@ from app.deps import (
     CursorParam,
     Limit,
     OneTripRoute,
-    commit_now,
     decode_cursor,
     encode_cursor,
     reader,
@@ -86,7 +85,6 @@ def create_account(body: AccountIn, request: Request, ctx: Ctx = writer("admin",
     """A person's account, with the one-time link where they choose a password."""
     account, url = svc.create_account(ctx, svc.AccountInput(**body.model_dump()), base_url=base_url(request))
     out = invited(account, url, ctx.tz)
-    commit_now(ctx)  # begun and ended in this one trip to the thread pool (no stall at 40)
     return out
 
 
@@ -119,7 +117,6 @@ def reinvite(account_id: str, request: Request, ctx: Ctx = writer("admin", "liai
     session of the account stop working."""
     account, url = svc.reinvite(ctx, account_id, base_url=base_url(request))
     out = invited(account, url, ctx.tz)
-    commit_now(ctx)
     return out
 
 
@@ -127,7 +124,6 @@ def reinvite(account_id: str, request: Request, ctx: Ctx = writer("admin", "liai
 def disable(account_id: str, ctx: Ctx = writer("admin", "liaison")) -> AccountOut:
     """The account can no longer sign in; its sessions end at once."""
     out = account_out(svc.disable(ctx, account_id), ctx.now(), ctx.tz)
-    commit_now(ctx)
     return out
 
 
@@ -135,5 +131,4 @@ def disable(account_id: str, ctx: Ctx = writer("admin", "liaison")) -> AccountOu
 def enable(account_id: str, ctx: Ctx = writer("admin", "liaison")) -> AccountOut:
     """Undo a disabling."""
     out = account_out(svc.enable(ctx, account_id), ctx.now(), ctx.tz)
-    commit_now(ctx)
     return out

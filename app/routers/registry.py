@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.db import after_commit
 from app.deps import (
     CursorParam,
     Limit,
@@ -127,8 +128,7 @@ def list_keys(ctx: Ctx = reader("admin")) -> list[KeyOut]:
 def revoke_key(key_id: str, request: Request, ctx: Ctx = writer("admin")) -> Response:
     """Revoke a key; it stops working at once here (other replicas: within a few seconds)."""
     svc.revoke_key(ctx.session, key_id=key_id, now=ctx.now())
-    ctx.session.commit()
-    request.app.state.hotline.forget_keys()
+    after_commit(ctx.session, request.app.state.hotline.forget_keys)
     return Response(status_code=204)
 
 

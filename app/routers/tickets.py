@@ -10,7 +10,6 @@ from app.deps import (
     CursorParam,
     Limit,
     OneTripRoute,
-    commit_now,
     decode_cursor,
     encode_cursor,
     reader,
@@ -67,7 +66,6 @@ def ingest(body: TicketIn, ctx: Ctx = writer("hotline")) -> Response:
         out = ticket_view(ticket, assignments, clocks, deputy, ctx.now(), ctx.tz)
     else:
         out = view(ctx, ticket)
-    commit_now(ctx)  # the hot path: saves a second trip to the thread pool
     # Serialized directly: intake is the hot path, and the view is built from our own rows.
     return Response(
         json_bytes(out),

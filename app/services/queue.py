@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Executable, Row, bindparam, event, func, literal, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Assignment, Clock, Invitation, QueueItem, Supervision, Ticket, Unit
 from app.services.context import Ctx
@@ -166,7 +166,13 @@ def changed(session: Session, units: Iterable[str]) -> None:
     session.info.setdefault(_UNITS_KEY, set()).update(units)
 
 
-@event.listens_for(Session, "before_commit")
+def track_versions(factory: sessionmaker[Session]) -> None:
+    """Raise the queue versions of the units `changed` in a transaction when it commits,
+    for every session `factory` makes (app.db does it for the writing sessions)."""
+    event.listen(factory, "before_commit", _raise_versions)
+    event.listen(factory, "after_transaction_end", _forget_versions)
+
+
 def _raise_versions(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the units are raised when the whole transaction commits
@@ -177,7 +183,6 @@ def _raise_versions(session: Session) -> None:
     session.connection().execute(_RAISE, [{"unit": code} for code in sorted(units)])
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _forget_versions(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # the whole transaction ended (rolled back or closed)
         session.info.pop(_UNITS_KEY, None)

@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from app.db import Raced
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Assignment, Category, Clock, Deputy, Event, Supervision, Ticket, Unit
 from app.models.base import new_id
@@ -228,14 +229,11 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
                     rule=routing.rule,
                     events=events,
                 )
-    except IntegrityError:
-        # A concurrent identical post won the unique hotline_no; the transaction is lost
-        # (cheaper than a savepoint on every intake), and nothing of it was committed.
-        ctx.session.rollback()
-        winner = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == data.hotline_no))
-        if winner is None:
-            raise
-        return Ingested(_same_or_conflict(winner, fingerprint), False)
+    except IntegrityError as exc:
+        # A concurrent post of the same hotline_no committed first. The transaction is lost
+        # (cheaper than a savepoint on every intake): its owner rolls it back and runs the
+        # intake again, which then finds the winner (same body: 200, else 409).
+        raise Raced(f"hotline_no {data.hotline_no} was received concurrently") from exc
     if consultation:
         return Ingested(ticket, True, (assignments, [], deputy))
     if ticket.complex:

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from app.admission import Gate, Saturated
+from app.errors import status_of
 
 CONTRACT = {200, 201, 204, 403, 404, 409, 422}
 # "Within a few seconds": bounded by the queue (10 s) and pool (3 s) timeouts; measured
@@ -192,7 +193,7 @@ def test_a_saturated_gate_refuses_at_once_and_counts_its_places():
     gate.enter()
     with pytest.raises(Saturated) as refused:
         gate.enter()
-    assert refused.value.retry_after == 3 and refused.value.status == 503
+    assert refused.value.retry_after == 3 and status_of(refused.value) == 503
     assert gate.taken == 2 and gate.refused == 1
     gate.leave()
     gate.enter()  # a place given back is taken again

@@ -229,12 +229,12 @@ def close_case(api: Any, case_id: str, conclusion: str) -> None:
     r = api.post(f"/api/v1/supervisions/{case_id}/close", "liaison", json={"conclusion": conclusion})
     if r.status_code == 200:
         return
-    from app.db import session_scope
+    from app.db import Transaction
     from app.services.context import Actor
     from app.services.supervision import close_case as close
 
     state = api.app.state.hotline
-    for session in session_scope(state.db.write_session):
+    with Transaction(state.db.write_session) as session:
         close(state.ctx(session, Actor(role="liaison", label="test")), case_id=case_id, conclusion=conclusion)
 
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from app.db import session_scope
+from app.db import Transaction
 from app.services.context import SYSTEM
 from app.services.sweep import sweep
 
@@ -138,7 +138,7 @@ def test_concurrent_sweeps_record_every_breach_once(api):
         try:
             barrier.wait()
             for _ in range(3):
-                for session in session_scope(state.db.write_session):
+                with Transaction(state.db.write_session) as session:
                     results.append(sweep(state.ctx(session, SYSTEM)))
         except BaseException as exc:  # reported below
             errors.append(exc)
