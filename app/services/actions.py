@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from app.errors import Conflict, Forbidden, Invalid
 from app.models import Assignment, Category, Clock, Rating, Resolution, Ticket
-from app.services.clocks import cancel, meet, open_clocks, start_clock
+from app.repositories.clocks import open_clocks
+from app.services.clocks import cancel, meet, start_clock
 from app.services.context import Ctx
 from app.services.events import emit, log
 from app.services.queue import refresh_queue
@@ -76,7 +77,7 @@ def _at(ctx: Ctx, at: datetime | None, *, not_before: datetime, step: str) -> da
 
 
 def _open_clock(ctx: Ctx, ticket: Ticket, kind: ClockKind, unit: str | None) -> Clock | None:
-    for clock in open_clocks(ctx, ticket.id):
+    for clock in open_clocks(ctx.session, ticket.id):
         if clock.kind == kind.value and clock.unit_code == unit:
             return clock
     return None
@@ -207,7 +208,7 @@ def return_ticket(ctx: Ctx, *, ticket_id: str, reason: str, at: datetime | None)
     )
     for a in assignments:
         a.active, a.ended_at = False, at
-    cancel(ctx, ticket, open_clocks(ctx, ticket.id), at, "assignment returned")
+    cancel(ctx, ticket, open_clocks(ctx.session, ticket.id), at, "assignment returned")
     ticket.status, ticket.lead_unit = new_status.value, None
     log(ctx, ticket, "ticket.returned", at=at, data={"unit": lead.unit_code, "reason": reason})
     emit(
@@ -299,7 +300,7 @@ def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None, comment:
     ticket.status = new_status.value
     if satisfied:
         ticket.closed_at = at
-        still_running = [c for c in open_clocks(ctx, ticket.id) if c.due_at > at]
+        still_running = [c for c in open_clocks(ctx.session, ticket.id) if c.due_at > at]
         cancel(ctx, ticket, still_running, at, "ticket closed")
         log(ctx, ticket, "ticket.closed", at=at, data={"rating": code})
     else:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.models import Clock, Extension, Invitation, InvitationClock, Ticket
+from app.repositories.clocks import open_clock
 from app.services import invitation_log
 from app.services.context import Ctx
 from app.services.events import log
@@ -120,16 +121,6 @@ def insert_clocks(ctx: Ctx, values: list[dict[str, Any]]) -> list[NewClock]:
     clocks = [NewClock(id=ids[(v["unit_code"], v["kind"])], **v) for v in values]
     clocks.sort(key=lambda c: c.id)
     return clocks
-
-
-def open_clocks(ctx: Ctx, ticket_id: str) -> list[Clock]:
-    return list(
-        ctx.session.scalars(
-            select(Clock)
-            .where(Clock.ticket_id == ticket_id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None))
-            .order_by(Clock.id)
-        )
-    )
 
 
 def meet(ctx: Ctx, ticket: Ticket, clock: Clock, at: datetime) -> None:
@@ -253,8 +244,7 @@ def recompute_open(ctx: Ctx, years: set[int]) -> int:
     q = (
         select(Clock)
         .where(
-            Clock.met_at.is_(None),
-            Clock.cancelled_at.is_(None),
+            open_clock(),
             (Clock.due_at >= boundary) | (Clock.escalate_at >= boundary),
         )
         .order_by(Clock.ticket_id, Clock.id)
@@ -289,8 +279,7 @@ def _recompute_invitations(ctx: Ctx, years: set[int], boundary: datetime) -> int
     q = (
         select(InvitationClock)
         .where(
-            InvitationClock.met_at.is_(None),
-            InvitationClock.cancelled_at.is_(None),
+            open_clock(InvitationClock),
             InvitationClock.due_at >= boundary,
         )
         .order_by(InvitationClock.invitation_id, InvitationClock.id)

@@ -29,6 +29,7 @@ from app.models import (
     Supervision,
     Ticket,
 )
+from app.repositories.clocks import open_clock
 from app.services.reports.lists import overdue_terms
 from app.services.reports.monthly import clock_judgement, count_if
 from app.services.reports.period import Period, month_start
@@ -52,7 +53,7 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     open cases, pending extension decisions, breaches today."""
     period = _now_period(now, tz)
     # The report's rule, with the two terms that let the database read only open clocks.
-    overdue = [*overdue_terms(period), Clock.met_at.is_(None), Clock.cancelled_at.is_(None)]
+    overdue = [*overdue_terms(period), open_clock()]
     overdue_count = session.scalar(select(func.count()).select_from(Clock).where(*overdue))
     overdue_rows = session.execute(
         select(

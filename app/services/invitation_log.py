@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.models import Invitation, InvitationClock, InvitationEvent
+from app.repositories.clocks import open_clock
 from app.services.context import Ctx
 from app.services.events import outbox
 from app.services.invitation_flow import NEXT_ACTION, Status
@@ -58,8 +59,7 @@ def refresh_queue(ctx: Ctx, inv: Invitation) -> None:
             select(InvitationClock.due_at)
             .where(
                 InvitationClock.invitation_id == inv.id,
-                InvitationClock.met_at.is_(None),
-                InvitationClock.cancelled_at.is_(None),
+                open_clock(InvitationClock),
             )
             .order_by(InvitationClock.due_at)
             .limit(1)

@@ -27,6 +27,7 @@ from app.models import (
     Supervision,
     Unit,
 )
+from app.repositories.clocks import open_clock
 from app.services import invitation_log
 from app.services.clocks import start_invitation_clock
 from app.services.context import Ctx
@@ -105,8 +106,7 @@ def _open_clock(ctx: Ctx, inv: Invitation, kind: ClockKind) -> InvitationClock |
             InvitationClock.invitation_id == inv.id,
             InvitationClock.kind == kind.value,
             InvitationClock.round == inv.round,
-            InvitationClock.met_at.is_(None),
-            InvitationClock.cancelled_at.is_(None),
+            open_clock(InvitationClock),
         )
         .order_by(InvitationClock.id.desc())
         .limit(1)

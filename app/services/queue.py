@@ -11,6 +11,7 @@ from sqlalchemy import Executable, Row, bindparam, event, func, literal, select,
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Assignment, Clock, Invitation, QueueItem, Supervision, Ticket, Unit
+from app.repositories.clocks import open_clock
 from app.services.context import Ctx
 from app.services.rows import insert_rows
 from app.services.sla import ClockKind
@@ -71,13 +72,7 @@ def refresh_queue(
         supervising: list[str] = []
     else:
         assignments = list(ctx.session.scalars(select(Assignment).where(Assignment.ticket_id == ticket.id)))
-        clocks = list(
-            ctx.session.scalars(
-                select(Clock).where(
-                    Clock.ticket_id == ticket.id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None)
-                )
-            )
-        )
+        clocks = list(ctx.session.scalars(select(Clock).where(Clock.ticket_id == ticket.id, open_clock())))
         supervising = [
             u
             for u in ctx.session.scalars(

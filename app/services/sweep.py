@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select, text, update
 
 from app.models import Clock, Event, Invitation, InvitationClock, Ticket
+from app.repositories.clocks import ClockTable, open_clock
 from app.services import invitation_log, messages
 from app.services.context import Ctx
 from app.services.events import emit
@@ -48,21 +49,13 @@ def _due(ctx: Ctx, column: str, now: datetime) -> list[Clock]:
         "warn_at": Clock.warned_at,
         "escalate_at": Clock.escalated_at,
     }[column]
-    q = (
-        select(Clock)
-        .where(Clock.met_at.is_(None), Clock.cancelled_at.is_(None), mark.is_(None), col <= now)
-        .order_by(col)
-        .limit(BATCH)
-    )
+    q = select(Clock).where(open_clock(), mark.is_(None), col <= now).order_by(col).limit(BATCH)
     if ctx.session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
     return list(ctx.session.scalars(q))
 
 
 _MARKS = {"due_at": "breach_recorded_at", "warn_at": "warned_at"}
-
-
-ClockTable = type[Clock] | type[InvitationClock]
 
 
 def _due_rows(ctx: Ctx, column: str, now: datetime, model: ClockTable = Clock) -> list[Any]:
@@ -76,7 +69,7 @@ def _due_rows(ctx: Ctx, column: str, now: datetime, model: ClockTable = Clock) -
     owner = model.ticket_id if model is Clock else InvitationClock.invitation_id
     q = (
         select(model.id, owner.label("owner_id"), model.kind, model.unit_code, model.round, model.due_at)
-        .where(model.met_at.is_(None), model.cancelled_at.is_(None), mark.is_(None), col <= now)
+        .where(open_clock(model), mark.is_(None), col <= now)
         .order_by(col)
         .limit(BATCH)
     )

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import Raced
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Assignment, Category, Clock, Deputy, Event, Supervision, Ticket, Unit
+from app.models import Assignment, Category, Deputy, Event, Supervision, Ticket, Unit
 from app.models.base import new_id
+from app.repositories.clocks import breached_exists
 from app.services.calendar_in_force import signature_columns
 from app.services.clocks import NewClock, clock_values, insert_clocks
 from app.services.context import Ctx
@@ -458,12 +459,7 @@ def list_tickets(ctx: Ctx, f: TicketFilter, *, after: str | None, limit: int) ->
     if f.unit:
         conds.append(exists().where(Assignment.ticket_id == Ticket.id, Assignment.unit_code == f.unit))
     if f.breached is not None:
-        breached = exists().where(
-            Clock.ticket_id == Ticket.id,
-            Clock.met_at.is_(None),
-            Clock.cancelled_at.is_(None),
-            Clock.due_at <= ctx.now(),
-        )
+        breached = breached_exists(Ticket.id, ctx.now())
         conds.append(breached if f.breached else ~breached)
     if f.deputy_verified is not None:
         conds.append(Ticket.deputy_verified == f.deputy_verified)
