@@ -1,4 +1,4 @@
-"""Engines and the per-request session.
+"""Engines, the per-request session, and the one owner of every transaction (`Transaction`).
 
 SQLite has one write lock per database. A pool of writers only queues on it
 (measured: p99 about 1 s), so on SQLite every writing request shares one

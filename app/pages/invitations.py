@@ -10,15 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from app.deps import OneTripRoute, decode_cursor, encode_cursor
 from app.errors import Invalid, NotFound
-from app.models import Deputy, Station, StationDeputy, Unit
 from app.pages import labels
 from app.pages.forms import Field, FormState, read, submit
 from app.pages.printable import printable
 from app.pages.web import page_reader, page_writer, render
+from app.repositories import registry as names_repo
 from app.schemas.invitations import (
     AcknowledgeIn,
     EvaluationIn,
@@ -185,15 +184,8 @@ def list_page(
 
 
 def _names(ctx: Ctx, units: set[str], stations: set[str]) -> dict[str, str]:
-    out = {c: n for c, n in ctx.session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(units)))}
-    out.update(
-        {
-            f"station:{c}": n
-            for c, n in ctx.session.execute(
-                select(Station.code, Station.name).where(Station.code.in_(stations))
-            )
-        }
-    )
+    out = names_repo.unit_names(ctx.session, units)
+    out.update({f"station:{c}": n for c, n in names_repo.station_names(ctx.session, stations).items()})
     return out
 
 
@@ -201,13 +193,9 @@ def _names(ctx: Ctx, units: set[str], stations: set[str]) -> dict[str, str]:
 
 
 def _submit_fields(ctx: Ctx) -> list[Field]:
-    units = tuple((c, n) for c, n in ctx.session.execute(select(Unit.code, Unit.name).order_by(Unit.code)))
-    q = select(Deputy.id, Deputy.name).order_by(Deputy.name).limit(500)
-    if ctx.actor.role == "station":
-        q = q.join(StationDeputy, StationDeputy.deputy_id == Deputy.id).where(
-            StationDeputy.station_code == ctx.actor.station_code
-        )
-    deputies = tuple((i, n) for i, n in ctx.session.execute(q))
+    units = tuple(names_repo.unit_names(ctx.session).items())
+    station = ctx.actor.station_code if ctx.actor.role == "station" else None
+    deputies = tuple(names_repo.deputy_choices(ctx.session, station=station))
     fields = [
         Field("unit", "被约请单位", kind="select", options=units),
         Field("subject", "约请事项", hint="一句话说明请对方来解决什么问题。"),
@@ -215,9 +203,7 @@ def _submit_fields(ctx: Ctx) -> list[Field]:
         Field("deputies", "参加面商的代表", kind="checkboxes", options=deputies, required=False),
     ]
     if ctx.actor.role == "liaison":
-        stations = tuple(
-            (c, n) for c, n in ctx.session.execute(select(Station.code, Station.name).order_by(Station.code))
-        )
+        stations = tuple(names_repo.station_names(ctx.session).items())
         fields.insert(0, Field("station", "代表联络站", kind="select", options=stations))
     return fields
 

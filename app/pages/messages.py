@@ -11,14 +11,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from app.deps import OneTripRoute
 from app.errors import Invalid, NotFound
-from app.models import Category, Deputy, Message, Ticket, Unit
+from app.models import Deputy, Message
 from app.pages import labels
 from app.pages.forms import Field, FormState, submit
 from app.pages.web import page_reader, page_writer, render
+from app.repositories import registry as names_repo
+from app.repositories import tickets as tickets_repo
 from app.routers.accounts import base_url
 from app.schemas.common import Code, ShortText, Strict
 from app.schemas.messages import DeclineIn, Level, ReplyIn
@@ -50,15 +51,8 @@ class ForwardForm(Strict):
 
 
 def _forward_fields(ctx: Ctx) -> list[Field]:
-    categories = [(c.code, c.name) for c in ctx.session.scalars(select(Category).order_by(Category.code))]
-    units = [
-        (u.code, u.name)
-        for u in ctx.session.scalars(
-            select(Unit)
-            .where(Unit.kind.in_(("department", "district_government", "township")))
-            .order_by(Unit.code)
-        )
-    ]
+    categories = list(names_repo.category_names(ctx.session).items())
+    units = names_repo.handling_units(ctx.session)
     return [
         Field(
             "level",
@@ -126,9 +120,7 @@ FORMS: dict[str, tuple[str, str, list[Field] | None, type[BaseModel]]] = {
 
 
 def _names(ctx: Ctx, deputy_ids: set[str]) -> dict[str, str]:
-    if not deputy_ids:
-        return {}
-    return {d.id: d.name for d in ctx.session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids)))}
+    return names_repo.deputy_names(ctx.session, deputy_ids)
 
 
 def _line(ctx: Ctx, m: Message, names: dict[str, str], now: datetime) -> dict[str, Any]:
@@ -175,8 +167,8 @@ def inbox(
 
 def _message_context(ctx: Ctx, message_id: str) -> dict[str, Any]:
     m = messages.get_visible(ctx, message_id)
-    deputy = ctx.session.get(Deputy, m.deputy_id)
-    ticket = ctx.session.get(Ticket, m.ticket_id) if m.ticket_id else None
+    deputy = names_repo.get_deputy(ctx.session, m.deputy_id)
+    ticket = tickets_repo.get(ctx.session, m.ticket_id) if m.ticket_id else None
     phone = mask_phone(m.voter_phone) if ctx.actor.role == "station" else m.voter_phone
     return {
         "m": m,
@@ -293,21 +285,10 @@ def action(request: Request, message_id: str, what: str, ctx: Ctx = page_writer(
 @router.get("/my-tickets")
 def my_tickets(request: Request, ctx: Ctx = page_reader("deputy")) -> Response:
     """The deputy's calls on the line, those forwarded from messages included."""
-    rows = list(
-        ctx.session.scalars(
-            select(Ticket)
-            .where(Ticket.deputy_id == ctx.actor.deputy_id)
-            .order_by(Ticket.called_at.desc())
-            .limit(200)
-        )
-    )
+    rows = tickets_repo.of_deputy(ctx.session, ctx.actor.deputy_id)
     views = ticket_views(ctx.session, rows, ctx.now(), ctx.tz)
     unit_ids = {v["lead_unit"] for v in views if v["lead_unit"]}
-    units = (
-        {u.code: u.name for u in ctx.session.scalars(select(Unit).where(Unit.code.in_(unit_ids)))}
-        if unit_ids
-        else {}
-    )
+    units = names_repo.unit_names(ctx.session, unit_ids)
     return render(request, "messages/my_tickets.html", title="我的工单", tickets=views, units=units)
 
 
@@ -316,7 +297,7 @@ def _deputy_for_card(ctx: Ctx, deputy_id: str | None) -> Deputy:
         deputy_id = ctx.actor.deputy_id
     if not deputy_id:
         raise Invalid("deputy", "choose a deputy")
-    deputy = ctx.session.get(Deputy, deputy_id)
+    deputy = names_repo.get_deputy(ctx.session, deputy_id)
     if deputy is None:
         raise NotFound(f"no deputy {deputy_id}")
     return deputy

@@ -10,10 +10,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Category
+from app.repositories import registry as names_repo
 
 TTL = timedelta(minutes=1)
 
@@ -29,7 +28,7 @@ class Names:
             cached = self._categories
         if cached is not None and cached[0] <= now < cached[0] + TTL:
             return cached[1]
-        found = {code: name for code, name in session.execute(select(Category.code, Category.name))}
+        found = names_repo.category_names(session)
         with self._lock:
             self._categories = (now, found)
         return found

@@ -17,12 +17,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydField
-from sqlalchemy import select, text
 
 from app.db import Transaction
 from app.deps import OneTripRoute, app_state
 from app.errors import Conflict
-from app.models import District, Station, StationDeputy
 from app.pages.forms import Field, FormState, read
 from app.pages.web import (
     anonymous_csrf,
@@ -32,6 +30,8 @@ from app.pages.web import (
     redirect,
     render,
 )
+from app.repositories import registry as names_repo
+from app.repositories.messages import lock_senders
 from app.schemas.common import Code, ShortText
 from app.services import codes, messages
 from app.services.context import Actor
@@ -144,15 +144,8 @@ def _deputy_page(state: AppState, code: str) -> dict[str, object] | None:
         found = codes.find_active(session, code)
         if found is None:
             return None
-        stations = list(
-            session.scalars(
-                select(Station.name)
-                .join(StationDeputy, StationDeputy.station_code == Station.code)
-                .where(StationDeputy.deputy_id == found.deputy.id)
-                .order_by(Station.code)
-            )
-        )
-        districts = [(d.code, d.name) for d in session.scalars(select(District).order_by(District.code))]
+        stations = names_repo.stations_of_deputy(session, found.deputy.id)
+        districts = names_repo.districts(session)
         session.expunge_all()
     return {"deputy": found.deputy, "stations": stations, "districts": districts}
 
@@ -202,11 +195,7 @@ def _store(
     s = state.settings
     with Transaction(state.db.write_session) as session:
         ctx = state.ctx(session, VOTER)
-        if session.get_bind().dialect.name == "postgresql":
-            # Concurrent submissions from one address or phone count each other's rows:
-            # SQLite's single writer already orders them.
-            for key in (address, data.phone):
-                session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 17))"), {"k": key})
+        lock_senders(session, (address, data.phone))
         found = codes.find_active(session, code)
         if found is None:
             return "gone", None, None

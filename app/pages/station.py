@@ -8,15 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime, ValidationError, field_validator
-from sqlalchemy import select
 
 from app.db import savepoint
 from app.deps import OneTripRoute
 from app.errors import DomainError, Forbidden, status_of
-from app.models import Deputy, District, Message
 from app.pages import labels
 from app.pages.forms import Field, FormState, refused, submit
 from app.pages.web import FormDep, page_reader, page_writer, redirect, render
+from app.repositories import registry as names_repo
+from app.repositories.messages import counts_by_reception
 from app.schemas.common import Code, ShortText, Strict
 from app.schemas.messages import RecordedChannel
 from app.schemas.stations import ReceptionIn
@@ -35,12 +35,7 @@ def _mine(ctx: Ctx) -> stations.StationView:
 
 
 def _deputies(ctx: Ctx, ids: list[str]) -> list[tuple[str, str]]:
-    if not ids:
-        return []
-    return [
-        (d.id, d.name)
-        for d in ctx.session.scalars(select(Deputy).where(Deputy.id.in_(ids)).order_by(Deputy.name))
-    ]
+    return list(names_repo.deputy_names(ctx.session, ids).items())
 
 
 @router.get("/station")
@@ -67,12 +62,7 @@ def station_home(
 
 
 def _message_counts(ctx: Ctx, ids: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    if ids:
-        for rid in ctx.session.scalars(select(Message.reception_id).where(Message.reception_id.in_(ids))):
-            if rid:
-                out[rid] = out.get(rid, 0) + 1
-    return out
+    return counts_by_reception(ctx.session, ids)
 
 
 def _reception_fields(ctx: Ctx, view: stations.StationView) -> list[Field]:
@@ -180,7 +170,7 @@ class StationMessage(Strict):
 
 
 def _message_fields(ctx: Ctx, view: stations.StationView) -> list[Field]:
-    districts = tuple((d.code, d.name) for d in ctx.session.scalars(select(District).order_by(District.code)))
+    districts = tuple(names_repo.districts(ctx.session))
     return [
         Field("deputy_id", "留言给哪位代表", kind="select", options=tuple(_deputies(ctx, view.deputies))),
         Field(

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Query
 
 from app.deps import CursorParam, Limit, OneTripRoute, decode_cursor, encode_cursor, reader, writer
-from app.errors import Forbidden, Invalid, NotFound
+from app.errors import Forbidden, Invalid
 from app.models import WebhookDelivery
 from app.schemas.common import Page, problem_responses
 from app.schemas.webhooks import DeliveryDetail, DeliveryOut, DeliveryState
@@ -41,13 +41,6 @@ def delivery_out(ctx: Ctx, d: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-def _visible(ctx: Ctx, delivery_id: str) -> WebhookDelivery:
-    d = ctx.session.get(WebhookDelivery, delivery_id)
-    if d is None or (ctx.actor.role == "unit" and d.unit_code != ctx.actor.unit_code):
-        raise NotFound(f"no webhook delivery {delivery_id}")
-    return d
-
-
 @router.get("/deliveries", response_model=Page[DeliveryOut], responses=problem_responses(422))
 def list_deliveries(
     ctx: Ctx = reader("admin", "liaison", "unit"),
@@ -76,7 +69,7 @@ def list_deliveries(
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail, responses=problem_responses(404))
 def get_delivery(delivery_id: str, ctx: Ctx = reader("admin", "liaison", "unit")) -> Any:
     """One delivery with every attempt made."""
-    d = _visible(ctx, delivery_id)
+    d = outbox.visible_delivery(ctx, delivery_id)
     return {
         **delivery_out(ctx, d),
         "attempt_log": [
@@ -96,7 +89,7 @@ def get_delivery(delivery_id: str, ctx: Ctx = reader("admin", "liaison", "unit")
 )
 def redeliver(delivery_id: str, ctx: Ctx = writer("admin", "liaison")) -> Any:
     """Back to pending, due now, with a fresh set of attempts (same id and body)."""
-    d = _visible(ctx, delivery_id)
+    d = outbox.visible_delivery(ctx, delivery_id)
     outbox.redeliver(ctx.session, d, now=ctx.now())
     ctx.session.flush()
     return delivery_out(ctx, d)

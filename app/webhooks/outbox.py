@@ -1,4 +1,5 @@
-"""Outbox queries shared by the worker, the API and the metrics.
+"""The webhook outbox's use-cases: claiming due deliveries, recording attempts, redelivery
+(its queries: app.repositories.webhooks).
 
 A delivery is `pending` until an attempt gets a 2xx (`delivered`) or MAX_ATTEMPTS
 attempts have failed (`failed`). A worker claims due rows in a short write
@@ -15,11 +16,14 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, func, select, update
 from sqlalchemy.orm import Session
 
+from app.db import Transaction
+from app.errors import NotFound
 from app.models import Unit, WebhookAttempt, WebhookDelivery
 from app.observability import OUTBOX_BACKLOG
+from app.repositories import webhooks as repo
+from app.services.context import Ctx
 from app.state import AppState
 
 MAX_ATTEMPTS = 12
@@ -69,26 +73,14 @@ def claim_due(
     """Lease up to `per_unit` due rows for each of up to `max_units` units not skipped."""
     if max_units <= 0:
         return []
-    due = (WebhookDelivery.state == "pending") & (WebhookDelivery.next_attempt_at <= now)
-    with state.db.write_session() as session, session.begin():
-        q = select(WebhookDelivery.unit_code).where(due).distinct()
-        if skip_units:
-            q = q.where(WebhookDelivery.unit_code.not_in(skip_units))
-        units = list(session.scalars(q))
+    with Transaction(state.db.write_session) as session:
+        units = repo.due_units(session, now, skip_units)
         random.shuffle(units)  # no unit starves behind others when more are due than fit
         batches: list[Batch] = []
         for code in units:
             if len(batches) >= max_units:
                 break
-            rows = list(
-                session.scalars(
-                    select(WebhookDelivery)
-                    .where(due, WebhookDelivery.unit_code == code)
-                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-                    .limit(per_unit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            rows = repo.lock_due(session, code, now, per_unit)
             if not rows:
                 continue  # another worker holds them
             unit = session.get(Unit, code)
@@ -135,7 +127,7 @@ def record(state: AppState, row: Claimed, outcome: Outcome) -> datetime | None:
     else:
         retry_at = outcome.at + backoff(attempts)
         values.update(next_attempt_at=retry_at)
-    with state.db.write_session() as session, session.begin():
+    with Transaction(state.db.write_session) as session:
         session.add(
             WebhookAttempt(
                 delivery_id=row.id,
@@ -145,7 +137,7 @@ def record(state: AppState, row: Claimed, outcome: Outcome) -> datetime | None:
                 duration_ms=outcome.duration_ms,
             )
         )
-        session.execute(_still_ours(row).values(**values))
+        session.execute(repo.still_leased(row.id, row.lease_until).values(**values))
     return retry_at
 
 
@@ -153,50 +145,29 @@ def release(state: AppState, rows: list[Claimed], *, at: datetime) -> None:
     """Give back leased rows that were not attempted, due again at `at`."""
     if not rows:
         return
-    with state.db.write_session() as session, session.begin():
+    with Transaction(state.db.write_session) as session:
         for row in rows:
-            session.execute(_still_ours(row).values(next_attempt_at=at))
-
-
-def _still_ours(row: Claimed) -> Update:
-    return (
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.id == row.id,
-            WebhookDelivery.state == "pending",
-            WebhookDelivery.next_attempt_at == row.lease_until,
-        )
-        .execution_options(synchronize_session=False)
-    )
+            session.execute(repo.still_leased(row.id, row.lease_until).values(next_attempt_at=at))
 
 
 def list_deliveries(
-    session: Session,
-    *,
-    unit: str | None,
-    state: str | None,
-    after: str | None,
-    limit: int,
+    session: Session, *, unit: str | None, state: str | None, after: str | None, limit: int
 ) -> list[WebhookDelivery]:
     """Deliveries newest first."""
-    q = select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(limit)
-    if unit:
-        q = q.where(WebhookDelivery.unit_code == unit)
-    if state:
-        q = q.where(WebhookDelivery.state == state)
-    if after:
-        q = q.where(WebhookDelivery.id < after)
-    return list(session.scalars(q))
+    return repo.list_deliveries(session, unit=unit, state=state, after=after, limit=limit)
+
+
+def visible_delivery(ctx: Ctx, delivery_id: str) -> WebhookDelivery:
+    """A delivery the caller may see (a unit key: its own unit's only), or NotFound."""
+    d = repo.get_delivery(ctx.session, delivery_id)
+    if d is None or (ctx.actor.role == "unit" and d.unit_code != ctx.actor.unit_code):
+        raise NotFound(f"no webhook delivery {delivery_id}")
+    return d
 
 
 def attempts_of(session: Session, delivery_id: str) -> list[WebhookAttempt]:
-    return list(
-        session.scalars(
-            select(WebhookAttempt)
-            .where(WebhookAttempt.delivery_id == delivery_id)
-            .order_by(WebhookAttempt.id)
-        )
-    )
+    """A delivery's attempts, in order."""
+    return repo.attempts_of(session, delivery_id)
 
 
 def redeliver(session: Session, delivery: WebhookDelivery, *, now: datetime) -> None:
@@ -209,5 +180,4 @@ def redeliver(session: Session, delivery: WebhookDelivery, *, now: datetime) -> 
 
 def refresh_backlog_gauge(state: AppState) -> None:
     with state.db.read_session() as session:
-        n = session.scalar(select(func.count()).where(WebhookDelivery.state == "pending"))
-    OUTBOX_BACKLOG.set(n or 0)
+        OUTBOX_BACKLOG.set(repo.pending_count(session))

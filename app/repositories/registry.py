@@ -1,0 +1,91 @@
+"""Registry look-ups the pages show as choices and labels: units, stations, deputies,
+districts and categories by code (or id) and name."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from app.models import Category, Deputy, District, Station, StationDeputy, Unit
+
+Choice = tuple[str, str]  # (code or id, name)
+
+# The unit kinds a message can be forwarded to for handling (SPEC Part II, messages).
+HANDLING_KINDS = ("department", "district_government", "township")
+
+
+def _names(
+    session: Session,
+    code: InstrumentedAttribute[str],
+    name: InstrumentedAttribute[str],
+    codes: Collection[str] | None,
+) -> dict[str, str]:
+    q = select(code, name).order_by(code)
+    if codes is not None:
+        if not codes:
+            return {}
+        q = q.where(code.in_(codes))
+    return {c: n for c, n in session.execute(q)}
+
+
+def unit_names(session: Session, codes: Collection[str] | None = None) -> dict[str, str]:
+    """code -> name of these units (all when None), by code."""
+    return _names(session, Unit.code, Unit.name, codes)
+
+
+def handling_units(session: Session) -> list[Choice]:
+    """The units a message may be forwarded to, by code."""
+    q = select(Unit.code, Unit.name).where(Unit.kind.in_(HANDLING_KINDS)).order_by(Unit.code)
+    return [(c, n) for c, n in session.execute(q)]
+
+
+def station_names(session: Session, codes: Collection[str] | None = None) -> dict[str, str]:
+    """code -> name of these stations (all when None), by code."""
+    return _names(session, Station.code, Station.name, codes)
+
+
+def stations_of_deputy(session: Session, deputy_id: str) -> list[str]:
+    """The names of the stations a deputy belongs to, by station code."""
+    q = (
+        select(Station.name)
+        .join(StationDeputy, StationDeputy.station_code == Station.code)
+        .where(StationDeputy.deputy_id == deputy_id)
+        .order_by(Station.code)
+    )
+    return list(session.scalars(q))
+
+
+def deputy_names(session: Session, ids: Collection[str]) -> dict[str, str]:
+    """id -> name of these deputies, by name."""
+    if not ids:
+        return {}
+    q = select(Deputy.id, Deputy.name).where(Deputy.id.in_(ids)).order_by(Deputy.name)
+    return {i: n for i, n in session.execute(q)}
+
+
+def deputy_choices(session: Session, *, station: str | None = None, limit: int = 500) -> list[Choice]:
+    """Deputies by name (a station's own when named), at most `limit`."""
+    q = select(Deputy.id, Deputy.name).order_by(Deputy.name).limit(limit)
+    if station is not None:
+        q = q.join(StationDeputy, StationDeputy.deputy_id == Deputy.id).where(
+            StationDeputy.station_code == station
+        )
+    return [(i, n) for i, n in session.execute(q)]
+
+
+def districts(session: Session) -> list[Choice]:
+    """Every district, by code."""
+    return [(c, n) for c, n in session.execute(select(District.code, District.name).order_by(District.code))]
+
+
+def category_names(session: Session) -> dict[str, str]:
+    """code -> name of every category, by code."""
+    q = select(Category.code, Category.name).order_by(Category.code)
+    return {c: n for c, n in session.execute(q)}
+
+
+def get_deputy(session: Session, deputy_id: str) -> Deputy | None:
+    """One deputy by id."""
+    return session.get(Deputy, deputy_id)
