@@ -2,18 +2,100 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Ticket
+from app.models import Assignment, Event, Supervision, Ticket, Unit
+from app.repositories.clocks import breached_exists
 
 
-def get(session: Session, ticket_id: str) -> Ticket | None:
-    """One ticket by id."""
-    return session.get(Ticket, ticket_id)
+def get(session: Session, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
+    """One ticket by id (locked for the transaction when `for_update`)."""
+    if not for_update:
+        return session.get(Ticket, ticket_id)
+    return session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
 
 
 def of_deputy(session: Session, deputy_id: str | None, *, limit: int = 200) -> list[Ticket]:
     """A deputy's calls on the line, newest first."""
     q = select(Ticket).where(Ticket.deputy_id == deputy_id).order_by(Ticket.called_at.desc()).limit(limit)
+    return list(session.scalars(q))
+
+
+def unit_may_read(session: Session, ticket_id: str, unit: str, district: str | None) -> bool:
+    """The unit is assigned to the ticket, supervises it, or is the district congress of
+    the ticket's district (SPEC.md "Who may read a ticket")."""
+    assigned = exists().where(Assignment.ticket_id == ticket_id, Assignment.unit_code == unit)
+    supervising = exists().where(Supervision.ticket_id == ticket_id, Supervision.unit_code == unit)
+    checks = [assigned, supervising]
+    if district is not None:
+        checks.append(
+            exists().where(Unit.code == unit, Unit.kind == "district_congress", Unit.district == district)
+        )
+    return bool(session.scalar(select(or_(*checks))))
+
+
+def by_hotline_no(session: Session, hotline_no: str) -> Ticket | None:
+    """The ticket received under this hotline number."""
+    return session.scalar(select(Ticket).where(Ticket.hotline_no == hotline_no))
+
+
+def events(session: Session, ticket_id: str) -> list[Event]:
+    """A ticket's whole log, in recording order."""
+    return list(session.scalars(select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id)))
+
+
+def hotline_numbers(session: Session, ticket_ids: Collection[str]) -> dict[str, str]:
+    """id -> hotline number of these tickets."""
+    if not ticket_ids:
+        return {}
+    q = select(Ticket.id, Ticket.hotline_no).where(Ticket.id.in_(ticket_ids))
+    return {tid: no for tid, no in session.execute(q)}
+
+
+@dataclass
+class TicketFilter:
+    """The ticket list's filters (GET /api/v1/tickets)."""
+
+    status: str | None = None
+    category: str | None = None
+    district: str | None = None
+    unit: str | None = None
+    breached: bool | None = None
+    deputy_verified: bool | None = None
+    called_from: datetime | None = None
+    called_to: datetime | None = None
+
+
+def filtered(
+    session: Session, f: TicketFilter, *, now: datetime, after: str | None, limit: int
+) -> list[Ticket]:
+    """Newest first, keyset-paged on the time-ordered id, so inserts never shift a page."""
+    q = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+    conds: list[ColumnElement[bool]] = []
+    if f.status:
+        conds.append(Ticket.status == f.status)
+    if f.category:
+        conds.append(Ticket.category == f.category)
+    if f.district:
+        conds.append(Ticket.district == f.district)
+    if f.unit:
+        conds.append(exists().where(Assignment.ticket_id == Ticket.id, Assignment.unit_code == f.unit))
+    if f.breached is not None:
+        breached = breached_exists(Ticket.id, now)
+        conds.append(breached if f.breached else ~breached)
+    if f.deputy_verified is not None:
+        conds.append(Ticket.deputy_verified == f.deputy_verified)
+    if f.called_from:
+        conds.append(Ticket.called_at >= f.called_from)
+    if f.called_to:
+        conds.append(Ticket.called_at < f.called_to)
+    if after:
+        conds.append(Ticket.id < after)
+    if conds:
+        q = q.where(and_(*conds))
     return list(session.scalars(q))

@@ -8,14 +8,15 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import Raced
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Assignment, Category, Deputy, Event, Supervision, Ticket, Unit
+from app.models import Assignment, Category, Deputy, Event, Ticket, Unit
 from app.models.base import new_id
-from app.repositories.clocks import breached_exists
+from app.repositories import tickets as tickets_repo
+from app.repositories.tickets import TicketFilter as TicketFilter
 from app.services.calendar_in_force import signature_columns
 from app.services.clocks import NewClock, clock_values, insert_clocks
 from app.services.context import Ctx
@@ -388,22 +389,12 @@ def can_read(ctx: Ctx, ticket_id: str, district: str | None = None, deputy_id: s
     unit = ctx.actor.unit_code
     if unit is None:
         return False
-    assigned = exists().where(Assignment.ticket_id == ticket_id, Assignment.unit_code == unit)
-    supervising = exists().where(Supervision.ticket_id == ticket_id, Supervision.unit_code == unit)
-    checks = [assigned, supervising]
-    if district is not None:
-        checks.append(
-            exists().where(Unit.code == unit, Unit.kind == "district_congress", Unit.district == district)
-        )
-    return bool(ctx.session.scalar(select(or_(*checks))))
+    return tickets_repo.unit_may_read(ctx.session, ticket_id, unit, district)
 
 
 def get_visible(ctx: Ctx, ticket_id: str, *, for_update: bool = False) -> Ticket:
     """The ticket, or NotFound when it does not exist or this key may not read it."""
-    q = select(Ticket).where(Ticket.id == ticket_id)
-    if for_update:
-        q = q.with_for_update()
-    ticket = ctx.session.scalar(q)
+    ticket = tickets_repo.get(ctx.session, ticket_id, for_update=for_update)
     if ticket is None or not can_read(ctx, ticket_id, ticket.district, ticket.deputy_id):
         raise NotFound(f"no ticket {ticket_id}")
     return ticket
@@ -412,63 +403,21 @@ def get_visible(ctx: Ctx, ticket_id: str, *, for_update: bool = False) -> Ticket
 def events_of(ctx: Ctx, ticket_id: str) -> list[Event]:
     """The ticket's whole log in recording order; NotFound as for the ticket itself."""
     get_visible(ctx, ticket_id)
-    return list(ctx.session.scalars(select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id)))
+    return tickets_repo.events(ctx.session, ticket_id)
 
 
 def hotline_numbers(ctx: Ctx, ticket_ids: set[str]) -> dict[str, str]:
     """The hotline numbers of these tickets (for lists that name tickets)."""
-    if not ticket_ids:
-        return {}
-    return {
-        tid: no
-        for tid, no in ctx.session.execute(
-            select(Ticket.id, Ticket.hotline_no).where(Ticket.id.in_(ticket_ids))
-        )
-    }
+    return tickets_repo.hotline_numbers(ctx.session, ticket_ids)
 
 
 def get_by_hotline_no(ctx: Ctx, hotline_no: str) -> Ticket:
-    ticket = ctx.session.scalar(select(Ticket).where(Ticket.hotline_no == hotline_no))
+    ticket = tickets_repo.by_hotline_no(ctx.session, hotline_no)
     if ticket is None:
         raise NotFound(f"no ticket with hotline_no {hotline_no}")
     return ticket
 
 
-@dataclass
-class TicketFilter:
-    status: str | None = None
-    category: str | None = None
-    district: str | None = None
-    unit: str | None = None
-    breached: bool | None = None
-    deputy_verified: bool | None = None
-    called_from: datetime | None = None
-    called_to: datetime | None = None
-
-
 def list_tickets(ctx: Ctx, f: TicketFilter, *, after: str | None, limit: int) -> list[Ticket]:
     """Newest first, keyset-paged on the time-ordered id, so inserts never shift a page."""
-    q = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
-    conds = []
-    if f.status:
-        conds.append(Ticket.status == f.status)
-    if f.category:
-        conds.append(Ticket.category == f.category)
-    if f.district:
-        conds.append(Ticket.district == f.district)
-    if f.unit:
-        conds.append(exists().where(Assignment.ticket_id == Ticket.id, Assignment.unit_code == f.unit))
-    if f.breached is not None:
-        breached = breached_exists(Ticket.id, ctx.now())
-        conds.append(breached if f.breached else ~breached)
-    if f.deputy_verified is not None:
-        conds.append(Ticket.deputy_verified == f.deputy_verified)
-    if f.called_from:
-        conds.append(Ticket.called_at >= f.called_from)
-    if f.called_to:
-        conds.append(Ticket.called_at < f.called_to)
-    if after:
-        conds.append(Ticket.id < after)
-    if conds:
-        q = q.where(and_(*conds))
-    return list(ctx.session.scalars(q))
+    return tickets_repo.filtered(ctx.session, f, now=ctx.now(), after=after, limit=limit)
