@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -32,10 +33,13 @@ router = APIRouter(
     responses=problem_responses(401, 403, 422),
 )
 
+YearParam = Annotated[str, Query(max_length=8, description="YYYY; not in the future")]
+MonthParam = Annotated[str, Query(max_length=16, description="YYYY-MM; not in the future")]
 FormatParam = Annotated[str, Query(max_length=8, description="json (default), csv, xlsx or html")]
 MaskParam = Annotated[
     bool, Query(description="mask phone numbers (138****0001) in CSV, XLSX and HTML; false shows them")
 ]
+READERS = reader("liaison", "admin")  # who reads the reports (a deputy reads his or her points)
 DOWNLOADS: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
@@ -48,7 +52,10 @@ DOWNLOADS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _respond(kind: str, report: dict[str, Any], fmt: str, mask: bool) -> Any:
+def _download(kind: str, format: str, mask: bool, build: Callable[[], dict[str, Any]]) -> Any:
+    """The report in the asked format: the format is checked before any work is done."""
+    fmt = svc.check_format(format)
+    report = build()
     if fmt == "json":
         # Serialized directly: re-validating a month's report through its response model
         # cost 0.7 s at 1 M tickets (26,000 listed tickets); tests hold the output to the
@@ -75,55 +82,62 @@ def _weights(request: Request) -> ScoreWeights:
 @router.get("/monthly", response_model=MonthlyReport, responses=DOWNLOADS)
 def monthly(
     request: Request,
-    month: Annotated[str, Query(max_length=16, description="YYYY-MM; not in the future")],
+    month: MonthParam,
     format: FormatParam = "json",
     mask: MaskParam = True,
-    ctx: Ctx = reader("liaison", "admin"),
+    ctx: Ctx = READERS,
 ) -> Any:
     """The monthly report to the liaison committee (月报), as it stood at the cut-off."""
-    fmt = svc.check_format(format)
-    report = svc.monthly_report(ctx.session, month, ctx.now(), ctx.tz, _weights(request))
-    return _respond("monthly", report, fmt, mask)
+    return _download(
+        "monthly",
+        format,
+        mask,
+        lambda: svc.monthly_report(ctx.session, month, ctx.now(), ctx.tz, _weights(request)),
+    )
 
 
 @router.get("/annual", response_model=AnnualReport, responses=DOWNLOADS)
 def annual(
     request: Request,
-    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    year: YearParam,
     format: FormatParam = "json",
     mask: MaskParam = True,
-    ctx: Ctx = reader("liaison", "admin"),
+    ctx: Ctx = READERS,
 ) -> Any:
     """The annual report (年报): the monthly figures over a year, with month-by-month totals."""
-    fmt = svc.check_format(format)
-    report = svc.annual_report(ctx.session, year, ctx.now(), ctx.tz, _weights(request))
-    return _respond("annual", report, fmt, mask)
+    return _download(
+        "annual",
+        format,
+        mask,
+        lambda: svc.annual_report(ctx.session, year, ctx.now(), ctx.tz, _weights(request)),
+    )
 
 
 @router.get("/deputies", response_model=DeputiesReport, responses=DOWNLOADS)
 def deputies(
-    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    year: YearParam,
     format: FormatParam = "json",
     mask: MaskParam = True,
-    ctx: Ctx = reader("liaison", "admin"),
+    ctx: Ctx = READERS,
 ) -> Any:
     """Deputy participation (代表履职): calls, problems and points; silent deputies."""
-    fmt = svc.check_format(format)
-    report = svc.deputies_report(ctx.session, year, ctx.now(), ctx.tz)
-    return _respond("deputies", report, fmt, mask)
+    return _download(
+        "deputies", format, mask, lambda: svc.deputies_report(ctx.session, year, ctx.now(), ctx.tz)
+    )
 
 
 @router.get("/stations", response_model=StationsReport, responses=DOWNLOADS)
 def stations(
-    month: Annotated[str, Query(max_length=16, description="YYYY-MM; not in the future")],
+    month: MonthParam,
     format: FormatParam = "json",
     mask: MaskParam = True,
-    ctx: Ctx = reader("liaison", "admin"),
+    ctx: Ctx = READERS,
 ) -> Any:
     """The liaison stations' month (联络站): receptions and messages per station, and the
     stations that held no reception."""
-    fmt = svc.check_format(format)
-    return _respond("stations", svc.stations_report(ctx.session, month, ctx.now(), ctx.tz), fmt, mask)
+    return _download(
+        "stations", format, mask, lambda: svc.stations_report(ctx.session, month, ctx.now(), ctx.tz)
+    )
 
 
 @router.get("/duty-reports", response_model=CoverageReport, responses=DOWNLOADS)
@@ -133,31 +147,36 @@ def duty_coverage(
     year: Annotated[str, Query(max_length=8, description="YYYY, a year of the term; not in the future")],
     format: FormatParam = "json",
     mask: MaskParam = True,
-    ctx: Ctx = reader("liaison", "admin"),
+    ctx: Ctx = READERS,
 ) -> Any:
     """Duty reports (述职) of a term in a year: due, overdue and done, coverage and the share
     made at a meeting, per the configured schedule, as at the end of the year (today for
     this year)."""
-    fmt = svc.check_format(format)
-    period = year_period(year, ctx.now(), ctx.tz)
-    report = duty_reports.coverage(
-        ctx, term_code=term, period=period, schedule=app_state(request).duty_schedule
+    return _download(
+        "duty-reports",
+        format,
+        mask,
+        lambda: duty_reports.coverage(
+            ctx,
+            term_code=term,
+            period=year_period(year, ctx.now(), ctx.tz),
+            schedule=app_state(request).duty_schedule,
+        ),
     )
-    return _respond("duty-reports", report, fmt, mask)
 
 
 @router.get("/points", response_model=PointsReport, responses=DOWNLOADS)
 def points_report(
-    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    year: YearParam,
     format: FormatParam = "json",
     mask: MaskParam = True,
-    ctx: Ctx = reader("liaison", "admin"),
+    ctx: Ctx = READERS,
 ) -> Any:
     """Points (履职积分) of every deputy in a year by type, caps applied, the highest first;
     silent deputies (no call on the line) marked."""
-    fmt = svc.check_format(format)
-    report = points.build(ctx.session, year_period(year, ctx.now(), ctx.tz))
-    return _respond("points", report, fmt, mask)
+    return _download(
+        "points", format, mask, lambda: points.build(ctx.session, year_period(year, ctx.now(), ctx.tz))
+    )
 
 
 @router.get(
@@ -167,30 +186,32 @@ def points_report(
 )
 def deputy_points_report(
     deputy_id: str,
-    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    year: YearParam,
     format: FormatParam = "json",
     mask: MaskParam = True,
     ctx: Ctx = reader("liaison", "admin", "deputy"),
 ) -> Any:
     """A deputy's annual points report: every item behind each figure, by type, with the
     caps applied (a deputy: his or her own)."""
-    fmt = svc.check_format(format)
-    if ctx.actor.role == "deputy" and ctx.actor.deputy_id != deputy_id:
-        raise NotFound(f"no deputy {deputy_id}")
-    deputy = get_deputy(ctx.session, deputy_id)
-    report = points.for_deputy(ctx.session, year_period(year, ctx.now(), ctx.tz), deputy)
-    return _respond("deputy-points", report, fmt, mask)
+
+    def build() -> dict[str, Any]:
+        if ctx.actor.role == "deputy" and ctx.actor.deputy_id != deputy_id:
+            raise NotFound(f"no deputy {deputy_id}")
+        deputy = get_deputy(ctx.session, deputy_id)
+        return points.for_deputy(ctx.session, year_period(year, ctx.now(), ctx.tz), deputy)
+
+    return _download("deputy-points", format, mask, build)
 
 
 @router.get("/invitations", response_model=InvitationsReport, responses=DOWNLOADS)
 def invitations(
-    year: Annotated[str, Query(max_length=8, description="YYYY; not in the future")],
+    year: YearParam,
     format: FormatParam = "json",
     mask: MaskParam = True,
-    ctx: Ctx = reader("liaison", "admin"),
+    ctx: Ctx = READERS,
 ) -> Any:
     """Invitations (约请) per invited unit: letters received, acknowledged and completed on
     time, evaluations, satisfaction and rounds reopened."""
-    fmt = svc.check_format(format)
-    report = svc.invitations_report(ctx.session, year, ctx.now(), ctx.tz)
-    return _respond("invitations", report, fmt, mask)
+    return _download(
+        "invitations", format, mask, lambda: svc.invitations_report(ctx.session, year, ctx.now(), ctx.tz)
+    )
