@@ -15,7 +15,7 @@ from app.repositories.clocks import open_clock
 from app.services.context import Ctx
 from app.services.rows import insert_rows
 from app.services.sla import ClockKind
-from app.services.views import AssignmentLike, ClockLike, local, ticket_summary
+from app.services.views import AssignmentLike, ClockLike, local
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 LEAD_ORDER = (ClockKind.CONTACT.value, ClockKind.RESOLVE.value, ClockKind.FEEDBACK.value)
@@ -340,41 +340,73 @@ def read_queue(
         params.update(after_key=after[0], after_ticket=after[1], after_role=after[2])
     shape = (updated_since is not None, after is not None)
     conn = ctx.session.connection()
-    rows = list(conn.execute(_PAGES[shape], params))
-    invited = list(conn.execute(_INVITATION_PAGES[shape], params))
+    # All at once: fetching a page row by row cost a fifth more.
+    rows = list(conn.execute(_PAGES[shape], params).all())
+    invited = list(conn.execute(_INVITATION_PAGES[shape], params).all())
     if not invited:
         return rows
     merged = sorted(rows + invited, key=lambda r: (r.sort_key, r.id, r.role))
     return merged[:limit]
 
 
-def item_view(row: Row[Any], now: datetime, tz: Any) -> dict[str, Any]:
+def item_view(row: Sequence[Any], now: datetime, tz: Any) -> dict[str, Any]:
     """A queue item as the API shows it: a ticket's, or an invitation's."""
-    if "invitation_number" in row._fields:
-        return {
+    # Unpacked by position (the page queries' columns, in their order): reading a row's
+    # values by name cost four times as much as the rest of building the view. An
+    # invitation's entry is told by its role, which no ticket's entry has.
+    if row[2] == INVITED:
+        (_, id_, role, active, action, due, updated, number, subject, status, round_, station) = row
+        source: dict[str, Any] = {
             "kind": "invitation",
             "invitation": {
-                "id": row.id,
-                "number": row.invitation_number,
-                "subject": row.subject,
-                "status": row.status,
-                "round": row.round,
-                "station": row.station_code,
+                "id": id_,
+                "number": number,
+                "subject": subject,
+                "status": status,
+                "round": round_,
+                "station": station,
             },
-            "role": row.role,
-            "next_action": row.next_action,
-            "next_due_at": local(row.next_due_at, tz),
-            "breached": row.next_due_at is not None and row.next_due_at <= now,
-            "in_queue": row.active,
-            "updated_at": local(row.updated_at, tz),
+        }
+    else:
+        (
+            _,
+            id_,
+            role,
+            active,
+            action,
+            due,
+            updated,
+            hotline_no,
+            status,
+            kind,
+            category,
+            district,
+            urgency,
+            round_,
+            lead_unit,
+            called_at,
+        ) = row
+        source = {
+            "kind": "ticket",
+            "ticket": {  # a ticket in a list (app.schemas.tickets.TicketSummary)
+                "id": id_,
+                "hotline_no": hotline_no,
+                "status": status,
+                "kind": kind,
+                "category": category,
+                "district": district,
+                "urgency": urgency,
+                "round": round_,
+                "lead_unit": lead_unit,
+                "called_at": local(called_at, tz),
+            },
         }
     return {
-        "kind": "ticket",
-        "ticket": ticket_summary(row, tz),
-        "role": row.role,
-        "next_action": row.next_action,
-        "next_due_at": local(row.next_due_at, tz),
-        "breached": row.next_due_at is not None and row.next_due_at <= now,
-        "in_queue": row.active,
-        "updated_at": local(row.updated_at, tz),
+        **source,
+        "role": role,
+        "next_action": action,
+        "next_due_at": local(due, tz),
+        "breached": due is not None and due <= now,
+        "in_queue": active,
+        "updated_at": local(updated, tz),
     }

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Clock, Deputy, Event, Ticket
@@ -161,22 +161,6 @@ def ticket_view(
         "closed_at": local(t.closed_at, tz),
         "created_at": local(t.created_at, tz),
         "updated_at": local(t.updated_at, tz),
-    }
-
-
-def ticket_summary(t: Ticket | Row[Any], tz: ZoneInfo) -> dict[str, Any]:
-    """A ticket in a list (a queue page): an ORM object or a row of the same columns."""
-    return {
-        "id": t.id,
-        "hotline_no": t.hotline_no,
-        "status": t.status,
-        "kind": t.kind,
-        "category": t.category,
-        "district": t.district,
-        "urgency": t.urgency,
-        "round": t.round,
-        "lead_unit": t.lead_unit,
-        "called_at": local(t.called_at, tz),
     }
 
 
