@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from app.schemas.common import Code, Instant, ShortText, Strict
-from app.schemas.tickets import TicketOut, Urgency
-from app.services.registry import normalize_phone, valid_phone
+from app.schemas.tickets import ClockStateName, Phone, TicketOut, Urgency
 
 RecordedChannel = Literal["station", "paper", "wechat", "other"]
 Channel = Literal["code", "station", "paper", "wechat", "other"]
@@ -19,14 +18,7 @@ Level = Literal["township", "county", "city"]
 
 class Voter(Strict):
     name: str | None = Field(default=None, max_length=100)
-    phone: str = Field(min_length=1, max_length=32)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        if not valid_phone(normalize_phone(value)):
-            raise ValueError("must be 5 to 20 digits (spaces, dashes and +86 are ignored)")
-        return value
+    phone: Phone
 
 
 class MessageIn(Strict):
@@ -46,7 +38,7 @@ class VoterOut(BaseModel):
 
 class ResponseClock(BaseModel):
     due_at: datetime
-    state: Literal["running", "met", "met_late", "breached", "cancelled"]
+    state: ClockStateName
     provisional: bool
     met_at: datetime | None
 

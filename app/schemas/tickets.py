@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, field_validator
 
 from app.schemas.common import Code, Instant, LongText, Name, ShortText, Strict
 from app.services.registry import normalize_phone, valid_phone
@@ -33,16 +33,19 @@ ClockStateName = Literal["running", "met", "met_late", "breached", "cancelled"]
 MAX_UNITS = 20
 
 
+def _phone(value: str) -> str:
+    if not valid_phone(normalize_phone(value)):
+        raise ValueError("must be 5 to 20 digits (spaces, dashes and +86 are ignored)")
+    return value
+
+
+# A caller's or a voter's number, as given (normalized where it is stored).
+Phone = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_phone)]
+
+
 class Caller(Strict):
     name: Name = Field(max_length=100)
-    phone: str = Field(min_length=1, max_length=32)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        if not valid_phone(normalize_phone(value)):
-            raise ValueError("must be 5 to 20 digits (spaces, dashes and +86 are ignored)")
-        return value
+    phone: Phone
 
 
 class TicketIn(Strict):
