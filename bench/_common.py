@@ -79,6 +79,92 @@ def start_server(
     raise RuntimeError(f"{cmd[0]} did not answer within {timeout} s; see {log.name}")
 
 
+def hotline_server(url: str, port: int, log_name: str, *args: str) -> subprocess.Popen[bytes]:
+    """`hotline serve` on this database (scheduler and webhooks off, the bench admin key),
+    answering on /healthz; `args` go to `hotline serve` (e.g. --workers 2)."""
+    return start_server(
+        [str(VENV_BIN / "hotline"), "serve", "--port", str(port), *args],
+        {
+            "DATABASE_URL": url,
+            "HOTLINE_ADMIN_KEY": ADMIN_KEY,
+            "HOTLINE_SCHEDULER": "off",
+            "HOTLINE_WEBHOOKS": "off",
+            "HOTLINE_LOG_LEVEL": "WARNING",
+        },
+        port,
+        ready_path="/healthz",
+        log_name=log_name,
+    )
+
+
+def kept_database(db: str, url: str | None, *, sqlite_file: str, pg_url: str) -> str:
+    """A fresh migrated database left for inspection after the run: `bench/out/<sqlite_file>`,
+    or the PostgreSQL database at `url` (default `pg_url`), dropped and created anew."""
+    from sqlalchemy import create_engine, text
+
+    from app.migrate import upgrade
+
+    if db == "sqlite":
+        out = HERE / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / sqlite_file
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        url = url or pg_url
+        base, name = url.rsplit("/", 1)
+        admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    upgrade(url)
+    return url
+
+
+class BulkWriter:
+    """Buffers rows per table and inserts them in executemany batches of `batch`, the tables
+    in `order` (parents before children: foreign keys); `counts` says how many per table."""
+
+    def __init__(self, engine: Any, order: Sequence[Any], batch: int = 5000) -> None:
+        self.engine = engine
+        self.tables = [m.__table__ for m in order]
+        self.batch = batch
+        self.buf: dict[Any, list[dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, model: Any, row: dict[str, Any]) -> None:
+        """One row of a model (or of its table)."""
+        rows = self.buf.setdefault(getattr(model, "__table__", model), [])
+        rows.append(row)
+        if len(rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        """Everything buffered, in one transaction."""
+        from sqlalchemy import insert
+
+        with self.engine.begin() as conn:
+            for table in self.tables:
+                rows = self.buf.get(table)
+                if rows:
+                    conn.execute(insert(table), rows)
+                    self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
+                    self.buf[table] = []
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    """Milliseconds of each of `repeat` calls, after one warm-up call (caches, statistics)."""
+    fn()
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()

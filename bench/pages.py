@@ -236,19 +236,7 @@ def main() -> None:
     url, fill_s = database(args.db, args.tickets, args.seed, args.reuse)
     unit = people(url)
     port = c.free_port()
-    server = c.start_server(
-        [str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
-        {
-            "DATABASE_URL": url,
-            "HOTLINE_ADMIN_KEY": c.ADMIN_KEY,
-            "HOTLINE_SCHEDULER": "off",
-            "HOTLINE_WEBHOOKS": "off",
-            "HOTLINE_LOG_LEVEL": "WARNING",
-        },
-        port,
-        ready_path="/healthz",
-        log_name="pages",
-    )
+    server = c.hotline_server(url, port, "pages")
     try:
         base = f"http://127.0.0.1:{port}"
         liaison, clerk = cookie_of(base, "bench.liaison"), cookie_of(base, "bench.clerk")

@@ -38,12 +38,11 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import orjson  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from app.models import (  # noqa: E402
@@ -64,7 +63,6 @@ from app.services.reports.points import build  # noqa: E402
 from bench import _common as c  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
-OUT = Path(_ROOT) / "bench" / "out"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_points_bench"
 YEAR = 2025
 START = datetime(YEAR, 1, 1, tzinfo=TZ).astimezone(UTC)
@@ -92,54 +90,9 @@ ORDER = [
 ]
 
 
-def fresh_database(db: str, url: str | None) -> str:
-    from app.migrate import upgrade
-
-    if db == "sqlite":
-        OUT.mkdir(parents=True, exist_ok=True)
-        path = OUT / "bench-points.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        url = url or PG_URL
-        base, name = url.rsplit("/", 1)
-        admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    upgrade(url)
-    return url
-
-
-class Writer:
-    """Buffers rows per table and flushes them in executemany batches, parents first."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.buf: dict[Any, list[dict[str, Any]]] = {}
-        self.counts: dict[str, int] = {}
-
-    def add(self, model: Any, row: dict[str, Any]) -> None:
-        rows = self.buf.setdefault(model.__table__, [])
-        rows.append(row)
-        if len(rows) >= BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        with self.engine.begin() as conn:
-            for model in ORDER:
-                rows = self.buf.get(model.__table__)
-                if rows:
-                    conn.execute(insert(model.__table__), rows)
-                    self.counts[model.__tablename__] = self.counts.get(model.__tablename__, 0) + len(rows)
-                    self.buf[model.__table__] = []
-
-
 def generate(engine: Engine, deputies: int, seed: int) -> dict[str, int]:
     rnd = random.Random(seed)
-    w = Writer(engine)
+    w = c.BulkWriter(engine, ORDER, BATCH)
     now = datetime(2026, 1, 15, tzinfo=UTC)
     w.add(Category, {"code": "water", "name": "供水", "created_at": now, "updated_at": now})
     w.add(
@@ -317,16 +270,6 @@ def generate(engine: Engine, deputies: int, seed: int) -> dict[str, int]:
     return w.counts
 
 
-def timed(fn: Any, repeat: int) -> list[float]:
-    fn()  # warm-up
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
@@ -336,7 +279,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    url = fresh_database(args.db, args.url)
+    url = c.kept_database(args.db, args.url, sqlite_file="bench-points.db", pg_url=PG_URL)
     engine = create_engine(url)
     t0 = time.perf_counter()
     counts = generate(engine, args.deputies, args.seed)
@@ -387,19 +330,7 @@ def main() -> None:
             )
 
     port = c.free_port()
-    server = c.start_server(
-        [str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
-        {
-            "DATABASE_URL": url,
-            "HOTLINE_ADMIN_KEY": c.ADMIN_KEY,
-            "HOTLINE_SCHEDULER": "off",
-            "HOTLINE_WEBHOOKS": "off",
-            "HOTLINE_LOG_LEVEL": "WARNING",
-        },
-        port,
-        ready_path="/healthz",
-        log_name="points",
-    )
+    server = c.hotline_server(url, port, "points")
     client = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
     def over_http() -> None:
@@ -413,12 +344,12 @@ def main() -> None:
         size["http_bytes"] = len(body)
 
     try:
-        served = timed(over_http, args.repeat)
+        served = c.timed(over_http, args.repeat)
     finally:
         client.close()
         c.stop(server)
-    ours = timed(report, args.repeat)
-    base = timed(baseline, args.repeat)
+    ours = c.timed(report, args.repeat)
+    base = c.timed(baseline, args.repeat)
     engine.dispose()
     app_db.dispose()
     served_ms, ours_ms, base_ms = (statistics.median(x) for x in (served, ours, base))

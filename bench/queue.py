@@ -38,7 +38,6 @@ import httpx  # noqa: E402
 from bench import _common as c  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN = "bench-admin-key-0123456789abcdef"
 UNITS = 200
 
 
@@ -320,20 +319,7 @@ def main() -> None:
     try:
         busy = sorted(open_counts, key=open_counts.get, reverse=True)[:20]  # type: ignore[arg-type]
         port, base_port = c.free_port(), c.free_port()
-        hotline = str(Path(sys.executable).with_name("hotline"))
-        server = c.start_server(
-            [hotline, "serve", "--port", str(port), "--workers", str(args.workers)],
-            {
-                "DATABASE_URL": url,
-                "HOTLINE_ADMIN_KEY": ADMIN,
-                "HOTLINE_SCHEDULER": "off",
-                "HOTLINE_WEBHOOKS": "off",
-                "HOTLINE_LOG_LEVEL": "WARNING",
-            },
-            port,
-            ready_path="/healthz",
-            log_name="queue-ours",
-        )
+        server = c.hotline_server(url, port, "queue-ours", "--workers", str(args.workers))
         try:
             targets = [
                 (f"/api/v1/units/{u}/queue?limit={args.limit}", {"Authorization": f"Bearer key-{u}"})

@@ -47,7 +47,7 @@ from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import orjson  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from app.models import (  # noqa: E402
@@ -74,56 +74,8 @@ YEAR_SECONDS = 365 * 86400
 BATCH = 5000
 H = timedelta(hours=1)
 D = timedelta(days=1)
-
-
-def fresh_database(db: str, url: str | None) -> str:
-    from app.migrate import upgrade
-
-    if db == "sqlite":
-        OUT.mkdir(parents=True, exist_ok=True)
-        path = OUT / "bench-report.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        url = url or PG_URL
-        base, name = url.rsplit("/", 1)
-        admin = create_engine(base + "/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    upgrade(url)
-    return url
-
-
-class Writer:
-    """Buffers rows per table and flushes them in executemany batches."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.buf: dict[Any, list[dict[str, Any]]] = {}
-        self.counts: dict[str, int] = {}
-
-    ORDER = [Unit, Category, Deputy, Ticket, Event, Clock, Extension, Resolution, Rating, Supervision]
-
-    def add(self, table: Any, row: dict[str, Any]) -> None:
-        rows = self.buf.setdefault(table, [])
-        rows.append(row)
-        if len(rows) >= BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        """Everything buffered, parents before children (foreign keys)."""
-        tables = [m.__table__ for m in self.ORDER]
-        with self.engine.begin() as conn:
-            for t in tables:
-                rows = self.buf.get(t)
-                if rows:
-                    conn.execute(insert(t), rows)
-                    name = t.name
-                    self.counts[name] = self.counts.get(name, 0) + len(rows)
-                    self.buf[t] = []
+# Parents before children (foreign keys).
+ORDER = [Unit, Category, Deputy, Ticket, Event, Clock, Extension, Resolution, Rating, Supervision]
 
 
 def generate(
@@ -145,7 +97,7 @@ def generate(
     units = [f"unit-{i:02d}" for i in range(30)]
     cats = [f"cat-{i:02d}" for i in range(20)]
     districts = [f"district-{i}" for i in range(10)]
-    w = Writer(engine)
+    w = c.BulkWriter(engine, ORDER, BATCH)
     # Parents first, flushed before children (PostgreSQL checks foreign keys per statement).
     for i, code in enumerate(units):
         w.add(
@@ -382,16 +334,6 @@ def generate(
     return w.counts
 
 
-def timed(fn: Any, repeat: int) -> list[float]:
-    fn()  # warm-up: caches, statistics
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -428,7 +370,7 @@ def main() -> None:
             }
     else:
         stamp.unlink(missing_ok=True)
-        url = fresh_database(args.db, args.url)
+        url = c.kept_database(args.db, args.url, sqlite_file="bench-report.db", pg_url=PG_URL)
         engine = create_engine(url)
         t0 = time.perf_counter()
         counts = generate(engine, args.tickets, args.seed, args.unresolved, args.late)
@@ -467,19 +409,7 @@ def main() -> None:
 
     # What the liaison committee waits for: the JSON endpoint of a running server.
     port = c.free_port()
-    server = c.start_server(
-        [str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
-        {
-            "DATABASE_URL": url,
-            "HOTLINE_ADMIN_KEY": c.ADMIN_KEY,
-            "HOTLINE_SCHEDULER": "off",
-            "HOTLINE_WEBHOOKS": "off",
-            "HOTLINE_LOG_LEVEL": "WARNING",
-        },
-        port,
-        ready_path="/healthz",
-        log_name="report",
-    )
+    server = c.hotline_server(url, port, "report")
     client = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
     def over_http() -> None:
@@ -495,12 +425,12 @@ def main() -> None:
         size["http_bytes"] = len(body)
 
     try:
-        served = timed(over_http, args.repeat)
+        served = c.timed(over_http, args.repeat)
     finally:
         client.close()
         c.stop(server)
-    ours = timed(report, args.repeat)
-    base = timed(baseline, args.repeat)
+    ours = c.timed(report, args.repeat)
+    base = c.timed(baseline, args.repeat)
     engine.dispose()
     app_db.dispose()
     ours_ms, base_ms = statistics.median(ours), statistics.median(base)
