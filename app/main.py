@@ -52,7 +52,11 @@ DESCRIPTION = """Tracks the tickets people's-congress deputies raise on the city
 government hotline: routing to a lead unit and co-handlers, time limits on the Chinese
 working calendar, supervision when a deputy is unsatisfied, unit queues and reports.
 
-Authenticate with `Authorization: Bearer <key>`. Errors are `application/problem+json`."""
+Authenticate with `Authorization: Bearer <key>`. Errors are `application/problem+json`:
+an unparsable body is 400 (before a 403, as the body is read first; 401 without a valid
+key), an invalid one 422 naming each field (a deputies import that is not CSV: 415); a
+method a path does not list is 405 with `Allow` naming those it does; a saturated service
+answers 503 with `Retry-After`."""
 
 
 def create_app(

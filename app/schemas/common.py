@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import orjson
 from pydantic import (
@@ -15,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
@@ -87,10 +89,29 @@ def _printable(value: Any) -> Any:
     return value
 
 
+def _is_number(annotation: Any) -> bool:
+    """int or float (or an optional or constrained one), not bool."""
+    if get_origin(annotation) is Annotated:
+        return _is_number(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_is_number(arg) for arg in get_args(annotation))
+    return annotation in (int, float)
+
+
 class Strict(BaseModel):
-    """A request body: no unknown fields, and no control characters in any text."""
+    """A request body: no unknown fields, no control characters in any text, and no
+    true/false for a number (pydantic alone reads `false` as 0). Digits in text stay
+    accepted for numbers: the pages validate their forms' text with these models."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and _is_number(field.annotation):
+            raise ValueError("must be a number, not true/false")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -147,3 +147,21 @@ def test_openapi_documents_403_where_roles_are_restricted(api: Any) -> None:
     paths = _document(api)["paths"]
     assert "403" in paths["/api/v1/keys"]["post"]["responses"]
     assert "403" in paths["/api/v1/reports/monthly"]["get"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/point-rules/meeting", {"name": "会议", "points": 2, "yearly_cap": False}, "yearly_cap"),
+        ("/api/v1/point-rules/meeting", {"name": "会议", "points": True}, "points"),
+    ],
+)
+def test_true_or_false_for_a_number_is_422_naming_the_field(
+    api: Any, path: str, body: dict[str, Any], field: str
+) -> None:
+    # found by schemathesis's negative data: `false` was read as 0
+    r = api.put(path, json=body)
+    assert [e["field"] for e in is_problem(r, 422)["errors"]] == [field]
+    ok = api.put(path, json={**body, field: 3})
+    assert ok.status_code in (200, 201), ok.text
+    assert ok.json()[field] == 3
