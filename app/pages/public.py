@@ -9,6 +9,7 @@ submission is stored; a tracking code is looked up by its digest, known or not a
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -30,7 +31,6 @@ from app.pages.web import (
     redirect,
     render,
 )
-from app.repositories import registry as names_repo
 from app.repositories.messages import lock_senders
 from app.schemas.common import Code, ShortText
 from app.services import codes, messages
@@ -115,9 +115,8 @@ def _address_limit(state: AppState, address: str, now: datetime) -> int | None:
     """Seconds to wait when the address is over its limit; one query, no transaction."""
     s = state.settings
     window = timedelta(minutes=s.message_address_window_minutes)
-    with state.db.read_session() as session:
-        ctx = state.ctx(session, VOTER)
-        count, oldest = messages.recent_from_address(ctx, address, now - window)
+    with state.db.reader.connect() as conn:
+        count, oldest = messages.recent_from_address(conn, address, now - window)
     if count >= s.message_limit_per_address:
         return _retry_after(oldest, window, now)
     return None
@@ -139,15 +138,25 @@ def _gone(request: Request, what: tuple[str, str]) -> Response:
     return render(request, "public/gone.html", status=404, title=what[0], message=what[1])
 
 
+def _read_page(state: AppState, code: str) -> codes.PublicPage | None:
+    with state.db.reader.connect() as conn:
+        page = codes.public_page(conn, code)
+    if page is not None:
+        codes.PAGES.put(code, page)
+    return page
+
+
+def _page_context(page: codes.PublicPage) -> dict[str, object]:
+    return {
+        "deputy": {"name": page.deputy_name, "level": page.deputy_level},
+        "stations": page.stations,
+        "districts": page.districts,
+    }
+
+
 def _deputy_page(state: AppState, code: str) -> dict[str, object] | None:
-    with state.db.read_session() as session:
-        found = codes.find_active(session, code)
-        if found is None:
-            return None
-        stations = names_repo.stations_of_deputy(session, found.deputy.id)
-        districts = names_repo.districts(session)
-        session.expunge_all()
-    return {"deputy": found.deputy, "stations": stations, "districts": districts}
+    page = codes.PAGES.get(code) or _read_page(state, code)
+    return None if page is None else _page_context(page)
 
 
 def _show_form(
@@ -176,41 +185,39 @@ def _show_form(
 
 
 @router.get("/d/{code}")
-def deputy_page(request: Request, code: str) -> Response:
-    """The deputy's public page: name, level, stations, and the message form."""
-    page = _deputy_page(app_state(request), code)
+async def deputy_page(request: Request, code: str) -> Response:
+    """The deputy's public page: name, level, stations, and the message form (a page seen
+    in the last few seconds is shown without a query: codes.PageCache)."""
+    page = codes.PAGES.get(code)
+    if page is None:
+        page = await run_in_threadpool(_read_page, app_state(request), code)
     if page is None:
         return _gone(request, GONE)
     token, new = anonymous_csrf(request)
-    districts = page["districts"]
-    assert isinstance(districts, list)
-    fields = [*_fields(districts), CONSENT]
-    return _show_form(request, code, page, FormState(fields), token, new)
+    shown = _page_context(page)
+    fields = [*_fields(page.districts), CONSENT]
+    return _show_form(request, code, shown, FormState(fields), token, new)
 
 
-def _store(
-    state: AppState, code: str, data: PublicMessage, address: str, now: datetime
-) -> tuple[str, str | None, int | None]:
-    """('stored', tracking code) | ('gone', None) | ('limited', seconds), in one transaction."""
+def _store(state: AppState, code: str, data: PublicMessage, address: str, now: datetime) -> Outcome:
+    """One transaction: the code, both limits and the calendar in one look-up, then the
+    message and its first event."""
     s = state.settings
     with Transaction(state.db.write_session) as session:
         ctx = state.ctx(session, VOTER)
         lock_senders(session, (address, data.phone))
-        found = codes.find_active(session, code)
-        if found is None:
-            return "gone", None, None
         window, day = timedelta(minutes=s.message_address_window_minutes), timedelta(days=1)
-        by_address, oldest, by_phone, oldest_phone = messages.recent_from_both(
-            ctx, address, now - window, data.phone, now - day
-        )
-        if by_address >= s.message_limit_per_address:
-            return "limited", None, _retry_after(oldest, window, now)
-        if by_phone >= s.message_limit_per_phone:
-            return "limited", None, _retry_after(oldest_phone, day, now)
-        message = messages.submit_public(
+        found = messages.public_intake(ctx, code, address, now - window, data.phone, now - day)
+        if found.deputy_id is None:
+            return Outcome("gone")
+        if found.by_address >= s.message_limit_per_address:
+            return Outcome("limited", seconds=_retry_after(found.oldest_by_address, window, now))
+        if found.by_phone >= s.message_limit_per_phone:
+            return Outcome("limited", seconds=_retry_after(found.oldest_by_phone, day, now))
+        tracking = messages.submit_public(
             ctx,
             messages.NewMessage(
-                deputy_id=found.deputy.id,
+                deputy_id=found.deputy_id,
                 channel="code",
                 content=data.content,
                 voter_name=(data.name or "").strip() or None,
@@ -220,65 +227,79 @@ def _store(
                 client_address=address,
             ),
         )
-        tracking = message.tracking_code
-        return "stored", tracking, None
+        return Outcome("stored", tracking=tracking)
+
+
+@dataclass
+class Outcome:
+    what: str  # stored | gone | limited | again
+    tracking: str | None = None
+    seconds: int | None = None
+    page: dict[str, object] | None = None
+
+
+def _submit(state: AppState, code: str, data: PublicMessage | None, address: str, now: datetime) -> Outcome:
+    """The submission's database work, in one trip to a thread: the address limit first
+    (a refused address causes that one counting query and nothing else), then either the
+    page's look-ups to show the form again (`data` None: nothing is stored) or the store."""
+    wait = _address_limit(state, address, now)
+    if wait is not None:
+        return Outcome("limited", seconds=wait)
+    if data is None:
+        page = _deputy_page(state, code)
+        return Outcome("gone") if page is None else Outcome("again", page=page)
+    return _store(state, code, data, address, now)
+
+
+def _too_large(request: Request) -> Response:
+    return render(
+        request,
+        "public/gone.html",
+        status=413,
+        title="提交的内容过大",
+        message="留言内容不能超过 2000 字，请精简后重新提交。",
+    )
 
 
 @router.post("/d/{code}")
 async def submit_message(request: Request, code: str) -> Response:
-    """Limit, then token, size, trap, fields; store; go to the tracking page."""
+    """Size, token, trap and fields (no database work); then the address limit, and the
+    store or the form again, in one trip; then the tracking page."""
     state = app_state(request)
     address = client_address(request)
     now = state.clock.now()
-    # The only database work a refused address causes (and it needs no transaction).
-    wait = await run_in_threadpool(_address_limit, state, address, now)
-    if wait is not None:
-        return limited(request, wait)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > PUBLIC_MAX_BYTES:
-        return render(
-            request,
-            "public/gone.html",
-            status=413,
-            title="提交的内容过大",
-            message="留言内容不能超过 2000 字，请精简后重新提交。",
-        )
+        return _too_large(request)
     body = await request.body()
     if len(body) > PUBLIC_MAX_BYTES:
-        return render(
-            request,
-            "public/gone.html",
-            status=413,
-            title="提交的内容过大",
-            message="留言内容不能超过 2000 字，请精简后重新提交。",
-        )
+        return _too_large(request)
     form = await read_form(request)
     check_anonymous_csrf(request, form)
-    token, _ = anonymous_csrf(request)
     # Read with the fields alone: the page's own look-ups are made only to show it again.
     fields = [*_fields([]), CONSENT]
+    model: BaseModel | None = None
     if str(form.get("website", "")).strip():
         shown = FormState(fields, {k: form.get(k, "") for k in [f.name for f in fields]})
         shown.problems.append(TRAP)
-        return await _again(request, state, code, shown, token)
-    model, shown = read(fields, form, PublicMessage, state.settings.tz)
-    if model is None:
-        return await _again(request, state, code, shown, token)
-    assert isinstance(model, PublicMessage)
-    outcome, tracking, seconds = await run_in_threadpool(_store, state, code, model, address, now)
-    if outcome == "gone":
+    else:
+        model, shown = read(fields, form, PublicMessage, state.settings.tz)
+    assert model is None or isinstance(model, PublicMessage)
+    outcome = await run_in_threadpool(_submit, state, code, model, address, now)
+    if outcome.what == "stored":
+        return redirect(f"/t/{outcome.tracking}?sent=1")
+    if outcome.what == "limited":
+        assert outcome.seconds is not None
+        return limited(request, outcome.seconds)
+    if outcome.what == "gone":
         return _gone(request, GONE)
-    if outcome == "limited":
-        assert seconds is not None
-        return limited(request, seconds)
-    return redirect(f"/t/{tracking}?sent=1")
+    assert outcome.page is not None
+    token, _ = anonymous_csrf(request)
+    return _again(request, code, outcome.page, shown, token)
 
 
-async def _again(request: Request, state: AppState, code: str, shown: FormState, token: str) -> Response:
+def _again(request: Request, code: str, page: dict[str, object], shown: FormState, token: str) -> Response:
     """The form shown again with what is wrong (nothing was stored)."""
-    page = await run_in_threadpool(_deputy_page, state, code)
-    if page is None:
-        return _gone(request, GONE)
     districts = page["districts"]
     assert isinstance(districts, list)
     shown.fields = [*_fields(districts), CONSENT]

@@ -23,10 +23,9 @@ def lock_senders(session: Session, keys: Collection[str]) -> None:
     """On PostgreSQL, take a transaction lock per sender key (an address, a phone), so that
     concurrent submissions from one sender count each other's rows; SQLite's single writer
     already orders them."""
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or not keys:
         return
-    for key in keys:
-        session.execute(_LOCK, {"k": key})
-
-
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 17))")
+    # One statement, one round trip; the locks are taken in the order given. Its own
+    # statement: what the caller counts next must be read after the locks are held.
+    locks = ", ".join(f"pg_advisory_xact_lock(hashtextextended(:k{i}, 17))" for i in range(len(keys)))
+    session.execute(text(f"SELECT {locks}"), {f"k{i}": key for i, key in enumerate(keys)})

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import io
 import secrets
+import threading
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import segno
-from sqlalchemy import select
+from sqlalchemy import Connection, String, bindparam, cast, exists, literal, null, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
-from app.models import Deputy, DeputyCode
+from app.models import Deputy, DeputyCode, District, Station, StationDeputy
 from app.services.context import Ctx
 
 CODE_BYTES = 12  # 16 URL-safe characters (SPEC: at least 12)
@@ -85,6 +88,7 @@ def _end(ctx: Ctx, row: DeputyCode, state: str) -> None:
 
 def rotate(ctx: Ctx, deputy_id: str) -> DeputyCode:
     """Retire the active code (if any) and issue a new one."""
+    PAGES.forget()
     _deputy_locked(ctx, deputy_id)
     current = active_code(ctx.session, deputy_id)
     if current is not None:
@@ -94,6 +98,7 @@ def rotate(ctx: Ctx, deputy_id: str) -> DeputyCode:
 
 def disable(ctx: Ctx, deputy_id: str) -> None:
     """The deputy's code stops accepting messages; nothing to do when none is active."""
+    PAGES.forget()
     _deputy_locked(ctx, deputy_id)
     current = active_code(ctx.session, deputy_id)
     if current is not None:
@@ -101,23 +106,48 @@ def disable(ctx: Ctx, deputy_id: str) -> None:
 
 
 @dataclass
-class CodeLookup:
-    deputy: Deputy
-    code: DeputyCode
+class PublicPage:
+    """What the deputy's public page shows: name, level, stations; and the districts the
+    form offers."""
+
+    deputy_name: str
+    deputy_level: str
+    stations: list[str]
+    districts: list[tuple[str, str]]
 
 
-def find_active(session: Session, code: str) -> CodeLookup | None:
-    """The deputy behind an active code, or None (unknown, retired and disabled alike)."""
+def _public_page_query() -> Any:
+    active = (DeputyCode.code == bindparam("code"), DeputyCode.state == "active")
+    text_null = cast(null(), String)
+    return union_all(
+        select(literal("a").label("k"), Deputy.name, Deputy.level, text_null.label("s"))
+        .join(DeputyCode, DeputyCode.deputy_id == Deputy.id)
+        .where(*active),
+        select(literal("b"), Station.name, text_null, Station.code)
+        .join(StationDeputy, StationDeputy.station_code == Station.code)
+        .join(DeputyCode, DeputyCode.deputy_id == StationDeputy.deputy_id)
+        .where(*active),
+        select(literal("c"), District.code, District.name, District.code).where(exists().where(*active)),
+    ).order_by("k", "s")
+
+
+# The page in one round trip (the code's deputy, its stations, the districts); built once.
+_PUBLIC_PAGE = _public_page_query()
+
+
+def public_page(conn: Connection, code: str) -> PublicPage | None:
+    """The public page of an active code, or None (unknown, retired and disabled alike)."""
     if not code or len(code) > 64:
         return None
-    row = session.execute(
-        select(DeputyCode, Deputy)
-        .join(Deputy, Deputy.id == DeputyCode.deputy_id)
-        .where(DeputyCode.code == code)
-    ).first()
-    if row is None or row[0].state != "active":
+    rows = conn.execute(_PUBLIC_PAGE, {"code": code}).all()
+    if not rows or rows[0][0] != "a":
         return None
-    return CodeLookup(deputy=row[1], code=row[0])
+    return PublicPage(
+        deputy_name=rows[0][1],
+        deputy_level=rows[0][2],
+        stations=[r[1] for r in rows if r[0] == "b"],
+        districts=[(r[1], r[2]) for r in rows if r[0] == "c"],
+    )
 
 
 def qr_image(url: str, fmt: str, *, scale: int = 8) -> bytes:
@@ -129,3 +159,38 @@ def qr_image(url: str, fmt: str, *, scale: int = 8) -> bytes:
     else:
         qr.save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
+
+
+class PageCache:
+    """Public pages of active codes, remembered for a few seconds: a deputy's page is read
+    by every voter who scans the code, and the same look-up would answer each of them.
+
+    Only found pages are kept (unknown codes cannot fill it: each costs its query), at
+    most `size` of them. Rotating or disabling a code forgets them all in this process;
+    another replica shows the old page for at most `ttl` seconds, and a message posted
+    from it is refused all the same (the write path checks the code in its transaction).
+    A deputy's changed name or stations show within `ttl` seconds."""
+
+    def __init__(self, ttl: float = 5.0, size: int = 4096) -> None:
+        self.ttl, self.size = ttl, size
+        self._pages: dict[str, tuple[float, PublicPage]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, code: str) -> PublicPage | None:
+        found = self._pages.get(code)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, code: str, page: PublicPage) -> None:
+        with self._lock:
+            if len(self._pages) >= self.size:
+                self._pages.clear()
+            self._pages[code] = (time.monotonic() + self.ttl, page)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+
+PAGES = PageCache()

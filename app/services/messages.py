@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Deputy, Message, MessageEvent, Reception, StationDeputy
+from app.models import Deputy, DeputyCode, Message, MessageEvent, Reception, StationDeputy
 from app.models.base import new_id
+from app.services.calendar_in_force import signature_columns
 from app.services.context import Ctx
 from app.services.message_flow import SETTLED, MsgAction, MsgStatus, next_status
 from app.services.registry import normalize_phone, valid_phone
@@ -63,7 +64,8 @@ def log(ctx: Ctx, message: Message, type_: str, *, at: datetime, data: dict[str,
     )
 
 
-def _insert(ctx: Ctx, data: NewMessage, *, station_code: str | None) -> Message:
+def _rows(ctx: Ctx, data: NewMessage, station_code: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new message's row and its first event's (`message.received`)."""
     now = ctx.now()
     received_at = data.received_at or now
     due = compute_due(
@@ -75,43 +77,52 @@ def _insert(ctx: Ctx, data: NewMessage, *, station_code: str | None) -> Message:
         policy=ctx.policy,
     )
     code = new_tracking_code()
-    message = Message(
-        id=new_id(),
-        tracking_code=code,
-        tracking_hash=tracking_hash(code),
-        deputy_id=data.deputy_id,
-        channel=data.channel,
-        content=data.content,
-        voter_name=data.voter_name,
-        voter_phone=data.voter_phone,
-        client_address=data.client_address,
-        district=data.district,
-        station_code=station_code,
-        reception_id=data.reception_id,
-        status=MsgStatus.RECEIVED.value,
-        received_at=received_at,
-        due_at=due.due_at,
-        warn_at=due.warn_at,
-        provisional=due.provisional,
-        recorded_by=ctx.actor.name,
-        created_at=now,
-        updated_at=now,
-    )
-    ctx.session.add(message)
-    # One flush writes both rows (the message first: the event refers to it).
-    log(
-        ctx,
-        message,
-        "message.received",
-        at=received_at,
-        data={
+    message = {
+        "id": new_id(),
+        "tracking_code": code,
+        "tracking_hash": tracking_hash(code),
+        "deputy_id": data.deputy_id,
+        "channel": data.channel,
+        "content": data.content,
+        "voter_name": data.voter_name,
+        "voter_phone": data.voter_phone,
+        "client_address": data.client_address,
+        "district": data.district,
+        "station_code": station_code,
+        "reception_id": data.reception_id,
+        "status": MsgStatus.RECEIVED.value,
+        "received_at": received_at,
+        "due_at": due.due_at,
+        "warn_at": due.warn_at,
+        "provisional": due.provisional,
+        "recorded_by": ctx.actor.name,
+        "created_at": now,
+        "updated_at": now,
+    }
+    event = {
+        "message_id": message["id"],
+        "at": received_at,
+        "recorded_at": now,
+        "actor": ctx.actor.name,
+        "actor_role": ctx.actor.role,
+        "type": "message.received",
+        "data": {
             "channel": data.channel,
             "deputy_id": data.deputy_id,
             "station": station_code,
             "reception_id": data.reception_id,
             "due_at": ctx.iso(due.due_at),
         },
-    )
+    }
+    return message, event
+
+
+def _insert(ctx: Ctx, data: NewMessage, *, station_code: str | None) -> Message:
+    row, event = _rows(ctx, data, station_code)
+    message = Message(**row)
+    ctx.session.add(message)
+    # One flush writes both rows (the message first: the event refers to it).
+    ctx.session.add(MessageEvent(**event))
     ctx.session.flush()
     return message
 
@@ -145,11 +156,20 @@ def record(ctx: Ctx, data: NewMessage) -> Message:
     return _insert(ctx, data, station_code=station_code)
 
 
-def submit_public(ctx: Ctx, data: NewMessage) -> Message:
+_INSERT_MESSAGE = insert(Message)
+_INSERT_EVENT = insert(MessageEvent)
+
+
+def submit_public(ctx: Ctx, data: NewMessage) -> str:
     """A message from the deputy's public page (channel `code`); the page checked the code,
-    the limits and the fields."""
+    the limits and the fields. The same rows as a recorded message's, written as two plain
+    INSERTs (no unit of work: nothing else of the session changes); its tracking code."""
     data.channel = "code"
-    return _insert(ctx, data, station_code=None)
+    row, event = _rows(ctx, data, station_code=None)
+    conn = ctx.session.connection()
+    conn.execute(_INSERT_MESSAGE, row)
+    conn.execute(_INSERT_EVENT, event)
+    return str(row["tracking_code"])
 
 
 def _belongs(ctx: Ctx, deputy_id: str, station_code: str) -> bool:
@@ -167,45 +187,70 @@ def _belongs(ctx: Ctx, deputy_id: str, station_code: str) -> bool:
 # --- limits of the public form ------------------------------------------------------------------
 
 
-def recent_from_address(ctx: Ctx, address: str, since: datetime) -> tuple[int, datetime | None]:
-    """Messages stored from an address since an instant, and the oldest of them (one query:
-    the only one a refused submission makes)."""
-    row = ctx.session.execute(
-        select(func.count(), func.min(Message.received_at)).where(
-            Message.client_address == address, Message.received_at > since
-        )
-    ).one()
+_FROM_ADDRESS = select(func.count(), func.min(Message.received_at)).where(
+    Message.client_address == bindparam("address"), Message.received_at > bindparam("since")
+)
+
+
+def recent_from_address(conn: Connection, address: str, since: datetime) -> tuple[int, datetime | None]:
+    """Messages stored from an address since an instant, and the oldest of them (one query
+    on a connection of its own, no transaction: the only one a refused submission makes)."""
+    row = conn.execute(_FROM_ADDRESS, {"address": address, "since": since}).one()
     return int(row[0]), row[1]
 
 
-def recent_from_phone(ctx: Ctx, phone: str, since: datetime) -> tuple[int, datetime | None]:
-    row = ctx.session.execute(
-        select(func.count(), func.min(Message.received_at)).where(
-            Message.voter_phone == phone, Message.received_at > since
+def _counted(column: Any, key: str) -> tuple[Any, Any]:
+    where = (column == bindparam(key), Message.received_at > bindparam(f"{key}_since"))
+    return (
+        select(func.count()).where(*where).scalar_subquery(),
+        select(func.min(Message.received_at)).where(*where).scalar_subquery(),
+    )
+
+
+# Everything a public submission looks up, in one round trip; built once.
+_PUBLIC_LOOKUP = select(
+    select(DeputyCode.deputy_id)
+    .where(DeputyCode.code == bindparam("code"), DeputyCode.state == "active")
+    .scalar_subquery(),
+    *_counted(Message.client_address, "address"),
+    *_counted(Message.voter_phone, "phone"),
+    *signature_columns(),
+)
+
+
+@dataclass
+class PublicIntake:
+    """What the public form's write path needs to know before it stores a message."""
+
+    deputy_id: str | None  # the deputy of the active code; None: unknown, retired or disabled
+    by_address: int
+    oldest_by_address: datetime | None
+    by_phone: int
+    oldest_by_phone: datetime | None
+
+
+def public_intake(
+    ctx: Ctx, code: str, address: str, since_address: datetime, phone: str, since_phone: datetime
+) -> PublicIntake:
+    """The code's deputy, both limits' counts (and oldest instants) and the working
+    calendar's signature, in one statement; the calendar in force is set on the context."""
+    row = (
+        ctx.session.connection()
+        .execute(
+            _PUBLIC_LOOKUP,
+            {
+                "code": code,
+                "address": address,
+                "address_since": since_address,
+                "phone": phone,
+                "phone_since": since_phone,
+            },
         )
-    ).one()
-    return int(row[0]), row[1]
-
-
-def recent_from_both(
-    ctx: Ctx, address: str, since_address: datetime, phone: str, since_phone: datetime
-) -> tuple[int, datetime | None, int, datetime | None]:
-    """Both limits' counts (and oldest instants) in one statement, for the write path."""
-
-    def part(col: Any, value: str, since: datetime) -> list[Any]:
-        where = (col == value, Message.received_at > since)
-        return [
-            select(func.count()).where(*where).scalar_subquery(),
-            select(func.min(Message.received_at)).where(*where).scalar_subquery(),
-        ]
-
-    row = ctx.session.execute(
-        select(
-            *part(Message.client_address, address, since_address),
-            *part(Message.voter_phone, phone, since_phone),
-        )
-    ).one()
-    return int(row[0]), row[1], int(row[2]), row[3]
+        .one()
+    )
+    deputy_id, by_address, oldest_address, by_phone, oldest_phone, cal_count, cal_latest = tuple(row)
+    ctx._calendar = ctx.calendars(ctx.session, (int(cal_count), cal_latest))
+    return PublicIntake(deputy_id, int(by_address), oldest_address, int(by_phone), oldest_phone)
 
 
 # --- reads ----------------------------------------------------------------------------------
