@@ -24,6 +24,7 @@ def install(app: FastAPI) -> None:
         session,
         sso,
         station,
+        stations,
         tickets,
         unit,
     )
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
         admin,
         messages,
         station,
+        stations,
         invitations,
     ):
         app.include_router(module.router)
