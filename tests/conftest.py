@@ -7,10 +7,12 @@ Under pytest-xdist (`-n 2`) each worker has a database of its own (see _worker_d
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -31,6 +33,7 @@ METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 # built in, and 2027 has none until a test loads it. Pinned, so that a data package that
 # learns 2027 (the State Council publishes it each autumn) changes no test's outcome.
 PUBLISHED_THROUGH = 2026
+T = TypeVar("T")
 
 
 def pinned_calendars() -> CalendarProvider:
@@ -122,11 +125,68 @@ class Emptier:
         self.engine.dispose()
 
 
+class Snapshots:
+    """Data sets that many tests read, built once per worker and written back for each.
+
+    `snapshot(name, api, build)`: the first test runs `build()` through the API, as always;
+    its rows (every table), its keys and its clock are kept. Each later test asking for the
+    same name gets the same rows inserted in its empty database, the same keys and the same
+    time, in milliseconds instead of the seconds the API took to write them. Only for data
+    sets a test reads; whatever a test then writes is emptied after it like any other."""
+
+    def __init__(self, emptier: Emptier) -> None:
+        self.emptier = emptier
+        self.saved: dict[str, tuple[dict[str, list[dict[str, Any]]], Any, Any]] = {}
+
+    def __call__(self, name: str, api: Any, build: Callable[[], T]) -> T:
+        if name not in self.saved:
+            result = build()
+            with self.emptier.engine.connect() as conn:
+                rows = {
+                    t.name: [dict(r) for r in conn.execute(t.select()).mappings()]
+                    for t in Base.metadata.sorted_tables
+                }
+            keys = (dict(api.keys), dict(api.key_ids), api.clock.now())
+            self.saved[name] = (rows, keys, copy.deepcopy(result))
+            return result
+        rows, (keys, key_ids, now), result = self.saved[name]
+        with self.emptier.engine.begin() as conn:
+            if self.emptier.postgres:
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")  # no FK order
+            for table in Base.metadata.sorted_tables:
+                if rows[table.name]:
+                    conn.execute(table.insert(), rows[table.name])
+            if self.emptier.postgres:
+                for table in Base.metadata.sorted_tables:
+                    if "id" in table.c and table.c.id.autoincrement is True and rows[table.name]:
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                f"(SELECT max(id) FROM {table.name}))"
+                            )
+                        )
+        api.keys.update(keys)
+        api.key_ids.update(key_ids)
+        api.clock.set(now)
+        return copy.deepcopy(result)
+
+
 @pytest.fixture(scope="session")
 def emptier(database_url: str) -> Iterator[Emptier]:
     emptier = Emptier(database_url)
     yield emptier
     emptier.dispose()
+
+
+@pytest.fixture(scope="session")
+def snapshots(emptier: Emptier) -> Snapshots:
+    return Snapshots(emptier)
+
+
+@pytest.fixture
+def snapshot(snapshots: Snapshots, db_url: str) -> Snapshots:
+    """See Snapshots: the data set of a name, built once, written back for each test."""
+    return snapshots
 
 
 @pytest.fixture

@@ -9,12 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import get_settings
-from tests.builders import PASSWORD, invite_path, person, set_password, sign_in
-
-
-def ok(r, status=200):
-    assert r.status_code == status, r.text
-    return r.json()
+from tests.builders import PASSWORD, invite_path, ok, person, set_password, sign_in
 
 
 def fields(r) -> list[str]:

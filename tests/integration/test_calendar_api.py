@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-PROBLEM = "application/problem+json"
+from tests.builders import problem
 
 # An arrangement for 2027 as the State Council might publish it.
 Y2027 = {
@@ -19,12 +19,6 @@ Y2027 = {
     ],
     "workdays": ["2027-02-06", "2027-02-20"],
 }
-
-
-def problem(r, status: int) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    return r.json()
 
 
 def test_builtin_year(api):

@@ -6,14 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.builders import csrf_of, person
+from tests.builders import csrf_of, ok, person
 
 TERM = {"level": "city", "name": "第九届", "starts_on": "2022-01-01", "ends_on": "2026-12-31"}
-
-
-def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 def city_with_a_term(api: Any) -> dict[str, str]:

@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from app.schemas.duty import CoverageReport
+from tests.builders import ok, problem_fields
 
-PROBLEM = "application/problem+json"
 # A county term that started mid-year: 2021 is its (short) year 1, 2026 its year 6.
 MIDYEAR = {"level": "county", "name": "第十八届", "starts_on": "2021-10-01", "ends_on": "2026-09-30"}
 KINDS = {
@@ -21,17 +21,6 @@ KINDS = {
     "其他": {},
     "连任兼职务": {"reelected": True, "official": True},
 }
-
-
-def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-def problem(r: Any, status: int) -> list[str]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    return [e["field"] for e in r.json().get("errors", [])]
 
 
 def term_with_deputies(
@@ -118,9 +107,9 @@ def test_a_report_counts_from_its_date_and_for_the_rest_of_the_term(api):
         done = {d["name"]: [(x["held_on"], x["method"]) for x in d["reports"]] for d in report["done"]}
         assert done == {"其他": [("2024-03-15", "oral")], "连任": [("2022-11-02", "written")]}
     # Year 1, short as it is, is a year of the term; the year before it is not.
-    assert problem(api.get("/api/v1/reports/duty-reports?term=heshan-18&year=2020", "liaison"), 422) == [
-        "year"
-    ]
+    assert problem_fields(
+        api.get("/api/v1/reports/duty-reports?term=heshan-18&year=2020", "liaison"), 422
+    ) == ["year"]
 
 
 def test_a_term_shorter_than_the_schedule_brings_the_late_years_back_to_its_last(api):
@@ -179,15 +168,15 @@ def test_recording_a_report_refuses_what_does_not_fit_and_changes_nothing(api):
     )
     path = f"/api/v1/deputies/{ids['其他']}/duty-reports"
     good = {"held_on": "2024-03-15", "method": "meeting", "audience": "voters"}
-    assert problem(report_for(api, other["id"], "2024-03-15"), 409) == []
-    assert problem(report_for(api, ids["其他"], "2021-09-30"), 422) == ["held_on"]
-    assert problem(report_for(api, ids["其他"], "2024-07-01"), 422) == ["held_on"]  # ahead
-    assert problem(api.post(path, "liaison", json={**good, "method": "speech"}), 422) == ["method"]
-    assert problem(api.post(path, "liaison", json={**good, "audience": "public"}), 422) == ["audience"]
-    assert problem(api.post(path, "liaison", json={**good, "note": "x" * 2001}), 422) == ["note"]
-    assert problem(api.post("/api/v1/deputies/nope/duty-reports", "liaison", json=good), 404) == []
-    assert problem(api.post(path, "hotline", json=good), 403) == []
-    assert problem(api.post(path, "admin", json=good), 403) == []
+    assert problem_fields(report_for(api, other["id"], "2024-03-15"), 409) == []
+    assert problem_fields(report_for(api, ids["其他"], "2021-09-30"), 422) == ["held_on"]
+    assert problem_fields(report_for(api, ids["其他"], "2024-07-01"), 422) == ["held_on"]  # ahead
+    assert problem_fields(api.post(path, "liaison", json={**good, "method": "speech"}), 422) == ["method"]
+    assert problem_fields(api.post(path, "liaison", json={**good, "audience": "public"}), 422) == ["audience"]
+    assert problem_fields(api.post(path, "liaison", json={**good, "note": "x" * 2001}), 422) == ["note"]
+    assert problem_fields(api.post("/api/v1/deputies/nope/duty-reports", "liaison", json=good), 404) == []
+    assert problem_fields(api.post(path, "hotline", json=good), 403) == []
+    assert problem_fields(api.post(path, "admin", json=good), 403) == []
     assert ok(api.get(path, "liaison")) == []
     made = ok(api.post(path, "liaison", json={**good, "note": "在赫山区会议室"}), 201)
     assert (made["term"], made["recorded_by"]) == ("heshan-18", api.actor("liaison"))
@@ -199,12 +188,14 @@ def test_the_coverage_report_refuses_unknown_terms_and_years_out_of_range(api):
     api.set_now("2024-06-30 10:00")
     term_with_deputies(api)
     base = "/api/v1/reports/duty-reports"
-    assert problem(api.get(f"{base}?term=nope&year=2024", "liaison"), 422) == ["term"]
-    assert problem(api.get(f"{base}?term=heshan-18&year=2025", "liaison"), 422) == ["year"]
-    assert problem(api.get(f"{base}?term=heshan-18&year=24", "liaison"), 422) == ["year"]
-    assert problem(api.get(f"{base}?term=heshan-18", "liaison"), 422) == ["year"]
-    assert problem(api.get(f"{base}?term=heshan-18&year=2024&format=pdf", "liaison"), 422) == ["format"]
-    assert problem(api.get(f"{base}?term=heshan-18&year=2024", "hotline"), 403) == []
+    assert problem_fields(api.get(f"{base}?term=nope&year=2024", "liaison"), 422) == ["term"]
+    assert problem_fields(api.get(f"{base}?term=heshan-18&year=2025", "liaison"), 422) == ["year"]
+    assert problem_fields(api.get(f"{base}?term=heshan-18&year=24", "liaison"), 422) == ["year"]
+    assert problem_fields(api.get(f"{base}?term=heshan-18", "liaison"), 422) == ["year"]
+    assert problem_fields(api.get(f"{base}?term=heshan-18&year=2024&format=pdf", "liaison"), 422) == [
+        "format"
+    ]
+    assert problem_fields(api.get(f"{base}?term=heshan-18&year=2024", "hotline"), 403) == []
 
 
 def test_the_schedule_is_configuration(db_url, clock):

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.config import get_settings
 from tests.builders import person
+from tests.conftest import Snapshots
 from tests.integration.test_report_readers import named_city
 from tests.integration.test_reports import generate
 
@@ -29,16 +30,19 @@ FORMATS = ("csv", "xlsx", "html")
 
 
 @pytest.fixture
-def october(api: Any, db_url: str) -> Any:
-    named_city(api)
-    api.set_now("2025-11-20 10:00")
-    generate(api, 60)
-    api.sweep()
-    engine = create_engine(db_url)
-    with engine.begin() as conn:  # as an operator might have typed it
-        conn.execute(text("UPDATE tickets SET caller_name = :n"), {"n": f"张先生{TYPED}"})
-        conn.execute(text("UPDATE deputies SET delegation = :n"), {"n": f"赫山代表团 {TYPED}"})
-    engine.dispose()
+def october(api: Any, db_url: str, snapshot: Snapshots) -> Any:
+    def build() -> None:
+        named_city(api)
+        api.set_now("2025-11-20 10:00")
+        generate(api, 60)
+        api.sweep()
+        engine = create_engine(db_url)
+        with engine.begin() as conn:  # as an operator might have typed it
+            conn.execute(text("UPDATE tickets SET caller_name = :n"), {"n": f"张先生{TYPED}"})
+            conn.execute(text("UPDATE deputies SET delegation = :n"), {"n": f"赫山代表团 {TYPED}"})
+        engine.dispose()
+
+    snapshot("export_masking.october", api, build)  # built once, written back for each test
     return api
 
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def ok(r: Any, status: int = 200) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    return r.json()  # type: ignore[no-any-return]
+from tests.builders import ok
 
 
 def ask(api: Any, t: dict[str, Any], days: int = 3, who: str = "water-bureau") -> Any:

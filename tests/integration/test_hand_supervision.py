@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.test_supervision import act, cases, ok, rate, to_rating
-
-PROBLEM = "application/problem+json"
-
-
-def problem(r: Any, status: int) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    return r.json()  # type: ignore[no-any-return]
+from tests.builders import act, ok, problem, rate
+from tests.integration.test_supervision import cases, to_rating
 
 
 def open_joint(
@@ -46,7 +39,7 @@ def test_a_new_round_may_get_its_own_joint_case(api):
     api.city()
     t = to_rating(api)
     ok(open_joint(api, t["id"]), 201)
-    rate(api, t, "unsatisfied", "2025-10-13 10:00")  # round 2 begins
+    ok(rate(api, t, "unsatisfied", "2025-10-13 10:00"))  # round 2 begins
     case = ok(open_joint(api, t["id"], "难点：需协调资金"), 201)
     assert case["round"] == 2
     assert [c["round"] for c in cases(api, ticket_id=t["id"], kind="joint")] == [2, 1]
@@ -55,7 +48,7 @@ def test_a_new_round_may_get_its_own_joint_case(api):
 def test_a_joint_case_cannot_be_opened_on_a_closed_or_unknown_ticket(api):
     api.city()
     t = to_rating(api)
-    rate(api, t, "satisfied", "2025-10-13 10:00")
+    ok(rate(api, t, "satisfied", "2025-10-13 10:00"))
     problem(open_joint(api, t["id"]), 409)
     consultation = api.ticket(kind="consultation")
     problem(open_joint(api, consultation["id"]), 409)

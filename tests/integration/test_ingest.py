@@ -7,18 +7,8 @@ import asyncio
 import httpx
 import pytest
 
+from tests.builders import problem
 from tests.conftest import ADMIN_KEY
-
-PROBLEM = "application/problem+json"
-
-
-def problem(r, status: int) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM), r.headers["content-type"]
-    body = r.json()
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert body["status"] == status
-    return body
 
 
 def all_tickets(api) -> list[dict]:

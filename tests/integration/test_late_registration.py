@@ -5,19 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-PROBLEM = "application/problem+json"
+from tests.builders import ok, problem
+
 CSV = {"Content-Type": "text/csv"}
-
-
-def problem(r: Any, status: int) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    return r.json()  # type: ignore[no-any-return]
-
-
-def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
 
 
 def caller(name: str, phone: str) -> dict[str, str]:

@@ -11,20 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from app.schemas.duty import DeputyPointsReport, PointsReport
+from tests.builders import ok, problem_fields
 
-PROBLEM = "application/problem+json"
 TERM = {"level": "city", "name": "第九届", "starts_on": "2022-01-01", "ends_on": "2026-12-31"}
-
-
-def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-def problem(r: Any, status: int) -> list[str]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    return [e["field"] for e in r.json().get("errors", [])]
 
 
 def deputy_id(api: Any, phone: str = "13800000001") -> str:
@@ -264,26 +253,28 @@ def test_built_in_types_may_be_re_weighted_not_given_items_by_hand(api):
     ok(api.put("/api/v1/point-rules/duty_report", json={"name": "述职", "points": 5}))
     assert row_of(points(api, 2025), "张三")["by_type"]["duty_report"] == 10  # no cap now
     for builtin in ("hotline_problem", "reception", "message_handled", "duty_report"):
-        assert problem(activity(api, zhang, builtin, "2025-01-01"), 422) == ["type"]
+        assert problem_fields(activity(api, zhang, builtin, "2025-01-01"), 422) == ["type"]
 
 
 def test_bad_rules_and_items_are_refused_naming_the_field_and_change_nothing(api):
     zhang = year_of_activity(api)
     before = detail(api, zhang, 2025)
     rule = {"name": "视察", "points": 2}
-    assert problem(api.put("/api/v1/point-rules/inspection", json={**rule, "points": -1}), 422) == ["points"]
-    assert problem(api.put("/api/v1/point-rules/inspection", json={**rule, "yearly_cap": -1}), 422) == [
-        "yearly_cap"
+    assert problem_fields(api.put("/api/v1/point-rules/inspection", json={**rule, "points": -1}), 422) == [
+        "points"
     ]
-    assert problem(api.put("/api/v1/point-rules/Bad Type", json=rule), 422) == ["type"]
-    assert problem(api.put("/api/v1/point-rules/inspection", json={"points": 2}), 422) == ["name"]
-    assert problem(api.put("/api/v1/point-rules/inspection", "hotline", json=rule), 403) == []
-    assert problem(activity(api, zhang, "inspection", "2025-01-01"), 422) == ["type"]
-    assert problem(activity(api, zhang, "session", "2025-03-02"), 422) == ["on"]  # ahead
-    assert problem(activity(api, zhang, "session", "2025-02-30"), 422) == ["on"]
-    assert problem(activity(api, "nope", "session", "2025-01-01"), 404) == []
+    assert problem_fields(
+        api.put("/api/v1/point-rules/inspection", json={**rule, "yearly_cap": -1}), 422
+    ) == ["yearly_cap"]
+    assert problem_fields(api.put("/api/v1/point-rules/Bad Type", json=rule), 422) == ["type"]
+    assert problem_fields(api.put("/api/v1/point-rules/inspection", json={"points": 2}), 422) == ["name"]
+    assert problem_fields(api.put("/api/v1/point-rules/inspection", "hotline", json=rule), 403) == []
+    assert problem_fields(activity(api, zhang, "inspection", "2025-01-01"), 422) == ["type"]
+    assert problem_fields(activity(api, zhang, "session", "2025-03-02"), 422) == ["on"]  # ahead
+    assert problem_fields(activity(api, zhang, "session", "2025-02-30"), 422) == ["on"]
+    assert problem_fields(activity(api, "nope", "session", "2025-01-01"), 404) == []
     assert (
-        problem(
+        problem_fields(
             api.post(
                 f"/api/v1/deputies/{zhang}/activities", "admin", json={"type": "session", "on": "2025-01-01"}
             ),
@@ -291,9 +282,9 @@ def test_bad_rules_and_items_are_refused_naming_the_field_and_change_nothing(api
         )
         == []
     )
-    assert problem(api.get("/api/v1/reports/points?year=2026", "liaison"), 422) == ["year"]
-    assert problem(api.get(f"/api/v1/reports/points/{zhang}?year=20x5", "liaison"), 422) == ["year"]
-    assert problem(api.get("/api/v1/reports/points/nope?year=2025", "liaison"), 404) == []
+    assert problem_fields(api.get("/api/v1/reports/points?year=2026", "liaison"), 422) == ["year"]
+    assert problem_fields(api.get(f"/api/v1/reports/points/{zhang}?year=20x5", "liaison"), 422) == ["year"]
+    assert problem_fields(api.get("/api/v1/reports/points/nope?year=2025", "liaison"), 404) == []
     assert detail(api, zhang, 2025) == before
     assert "inspection" not in [r["type"] for r in ok(api.get("/api/v1/point-rules"))]
 

@@ -18,7 +18,9 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
 from app.services.reports.scoring import ScoreWeights, score
-from tests.integration.test_reports import OUT, generate, ok
+from tests.builders import ok
+from tests.conftest import Snapshots
+from tests.integration.test_reports import OUT, generate
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 DISTRICTS = {"heshan": "赫山区", "ziyang": "资阳区"}
@@ -39,12 +41,16 @@ def named_city(api: Any) -> Any:
 
 
 @pytest.fixture
-def october(api: Any) -> Any:
-    """A generated October 2025, read on 20 November."""
-    named_city(api)
-    api.set_now("2025-11-20 10:00")
-    generate(api, 120)
-    api.sweep()
+def october(api: Any, snapshot: Snapshots) -> Any:
+    """A generated October 2025, read on 20 November (built once, written back for each test)."""
+
+    def build() -> None:
+        named_city(api)
+        api.set_now("2025-11-20 10:00")
+        generate(api, 120)
+        api.sweep()
+
+    snapshot("report_readers.october", api, build)
     return api
 
 

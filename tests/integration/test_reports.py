@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from app.models import Clock, Event, Extension, Rating, Resolution, Supervision, Ticket
 from app.schemas.reports import AnnualReport, DeputiesReport, MonthlyReport
 from app.services.sla import clock_state
+from tests.builders import ok
 
 TZ = ZoneInfo("Asia/Shanghai")
 LEADS = ["water-bureau", "housing-bureau", "heshan-gov", "ziyang-gov"]
@@ -39,11 +40,6 @@ def local(s: str) -> datetime:
 
 def iso(dt: datetime) -> str:
     return dt.astimezone(TZ).isoformat()
-
-
-def ok(r: Any, *codes: int) -> Any:
-    assert r.status_code in (codes or (200,)), r.text
-    return r.json()
 
 
 def conforms(model: Any, body: dict[str, Any]) -> dict[str, Any]:

@@ -7,14 +7,7 @@ from typing import Any
 
 import httpx
 
-
-def act(api: Any, t: dict[str, Any], action: str, who: str, **body: Any) -> Any:
-    return api.post(f"/api/v1/tickets/{t['id']}/{action}", who, json=body)
-
-
-def ok(r: Any, status: int = 200) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    return r.json()  # type: ignore[no-any-return]
+from tests.builders import act, ok, rate
 
 
 def cases(api: Any, who: str = "liaison", **params: Any) -> list[dict[str, Any]]:
@@ -30,14 +23,10 @@ def to_rating(api: Any, lead: str = "water-bureau", **ticket: Any) -> dict[str, 
     return t
 
 
-def rate(api: Any, t: dict[str, Any], rating: str, at: str) -> dict[str, Any]:
-    return ok(act(api, t, "rating", "hotline", rating=rating, at=api.at(at)))
-
-
 def open_rating_cases(api: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     api.city()
     t = to_rating(api)
-    rate(api, t, "unsatisfied", "2025-10-13 10:00")
+    ok(rate(api, t, "unsatisfied", "2025-10-13 10:00"))
     return t, {c["kind"]: c for c in cases(api, ticket_id=t["id"])}
 
 
@@ -65,12 +54,12 @@ def test_unsatisfied_rating_opens_committee_and_local_cases_for_the_new_round(ap
 def test_second_unsatisfied_rating_opens_a_joint_case_owned_by_the_liaison_committee(api):
     api.city()
     t = to_rating(api)
-    rate(api, t, "very_unsatisfied", "2025-10-13 10:00")
+    ok(rate(api, t, "very_unsatisfied", "2025-10-13 10:00"))
     assert cases(api, ticket_id=t["id"], kind="joint") == []
     api.set_now("2025-10-20 15:00")
     ok(act(api, t, "resolve", "water-bureau", outcome="solved", reply="已解决"))
     ok(act(api, t, "feedback", "water-bureau", method="phone", content="已告知"))
-    t = rate(api, t, "不满意", "2025-10-20 15:00")
+    t = ok(rate(api, t, "不满意", "2025-10-20 15:00"))
     assert (t["status"], t["round"]) == ("supervising", 3)
     joint = cases(api, ticket_id=t["id"], kind="joint")
     assert [(c["unit"], c["round"], c["state"]) for c in joint] == [(None, 3, "open")]
@@ -208,7 +197,7 @@ def test_complex_ticket_without_any_coordinator_is_owned_by_liaison(api):
 def test_category_without_committee_unit_leaves_the_committee_case_to_liaison(api):
     api.city()
     t = to_rating(api, category="misc")
-    rate(api, t, "unsatisfied", "2025-10-13 10:00")
+    ok(rate(api, t, "unsatisfied", "2025-10-13 10:00"))
     found = {c["kind"]: c for c in cases(api, ticket_id=t["id"])}
     assert found["committee"]["unit"] is None
     assert "misc" in found["committee"]["reason"]
@@ -219,7 +208,7 @@ def test_category_without_committee_unit_leaves_the_committee_case_to_liaison(ap
 def test_district_without_congress_unit_leaves_the_local_case_to_liaison(api):
     api.city()
     t = to_rating(api, district="datonghu")
-    rate(api, t, "unsatisfied", "2025-10-13 10:00")
+    ok(rate(api, t, "unsatisfied", "2025-10-13 10:00"))
     found = {c["kind"]: c for c in cases(api, ticket_id=t["id"])}
     assert found["local"]["unit"] is None and found["local"]["state"] == "open"
     assert "datonghu" in found["local"]["reason"]
@@ -230,7 +219,7 @@ def test_district_without_congress_unit_leaves_the_local_case_to_liaison(api):
 def test_the_local_case_goes_to_the_congress_of_the_tickets_district(api):
     api.city()
     t = to_rating(api, district="ziyang", units=["ziyang-gov"], lead="ziyang-gov")
-    rate(api, t, "unsatisfied", "2025-10-13 10:00")
+    ok(rate(api, t, "unsatisfied", "2025-10-13 10:00"))
     found = {c["kind"]: c["unit"] for c in cases(api, ticket_id=t["id"])}
     assert found == {"committee": "urban-env-committee", "local": "ziyang-congress"}
 
@@ -321,7 +310,7 @@ def test_its_unit_adds_notes_and_closes_the_case_with_a_conclusion(api):
 def test_liaison_closes_a_case_it_owns(api):
     api.city()
     t = to_rating(api, district="datonghu")
-    rate(api, t, "unsatisfied", "2025-10-13 10:00")
+    ok(rate(api, t, "unsatisfied", "2025-10-13 10:00"))
     (local,) = cases(api, ticket_id=t["id"], kind="local")
     out = ok(
         api.post(

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-PROBLEM = "application/problem+json"
+from tests.builders import ok, problem
+
 TERM = {"level": "county", "name": "第十八届", "starts_on": "2021-10-01", "ends_on": "2026-09-30"}
-
-
-def ok(r: Any, status: int = 200) -> Any:
-    assert r.status_code == status, r.text
-    return r.json()
-
-
-def problem(r: Any, status: int) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    return r.json()  # type: ignore[no-any-return]
 
 
 def fields(body: dict[str, Any]) -> list[str]:

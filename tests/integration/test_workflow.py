@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.builders import act, ok, rate
+
 CO_UNITS = ["water-bureau", "heshan-gov", "ziyang-gov"]
-
-
-def act(api: Any, t: dict[str, Any], action: str, who: str, **body: Any) -> Any:
-    return api.post(f"/api/v1/tickets/{t['id']}/{action}", who, json=body)
-
-
-def ok(r: Any) -> dict[str, Any]:
-    assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
 
 
 def contact(api: Any, t: dict[str, Any], at: str | None = None, who: str = "water-bureau") -> Any:
@@ -35,13 +28,6 @@ def feedback(api: Any, t: dict[str, Any], at: str | None = None, who: str = "wat
     if at:
         body["at"] = api.at(at)
     return act(api, t, "feedback", who, **body)
-
-
-def rate(api: Any, t: dict[str, Any], rating: str, at: str | None = None) -> Any:
-    body: dict[str, Any] = {"rating": rating}
-    if at:
-        body["at"] = api.at(at)
-    return act(api, t, "rating", "hotline", **body)
 
 
 def events(api: Any, t: dict[str, Any]) -> list[dict[str, Any]]:
