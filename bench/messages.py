@@ -6,6 +6,9 @@ that validates and inserts one row, measured in the same run on the same engine.
 
 The address limit is raised for the run (every request comes from 127.0.0.1); its counting
 query still runs on every post, as the per-phone one does (each voter has its own phone).
+All voters scan one code, as at a reception: its page is served from the process's 5-second
+page cache (app.services.codes.PageCache) after the first look-up, as it would be there;
+every post still checks the code, both limits and the calendar in its own transaction.
 """
 
 from __future__ import annotations
