@@ -4,7 +4,6 @@ clocks, extension requests, the unit's reports, the station's evaluations, and i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, UTCDateTime, new_id
-from app.models.clock_columns import ClockColumns, open_clock_index
+from app.models.mixins import ClockColumns, EventColumns, open_clock_index
 from app.models.ticket import BigId
 
 
@@ -159,21 +158,12 @@ class InvitationEvaluation(Base):
     )
 
 
-class InvitationEvent(Base):
+class InvitationEvent(EventColumns, Base):
     """Append-only log of an invitation (its history); `id` is the recording order."""
 
     __tablename__ = "invitation_events"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    invitation_id: Mapped[str] = mapped_column(ForeignKey("invitations.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor: Mapped[str] = mapped_column(String(100))
-    actor_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    actor_unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    actor_deputy: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    actor_station: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    type: Mapped[str] = mapped_column(String(48))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True, sort_order=-10)
+    invitation_id: Mapped[str] = mapped_column(ForeignKey("invitations.id"), sort_order=-9)
 
     __table_args__ = (Index("ix_invitation_events_invitation_id_id", "invitation_id", "id"),)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -18,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, JSONType, UTCDateTime, new_id
-from app.models.clock_columns import ClockColumns, open_clock_index
+from app.models.base import Base, UTCDateTime, new_id
+from app.models.mixins import ClockColumns, EventColumns, open_clock_index
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a log.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -93,24 +92,13 @@ class Assignment(Base):
     __table_args__ = (Index("ix_assignments_unit_ticket", "unit_code", "ticket_id"),)
 
 
-class Event(Base):
+class Event(EventColumns, Base):
     """Append-only ticket log; `id` is the recording order (seq)."""
 
     __tablename__ = "events"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor: Mapped[str] = mapped_column(String(100))
-    # Who acted, beside the name: the role and what it is bound to (null in older events,
-    # whose `actor` alone says it: "hotline", "unit:<code>", "system").
-    actor_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    actor_unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    actor_deputy: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    actor_station: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    type: Mapped[str] = mapped_column(String(48))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True, sort_order=-10)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), sort_order=-9)
 
     __table_args__ = (
         Index("ix_events_ticket_id_id", "ticket_id", "id"),
