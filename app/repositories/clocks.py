@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models import Clock, InvitationClock
@@ -16,6 +16,11 @@ ClockTable = type[Clock] | type[InvitationClock]
 def open_clock(model: ClockTable = Clock) -> ColumnElement[bool]:
     """A clock still running: neither met nor cancelled (the partial indexes' condition)."""
     return and_(model.met_at.is_(None), model.cancelled_at.is_(None))
+
+
+def missed_due(model: ClockTable = Clock) -> ColumnElement[bool]:
+    """Not met by its due time: unmet, or met at or after it (the late-resolve index's term)."""
+    return or_(model.met_at.is_(None), model.met_at >= model.due_at)
 
 
 def breached_exists(

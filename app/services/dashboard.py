@@ -29,7 +29,7 @@ from app.models import (
     Supervision,
     Ticket,
 )
-from app.repositories.clocks import open_clock
+from app.repositories.clocks import missed_due, open_clock
 from app.services.reports.lists import overdue_terms
 from app.services.reports.monthly import clock_judgement, count_if
 from app.services.reports.period import Period, month_start
@@ -108,7 +108,7 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
         .where(
             Clock.due_at >= midnight,
             Clock.due_at <= now,
-            (Clock.met_at.is_(None)) | (Clock.met_at >= Clock.due_at),
+            missed_due(),
             (Clock.cancelled_at.is_(None)) | (Clock.cancelled_at > Clock.due_at),
         )
     )

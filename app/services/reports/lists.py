@@ -8,10 +8,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal_column, or_, select
+from sqlalchemy import literal_column, select
 from sqlalchemy.orm import Session
 
 from app.models import Category, Clock, Deputy, District, Rating, Supervision, Ticket, Unit
+from app.repositories.clocks import missed_due
 from app.services.reports.period import Period
 
 
@@ -22,7 +23,7 @@ def overdue_terms(period: Period) -> list[Any]:
     # bound value) so that both engines can prove it and read only that index.
     return [
         Clock.kind == literal_column("'resolve'"),
-        or_(Clock.met_at.is_(None), Clock.met_at >= Clock.due_at),
+        missed_due(),
         Clock.due_at <= period.cutoff,
         period.not_acted(Clock.met_at),
         period.not_acted(Clock.cancelled_at),
