@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.deps import CursorParam, Limit, OneTripRoute, decode_cursor, encode_cursor, reader, writer
 from app.errors import Invalid
-from app.schemas.common import Code, Page, problem_responses
+from app.schemas.common import Code, Page, QueryDay, problem_responses
 from app.schemas.stations import ReceptionIn, ReceptionOut, StationIn, StationOut
 from app.services import stations as svc
 from app.services.context import Ctx
@@ -92,8 +92,8 @@ def record_reception(code: str, body: ReceptionIn, ctx: Ctx = writer("station", 
 def list_receptions(
     code: str,
     ctx: Ctx = reader("station", "liaison", "admin"),
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: Annotated[date | None, Query()] = None,
+    from_: Annotated[QueryDay | None, Query(alias="from")] = None,
+    to: Annotated[QueryDay | None, Query()] = None,
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Page[ReceptionOut]:

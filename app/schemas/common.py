@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import UnionType
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
@@ -89,6 +89,37 @@ def _printable(value: Any) -> Any:
     return value
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAY_HINT = "must be a date as YYYY-MM-DD"
+
+
+def _day(value: Any) -> Any:
+    """A calendar date as ISO text (or built as a date in code); pydantic alone also reads
+    numbers, and text of digits, as Unix timestamps (`0` -> 1970-01-01)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DAY.fullmatch(value.strip()):
+        raise ValueError(DAY_HINT)
+    return value
+
+
+# A date in a query string: YYYY-MM-DD only.
+QueryDay = Annotated[date, BeforeValidator(_day)]
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The plain types an annotation admits (through Annotated and unions)."""
+    if get_origin(annotation) is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return [t for arg in get_args(annotation) for t in _unwrap(arg)]
+    return [annotation]
+
+
+def _is_day(annotation: Any) -> bool:
+    return date in _unwrap(annotation)
+
+
 def _is_number(annotation: Any) -> bool:
     """int or float (or an optional or constrained one), not bool."""
     if get_origin(annotation) is Annotated:
@@ -99,9 +130,10 @@ def _is_number(annotation: Any) -> bool:
 
 
 class Strict(BaseModel):
-    """A request body: no unknown fields, no control characters in any text, and no
-    true/false for a number (pydantic alone reads `false` as 0). Digits in text stay
-    accepted for numbers: the pages validate their forms' text with these models."""
+    """A request body: no unknown fields, no control characters in any text, no
+    true/false for a number (pydantic alone reads `false` as 0), and dates as YYYY-MM-DD
+    (not `0` for 1970-01-01). Digits in text stay accepted for numbers: the pages
+    validate their forms' text with these models."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -109,8 +141,12 @@ class Strict(BaseModel):
     @classmethod
     def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         field = cls.model_fields.get(info.field_name or "")
-        if isinstance(value, bool) and field is not None and _is_number(field.annotation):
+        if field is None:
+            return value
+        if isinstance(value, bool) and _is_number(field.annotation):
             raise ValueError("must be a number, not true/false")
+        if value is not None and _is_day(field.annotation):
+            return _day(value)
         return value
 
     @field_validator("*", mode="after")

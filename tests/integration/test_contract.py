@@ -165,3 +165,18 @@ def test_true_or_false_for_a_number_is_422_naming_the_field(
     ok = api.put(path, json={**body, field: 3})
     assert ok.status_code in (200, 201), ok.text
     assert ok.json()[field] == 3
+
+
+def test_a_number_for_a_date_is_422_naming_the_field(api: Any) -> None:
+    # found by schemathesis's negative data: 0 was read as 1970-01-01
+    term = {"level": "city", "name": "第十七届", "starts_on": 0, "ends_on": "2027-12-31"}
+    r = api.put("/api/v1/terms/city-17", json=term)
+    assert [e["field"] for e in is_problem(r, 422)["errors"]] == ["starts_on"]
+    ok = api.put("/api/v1/terms/city-17", json={**term, "starts_on": "2022-01-01"})
+    assert ok.status_code in (200, 201) and ok.json()["starts_on"] == "2022-01-01", ok.text
+
+
+@pytest.mark.parametrize("query", ["to=0", "from=1700000000", "to=2025-13-01"])
+def test_a_query_date_that_is_not_yyyy_mm_dd_is_422(api: Any, query: str) -> None:
+    r = api.get(f"/api/v1/stations/s-1/receptions?{query}")
+    assert [e["field"] for e in is_problem(r, 422)["errors"]] == [query.split("=")[0]]
