@@ -20,6 +20,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis import checks
 
+from tests.conftest import Snapshots
+
 SEED = int(os.environ.get("HOTLINE_FUZZ_SEED", "20251130"))
 EXAMPLES = int(os.environ.get("HOTLINE_FUZZ_EXAMPLES", "15"))
 
@@ -49,11 +51,14 @@ CHECKS = [
 
 
 @pytest.fixture
-def fuzz_world(api: Any) -> Any:
-    api.city()
-    api.ticket(units=["water-bureau", "heshan-gov"])
-    for who in ("hotline", "liaison", "water-bureau", "heshan-gov"):
-        api.h(who)
+def fuzz_world(api: Any, snapshot: Snapshots) -> Any:
+    def build() -> None:
+        api.city()
+        api.ticket(units=["water-bureau", "heshan-gov"])
+        for who in ("hotline", "liaison", "water-bureau", "heshan-gov"):
+            api.h(who)
+
+    snapshot("fuzz.world", api, build)  # built once, written back for each operation's test
     return api
 
 
