@@ -64,7 +64,8 @@ class FormState:
         return "" if raw is None else str(raw)
 
 
-def _message(err: Mapping[str, Any], f: Field) -> str:
+def field_message(err: Mapping[str, Any], f: Field) -> str:
+    """A validation error as the plain message shown beside its field."""
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
     choose = f.kind in ("select", "radios")
     match kind:
@@ -133,7 +134,7 @@ def read(
             if known is None:
                 state.problems.append(translate_detail(str(err.get("msg", ""))))
             else:
-                state.errors.setdefault(name, _message(err, known))
+                state.errors.setdefault(name, field_message(err, known))
         return None, state
 
 

@@ -23,6 +23,7 @@ from app.services.reports.tables import (
     STATUSES,
     URGENCY,
 )
+from app.services.vocabulary import EXTENSION_STATE_LABELS, THREE_POINT_LABELS
 
 if TYPE_CHECKING:
     from app.services.sessions import SignedIn
@@ -73,8 +74,8 @@ INVITATION_STATUSES = {
     "reported": "待评议",
     "closed": "已办结",
 }
-EVALUATIONS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
-EXTENSION_STATES = {"pending": "待审批", "approved": "已批准", "refused": "未批准", "lapsed": "已失效"}
+EVALUATIONS = THREE_POINT_LABELS
+EXTENSION_STATES = EXTENSION_STATE_LABELS
 UNIT_KINDS = {
     "department": "市直部门",
     "district_government": "区县（市）人民政府",
@@ -138,7 +139,7 @@ CHANNELS = {
     "other": "其他",
 }
 FORWARD_LEVELS = {"township": "乡镇（街道）", "county": "区县", "city": "市级"}
-VOTER_RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+VOTER_RATINGS = THREE_POINT_LABELS
 STATION_KINDS = {"physical": "实体联络站", "online": "网上联络站", "professional": "专业（行业）联络站"}
 LABELS: dict[str, dict[str, str]] = {
     "msg_status": MSG_STATUSES,

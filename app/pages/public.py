@@ -35,9 +35,9 @@ from app.repositories.messages import lock_senders
 from app.schemas.common import Code, ShortText
 from app.services import codes, messages
 from app.services.context import Actor
-from app.services.message_flow import VOTER_RATING_LABELS, VOTER_RATINGS
 from app.services.registry import normalize_phone, valid_phone
 from app.services.tracking import tracking_view
+from app.services.vocabulary import THREE_POINT, rating_of
 from app.state import AppState
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
@@ -367,15 +367,16 @@ async def rate_message(request: Request, code: str) -> Response:
     form = await read_form(request)
     check_anonymous_csrf(request, form)
     raw = str(form.get("rating", "")).strip()
-    rating = VOTER_RATING_LABELS.get(raw, raw)
+    given = rating_of(raw, THREE_POINT)
     comment = str(form.get("comment", "")).strip() or None
     status, problem = 422, None
-    if rating not in VOTER_RATINGS:
+    if given is None:
         problem = "请选择您对办理结果的评价"
     elif comment is not None and len(comment) > 500:
         problem = "意见和建议不能超过 500 字"
     if problem is None:
-        outcome = await run_in_threadpool(_rate, state, code, rating, comment)
+        assert given is not None
+        outcome = await run_in_threadpool(_rate, state, code, given.value, comment)
         if outcome == "gone":
             return _gone(request, NOT_FOUND)
         if outcome == "rated":

@@ -147,9 +147,9 @@ def _record_reception(request: Request, ctx: Ctx, form: Any) -> Response:
 
 
 def _say(err: Any, f: Field) -> str:
-    from app.pages.forms import _message
+    from app.pages.forms import field_message
 
-    return _message(err, f)
+    return field_message(err, f)
 
 
 class StationMessage(Strict):

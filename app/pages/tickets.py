@@ -20,9 +20,8 @@ from app.services import accounts, actions, registry, supervision
 from app.services import extensions as ext_svc
 from app.services import tickets as svc
 from app.services.context import Actor, Ctx
-from app.services.extensions import UNRESOLVED
 from app.services.views import ticket_views
-from app.services.workflow import Action, Status, TransitionRefused, next_status
+from app.services.workflow import Action, Status, TransitionRefused, is_unresolved, next_status
 
 router = APIRouter(route_class=OneTripRoute, prefix="/ui", include_in_schema=False)
 
@@ -167,7 +166,7 @@ def available(actor: Actor, view: dict[str, Any], pending: bool) -> list[str]:
             )
             if _allowed(status, action)
         ]
-        if status.value in UNRESOLVED and view["urgency"] == "normal" and not pending:
+        if is_unresolved(status) and view["urgency"] == "normal" and not pending:
             forms.append("extension")
         if _allowed(status, Action.RETURN):
             forms.append("return")

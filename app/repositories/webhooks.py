@@ -10,11 +10,12 @@ from sqlalchemy import ColumnElement, Update, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import WebhookAttempt, WebhookDelivery
+from app.services.vocabulary import DeliveryState
 
 
 def due(now: datetime) -> ColumnElement[bool]:
     """A delivery to attempt now."""
-    return (WebhookDelivery.state == "pending") & (WebhookDelivery.next_attempt_at <= now)
+    return (WebhookDelivery.state == DeliveryState.PENDING.value) & (WebhookDelivery.next_attempt_at <= now)
 
 
 def due_units(session: Session, now: datetime, skip: Collection[str] = ()) -> list[str]:
@@ -45,7 +46,7 @@ def still_leased(delivery_id: str, lease_until: datetime) -> Update:
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == delivery_id,
-            WebhookDelivery.state == "pending",
+            WebhookDelivery.state == DeliveryState.PENDING.value,
             WebhookDelivery.next_attempt_at == lease_until,
         )
         .execution_options(synchronize_session=False)
@@ -84,4 +85,6 @@ def attempts_of(session: Session, delivery_id: str) -> list[WebhookAttempt]:
 
 def pending_count(session: Session) -> int:
     """How many deliveries are still pending (the backlog)."""
-    return session.scalar(select(func.count()).where(WebhookDelivery.state == "pending")) or 0
+    return (
+        session.scalar(select(func.count()).where(WebhookDelivery.state == DeliveryState.PENDING.value)) or 0
+    )

@@ -6,13 +6,13 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security.utils import get_authorization_scheme_param
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.deps import CursorParam, Limit, OneTripRoute, decode_cursor, encode_cursor, reader
@@ -46,9 +46,30 @@ def after_cursor(cursor: str | None) -> tuple[datetime, str, str] | None:
         raise Invalid("cursor", "not a cursor this service issued") from None
 
 
-def _tag_params(limit: int, cursor: str | None, updated_since: datetime | None) -> str:
-    """What of the request the ETag depends on, besides the unit."""
-    return f"{limit}|{cursor}|{updated_since and updated_since.timestamp()}"
+# Who reads a unit's queue: these roles, and a unit key only its own unit's.
+READERS = ("unit", "liaison", "admin")
+
+
+def may_read(actor: Actor, code: str) -> bool:
+    """Whether this actor reads unit `code`'s queue (the route and the lane below ask)."""
+    return actor.role in READERS and (actor.role != "unit" or actor.unit_code == code)
+
+
+class QueueQuery(BaseModel):
+    """A poll's query parameters, read by the route and by the unchanged-poll lane alike."""
+
+    limit: Limit = 50
+    cursor: CursorParam = None
+    updated_since: QueryInstant | None = None
+
+    def after(self) -> tuple[datetime, str, str] | None:
+        """The keyset position the cursor names (422 for a cursor not issued here)."""
+        return after_cursor(self.cursor)
+
+    def tag_params(self) -> str:
+        """What of the request the ETag depends on, besides the unit."""
+        since = self.updated_since
+        return f"{self.limit}|{self.cursor}|{since and since.timestamp()}"
 
 
 def _matches(tag: str, if_none_match: str) -> bool:
@@ -63,16 +84,15 @@ def _matches(tag: str, if_none_match: str) -> bool:
 def queue(
     code: str,
     request: Request,
-    ctx: Ctx = reader("unit", "liaison", "admin"),
-    limit: Limit = 50,
-    cursor: CursorParam = None,
-    updated_since: QueryInstant | None = None,
+    query: Annotated[QueueQuery, Query()],
+    ctx: Ctx = reader(*READERS),
 ) -> Any:
     """The unit's open work, nearest due first; send If-None-Match to poll cheaply."""
-    if ctx.actor.role == "unit" and ctx.actor.unit_code != code:
+    if not may_read(ctx.actor, code):
         raise Forbidden("a unit key reads only its own unit's queue")
-    after = after_cursor(cursor)
-    params = _tag_params(limit, cursor, updated_since)
+    limit = query.limit
+    after = query.after()
+    params = query.tag_params()
     # A poll the lane below passed on may bring the tag it already looked up.
     looked_up = getattr(request.state, "queue_etag", None)
     tag = (
@@ -84,7 +104,7 @@ def queue(
         raise NotFound(f"no unit {code!r}")
     if _matches(tag, request.headers.get("if-none-match", "")):
         return Response(status_code=304, headers={"ETag": tag})
-    rows = svc.read_queue(ctx, unit=code, limit=limit + 1, after=after, updated_since=updated_since)
+    rows = svc.read_queue(ctx, unit=code, limit=limit + 1, after=after, updated_since=query.updated_since)
     more = len(rows) > limit
     rows = rows[:limit]
     now = ctx.now()
@@ -101,8 +121,6 @@ def queue(
 # --- unchanged polls, answered before routing --------------------------------------------
 
 _QUEUE_PATH = re.compile(r"/api/v1/units/([^/]+)/queue")
-_LIMIT = re.compile(r"[1-9][0-9]{0,2}")
-_POLL_ROLES = ("unit", "liaison", "admin")
 log = logging.getLogger(__name__)
 
 
@@ -161,11 +179,7 @@ class UnchangedPolls:
         scheme, token = get_authorization_scheme_param(authorization.decode("latin-1"))
         state: AppState = scope["app"].state.hotline
         actor = state.remembered(token) if scheme.lower() == "bearer" else None
-        if (
-            actor is None
-            or actor.role not in _POLL_ROLES
-            or (actor.role == "unit" and actor.unit_code != code)
-        ):
+        if actor is None or not may_read(actor, code):
             return None
         params = self._params(scope["query_string"])
         if params is None:
@@ -180,30 +194,18 @@ class UnchangedPolls:
 
     @staticmethod
     def _params(query_string: bytes) -> str | None:
-        """The ETag parameters, when the route would accept these values unchanged."""
+        """The ETag parameters, when the route would accept these values (read as it reads
+        them, by QueueQuery); None for anything it would refuse."""
         pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
         values = dict(pairs)
         if len(values) != len(pairs):
             return None  # a repeated parameter: leave its reading to the framework
-        raw_limit = values.get("limit", "50")
-        if not _LIMIT.fullmatch(raw_limit) or int(raw_limit) > 500:
+        try:
+            query = QueueQuery.model_validate(values)
+            query.after()
+        except (ValidationError, Invalid):
             return None
-        cursor = values.get("cursor")
-        if cursor is not None:
-            if not cursor or len(cursor) > 500:
-                return None
-            try:
-                after_cursor(cursor)
-            except Invalid:
-                return None
-        since = values.get("updated_since")
-        updated_since = None
-        if since is not None:
-            try:
-                updated_since = _INSTANT.validate_python(since)
-            except ValidationError:
-                return None
-        return _tag_params(int(raw_limit), cursor, updated_since)
+        return query.tag_params()
 
     @staticmethod
     def _etag(state: AppState, actor: Actor, code: str, params: str) -> str | None:

@@ -12,6 +12,7 @@ from app.errors import Forbidden, Invalid
 from app.models import WebhookDelivery
 from app.schemas.common import Page, problem_responses
 from app.schemas.webhooks import DeliveryDetail, DeliveryOut, DeliveryState
+from app.services import vocabulary
 from app.services.context import Ctx
 from app.services.views import local
 from app.webhooks import outbox
@@ -32,7 +33,9 @@ def delivery_out(ctx: Ctx, d: WebhookDelivery) -> dict[str, Any]:
         "ticket_id": d.ticket_id,
         "state": d.state,
         "attempts": d.attempts,
-        "next_attempt_at": local(d.next_attempt_at, ctx.tz) if d.state == "pending" else None,
+        "next_attempt_at": local(d.next_attempt_at, ctx.tz)
+        if d.state == vocabulary.DeliveryState.PENDING
+        else None,
         "created_at": local(d.created_at, ctx.tz),
         "delivered_at": local(d.delivered_at, ctx.tz),
         "last_status": d.last_status,

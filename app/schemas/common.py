@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from types import UnionType
-from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
 import orjson
 from pydantic import (
@@ -23,6 +23,13 @@ from pydantic import (
 from app.services.text import control_character
 
 T = TypeVar("T")
+
+
+def one_of(*words: str) -> Any:
+    """`Literal[*words]`: a schema's closed set of words, taken from the domain's enums
+    (app.services.vocabulary), so that the OpenAPI schema lists them as it always has."""
+    return Literal[words]
+
 
 Code = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
-from app.schemas.common import Code, Instant, LongText, ShortText, Strict
+from app.schemas.common import Code, Instant, LongText, ShortText, Strict, one_of
+from app.schemas.tickets import ExtensionState
+from app.services import vocabulary as v
 
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Person = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
@@ -15,7 +17,11 @@ Phone = Annotated[
     str, StringConstraints(min_length=3, max_length=32, strip_whitespace=True, pattern=r"^[0-9+\-() ]+$")
 ]
 DeputyId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
-EvaluationRating = Literal["satisfied", "basically_satisfied", "unsatisfied", "满意", "基本满意", "不满意"]
+if TYPE_CHECKING:
+    EvaluationRating = str
+else:
+    # A code or its Chinese label.
+    EvaluationRating = one_of(*v.THREE_POINT_LABELS, *v.THREE_POINT_LABELS.values())
 InvitationStatus = Literal["submitted", "issued", "rejected", "acknowledged", "reported", "closed"]
 
 
@@ -78,7 +84,7 @@ class InvitationClockOut(BaseModel):
 class InvitationExtensionOut(BaseModel):
     id: str
     invitation_id: str
-    state: Literal["pending", "approved", "refused", "lapsed"]
+    state: ExtensionState
     working_days: int
     reason: str
     round: int

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import Instant, LongText, Name, Strict
+from app.schemas.common import Instant, LongText, Name, Strict, one_of
+from app.services import vocabulary as v
 
-CaseKind = Literal["committee", "local", "joint", "coordination", "invitation"]
-CaseState = Literal["open", "closed", "withdrawn"]
+if TYPE_CHECKING:
+    CaseKind = str
+    CaseState = str
+else:
+    CaseKind = one_of(*v.values(v.CaseKind))
+    CaseState = one_of(*v.values(v.CaseState))
 
 
 class NoteOut(BaseModel):

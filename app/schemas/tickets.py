@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, field_validator
 
-from app.schemas.common import Code, Instant, LongText, Name, ShortText, Strict
+from app.schemas.common import Code, Instant, LongText, Name, ShortText, Strict, one_of
+from app.services import vocabulary as v
 from app.services.registry import normalize_phone, valid_phone
 
 Kind = Literal["problem", "consultation", "suggestion"]
@@ -15,18 +16,13 @@ Urgency = Literal["urgent", "normal"]
 Status = Literal["dispatched", "in_progress", "resolved", "fed_back", "supervising", "returned", "closed"]
 Outcome = Literal["solved", "stepwise", "referred", "explained"]
 Method = Literal["phone", "visit", "meeting", "online"]
-RatingCode = Literal[
-    "very_satisfied",
-    "satisfied",
-    "basically_satisfied",
-    "unsatisfied",
-    "very_unsatisfied",
-    "非常满意",
-    "满意",
-    "基本满意",
-    "不满意",
-    "非常不满意",
-]
+if TYPE_CHECKING:
+    RatingCode = str
+    ExtensionState = str
+else:
+    # A code or its Chinese label.
+    RatingCode = one_of(*v.RATING_LABELS, *v.RATING_LABELS.values())
+    ExtensionState = one_of(*v.values(v.ExtensionState))
 ClockKindName = Literal["contact", "resolve", "feedback", "opinion"]
 ClockStateName = Literal["running", "met", "met_late", "breached", "cancelled"]
 
@@ -220,7 +216,7 @@ class ExtensionIn(Strict):
 class ExtensionOut(BaseModel):
     id: str
     ticket_id: str
-    state: Literal["pending", "approved", "refused", "lapsed"]
+    state: ExtensionState
     working_days: int
     reason: str
     round: int

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-DeliveryState = Literal["pending", "delivered", "failed"]
+from app.schemas.common import one_of
+from app.services.vocabulary import DeliveryState as State
+from app.services.vocabulary import values
+
+if TYPE_CHECKING:
+    DeliveryState = str
+else:
+    DeliveryState = one_of(*values(State))
 
 
 class AttemptOut(BaseModel):

@@ -16,26 +16,13 @@ from app.services.queue import refresh_queue
 from app.services.routing import choose_lead
 from app.services.sla import ClockKind
 from app.services.supervision import open_rating_cases
-from app.services.tickets import _check_units, dispatch_to, get_visible
-from app.services.workflow import Action, Status, TransitionRefused, next_status
-
-RATINGS = {
-    "very_satisfied": True,
-    "satisfied": True,
-    "basically_satisfied": True,
-    "unsatisfied": False,
-    "very_unsatisfied": False,
-}
-RATING_LABELS = {
-    "非常满意": "very_satisfied",
-    "满意": "satisfied",
-    "基本满意": "basically_satisfied",
-    "不满意": "unsatisfied",
-    "非常不满意": "very_unsatisfied",
-}
+from app.services.tickets import check_units, dispatch_to, get_visible
+from app.services.vocabulary import RATING_LABELS, rating_of
+from app.services.workflow import Action, Status, TransitionRefused, is_closed, next_status
 
 
-def _transition(ticket: Ticket, action: Action) -> Status:
+def transition(ticket: Ticket, action: Action) -> Status:
+    """The ticket's status after `action` (workflow.ALLOWED), or 409."""
     try:
         return next_status(Status(ticket.status), action)
     except TransitionRefused as exc:
@@ -52,8 +39,10 @@ def _active_role(ctx: Ctx, ticket: Ticket) -> Assignment | None:
     )
 
 
-def _require(ctx: Ctx, ticket: Ticket, role: str, what: str) -> Assignment:
-    if ticket.status == Status.CLOSED.value:
+def require_role(ctx: Ctx, ticket: Ticket, role: str, what: str) -> Assignment:
+    """The actor's unit's active assignment in `role` ("lead" or "co") on an open ticket,
+    or 409 (closed) / 403 (not that role); `what` names the step in the refusal."""
+    if is_closed(ticket.status):
         # Nothing is done on a closed ticket (409), even by a unit whose assignment ended
         # with it (a consultation is closed at intake with inactive assignments).
         raise Conflict(f"cannot {what} on a closed ticket")
@@ -97,8 +86,8 @@ def contact(
 ) -> Ticket:
     """The lead records contact with the deputy (联系代表); meets the contact clock."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
-    lead = _require(ctx, ticket, "lead", "record contact")
-    new_status = _transition(ticket, Action.CONTACT)
+    lead = require_role(ctx, ticket, "lead", "record contact")
+    new_status = transition(ticket, Action.CONTACT)
     at = _at(ctx, at, not_before=lead.assigned_at, step="the dispatch")
     clock = _open_clock(ctx, ticket, ClockKind.CONTACT, lead.unit_code)
     ticket.status = new_status.value
@@ -122,8 +111,8 @@ def contact(
 def opinion(ctx: Ctx, *, ticket_id: str, content: str, at: datetime | None) -> Ticket:
     """A co-handler sends its opinion (协办意见) to the lead; meets its opinion clock."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
-    _transition(ticket, Action.OPINION)
-    co = _require(ctx, ticket, "co", "submit a co-handling opinion")
+    transition(ticket, Action.OPINION)
+    co = require_role(ctx, ticket, "co", "submit a co-handling opinion")
     at = _at(ctx, at, not_before=co.assigned_at, step="the dispatch")
     co.opinion, co.opinion_at = content, at
     log(ctx, ticket, "ticket.opinion", at=at, data={"unit": co.unit_code, "content": content})
@@ -137,8 +126,8 @@ def opinion(ctx: Ctx, *, ticket_id: str, content: str, at: datetime | None) -> T
 def resolve(ctx: Ctx, *, ticket_id: str, at: datetime | None, outcome: str, reply: str) -> Ticket:
     """The lead resolves (办结): meets the resolve clock, starts the feedback clock."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
-    lead = _require(ctx, ticket, "lead", "resolve")
-    new_status = _transition(ticket, Action.RESOLVE)
+    lead = require_role(ctx, ticket, "lead", "resolve")
+    new_status = transition(ticket, Action.RESOLVE)
     at = _at(ctx, at, not_before=_round_started_at(ctx, ticket, lead), step="the round's start")
     ticket.status = new_status.value
     ticket.resolved_at, ticket.resolution_outcome, ticket.resolution_reply = at, outcome, reply
@@ -177,8 +166,8 @@ def resolve(ctx: Ctx, *, ticket_id: str, at: datetime | None, outcome: str, repl
 def feedback(ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str, content: str) -> Ticket:
     """The lead feeds the result back to the deputy (反馈); meets the feedback clock."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
-    lead = _require(ctx, ticket, "lead", "record feedback")
-    new_status = _transition(ticket, Action.FEEDBACK)
+    lead = require_role(ctx, ticket, "lead", "record feedback")
+    new_status = transition(ticket, Action.FEEDBACK)
     assert ticket.resolved_at is not None
     at = _at(ctx, at, not_before=ticket.resolved_at, step="the resolution")
     ticket.status = new_status.value
@@ -198,8 +187,8 @@ def feedback(ctx: Ctx, *, ticket_id: str, at: datetime | None, method: str, cont
 def return_ticket(ctx: Ctx, *, ticket_id: str, reason: str, at: datetime | None) -> Ticket:
     """The lead returns a misrouted ticket (退回) before resolving; its clocks are cancelled."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
-    lead = _require(ctx, ticket, "lead", "return the ticket")
-    new_status = _transition(ticket, Action.RETURN)
+    lead = require_role(ctx, ticket, "lead", "return the ticket")
+    new_status = transition(ticket, Action.RETURN)
     at = _at(ctx, at, not_before=lead.assigned_at, step="the dispatch")
     assignments = list(
         ctx.session.scalars(
@@ -227,11 +216,11 @@ def redispatch(
 ) -> Ticket:
     """The hotline re-dispatches a returned ticket; the new lead's clocks start now."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
-    new_status = _transition(ticket, Action.DISPATCH)
+    new_status = transition(ticket, Action.DISPATCH)
     units = list(dict.fromkeys(units))
     if not units:
         raise Invalid("units", "at least one unit")
-    _check_units(ctx, units, "units")
+    check_units(ctx, units, "units")
     if lead_unit is not None and lead_unit not in units:
         raise Invalid("lead_unit", f"{lead_unit!r} is not one of units")
     returned_at = (
@@ -249,11 +238,11 @@ def redispatch(
 def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None, comment: str | None) -> Ticket:
     """The hotline records the deputy's rating after the follow-up call (回访)."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
-    code = RATING_LABELS.get(rating, rating)
-    if code not in RATINGS:
-        raise Invalid("rating", "must be one of " + ", ".join([*RATINGS, *RATING_LABELS]))
-    satisfied = RATINGS[code]
-    new_status = _transition(ticket, Action.RATE_SATISFIED if satisfied else Action.RATE_UNSATISFIED)
+    given = rating_of(rating)
+    if given is None:
+        raise Invalid("rating", "must be one of " + ", ".join([*RATING_LABELS, *RATING_LABELS.values()]))
+    code, satisfied = given.value, given.satisfied
+    new_status = transition(ticket, Action.RATE_SATISFIED if satisfied else Action.RATE_UNSATISFIED)
     assert ticket.fed_back_at is not None
     at = _at(ctx, at, not_before=ticket.fed_back_at, step="the feedback")
     resolved_by = ctx.session.scalar(
@@ -332,4 +321,4 @@ def _start_rehandling(ctx: Ctx, ticket: Ticket, at: datetime) -> None:
             "resolve_due_at": ctx.iso(clock.due_at),
         },
     )
-    open_rating_cases(ctx, ticket, at=at, second=previous_round >= 2)
+    open_rating_cases(ctx, ticket, at=at, rounds_rated=previous_round)

@@ -14,7 +14,7 @@ def replace_year(ctx: Ctx, *, year: int, holidays: list[date], workdays: list[da
     check_year(year)
     arrangement = validated_arrangement(year, holidays, workdays)
     store_year(ctx.session, arrangement, ctx.now())
-    ctx._calendar = None  # the next use reads the calendar with this year in force
+    ctx.use_calendar(None)  # the next use reads the calendar with this year in force
     return recompute_open(ctx, {year})
 
 
@@ -23,5 +23,5 @@ def revert_year(ctx: Ctx, *, year: int) -> int:
     check_year(year)
     if not drop_year(ctx.session, year):
         return 0
-    ctx._calendar = None
+    ctx.use_calendar(None)
     return recompute_open(ctx, {year})

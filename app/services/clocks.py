@@ -14,9 +14,10 @@ from app.services import invitation_log
 from app.services.context import Ctx
 from app.services.events import log
 from app.services.queue import refresh_queue
-from app.services.rows import insert_rows
+from app.services.rows import insert_rows, row_of
 from app.services.sla import Basis, ClockKind, clock_state, compute_due, end_of_day, rule_for
 from app.services.supervision import withdraw_disproved
+from app.services.vocabulary import ExtensionState
 
 
 def clock_values(
@@ -33,25 +34,23 @@ def clock_values(
         policy=ctx.policy,
         escalates=kind is ClockKind.RESOLVE,
     )
-    return {
-        "ticket_id": ticket.id,
-        "unit_code": unit,
-        "kind": kind.value,
-        "round": round_,
-        "started_at": started_at,
-        **ticket.dimensions(),
-        "basis": basis.value,
-        "amount": amount,
-        "due_at": due.due_at,
-        "warn_at": due.warn_at,
-        "escalate_at": due.escalate_at,
-        "provisional": due.provisional,
-        "met_at": None,
-        "cancelled_at": None,
-        "warned_at": None,
-        "breach_recorded_at": None,
-        "escalated_at": None,
-    }
+    return row_of(
+        Clock,
+        {
+            "ticket_id": ticket.id,
+            "unit_code": unit,
+            "kind": kind.value,
+            "round": round_,
+            "started_at": started_at,
+            **ticket.dimensions(),
+            "basis": basis.value,
+            "amount": amount,
+            "due_at": due.due_at,
+            "warn_at": due.warn_at,
+            "escalate_at": due.escalate_at,
+            "provisional": due.provisional,
+        },
+    )
 
 
 def start_clock(
@@ -171,9 +170,9 @@ def lapse_extensions(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime
     if not ids:
         return
     for ext in ctx.session.scalars(
-        select(Extension).where(Extension.clock_id.in_(ids), Extension.state == "pending")
+        select(Extension).where(Extension.clock_id.in_(ids), Extension.state == ExtensionState.PENDING.value)
     ):
-        ext.state = "lapsed"
+        ext.state = ExtensionState.LAPSED.value
         log(
             ctx,
             ticket,

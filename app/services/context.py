@@ -87,3 +87,8 @@ class Ctx:
         if self._calendar is None:
             self._calendar = self.calendars(self.session)
         return self._calendar
+
+    def use_calendar(self, calendar: WorkingCalendar | None) -> None:
+        """Use this calendar from now on (one the caller looked up with a query of its own);
+        None: look it up again on next use (the operator's years have just changed)."""
+        self._calendar = calendar

@@ -33,6 +33,7 @@ from app.repositories.clocks import missed_due, open_clock
 from app.services.reports.lists import overdue_terms
 from app.services.reports.monthly import clock_judgement, count_if
 from app.services.reports.period import Period, month_start
+from app.services.vocabulary import ExtensionState
 
 log = logging.getLogger(__name__)
 LISTED = 20
@@ -96,7 +97,9 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
             .group_by(Supervision.kind)
         ).all()
     )
-    pending = session.scalar(select(func.count()).select_from(Extension).where(Extension.state == "pending"))
+    pending = session.scalar(
+        select(func.count()).select_from(Extension).where(Extension.state == ExtensionState.PENDING.value)
+    )
     # Invitations (约请) waiting for the committee to vet them.
     invitations = session.scalar(
         select(func.count()).select_from(Invitation).where(Invitation.status == "submitted")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.models import Event, Ticket, Unit, WebhookDelivery
 from app.models.base import new_id
 from app.services.context import Ctx
+from app.services.vocabulary import DeliveryState
 
 
 def event_row(
@@ -93,7 +94,7 @@ def outbox(
                 event_type=type_,
                 ticket_id=ticket_id,
                 body=body,
-                state="pending",
+                state=DeliveryState.PENDING.value,
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,

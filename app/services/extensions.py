@@ -7,24 +7,23 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound
 from app.models import Clock, Extension, Ticket
-from app.services.actions import _require, _transition
+from app.services.actions import require_role, transition
 from app.services.clocks import apply_due
 from app.services.context import Ctx
 from app.services.events import log
 from app.services.queue import refresh_queue
 from app.services.sla import Basis, ClockKind
 from app.services.tickets import get_visible
-from app.services.workflow import Action, Status
-
-UNRESOLVED = {Status.DISPATCHED.value, Status.IN_PROGRESS.value, Status.SUPERVISING.value}
+from app.services.vocabulary import ExtensionState
+from app.services.workflow import Action, is_closed, is_unresolved
 
 
 def request_extension(ctx: Ctx, *, ticket_id: str, working_days: int, reason: str) -> Extension:
     """The lead asks for more working days on the current round's resolve clock."""
     ticket = get_visible(ctx, ticket_id, for_update=True)
-    lead = _require(ctx, ticket, "lead", "ask for an extension")
-    _transition(ticket, Action.EXTENSION)
-    if ticket.status not in UNRESOLVED:
+    lead = require_role(ctx, ticket, "lead", "ask for an extension")
+    transition(ticket, Action.EXTENSION)
+    if not is_unresolved(ticket.status):
         raise Conflict(f"an extension is for an unresolved ticket; this one is {ticket.status}")
     clock = ctx.session.scalar(
         select(Clock)
@@ -43,7 +42,9 @@ def request_extension(ctx: Ctx, *, ticket_id: str, working_days: int, reason: st
     if clock.basis != Basis.WORKDAYS.value:
         raise Conflict("an urgent ticket's resolve limit cannot be extended")
     pending = ctx.session.scalar(
-        select(Extension.id).where(Extension.ticket_id == ticket.id, Extension.state == "pending")
+        select(Extension.id).where(
+            Extension.ticket_id == ticket.id, Extension.state == ExtensionState.PENDING.value
+        )
     )
     if pending is not None:
         raise Conflict(f"extension {pending} is still pending")
@@ -55,7 +56,7 @@ def request_extension(ctx: Ctx, *, ticket_id: str, working_days: int, reason: st
         round=ticket.round,
         working_days=working_days,
         reason=reason,
-        state="pending",
+        state=ExtensionState.PENDING.value,
         requested_at=now,
     )
     try:
@@ -83,18 +84,18 @@ def decide_extension(ctx: Ctx, *, extension_id: str, approve: bool, note: str | 
     ext = ctx.session.scalar(select(Extension).where(Extension.id == extension_id).with_for_update())
     if ext is None:
         raise NotFound(f"no extension {extension_id}")
-    if ext.state != "pending":
+    if ext.state != ExtensionState.PENDING:
         raise Conflict(
             f"extension {extension_id} has {ext.state}"
-            if ext.state == "lapsed"
+            if ext.state == ExtensionState.LAPSED
             else f"extension {extension_id} was already {ext.state}"
         )
     ticket = ctx.session.get(Ticket, ext.ticket_id)
     assert ticket is not None
-    if ticket.status == Status.CLOSED.value:
+    if is_closed(ticket.status):
         raise Conflict("the ticket is closed")
     now = ctx.now()
-    ext.state = "approved" if approve else "refused"
+    ext.state = (ExtensionState.APPROVED if approve else ExtensionState.REFUSED).value
     ext.decided_at, ext.decided_by, ext.note = now, ctx.actor.name, note
     data: dict[str, object] = {"extension_id": ext.id, "approve": approve, "note": note}
     if approve:
@@ -134,7 +135,7 @@ def pending(ctx: Ctx, *, limit: int) -> list[tuple[Extension, Ticket]]:
         for e, t in ctx.session.execute(
             select(Extension, Ticket)
             .join(Ticket, Ticket.id == Extension.ticket_id)
-            .where(Extension.state == "pending")
+            .where(Extension.state == ExtensionState.PENDING.value)
             .order_by(Extension.requested_at, Extension.id)
             .limit(limit)
         )

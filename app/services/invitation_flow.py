@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.services.vocabulary import THREE_POINT, rating_of
+
 
 class Status(StrEnum):
     SUBMITTED = "submitted"
@@ -64,14 +66,6 @@ PARTIES: dict[Action, frozenset[Party]] = {
     A.EXTENSION: frozenset({P.UNIT}),
 }
 
-# The ratings an evaluation takes (the station's 评议), and whether each closes it.
-RATINGS = {
-    "satisfied": A.EVALUATE_SATISFIED,
-    "basically_satisfied": A.EVALUATE_SATISFIED,
-    "unsatisfied": A.EVALUATE_UNSATISFIED,
-}
-RATING_LABELS = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "unsatisfied"}
-
 # What the invited unit does next, as its queue shows it; other statuses are not its work.
 NEXT_ACTION = {S.ISSUED: "acknowledge", S.ACKNOWLEDGED: "report"}
 
@@ -108,7 +102,10 @@ def next_round(round_: int, action: Action) -> int:
 
 def rating_action(rating: str) -> Action:
     """The evaluation's action for a rating code or its Chinese label (KeyError if neither)."""
-    return RATINGS[RATING_LABELS.get(rating, rating)]
+    given = rating_of(rating, THREE_POINT)
+    if given is None:
+        raise KeyError(rating)
+    return A.EVALUATE_SATISFIED if given.satisfied else A.EVALUATE_UNSATISFIED
 
 
 def party_of(

@@ -45,6 +45,7 @@ from app.services.invitation_flow import (
 )
 from app.services.queue import FAR_FUTURE
 from app.services.sla import ClockKind, clock_state
+from app.services.vocabulary import THREE_POINT, ExtensionState, rating_of
 
 OUTCOMES = ("solved", "stepwise", "referred", "explained")
 
@@ -331,10 +332,11 @@ def _lapse_pending(ctx: Ctx, inv: Invitation, at: datetime) -> None:
     longer make a late report an on-time one."""
     for ext in ctx.session.scalars(
         select(InvitationExtension).where(
-            InvitationExtension.invitation_id == inv.id, InvitationExtension.state == "pending"
+            InvitationExtension.invitation_id == inv.id,
+            InvitationExtension.state == ExtensionState.PENDING.value,
         )
     ):
-        ext.state = "lapsed"
+        ext.state = ExtensionState.LAPSED.value
         invitation_log.log(
             ctx,
             inv,
@@ -366,9 +368,9 @@ def evaluate(
     )
     assert reported is not None
     when = _at(ctx, at, not_before=reported, step="the report was filed")
-    code = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "unsatisfied"}.get(
-        rating, rating
-    )
+    given = rating_of(rating, THREE_POINT)
+    assert given is not None  # rating_action took it
+    code = given.value
     satisfied = action is Action.EVALUATE_SATISFIED
     rated_round = inv.round
     ctx.session.add(
@@ -442,7 +444,8 @@ def request_extension(ctx: Ctx, *, invitation_id: str, working_days: int, reason
         raise Conflict("there is no running complete limit to extend")
     pending = ctx.session.scalar(
         select(InvitationExtension.id).where(
-            InvitationExtension.invitation_id == inv.id, InvitationExtension.state == "pending"
+            InvitationExtension.invitation_id == inv.id,
+            InvitationExtension.state == ExtensionState.PENDING.value,
         )
     )
     if pending is not None:
@@ -455,7 +458,7 @@ def request_extension(ctx: Ctx, *, invitation_id: str, working_days: int, reason
         round=inv.round,
         working_days=working_days,
         reason=reason,
-        state="pending",
+        state=ExtensionState.PENDING.value,
         requested_at=now,
     )
     ctx.session.add(ext)
@@ -494,7 +497,7 @@ def note_extension(ctx: Ctx, *, extension_id: str, content: str) -> InvitationEx
     ext, inv = _extension(ctx, extension_id)
     if _party(ctx, inv) is not Party.STATION:
         raise Forbidden("only the submitting station adds its view on an extension request")
-    if ext.state != "pending":
+    if ext.state != ExtensionState.PENDING:
         raise Conflict(f"extension {extension_id} was already {ext.state}")
     now = ctx.now()
     ext.station_view, ext.station_view_at, ext.station_view_by = content, now, ctx.actor.name
@@ -510,12 +513,12 @@ def decide_extension(ctx: Ctx, *, extension_id: str, approve: bool, note: str | 
     ext, inv = _extension(ctx, extension_id)
     if ctx.actor.role != "liaison":
         raise Forbidden("the liaison committee decides an invitation's extension")
-    if ext.state != "pending":
+    if ext.state != ExtensionState.PENDING:
         raise Conflict(f"extension {extension_id} was already {ext.state}")
     from app.services.clocks import apply_due  # the engine's own rule for moving a due
 
     now = ctx.now()
-    ext.state = "approved" if approve else "refused"
+    ext.state = (ExtensionState.APPROVED if approve else ExtensionState.REFUSED).value
     ext.decided_at, ext.decided_by, ext.note = now, ctx.actor.name, note
     data: dict[str, object] = {"extension_id": ext.id, "approve": approve, "note": note}
     if approve:
@@ -562,7 +565,7 @@ def pending_extensions(ctx: Ctx, *, limit: int) -> list[tuple[InvitationExtensio
         for e, i in ctx.session.execute(
             select(InvitationExtension, Invitation)
             .join(Invitation, Invitation.id == InvitationExtension.invitation_id)
-            .where(InvitationExtension.state == "pending")
+            .where(InvitationExtension.state == ExtensionState.PENDING.value)
             .order_by(InvitationExtension.requested_at, InvitationExtension.id)
             .limit(limit)
         )

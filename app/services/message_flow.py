@@ -40,8 +40,6 @@ ALLOWED: dict[tuple[MsgStatus, MsgAction], MsgStatus] = {
 
 # Waiting for the voter's rating: the days to rate run from reaching one of these.
 SETTLED = (S.ANSWERED, S.RESULT_READY, S.DECLINED)
-VOTER_RATINGS = ("satisfied", "basically_satisfied", "unsatisfied")
-VOTER_RATING_LABELS = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "unsatisfied"}
 CHANNELS = ("code", "station", "paper", "wechat", "other")
 LEVELS = ("township", "county", "city")
 

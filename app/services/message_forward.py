@@ -70,7 +70,7 @@ def forward(ctx: Ctx, *, message_id: str, data: ForwardInput) -> tuple[Message, 
     """The deputy (or the liaison committee for the deputy) forwards the message."""
     message = messages.get_visible(ctx, message_id, for_update=True)
     messages.transition(message, MsgAction.FORWARD)
-    at = messages._at(ctx, message, data.at)
+    at = messages.action_at(ctx, message, data.at)
     units = data.units
     if data.level == "township":
         units = _township_units(ctx, message, list(dict.fromkeys(data.units or [])))

@@ -249,7 +249,7 @@ def public_intake(
         .one()
     )
     deputy_id, by_address, oldest_address, by_phone, oldest_phone, cal_count, cal_latest = tuple(row)
-    ctx._calendar = ctx.calendars(ctx.session, (int(cal_count), cal_latest))
+    ctx.use_calendar(ctx.calendars(ctx.session, (int(cal_count), cal_latest)))
     return PublicIntake(deputy_id, int(by_address), oldest_address, int(by_phone), oldest_phone)
 
 
@@ -345,7 +345,8 @@ def find_by_tracking_code(ctx: Ctx, code: str) -> Message | None:
 # --- the deputy's actions -------------------------------------------------------------------
 
 
-def _at(ctx: Ctx, message: Message, at: datetime | None) -> datetime:
+def action_at(ctx: Ctx, message: Message, at: datetime | None) -> datetime:
+    """A step's instant: default now; never in the future; never before the message came."""
     now = ctx.now()
     if at is None:
         return max(now, message.received_at)
@@ -374,7 +375,7 @@ def reply(ctx: Ctx, *, message_id: str, content: str, at: datetime | None) -> Me
     """The deputy answers or settles the matter directly (立马办)."""
     message = get_visible(ctx, message_id, for_update=True)
     transition(message, MsgAction.REPLY)
-    when = _at(ctx, message, at)
+    when = action_at(ctx, message, at)
     _respond(ctx, message, MsgAction.REPLY, when)
     message.reply = content
     log(ctx, message, "message.answered", at=when, data={"reply": content})
@@ -386,7 +387,7 @@ def decline(ctx: Ctx, *, message_id: str, reason: str, at: datetime | None) -> M
     """The deputy declines: a matter for the courts, petitions (信访) or another channel."""
     message = get_visible(ctx, message_id, for_update=True)
     transition(message, MsgAction.DECLINE)
-    when = _at(ctx, message, at)
+    when = action_at(ctx, message, at)
     _respond(ctx, message, MsgAction.DECLINE, when)
     message.decline_reason = reason
     log(ctx, message, "message.declined", at=when, data={"reason": reason})

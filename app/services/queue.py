@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.models import Assignment, Clock, Invitation, QueueItem, Supervision, Ticket, Unit
 from app.repositories.clocks import open_clock
 from app.services.context import Ctx
-from app.services.rows import insert_rows
+from app.services.rows import insert_rows, row_of
 from app.services.sla import ClockKind
 from app.services.views import AssignmentLike, ClockLike, local
+from app.services.workflow import in_queues
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 LEAD_ORDER = (ClockKind.CONTACT.value, ClockKind.RESOLVE.value, ClockKind.FEEDBACK.value)
@@ -30,7 +31,7 @@ def _desired(
 ) -> dict[tuple[str, str], tuple[str, datetime | None]]:
     """What each unit should see for this ticket: (unit, role) -> (next_action, next_due_at)."""
     want: dict[tuple[str, str], tuple[str, datetime | None]] = {}
-    if ticket.status not in ("closed", "returned"):
+    if in_queues(ticket.status):
         roles = {a.unit_code: a.role for a in assignments if a.active}
         by_unit: dict[str, list[ClockLike]] = {}
         for c in clocks:
@@ -94,16 +95,19 @@ def refresh_queue(
             ctx.session,
             QueueItem,
             [
-                {
-                    "unit_code": unit,
-                    "ticket_id": ticket.id,
-                    "role": role,
-                    "active": True,
-                    "next_action": action,
-                    "next_due_at": due,
-                    "sort_key": due or FAR_FUTURE,
-                    "updated_at": now,
-                }
+                row_of(
+                    QueueItem,
+                    {
+                        "unit_code": unit,
+                        "ticket_id": ticket.id,
+                        "role": role,
+                        "active": True,
+                        "next_action": action,
+                        "next_due_at": due,
+                        "sort_key": due or FAR_FUTURE,
+                        "updated_at": now,
+                    },
+                )
                 for (unit, role), (action, due) in want.items()
             ],
         )

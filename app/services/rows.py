@@ -10,6 +10,7 @@ them like any other row.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,6 +55,54 @@ def _plan(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _Plan:
 
 def _params(plan: _Plan, keys: tuple[str, ...], row: dict[str, Any]) -> list[Any]:
     return [row[k] if p is None else p(row[k]) for k, p in zip(keys, plan.processors, strict=True)]
+
+
+@dataclass(frozen=True)
+class _Template:
+    names: frozenset[str]
+    plain: dict[str, Any]  # every column a row may carry, at its scalar default or None
+    made: tuple[tuple[str, Callable[[], Any]], ...]  # columns whose default is made per row
+
+
+_templates: dict[type[Base], _Template] = {}
+
+
+def _template(entity: type[Base]) -> _Template:
+    template = _templates.get(entity)
+    if template is None:
+        table = cast(Table, entity.__table__)
+        plain: dict[str, Any] = {}
+        made: list[tuple[str, Callable[[], Any]]] = []
+        for column in table.columns:
+            if column is table.autoincrement_column:
+                continue  # the database numbers it
+            default = column.default
+            if default is None:
+                plain[column.key] = None
+            elif default.is_scalar:
+                plain[column.key] = default.arg  # type: ignore[attr-defined]
+            elif default.is_callable:
+                plain[column.key] = None
+                made.append((column.key, functools.partial(default.arg, None)))  # type: ignore[attr-defined]
+            else:
+                raise TypeError(f"{table.name}.{column.key}: a default insert_rows cannot make")
+        template = _Template(frozenset(plain), plain, tuple(made))
+        _templates[entity] = template
+    return template
+
+
+def row_of(entity: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """A whole row of the entity's table for `insert_rows`, derived from the model: `values`,
+    and every other column as the ORM would write it (its default, else NULL). Every row of
+    a table has the same keys in the same order; a key that is not a column is refused."""
+    template = _template(entity)
+    if not template.names.issuperset(values):
+        raise KeyError(f"not columns of {entity.__name__}: {sorted(set(values) - template.names)}")
+    row = {**template.plain, **values}
+    for key, make in template.made:
+        if key not in values:
+            row[key] = make()
+    return row
 
 
 def insert_rows(

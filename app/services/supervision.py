@@ -19,9 +19,12 @@ from app.models import (
     Ticket,
     Unit,
 )
+from app.services import escalation
 from app.services.context import Ctx
 from app.services.events import emit, log
 from app.services.queue import refresh_queue
+from app.services.vocabulary import CaseKind, CaseState
+from app.services.workflow import is_closed
 
 
 def open_case(
@@ -47,7 +50,7 @@ def open_case(
         ticket_id=ticket.id,
         kind=kind,
         unit_code=unit,
-        state="open",
+        state=CaseState.OPEN.value,
         reason=reason,
         round=round_,
         trigger_clock_id=trigger_clock_id,
@@ -90,38 +93,16 @@ def open_case(
 
 def open_coordination(ctx: Ctx, ticket: Ticket, category: Category, *, at: datetime) -> None:
     """A complex ticket (复杂疑难) goes to the coordinator in charge (呈签)."""
-    unit, reason = category.coordinator_unit, "complex ticket: coordination by the category's coordinator"
-    if unit is None:
+    coordinators: list[str] = []
+    if category.coordinator_unit is None:
         coordinators = list(ctx.session.scalars(select(Unit.code).where(Unit.kind == "coordinator").limit(2)))
-        if len(coordinators) == 1:
-            unit, reason = coordinators[0], "complex ticket: coordination by the only coordinator"
-        else:
-            why = (
-                "no coordinator unit is registered"
-                if not coordinators
-                else "several coordinator units and the category names none"
-            )
-            reason = f"complex ticket: {why}; the liaison committee owns the case"
-    open_case(ctx, ticket, kind="coordination", round_=1, unit=unit, reason=reason, at=at)
+    case = escalation.on_complex(category_coordinator=category.coordinator_unit, coordinators=coordinators)
+    open_case(ctx, ticket, kind=case.kind.value, round_=1, unit=case.unit, reason=case.reason, at=at)
 
 
-def open_rating_cases(ctx: Ctx, ticket: Ticket, *, at: datetime, second: bool) -> None:
-    """Unsatisfied: committee and local cases for the new round; joint from the second time."""
+def open_rating_cases(ctx: Ctx, ticket: Ticket, *, at: datetime, rounds_rated: int) -> None:
+    """Unsatisfied: the cases app.services.escalation decides, for the new round."""
     category = ctx.session.get(Category, ticket.category)
-    committee = category.committee_unit if category else None
-    reason = f"rated {ticket.rating}"
-    open_case(
-        ctx,
-        ticket,
-        kind="committee",
-        round_=ticket.round,
-        unit=committee,
-        reason=reason
-        if committee
-        else f"{reason}; category {ticket.category} has no committee unit, so the liaison "
-        "committee owns the case",
-        at=at,
-    )
     congress = None
     if ticket.district:
         congress = ctx.session.scalar(
@@ -130,43 +111,33 @@ def open_rating_cases(ctx: Ctx, ticket: Ticket, *, at: datetime, second: bool) -
             .order_by(Unit.code)
             .limit(1)
         )
-    local_reason = reason
-    if congress is None:
-        local_reason = (
-            (
-                f"{reason}; district {ticket.district} has no district congress unit, "
-                "so the liaison committee owns the case"
-            )
-            if ticket.district
-            else f"{reason}; the ticket names no district, so the liaison committee owns the case"
-        )
-    open_case(ctx, ticket, kind="local", round_=ticket.round, unit=congress, reason=local_reason, at=at)
-    if second:
+    cases = escalation.on_unsatisfied(
+        rating=ticket.rating,
+        rounds_rated=rounds_rated,
+        category=ticket.category,
+        committee_unit=category.committee_unit if category else None,
+        district=ticket.district,
+        district_congress=congress,
+    )
+    for case in cases:
         open_case(
-            ctx,
-            ticket,
-            kind="joint",
-            round_=ticket.round,
-            unit=None,
-            reason=f"rated unsatisfied again ({ticket.rating}) after re-handling",
-            at=at,
+            ctx, ticket, kind=case.kind.value, round_=ticket.round, unit=case.unit, reason=case.reason, at=at
         )
 
 
 def open_long_overdue(ctx: Ctx, ticket: Ticket, clock: Clock, *, at: datetime) -> bool:
-    """久拖不决: a resolve clock still unmet 5 working days after its due day."""
+    """久拖不决: a resolve clock still unmet some working days after its due day."""
+    decided = escalation.on_long_overdue(
+        due_at=ctx.iso(clock.due_at), working_days=ctx.policy.long_overdue_working_days
+    )
     case = open_case(
         ctx,
         ticket,
-        kind="joint",
+        kind=decided.kind.value,
         round_=clock.round,
-        unit=None,
+        unit=decided.unit,
         trigger_clock_id=clock.id,
-        reason=(
-            f"long overdue (久拖不决): resolve clock due "
-            f"{ctx.iso(clock.due_at)} still unmet "
-            f"{ctx.policy.long_overdue_working_days} working days after its due day"
-        ),
+        reason=decided.reason,
         at=at,
     )
     return case is not None
@@ -178,9 +149,11 @@ def open_joint_by_hand(ctx: Ctx, *, ticket_id: str, reason: str) -> Supervision:
     ticket = ctx.session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
     if ticket is None:
         raise Invalid("ticket_id", f"no ticket {ticket_id}")
-    if ticket.status == "closed":
+    if is_closed(ticket.status):
         raise Conflict("the ticket is closed: a joint case is opened on a ticket still open")
-    case = open_case(ctx, ticket, kind="joint", round_=ticket.round, unit=None, reason=reason, at=ctx.now())
+    case = open_case(
+        ctx, ticket, kind=CaseKind.JOINT.value, round_=ticket.round, unit=None, reason=reason, at=ctx.now()
+    )
     if case is None:
         raise Conflict(f"a joint case was already opened in round {ticket.round} of this ticket")
     return case
@@ -188,12 +161,14 @@ def open_joint_by_hand(ctx: Ctx, *, ticket_id: str, reason: str) -> Supervision:
 
 def withdraw_disproved(ctx: Ctx, ticket: Ticket, clock: Clock) -> None:
     """A case opened because this clock ran long is withdrawn if the clock was in fact met."""
-    if clock.met_at is None or clock.escalate_at is None or clock.met_at >= clock.escalate_at:
+    if clock.met_at is None or not escalation.disproved(met_at=clock.met_at, escalate_at=clock.escalate_at):
         return
     for case in ctx.session.scalars(
-        select(Supervision).where(Supervision.trigger_clock_id == clock.id, Supervision.state == "open")
+        select(Supervision).where(
+            Supervision.trigger_clock_id == clock.id, Supervision.state == CaseState.OPEN.value
+        )
     ):
-        case.state, case.closed_at = "withdrawn", ctx.now()
+        case.state, case.closed_at = CaseState.WITHDRAWN.value, ctx.now()
         case.conclusion = (
             f"withdrawn: the clock was met at "
             f"{ctx.iso(clock.met_at)}, before the "
@@ -239,7 +214,7 @@ def _may_work(ctx: Ctx, case: Supervision) -> None:
 def add_note(ctx: Ctx, *, case_id: str, content: str) -> Supervision:
     case = _visible_case(ctx, case_id, for_update=True)
     _may_work(ctx, case)
-    if case.state != "open":
+    if case.state != CaseState.OPEN:
         raise Conflict(f"the case is {case.state}")
     now = ctx.now()
     ctx.session.add(SupervisionNote(supervision_id=case.id, author=ctx.actor.name, content=content, at=now))
@@ -251,10 +226,10 @@ def add_note(ctx: Ctx, *, case_id: str, content: str) -> Supervision:
 def close_case(ctx: Ctx, *, case_id: str, conclusion: str) -> Supervision:
     case = _visible_case(ctx, case_id, for_update=True)
     _may_work(ctx, case)
-    if case.state != "open":
+    if case.state != CaseState.OPEN:
         raise Conflict(f"the case is already {case.state}")
     now = ctx.now()
-    case.state, case.closed_at, case.conclusion = "closed", now, conclusion
+    case.state, case.closed_at, case.conclusion = CaseState.CLOSED.value, now, conclusion
     ticket = _log_case(
         ctx,
         case,

@@ -24,7 +24,7 @@ from app.services.events import emit, event_row
 from app.services.queue import refresh_queue
 from app.services.registry import normalize_phone
 from app.services.routing import choose_lead
-from app.services.rows import insert_rows, pipelined
+from app.services.rows import insert_rows, pipelined, row_of
 from app.services.sla import ClockKind
 from app.services.supervision import open_coordination
 from app.services.workflow import Status
@@ -119,7 +119,7 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
         existing = ctx.session.get(Ticket, existing_id)
         assert existing is not None
         return Ingested(_same_or_conflict(existing, fingerprint), False)
-    ctx._calendar = ctx.calendars(ctx.session, (int(cal_count), cal_latest))
+    ctx.use_calendar(ctx.calendars(ctx.session, (int(cal_count), cal_latest)))
     now = ctx.now()
     dispatched_at = data.dispatched_at or now
     _check_times(data.called_at, dispatched_at, now)
@@ -130,45 +130,39 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
         if default_lead is None:
             raise Invalid("units", "required: the category has no default lead unit")
         units = [default_lead]
-    _check_units(ctx, units, "units", counted=(known_units, hooked_units) if units is named else None)
+    check_units(ctx, units, "units", counted=(known_units, hooked_units) if units is named else None)
     if data.lead_unit is not None and data.lead_unit not in units:
         raise Invalid("lead_unit", f"{data.lead_unit!r} is not one of units")
     routing = choose_lead(units, data.lead_unit, default_lead)
     deputy = None if deputy_id is None else Deputy(id=deputy_id, name=deputy_name, level=deputy_level)
     kind = data.kind or "problem"
     consultation = kind == "consultation"
-    row = {
-        "id": new_id(),
-        "hotline_no": data.hotline_no,
-        "request_hash": fingerprint,
-        "status": Status.CLOSED.value if consultation else Status.DISPATCHED.value,
-        "kind": kind,
-        "category": category_code,
-        "district": data.district,
-        "urgency": data.urgency or "normal",
-        "complex": bool(data.complex),
-        "content": data.content,
-        "called_at": data.called_at,
-        "dispatched_at": dispatched_at,
-        "caller_name": data.caller_name,
-        "caller_phone": phone,
-        "deputy_id": deputy_id,
-        "deputy_verified": deputy_id is not None,
-        "lead_unit": routing.lead,
-        "round": 1,
-        "resolved_at": None,
-        "resolution_outcome": None,
-        "resolution_reply": None,
-        "fed_back_at": None,
-        "feedback_method": None,
-        "feedback_content": None,
-        "rated_at": None,
-        "rating": None,
-        "rating_comment": None,
-        "closed_at": dispatched_at if consultation else None,
-        "created_at": now,
-        "updated_at": now,
-    }
+    row = row_of(
+        Ticket,
+        {
+            "id": new_id(),
+            "hotline_no": data.hotline_no,
+            "request_hash": fingerprint,
+            "status": Status.CLOSED.value if consultation else Status.DISPATCHED.value,
+            "kind": kind,
+            "category": category_code,
+            "district": data.district,
+            "urgency": data.urgency or "normal",
+            "complex": bool(data.complex),
+            "content": data.content,
+            "called_at": data.called_at,
+            "dispatched_at": dispatched_at,
+            "caller_name": data.caller_name,
+            "caller_phone": phone,
+            "deputy_id": deputy_id,
+            "deputy_verified": deputy_id is not None,
+            "lead_unit": routing.lead,
+            "round": 1,
+            "closed_at": dispatched_at if consultation else None,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
     # The new rows go out below the ORM (see app.services.rows); `ticket` is a transient
     # object carrying the same values, for the helpers and the response.
     ticket = Ticket(**row)
@@ -262,16 +256,17 @@ class NewAssignment:
     opinion_at: datetime | None = None
 
     def row(self, ticket_id: str) -> dict[str, Any]:
-        return {
-            "ticket_id": ticket_id,
-            "unit_code": self.unit_code,
-            "role": self.role,
-            "active": self.active,
-            "assigned_at": self.assigned_at,
-            "ended_at": self.ended_at,
-            "opinion": None,
-            "opinion_at": None,
-        }
+        return row_of(
+            Assignment,
+            {
+                "ticket_id": ticket_id,
+                "unit_code": self.unit_code,
+                "role": self.role,
+                "active": self.active,
+                "assigned_at": self.assigned_at,
+                "ended_at": self.ended_at,
+            },
+        )
 
 
 def dispatch_to(
@@ -359,7 +354,7 @@ def _check_times(called_at: datetime, dispatched_at: datetime, now: datetime) ->
         raise Invalid("dispatched_at", "is before called_at")
 
 
-def _check_units(ctx: Ctx, units: list[str], field: str, *, counted: tuple[int, int] | None = None) -> None:
+def check_units(ctx: Ctx, units: list[str], field: str, *, counted: tuple[int, int] | None = None) -> None:
     """Every unit exists (else a 422 naming the first unknown one); remembers which have
     webhooks. `counted`: how many of them exist and have webhooks, when a caller's own
     query already counted them; all known and none hooked needs no look-up of its own."""

@@ -50,6 +50,26 @@ ALLOWED: dict[tuple[Status, Action], Status] = {
 # closed ticket (and, for opinions, when there is no current co-handling assignment).
 STATUS_NEUTRAL = {A.OPINION, A.EXTENSION}
 
+# Statuses in which the lead's resolve clock runs: an extension can be asked for.
+UNRESOLVED = frozenset({S.DISPATCHED, S.IN_PROGRESS, S.SUPERVISING})
+# Statuses in which no unit has work on the ticket: it leaves every handling queue.
+OUT_OF_QUEUES = frozenset({S.CLOSED, S.RETURNED})
+
+
+def is_closed(status: str) -> bool:
+    """Nothing is done on a closed ticket, by anyone."""
+    return status == S.CLOSED
+
+
+def is_unresolved(status: str) -> bool:
+    """The lead is still to resolve the ticket's current round."""
+    return status in UNRESOLVED
+
+
+def in_queues(status: str) -> bool:
+    """Whether units may have work on a ticket in this status (its queue rows are active)."""
+    return status not in OUT_OF_QUEUES
+
 
 class TransitionRefused(Exception):
     def __init__(self, status: Status, action: Action) -> None:
@@ -61,7 +81,7 @@ class TransitionRefused(Exception):
 def next_status(status: Status, action: Action) -> Status:
     """The status after `action`, or TransitionRefused."""
     if action in STATUS_NEUTRAL:
-        if status is S.CLOSED:
+        if is_closed(status):
             raise TransitionRefused(status, action)
         return status
     try:

@@ -24,6 +24,7 @@ from app.models import Unit, WebhookAttempt, WebhookDelivery
 from app.observability import OUTBOX_BACKLOG
 from app.repositories import webhooks as repo
 from app.services.context import Ctx
+from app.services.vocabulary import DeliveryState
 from app.state import AppState
 
 MAX_ATTEMPTS = 12
@@ -121,9 +122,11 @@ def record(state: AppState, row: Claimed, outcome: Outcome) -> datetime | None:
     }
     retry_at: datetime | None = None
     if outcome.ok:
-        values.update(state="delivered", delivered_at=outcome.at, next_attempt_at=outcome.at)
+        values.update(
+            state=DeliveryState.DELIVERED.value, delivered_at=outcome.at, next_attempt_at=outcome.at
+        )
     elif outcome.final or attempts >= MAX_ATTEMPTS:
-        values.update(state="failed", next_attempt_at=outcome.at)
+        values.update(state=DeliveryState.FAILED.value, next_attempt_at=outcome.at)
     else:
         retry_at = outcome.at + backoff(attempts)
         values.update(next_attempt_at=retry_at)
@@ -172,7 +175,7 @@ def attempts_of(session: Session, delivery_id: str) -> list[WebhookAttempt]:
 
 def redeliver(session: Session, delivery: WebhookDelivery, *, now: datetime) -> None:
     """Back to pending with a fresh set of attempts, due now."""
-    delivery.state = "pending"
+    delivery.state = DeliveryState.PENDING.value
     delivery.attempts = 0
     delivery.next_attempt_at = now
     delivery.delivered_at = None

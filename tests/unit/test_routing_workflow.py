@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from app.services.routing import choose_lead
-from app.services.workflow import ALLOWED, Action, Status, TransitionRefused, next_status
+from app.services.workflow import (
+    ALLOWED,
+    Action,
+    Status,
+    TransitionRefused,
+    in_queues,
+    is_closed,
+    is_unresolved,
+    next_status,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +71,32 @@ def test_opinions_and_extensions_never_move_the_status():
             continue
         assert next_status(status, Action.OPINION) is status
         assert next_status(status, Action.EXTENSION) is status
+
+
+@pytest.mark.parametrize(
+    ("status", "closed", "unresolved", "queued"),
+    [
+        ("dispatched", False, True, True),
+        ("in_progress", False, True, True),
+        ("resolved", False, False, True),
+        ("fed_back", False, False, True),
+        ("supervising", False, True, True),
+        ("returned", False, False, False),
+        ("closed", True, False, False),
+    ],
+)
+def test_each_status_says_whether_closed_unresolved_and_in_queues(status, closed, unresolved, queued):
+    assert (is_closed(status), is_unresolved(status), in_queues(status)) == (closed, unresolved, queued)
+
+
+def test_every_status_is_in_the_table_of_predicates():
+    # A status added to the machine must be placed in the predicates' table above too.
+    assert {s.value for s in Status} == {
+        "dispatched",
+        "in_progress",
+        "resolved",
+        "fed_back",
+        "supervising",
+        "returned",
+        "closed",
+    }

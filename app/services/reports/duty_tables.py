@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.services.duty_schedule import KIND_NAMES
-from app.services.reports.tables import LEVELS, Column, Table, _label, _phone
+from app.services.reports.tables import LEVELS, Column, Table, label_of, phone_shown
 
 METHODS = {"oral": "常委会会议口头报告", "meeting": "选民会议报告", "written": "书面报告"}
 AUDIENCES = {"electoral_unit": "原选举单位", "voters": "原选区选民"}
@@ -23,8 +23,8 @@ def _yes(value: bool | None) -> str:
 def _person(d: dict[str, Any], mask: bool) -> dict[str, Any]:
     return {
         **d,
-        "phone": _phone(d.get("phone"), mask),
-        "level": _label(LEVELS, d.get("level")),
+        "phone": phone_shown(d.get("phone"), mask),
+        "level": label_of(LEVELS, d.get("level")),
         "district_name": d.get("district_name") or d.get("district"),
         "kind": KIND_NAMES.get(d.get("kind", ""), d.get("kind")),
         "due_years": "、".join(f"第{y}年" for y in d.get("due_years", [])),
@@ -51,7 +51,7 @@ def coverage_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]
         [
             {
                 "item": "届次",
-                "value": f"{r['term_name']}（{_label(LEVELS, r['level'])}，"
+                "value": f"{r['term_name']}（{label_of(LEVELS, r['level'])}，"
                 f"{r['starts_on']} 至 {r['ends_on']}）",
             },
             {"item": "年度", "value": f"{r['year']}年（本届第{r['term_year']}年，共{r['term_years']}年）"},
@@ -100,8 +100,8 @@ def coverage_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]
         {
             **_person(d, mask),
             "held_on": str(x["held_on"]),
-            "method": _label(METHODS, x["method"]),
-            "audience": _label(AUDIENCES, x["audience"]),
+            "method": label_of(METHODS, x["method"]),
+            "audience": label_of(AUDIENCES, x["audience"]),
             "note": x["note"],
         }
         for d in r["done"]
@@ -220,8 +220,8 @@ def deputy_points_tables(report: dict[str, Any], *, mask: bool = True) -> list[T
         [("项目", "item", "text"), ("内容", "value", "text")],
         [
             {"item": "代表", "value": d["name"]},
-            {"item": "电话", "value": _phone(d["phone"], mask)},
-            {"item": "层级", "value": _label(LEVELS, d["level"])},
+            {"item": "电话", "value": phone_shown(d["phone"], mask)},
+            {"item": "层级", "value": label_of(LEVELS, d["level"])},
             {"item": "属地", "value": d.get("district_name") or d.get("district") or ""},
             {"item": "年度", "value": f"{report['year']}年"},
             {"item": "总积分", "value": str(report["total"])},

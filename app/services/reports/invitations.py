@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Invitation, InvitationClock, InvitationEvaluation, Unit
 from app.services.reports.period import Period
-from app.services.reports.tables import Column, Table, _fmt_dt
+from app.services.reports.tables import Column, Table, format_instant
 
 FIGURES = (
     "received",
@@ -120,7 +120,7 @@ def invitation_tables(report: dict[str, Any]) -> list[Table]:
             [("项目", "item", "text"), ("内容", "value", "text")],
             [
                 {"item": "年度", "value": f"{report['year']}年"},
-                {"item": "统计截止时间", "value": _fmt_dt(report["cutoff_at"])},
+                {"item": "统计截止时间", "value": format_instant(report["cutoff_at"])},
                 {"item": "收到约请的单位", "value": str(len(report["items"]))},
                 {"item": "约请函总数", "value": str(t["received"])},
             ],

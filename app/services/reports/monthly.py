@@ -30,9 +30,10 @@ from app.services.reports.lists import Names, overdue_list, unsatisfied_list
 from app.services.reports.period import Period
 from app.services.reports.scoring import ScoreWeights, assess
 from app.services.reports.snapshot import shared_snapshot
+from app.services.vocabulary import TICKET_CASE_KINDS
 
 CLOCK_KINDS = ("contact", "resolve", "feedback")
-SUPERVISION_KINDS = ("committee", "local", "joint", "coordination")
+SUPERVISION_KINDS = tuple(k.value for k in TICKET_CASE_KINDS)
 COUNTS = (
     "calls",
     "problems",

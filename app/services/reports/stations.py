@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Message, Reception, Station, Ticket
 from app.services.reports.period import Period
 from app.services.reports.tables import Table
+from app.services.vocabulary import THREE_POINT
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -71,7 +72,7 @@ def message_figures(session: Session, period: Period, key: Any) -> dict[Any, dic
             "resolved": int(resolved),
             "response_on_time_rate": _rate(int(on_time), int(counted)),
         }
-    satisfied = Message.rating.in_(("satisfied", "basically_satisfied"))
+    satisfied = Message.rating.in_([r.value for r in THREE_POINT if r.satisfied])
     for k, rated, happy in session.execute(
         select(key, func.count(), one(satisfied))
         .where(key.is_not(None), Message.rated_at.is_not(None), period.within(Message.rated_at))

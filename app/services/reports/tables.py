@@ -15,23 +15,12 @@ from typing import Any
 
 from app.services.privacy import mask_phone as mask_phone  # re-exported: callers import it here
 from app.services.privacy import mask_phones
+from app.services.vocabulary import CASE_KIND_LABELS, CASE_STATE_LABELS, RATING_LABELS
 
 OUTCOMES = {"solved": "已解决", "stepwise": "逐步解决", "referred": "已向上级反映", "explained": "解释说明"}
-RATINGS = {
-    "very_satisfied": "非常满意",
-    "satisfied": "满意",
-    "basically_satisfied": "基本满意",
-    "unsatisfied": "不满意",
-    "very_unsatisfied": "非常不满意",
-}
-CASE_KINDS = {
-    "committee": "对口督办",
-    "local": "属地督办",
-    "joint": "联合督办",
-    "coordination": "呈签协调",
-    "invitation": "约请督办",
-}
-CASE_STATES = {"open": "督办中", "closed": "已办结", "withdrawn": "已撤销"}
+RATINGS = RATING_LABELS
+CASE_KINDS = CASE_KIND_LABELS
+CASE_STATES = CASE_STATE_LABELS
 STATUSES = {
     "dispatched": "已派单",
     "in_progress": "办理中",
@@ -110,7 +99,8 @@ OVERDUE_LINE = "截止时办结时限已过而未办结的工单（不论何时�
 LEGEND = [f"{h}：{line}" for h, _, _, line in FIGURE_ROWS] + [f"超期未办结：{OVERDUE_LINE}"]
 
 
-def _label(mapping: dict[str, str], value: Any) -> Any:
+def label_of(mapping: dict[str, str], value: Any) -> Any:
+    """A code's Chinese label; the value itself when it has none."""
     return mapping.get(value, value) if isinstance(value, str) else value
 
 
@@ -132,7 +122,8 @@ def masked(tables: list[Table]) -> list[Table]:
     return out
 
 
-def _phone(value: str | None, mask: bool) -> str | None:
+def phone_shown(value: str | None, mask: bool) -> str | None:
+    """A phone number as an export shows it: masked unless the reader may see it whole."""
     return mask_phone(value) if mask else value
 
 
@@ -145,8 +136,8 @@ def _listed(item: dict[str, Any], mask: bool) -> dict[str, Any]:
     """A listed ticket's cells: names in Chinese, the caller's phone masked."""
     out = {
         **item,
-        "status": _label(STATUSES, item["status"]),
-        "caller_phone": _phone(item["caller_phone"], mask),
+        "status": label_of(STATUSES, item["status"]),
+        "caller_phone": phone_shown(item["caller_phone"], mask),
     }
     out = _named(out, "unit", "unit_name", NO_UNIT)
     return _named(out, "district", "district_name", NO_DISTRICT)
@@ -179,7 +170,7 @@ def report_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
         [("项目", "item", "text"), ("内容", "value", "text")],
         [
             {"item": "报告期", "value": period},
-            {"item": "统计截止时间", "value": _fmt_dt(report["cutoff_at"])},
+            {"item": "统计截止时间", "value": format_instant(report["cutoff_at"])},
             {
                 "item": "统计口径",
                 "value": "各项按其发生时间计入本期（口径见各表说明）；截止时间后"
@@ -203,7 +194,7 @@ def report_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
             ("当前状态", "status", "text"),
         ),
         [
-            {**_listed(i, mask), "urgency": _label(URGENCY, i["urgency"])}
+            {**_listed(i, mask), "urgency": label_of(URGENCY, i["urgency"])}
             for i in report["overdue_unresolved"]
         ],
         note=OVERDUE_LINE,
@@ -223,10 +214,10 @@ def report_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
         [
             {
                 **_listed(i, mask),
-                "rating": _label(RATINGS, i["rating"]),
+                "rating": label_of(RATINGS, i["rating"]),
                 "supervision_text": "；".join(
-                    f"{_label(CASE_KINDS, s['kind'])}（{s['unit_name'] or '联工委'}）："
-                    f"{_label(CASE_STATES, s['state'])}"
+                    f"{label_of(CASE_KINDS, s['kind'])}（{s['unit_name'] or '联工委'}）："
+                    f"{label_of(CASE_STATES, s['state'])}"
                     for s in i["supervisions"]
                 )
                 or "未立案",
@@ -305,7 +296,7 @@ def report_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
             ("办结", "closed", "int"),
             ("撤销", "withdrawn", "int"),
         ],
-        [{"kind": _label(CASE_KINDS, k), **v} for k, v in s["by_kind"].items()]
+        [{"kind": label_of(CASE_KINDS, k), **v} for k, v in s["by_kind"].items()]
         + [{"kind": "合计", "opened": s["opened"], "closed": s["closed"], "withdrawn": s["withdrawn"]}],
         note=f"截止时在办督办案件 {s['open_at_cutoff']} 件",
         legend=[
@@ -358,8 +349,8 @@ def deputy_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
     def person(d: dict[str, Any]) -> dict[str, Any]:
         return {
             **d,
-            "phone": _phone(d["phone"], mask),
-            "level": _label(LEVELS, d.get("level")),
+            "phone": phone_shown(d["phone"], mask),
+            "level": label_of(LEVELS, d.get("level")),
             "district_name": d.get("district_name") or d.get("district"),
         }
 
@@ -383,7 +374,7 @@ def deputy_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
             [("项目", "item", "text"), ("内容", "value", "text")],
             [
                 {"item": "年度", "value": f"{report['year']}年"},
-                {"item": "统计截止时间", "value": _fmt_dt(report["cutoff_at"])},
+                {"item": "统计截止时间", "value": format_instant(report["cutoff_at"])},
                 {"item": "代表总数", "value": str(tt["deputies"])},
                 {"item": "有来电代表", "value": str(tt["active"])},
                 {"item": "未来电代表", "value": str(tt["silent"])},
@@ -424,13 +415,14 @@ def deputy_tables(report: dict[str, Any], *, mask: bool = True) -> list[Table]:
                 ("来电数", "calls", "int"),
                 ("反映问题数", "problems", "int"),
             ],
-            [{**d, "phone": _phone(d["phone"], mask)} for d in report["unverified_callers"]],
+            [{**d, "phone": phone_shown(d["phone"], mask)} for d in report["unverified_callers"]],
             note="来电号码不在代表名册中的来电；登记该号码的代表后自动归入其名下",
         ),
     ]
 
 
-def _fmt_dt(value: Any) -> str:
+def format_instant(value: Any) -> str:
+    """An instant as a table cell shows it (minutes), anything else as text."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return "" if value is None else str(value)
@@ -445,7 +437,7 @@ def cell_text(value: Any, kind: str) -> str:
     if kind == "score":
         return f"{float(value):.1f}"
     if isinstance(value, datetime):
-        return _fmt_dt(value)
+        return format_instant(value)
     return str(value)
 
 
