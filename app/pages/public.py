@@ -116,7 +116,7 @@ def _address_limit(state: AppState, address: str, now: datetime) -> int | None:
     s = state.settings
     window = timedelta(minutes=s.message_address_window_minutes)
     with state.db.reader.connect() as conn:
-        count, oldest = messages.recent_from_address(conn, address, now - window)
+        count, oldest = messages.recent_from_address(conn, address, now - window, s.message_limit_per_address)
     if count >= s.message_limit_per_address:
         return _retry_after(oldest, window, now)
     return None
@@ -207,7 +207,15 @@ def _store(state: AppState, code: str, data: PublicMessage, address: str, now: d
         ctx = state.ctx(session, VOTER)
         lock_senders(session, (address, data.phone))
         window, day = timedelta(minutes=s.message_address_window_minutes), timedelta(days=1)
-        found = messages.public_intake(ctx, code, address, now - window, data.phone, now - day)
+        found = messages.public_intake(
+            ctx,
+            code,
+            address,
+            now - window,
+            data.phone,
+            now - day,
+            (s.message_limit_per_address, s.message_limit_per_phone),
+        )
         if found.deputy_id is None:
             return Outcome("gone")
         if found.by_address >= s.message_limit_per_address:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, literal_column, select, update
 
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Deputy, DeputyCode, Message, MessageEvent, Reception, StationDeputy
@@ -187,24 +187,29 @@ def _belongs(ctx: Ctx, deputy_id: str, station_code: str) -> bool:
 # --- limits of the public form ------------------------------------------------------------------
 
 
-_FROM_ADDRESS = select(func.count(), func.min(Message.received_at)).where(
-    Message.client_address == bindparam("address"), Message.received_at > bindparam("since")
-)
-
-
-def recent_from_address(conn: Connection, address: str, since: datetime) -> tuple[int, datetime | None]:
-    """Messages stored from an address since an instant, and the oldest of them (one query
-    on a connection of its own, no transaction: the only one a refused submission makes)."""
-    row = conn.execute(_FROM_ADDRESS, {"address": address, "since": since}).one()
-    return int(row[0]), row[1]
-
-
 def _counted(column: Any, key: str) -> tuple[Any, Any]:
+    """The sender's messages since an instant, counted up to the limit and no further (a
+    limit is only ever compared with it: an address that has sent thousands costs what one
+    at its limit costs), and the oldest of them (one step down the sender's index)."""
     where = (column == bindparam(key), Message.received_at > bindparam(f"{key}_since"))
+    first = select(literal_column("1")).where(*where).limit(bindparam(f"{key}_cap")).subquery()
     return (
-        select(func.count()).where(*where).scalar_subquery(),
+        select(func.count()).select_from(first).scalar_subquery(),
         select(func.min(Message.received_at)).where(*where).scalar_subquery(),
     )
+
+
+_FROM_ADDRESS = select(*_counted(Message.client_address, "address"))
+
+
+def recent_from_address(
+    conn: Connection, address: str, since: datetime, cap: int
+) -> tuple[int, datetime | None]:
+    """Messages stored from an address since an instant (counted up to `cap`), and the
+    oldest of them (one query on a connection of its own, no transaction: the only one a
+    refused submission makes)."""
+    row = conn.execute(_FROM_ADDRESS, {"address": address, "address_since": since, "address_cap": cap}).one()
+    return int(row[0]), row[1]
 
 
 # Everything a public submission looks up, in one round trip; built once.
@@ -230,10 +235,17 @@ class PublicIntake:
 
 
 def public_intake(
-    ctx: Ctx, code: str, address: str, since_address: datetime, phone: str, since_phone: datetime
+    ctx: Ctx,
+    code: str,
+    address: str,
+    since_address: datetime,
+    phone: str,
+    since_phone: datetime,
+    caps: tuple[int, int],
 ) -> PublicIntake:
-    """The code's deputy, both limits' counts (and oldest instants) and the working
-    calendar's signature, in one statement; the calendar in force is set on the context."""
+    """The code's deputy, both limits' counts (each counted up to its cap in `caps`, the
+    address's then the phone's) and oldest instants, and the working calendar's signature,
+    in one statement; the calendar in force is set on the context."""
     row = (
         ctx.session.connection()
         .execute(
@@ -244,6 +256,8 @@ def public_intake(
                 "address_since": since_address,
                 "phone": phone,
                 "phone_since": since_phone,
+                "address_cap": caps[0],
+                "phone_cap": caps[1],
             },
         )
         .one()
