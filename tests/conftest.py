@@ -229,3 +229,23 @@ def api(settings: Settings, clock: FixedClock) -> Iterator[object]:
     app = create_app(settings, clock=clock, state=state, background=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, clock, app)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Argon2id at its smallest cost (one pass over 8 MiB) for every test but the timing and
+    load tests (marked serial), which keep the service's real parameters: a real hash and
+    check cost about 0.35 s of a core, and the suite signs people in hundreds of times.
+    Which parameters the service uses is not what those tests check."""
+    if request.node.get_closest_marker("serial"):
+        yield
+        return
+    from argon2 import PasswordHasher
+
+    from app.services import passwords
+
+    real = passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    try:
+        yield
+    finally:
+        passwords.use_hasher(real)

@@ -68,6 +68,16 @@ def needs_rehash(stored: str) -> bool:
     return _hasher.check_needs_rehash(stored)
 
 
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash and check with `hasher` from now on; returns the one it replaces. The service
+    never calls this: the test suite does, to run its hundreds of sign-ins at argon2's
+    smallest cost (its timing tests keep the real one)."""
+    global _hasher
+    previous, _hasher = _hasher, hasher
+    _dummy_hash.cache_clear()
+    return previous
+
+
 # The hash of a random password that was thrown away: checking any password against it
 # costs what a real check costs and never matches. Made ahead so that even the first
 # check of an unknown username takes no longer than a known one's.
