@@ -14,7 +14,7 @@ from app.db import after_commit, savepoint
 from app.deps import OneTripRoute, app_state
 from app.errors import DomainError, Invalid, NotFound, status_of
 from app.pages import labels
-from app.pages.forms import Field, FormState, read, refused, submit
+from app.pages.forms import Field, FormState, entry_page, read, refused, submit
 from app.pages.web import page_reader, page_writer, redirect, render
 from app.routers.accounts import account_state
 from app.schemas.accounts import AccountIn
@@ -200,17 +200,7 @@ def _unit_fields(new: bool) -> list[Field]:
 
 
 def _unit_page(request: Request, code: str | None, state: FormState, status: int = 200) -> Response:
-    return render(
-        request,
-        "form.html",
-        status=status,
-        title="新建单位" if code is None else "修改单位",
-        caption=code or "",
-        form=state,
-        submit="保存",
-        action=f"/ui/admin/units/{code or 'new'}",
-        back="/ui/admin/units",
-    )
+    return entry_page(request, "单位", "/ui/admin/units", code, state, status)
 
 
 @router.get("/units/{code}")
@@ -330,17 +320,7 @@ def categories_page(
 def _category_page(
     request: Request, ctx: Ctx, code: str | None, state: FormState, status: int = 200
 ) -> Response:
-    return render(
-        request,
-        "form.html",
-        status=status,
-        title="新建事项分类" if code is None else "修改事项分类",
-        caption=code or "",
-        form=state,
-        submit="保存",
-        action=f"/ui/admin/categories/{code or 'new'}",
-        back="/ui/admin/categories",
-    )
+    return entry_page(request, "事项分类", "/ui/admin/categories", code, state, status)
 
 
 @router.get("/categories/{code}")

@@ -21,7 +21,7 @@ from starlette.datastructures import FormData
 from app.db import savepoint
 from app.errors import DomainError, status_of
 from app.pages.labels import translate_detail
-from app.pages.web import redirect
+from app.pages.web import redirect, render
 from app.services.context import Ctx
 
 
@@ -136,6 +136,24 @@ def read(
             else:
                 state.errors.setdefault(name, field_message(err, known))
         return None, state
+
+
+def entry_page(
+    request: Request, noun: str, base: str, code: str | None, state: FormState, status: int = 200
+) -> Response:
+    """The form that creates (`code` None) or edits a registry entry (a unit, a category, a
+    station) listed at `base`: titled 新建/修改 and the entry's Chinese name."""
+    return render(
+        request,
+        "form.html",
+        status=status,
+        title=("新建" if code is None else "修改") + noun,
+        caption=code or "",
+        form=state,
+        submit="保存",
+        action=f"{base}/{code or 'new'}",
+        back=base,
+    )
 
 
 def refused(state: FormState, exc: DomainError) -> FormState:

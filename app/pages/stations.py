@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from app.deps import OneTripRoute
 from app.errors import Invalid
 from app.pages import labels
-from app.pages.forms import Field, FormState, submit
+from app.pages.forms import Field, FormState, entry_page, submit
 from app.pages.web import page_reader, page_writer, render
 from app.repositories import registry as names_repo
 from app.schemas.common import Code
@@ -79,17 +79,7 @@ def _fields(ctx: Ctx, new: bool) -> list[Field]:
 
 
 def _form_page(request: Request, code: str | None, state: FormState, status: int = 200) -> Response:
-    return render(
-        request,
-        "form.html",
-        status=status,
-        title="新建联络站" if code is None else "修改联络站",
-        caption=code or "",
-        form=state,
-        submit="保存",
-        action=f"/ui/stations/{code or 'new'}",
-        back="/ui/stations",
-    )
+    return entry_page(request, "联络站", "/ui/stations", code, state, status)
 
 
 @router.get("/{code}")
