@@ -315,19 +315,32 @@ def _form_page(
     request: Request, ctx: Ctx, invitation_id: str, what: str, state: FormState, status: int = 200
 ) -> Response:
     title, button, _, _, _ = FORMS[what]
+    return _invitation_form(
+        request,
+        ctx,
+        invitation_id,
+        state,
+        status,
+        title=title,
+        submit=button,
+        action=f"/ui/invitations/{invitation_id}/{what}",
+        context_template="invitations/_summary.html",
+    )
+
+
+def _invitation_form(
+    request: Request, ctx: Ctx, invitation_id: str, state: FormState, status: int, **page: Any
+) -> Response:
+    """A form about one invitation, with its summary above and the way back to its page."""
     data = _context(ctx, invitation_id)
-    v = data["v"]
     return render(
         request,
         "form.html",
         status=status,
-        title=title,
         form=state,
-        submit=button,
-        caption=f"约请事项 · {v['number'] or v['subject']}",
-        action=f"/ui/invitations/{invitation_id}/{what}",
+        caption=f"约请事项 · {data['v']['number'] or data['v']['subject']}",
         back=f"/ui/invitations/{invitation_id}",
-        context_template="invitations/_summary.html",
+        **page,
         **data,
     )
 
@@ -384,21 +397,18 @@ def _ext_page(
     ext = svc.find_extension(ctx, ext_id)
     if ext is None:
         raise NotFound(f"no extension {ext_id}")
-    data = _context(ctx, ext.invitation_id)
     title, button, _, _ = EXT_FORMS[what]
-    return render(
+    return _invitation_form(
         request,
-        "form.html",
-        status=status,
+        ctx,
+        ext.invitation_id,
+        state,
+        status,
         title=title,
-        form=state,
         submit=button,
-        caption=f"约请事项 · {data['v']['number'] or data['v']['subject']}",
         action=f"/ui/invitation-extensions/{ext_id}/{what}",
-        back=f"/ui/invitations/{ext.invitation_id}",
         context_template="invitations/_extension.html",
         ext=ext,
-        **data,
     )
 
 
