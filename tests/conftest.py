@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -219,6 +220,14 @@ def settings(db_url: str) -> Settings:
 
 @pytest.fixture
 def api(settings: Settings, clock: FixedClock) -> Iterator[object]:
+    with serve(settings, clock) as running:
+        yield running
+
+
+@contextmanager
+def serve(settings: Settings, clock: FixedClock) -> Iterator[Any]:
+    """The service with these settings, the pinned calendars and no background work, its
+    lifespan running: an `Api` on it (for a test that needs settings of its own)."""
     from fastapi.testclient import TestClient
 
     from app.main import create_app

@@ -222,18 +222,11 @@ def test_writers_past_the_gate_get_503_with_retry_after_and_change_nothing(api):
 @pytest.fixture
 def impatient(db_url, clock):
     """The app with short bounded waits: a 1 s pool/busy wait, a 500 ms lock wait."""
-    from fastapi.testclient import TestClient
-
-    from app.main import create_app
-    from app.state import build_state
-    from tests.builders import Api
-    from tests.conftest import make_settings, pinned_calendars
+    from tests.conftest import make_settings, serve
 
     settings = make_settings(db_url, HOTLINE_DB_POOL_TIMEOUT=1.0, HOTLINE_DB_LOCK_TIMEOUT_MS=500)
-    state = build_state(settings, clock, calendars=pinned_calendars())
-    app = create_app(settings, clock=clock, state=state, background=False)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, clock, app)
+    with serve(settings, clock) as api:
+        yield api
 
 
 def test_a_write_blocked_by_a_held_lock_answers_503_in_bounded_time(impatient):

@@ -338,17 +338,10 @@ def test_letter_numbers_are_consecutive_under_many_concurrent_approvals(api):
 
 
 def test_the_letter_prefix_is_a_setting(db_url, clock):
-    from fastapi.testclient import TestClient
+    from tests.conftest import make_settings, serve
 
-    from app.main import create_app
-    from app.state import build_state
-    from tests.conftest import make_settings, pinned_calendars
-
-    settings = make_settings(db_url, HOTLINE_INVITATION_LETTER_PREFIX="温人大约")
-    state = build_state(settings, clock, calendars=pinned_calendars())
-    app = create_app(settings, clock=clock, state=state, background=False)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        api = city(Api(client, clock, app))
+    with serve(make_settings(db_url, HOTLINE_INVITATION_LETTER_PREFIX="温人大约"), clock) as running:
+        api = city(running)
         assert issued(api)["number"] == "温人大约〔2025〕1号"
 
 

@@ -386,16 +386,10 @@ def test_off_by_default_no_button_and_no_addresses(api_without_sso):
 
 @pytest.fixture
 def api_without_sso(db_url, clock):
-    from app.main import create_app
-    from app.state import build_state
-    from tests.builders import Api
-    from tests.conftest import pinned_calendars
+    from tests.conftest import serve
 
-    settings = make_settings(db_url)
-    state = build_state(settings, clock, calendars=pinned_calendars())
-    app = create_app(settings, clock=clock, state=state, background=False)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, clock, app)
+    with serve(make_settings(db_url), clock) as api:
+        yield api
 
 
 @pytest.mark.parametrize(

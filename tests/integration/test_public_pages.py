@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from tests.builders import Api, csrf_of
-from tests.conftest import make_settings, pinned_calendars
+from tests.conftest import make_settings, serve
 from tests.part2 import zhang
 
 FORM = {
@@ -191,29 +191,15 @@ def test_an_address_over_its_limit_gets_429_after_one_counting_query(voter):
 @pytest.fixture
 def roomy(db_url, clock) -> Iterator[tuple[Api, str, TestClient]]:
     """An app whose address limit is out of the way, to reach the per-phone limit."""
-    from app.main import create_app
-    from app.state import build_state
-
-    settings = make_settings(db_url, HOTLINE_MESSAGE_LIMIT_PER_ADDRESS=1000)
-    state = build_state(settings, clock, calendars=pinned_calendars())
-    app = create_app(settings, clock=clock, state=state, background=False)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        api = Api(client, clock, app)
+    with serve(make_settings(db_url, HOTLINE_MESSAGE_LIMIT_PER_ADDRESS=1000), clock) as api:
         api.city()
-        yield api, code_of(api, zhang(api)), client
+        yield api, code_of(api, zhang(api)), api.client
 
 
 def test_the_notice_names_the_retention_period_of_the_setting(db_url, clock):
-    from app.main import create_app
-    from app.state import build_state
-
-    settings = make_settings(db_url, HOTLINE_VOTER_DATA_DAYS=180)
-    state = build_state(settings, clock, calendars=pinned_calendars())
-    app = create_app(settings, clock=clock, state=state, background=False)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        api = Api(client, clock, app)
+    with serve(make_settings(db_url, HOTLINE_VOTER_DATA_DAYS=180), clock) as api:
         api.city()
-        html = client.get(f"/d/{code_of(api, zhang(api))}").text
+        html = api.client.get(f"/d/{code_of(api, zhang(api))}").text
     assert "留言办结后 180 天" in html and "365" not in html
 
 

@@ -113,16 +113,10 @@ def test_an_unknown_username_takes_as_long_as_a_wrong_password(api):
 
 def service(db_url, clock, wait: float):
     """The service with `wait` seconds as the bound on the wait for a password-check slot."""
-    from app.main import create_app
-    from app.state import build_state
-    from tests.builders import Api
-    from tests.conftest import make_settings, pinned_calendars
+    from tests.conftest import make_settings, serve
 
-    settings = make_settings(db_url, HOTLINE_PASSWORD_WAIT_SECONDS=wait)
-    state = build_state(settings, clock, calendars=pinned_calendars())
-    app = create_app(settings, clock=clock, state=state, background=False)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Api(client, clock, app)
+    with serve(make_settings(db_url, HOTLINE_PASSWORD_WAIT_SECONDS=wait), clock) as api:
+        yield api
 
 
 @pytest.fixture
