@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, text, update
 
 from app.models import Clock, Event, Invitation, InvitationClock, Ticket
 from app.repositories.clocks import ClockTable, open_clock
-from app.services import invitation_log, messages
+from app.services import invitation_log, message_sweep
 from app.services.context import Ctx
 from app.services.events import emit
 from app.services.queue import touch
@@ -152,7 +152,7 @@ def sweep(ctx: Ctx) -> SweepResult:
             if open_long_overdue(ctx, tickets[c.ticket_id], c, at=now):
                 result.supervisions_opened += 1
         ctx.session.flush()
-    done = messages.sweep(ctx)
+    done = message_sweep.sweep(ctx)
     result.messages_warned, result.messages_breached = done.warned, done.breached
     result.messages_closed = done.closed
     return result
