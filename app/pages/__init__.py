@@ -15,6 +15,7 @@ def install(app: FastAPI) -> None:
     """Mount the pages, their assets and their security headers."""
     from app.pages import (
         admin,
+        calendar,
         cases,
         decisions,
         duty,
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> None:
         liaison,
         duty,
         admin,
+        calendar,
         messages,
         station,
         stations,
