@@ -208,6 +208,9 @@ def validation_errors(raw: list[Any]) -> list[FieldError]:
 # intervention (class 57: shutdown, terminated backend).
 _BUSY_SQLSTATES = {"55P03", "57014", "25P03", "40001", "40P01", "53300"}
 _BUSY_CLASSES = ("08", "57")
+# Waits that end on the client's side carry no SQLSTATE: SQLite's busy timeout, and a new
+# PostgreSQL connection not made within connect_timeout (a server too busy to accept it).
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "busy", "connection timeout expired")
 
 
 def database_busy(exc: BaseException) -> Unavailable | None:
@@ -224,9 +227,7 @@ def database_busy(exc: BaseException) -> Unavailable | None:
     if isinstance(sqlstate, str) and (sqlstate in _BUSY_SQLSTATES or sqlstate.startswith(_BUSY_CLASSES)):
         return Unavailable(f"the database is busy ({sqlstate}); the request changed nothing")
     message = str(orig).lower()
-    if isinstance(exc, OperationalError) and (
-        "database is locked" in message or "database table is locked" in message or "busy" in message
-    ):
+    if isinstance(exc, OperationalError) and any(sign in message for sign in _BUSY_MESSAGES):
         return Unavailable("the database is busy; the request changed nothing")
     return None
 
