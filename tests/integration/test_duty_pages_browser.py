@@ -44,7 +44,7 @@ def test_the_committee_records_duty_and_the_deputy_reads_his_record(site, people
     clerk: Any = people()
     clerk.sign_in("liaison.staff")
     page = clerk.open("/ui/duty")
-    assert page.get_by_role("heading", name="逾期未述职（1）").is_visible()
+    assert shared.shown(page.get_by_role("heading", name="逾期未述职（1）"))
     clerk.shoot("duty-coverage")
     page.get_by_role("link", name=re.compile("登记述职.*张三")).click()
     page.get_by_label("述职日期").fill(today)
@@ -54,7 +54,7 @@ def test_the_committee_records_duty_and_the_deputy_reads_his_record(site, people
     clerk.shoot("duty-report-form")
     page.get_by_role("button", name="登记").click()
     assert page.get_by_role("status").inner_text() == "已登记述职。"
-    assert page.get_by_role("heading", name="已述职（1）").is_visible()
+    assert shared.shown(page.get_by_role("heading", name="已述职（1）"))
     page.get_by_role("link", name=re.compile("登记履职活动.*张三")).click()
     page.get_by_label("履职项目").select_option("training")
     page.get_by_label("日期").fill(today)
@@ -69,6 +69,6 @@ def test_the_committee_records_duty_and_the_deputy_reads_his_record(site, people
     year = today[:4]
     total = site.call("GET", f"/api/v1/reports/points/{zhang}?year={year}", "liaison")["total"]
     assert total >= 7  # 5 for the report, 2 for the training, and his calls of this year
-    assert page.get_by_role("heading", name=f"{year}年履职积分：{total}分").is_visible()
-    assert page.get_by_role("cell", name="会龙山街道选民会议", exact=True).is_visible()
+    assert shared.shown(page.get_by_role("heading", name=f"{year}年履职积分：{total}分"))
+    assert shared.shown(page.get_by_role("cell", name="会龙山街道选民会议", exact=True))
     deputy.shoot("deputy-record")

@@ -15,6 +15,7 @@ from tests.integration.test_pages_browser import (  # noqa: F401 (fixtures)
     SCREENS,
     browser,
     people,
+    shown,
     site,
 )
 
@@ -66,7 +67,7 @@ def test_an_invitation_from_the_stations_request_to_its_evaluation(site, people)
     assert number, "the approved invitation shows its letter number"
     number = number[0]
     page.get_by_role("link", name="查看和打印约请函").click()
-    assert page.get_by_role("heading", name="约请函").is_visible()
+    assert shown(page.get_by_role("heading", name="约请函"))
     text = page.locator("article").inner_text()
     assert "〔" in text and "益阳市水务局：" in text and "人大常委会代表与选任工作委员会" in text
     liaison.shoot("invitation-letter")
@@ -101,7 +102,7 @@ def test_an_invitation_from_the_stations_request_to_its_evaluation(site, people)
     assert "已办结" in page.locator("main").inner_text()
     station.shoot("invitation-closed")
     page.get_by_role("link", name="查看和打印办理情况表").click()
-    assert page.get_by_role("heading", name="约请事项办理情况表").is_visible()
+    assert shown(page.get_by_role("heading", name="约请事项办理情况表"))
     form_text = page.locator("article").inner_text()
     assert number in form_text and "已解决" in form_text and "满意" in form_text
     station.shoot("invitation-form")

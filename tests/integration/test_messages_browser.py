@@ -30,7 +30,7 @@ def _deputy_page(site: Site) -> tuple[str, str]:
 
 def _leave_message(voter: Any, code: str, content: str) -> tuple[Any, str]:
     page = voter.open(f"/d/{code}")
-    assert page.get_by_role("heading", name="张三").is_visible()
+    assert shared.shown(page.get_by_role("heading", name="张三"))
     assert "会龙山街道代表联络站" in page.locator("main").inner_text()
     page.get_by_label("留言内容").fill(content)
     page.get_by_label("您的姓名").fill("王五")
@@ -70,7 +70,7 @@ def test_a_voter_leaves_a_message_the_deputy_answers_and_the_voter_rates_it(site
     deputy = people()
     inbox = deputy.sign_in("zhang.san")
     assert inbox.url.endswith("/ui/messages")
-    assert inbox.get_by_role("heading", name="待处理（1）").is_visible()
+    assert shared.shown(inbox.get_by_role("heading", name="待处理（1）"))
     deputy.shoot("deputy-inbox")
     inbox.get_by_role("link", name=re.compile("会龙山路的路灯")).click()
     deputy.shoot("deputy-message")
@@ -129,5 +129,5 @@ def test_a_forwarded_message_shows_the_units_result_and_is_rated(site, people):
     got = site.call("GET", f"/api/v1/messages/{message['id']}", "liaison")
     assert (got["status"], got["rating"]) == ("closed", "basically_satisfied")
     card = deputy.open("/ui/qr-card")
-    assert card.get_by_role("img", name=re.compile("张三代表的留言二维码")).is_visible()
+    assert shared.shown(card.get_by_role("img", name=re.compile("张三代表的留言二维码")))
     deputy.shoot("deputy-qr-card")

@@ -209,6 +209,16 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+def shown(locator: Any) -> bool:
+    """True once the locator is visible, waiting up to the page's timeout.
+
+    ``is_visible()`` answers at once: right after a click the URL may already be the next
+    page's while its document is still being parsed (seen once in CI under load).
+    """
+    locator.wait_for(state="visible")
+    return True
+
+
 class Person:
     """One person's browser (its own cookies), watching the console for errors."""
 
@@ -245,7 +255,8 @@ class Person:
         page = self.open("/ui/sign-in")
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(password)
-        page.get_by_role("button", name="登录").click()
+        with page.expect_navigation():  # to the landing page, loaded: callers count on it
+            page.get_by_role("button", name="登录").click()
         return page
 
     def shoot(self, name: str) -> None:
@@ -291,7 +302,7 @@ def test_a_new_clerk_sets_a_password_from_the_invitation_and_signs_in(site, peop
     link = site.account("new.clerk", "unit", "孙新", unit_code="heshan-gov")
     me = people()
     page = me.open(link.replace(site.base, ""))
-    assert page.get_by_role("heading", name="设置密码").is_visible()
+    assert shown(page.get_by_role("heading", name="设置密码"))
     me.shoot("set-password")
     page.get_by_label("新密码", exact=True).fill("short")
     page.get_by_label("再次输入新密码").fill("short")
@@ -314,11 +325,11 @@ def test_a_new_clerk_sets_a_password_from_the_invitation_and_signs_in(site, peop
     page.get_by_label("密码").fill("长城脚下一条河2025")
     page.get_by_role("button", name="登录").click()
     assert page.url.endswith("/ui/queue")
-    assert page.get_by_role("heading", name="待办工单").is_visible()
+    assert shown(page.get_by_role("heading", name="待办工单"))
     assert "赫山区人民政府" in page.locator(".whoami").inner_text()
     # The link was used up.
     page = me.open(link.replace(site.base, ""))
-    assert page.get_by_role("heading", name="链接无效或已过期").is_visible()
+    assert shown(page.get_by_role("heading", name="链接无效或已过期"))
 
 
 def test_a_unit_clerk_works_a_ticket_from_the_queue_to_feedback(site, people):
@@ -330,7 +341,7 @@ def test_a_unit_clerk_works_a_ticket_from_the_queue_to_feedback(site, people):
     assert "联系代表" in row.inner_text()
     me.shoot("queue")
     row.get_by_role("link", name=t["hotline_no"]).click()
-    assert page.get_by_role("heading", name=t["hotline_no"]).is_visible()
+    assert shown(page.get_by_role("heading", name=t["hotline_no"]))
     me.shoot("ticket-dispatched")
 
     page.get_by_role("link", name="记录联系代表").click()
@@ -457,7 +468,7 @@ def test_the_committee_opens_and_closes_a_joint_case_by_hand(site, people):
     page.get_by_label("督办理由").fill("停水问题反复出现，承办单位办理不力。")
     page.get_by_role("button", name="开启联合督办").click()
     assert "已开启联合督办" in page.get_by_role("status").inner_text()
-    assert page.get_by_role("heading", name=re.compile("联合督办")).is_visible()
+    assert shown(page.get_by_role("heading", name=re.compile("联合督办")))
     liaison.shoot("case")
 
     case_page = page.url
