@@ -28,6 +28,7 @@ from app.schemas.invitations import (
     ReviewIn,
 )
 from app.schemas.tickets import DecisionIn
+from app.services import invitation_extensions as ext_svc
 from app.services import invitations as svc
 from app.services.context import Ctx
 from app.services.invitation_flow import Action, OutOfOrder, Party, Status, WrongParty
@@ -169,7 +170,7 @@ def list_page(
     more, rows = len(rows) > PAGE, rows[:PAGE]
     names = _names(ctx, {i.unit_code for i in rows}, {i.station_code for i in rows})
     next_url = f"/ui/invitations?status={chosen or ''}&cursor={encode_cursor(rows[-1].id)}" if more else None
-    waiting = svc.pending_extensions(ctx, limit=PAGE) if ctx.actor.role == "liaison" else []
+    waiting = ext_svc.pending_extensions(ctx, limit=PAGE) if ctx.actor.role == "liaison" else []
     return render(
         request,
         "invitations/list.html",
@@ -394,7 +395,7 @@ EXT_FORMS: dict[str, tuple[str, str, list[Field], type[BaseModel]]] = {
 def _ext_page(
     request: Request, ctx: Ctx, ext_id: str, what: str, state: FormState, status: int = 200
 ) -> Response:
-    ext = svc.find_extension(ctx, ext_id)
+    ext = ext_svc.find_extension(ctx, ext_id)
     if ext is None:
         raise NotFound(f"no extension {ext_id}")
     title, button, _, _ = EXT_FORMS[what]
@@ -428,7 +429,7 @@ def ext_action(
     """The same use-cases as POST /api/v1/extensions/{id}/decision and /notes."""
     if what not in EXT_FORMS:
         raise NotFound(f"no form {what}")
-    ext = svc.find_extension(ctx, ext_id)
+    ext = ext_svc.find_extension(ctx, ext_id)
     if ext is None:
         raise NotFound(f"no extension {ext_id}")
     back = f"/ui/invitations/{ext.invitation_id}?done={what}"
@@ -443,7 +444,7 @@ def ext_action(
             ctx,
             fields,
             schema,
-            lambda m: svc.note_extension(ctx, extension_id=ext_id, content=m.content),
+            lambda m: ext_svc.note_extension(ctx, extension_id=ext_id, content=m.content),
             done=back,
             show=show,
         )
@@ -454,7 +455,7 @@ def ext_action(
         schema,
         show,
         back,
-        lambda approve, m: svc.decide_extension(ctx, extension_id=ext_id, approve=approve, note=m.note),
+        lambda approve, m: ext_svc.decide_extension(ctx, extension_id=ext_id, approve=approve, note=m.note),
         yes="approve",
     )
 
@@ -538,7 +539,7 @@ def action(
             note=m.note,
             at=None,
         ),
-        "extension": lambda m: svc.request_extension(
+        "extension": lambda m: ext_svc.request_extension(
             ctx, invitation_id=invitation_id, working_days=m.working_days, reason=m.reason
         ),
         "report": lambda m: svc.report(

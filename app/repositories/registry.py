@@ -89,3 +89,28 @@ def category_names(session: Session) -> dict[str, str]:
 def get_deputy(session: Session, deputy_id: str) -> Deputy | None:
     """One deputy by id."""
     return session.get(Deputy, deputy_id)
+
+
+def known_deputies(session: Session, ids: Collection[str]) -> set[str]:
+    """Those of these ids that name a deputy."""
+    return set(session.scalars(select(Deputy.id).where(Deputy.id.in_(ids))))
+
+
+def get_unit(session: Session, code: str) -> Unit | None:
+    """One unit by code."""
+    return session.get(Unit, code)
+
+
+def get_station(session: Session, code: str) -> Station | None:
+    """One station by code."""
+    return session.get(Station, code)
+
+
+def unit_name(session: Session, code: str) -> str | None:
+    """The name of one unit."""
+    return session.scalar(select(Unit.name).where(Unit.code == code))
+
+
+def station_name(session: Session, code: str) -> str | None:
+    """The name of one station."""
+    return session.scalar(select(Station.name).where(Station.code == code))

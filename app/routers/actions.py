@@ -27,6 +27,7 @@ from app.schemas.tickets import (
 )
 from app.services import actions as svc
 from app.services import extensions as ext_svc
+from app.services import invitation_extensions as inv_ext_svc
 from app.services import invitations as inv_svc
 from app.services.context import Ctx
 from app.services.invitation_views import extension_view
@@ -128,10 +129,12 @@ def request_extension(ticket_id: str, body: ExtensionIn, ctx: Ctx = writer("unit
 def decide_extension(extension_id: str, body: DecisionIn, ctx: Ctx = writer("hotline", "liaison")) -> Any:
     """The hotline office or liaison committee approves or refuses a ticket's extension;
     the liaison committee an invitation's."""
-    if inv_svc.find_extension(ctx, extension_id) is not None:
+    if inv_ext_svc.find_extension(ctx, extension_id) is not None:
         return extension_view(
             ctx,
-            inv_svc.decide_extension(ctx, extension_id=extension_id, approve=body.approve, note=body.note),
+            inv_ext_svc.decide_extension(
+                ctx, extension_id=extension_id, approve=body.approve, note=body.note
+            ),
         )
     return extension_out(
         ext_svc.decide_extension(ctx, extension_id=extension_id, approve=body.approve, note=body.note), ctx
@@ -143,7 +146,7 @@ def get_extension(extension_id: str, ctx: Ctx = reader()) -> Any:
     """An extension request; a unit sees those of tickets (or invitations) it may read."""
     from app.services.tickets import get_visible
 
-    inv_ext = inv_svc.find_extension(ctx, extension_id)
+    inv_ext = inv_ext_svc.find_extension(ctx, extension_id)
     if inv_ext is not None:
         try:
             inv_svc.get_visible(ctx, inv_ext.invitation_id)

@@ -32,6 +32,7 @@ from app.schemas.invitations import (
     ReportIn,
     ReviewIn,
 )
+from app.services import invitation_extensions as ext_svc
 from app.services import invitations as svc
 from app.services.context import Ctx
 from app.services.invitation_views import extension_view, invitation_view
@@ -138,7 +139,7 @@ def request_extension(invitation_id: str, body: InvitationExtensionIn, ctx: Ctx 
     """The invited unit asks for 1-30 more working days, with its written reason."""
     return extension_view(
         ctx,
-        svc.request_extension(
+        ext_svc.request_extension(
             ctx, invitation_id=invitation_id, working_days=body.working_days, reason=body.reason
         ),
     )
@@ -147,7 +148,7 @@ def request_extension(invitation_id: str, body: InvitationExtensionIn, ctx: Ctx 
 @router.post("/extensions/{extension_id}/notes", response_model=InvitationExtensionOut)
 def note_extension(extension_id: str, body: ExtensionNoteIn, ctx: Ctx = writer("station")) -> Any:
     """The submitting station adds its view on an invitation's extension request."""
-    return extension_view(ctx, svc.note_extension(ctx, extension_id=extension_id, content=body.content))
+    return extension_view(ctx, ext_svc.note_extension(ctx, extension_id=extension_id, content=body.content))
 
 
 @router.post("/invitations/{invitation_id}/report", response_model=InvitationOut)

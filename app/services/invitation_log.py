@@ -7,10 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
-from app.models import Invitation, InvitationClock, InvitationEvent
-from app.repositories.clocks import open_clock
+from app.models import Invitation, InvitationEvent
+from app.repositories import invitations as repo
 from app.services.context import Ctx
 from app.services.events import outbox
 from app.services.invitation_flow import NEXT_ACTION, Status
@@ -55,15 +53,7 @@ def refresh_queue(ctx: Ctx, inv: Invitation) -> None:
     action = NEXT_ACTION.get(Status(inv.status))
     due = None
     if action is not None:
-        due = ctx.session.scalar(
-            select(InvitationClock.due_at)
-            .where(
-                InvitationClock.invitation_id == inv.id,
-                open_clock(InvitationClock),
-            )
-            .order_by(InvitationClock.due_at)
-            .limit(1)
-        )
+        due = repo.nearest_open_due(ctx.session, inv.id)
     inv.queue_active = action is not None
     inv.next_action, inv.next_due_at = action, due
     inv.sort_key = due or FAR_FUTURE
@@ -75,13 +65,4 @@ def touch(ctx: Ctx, invitation_ids: Iterable[str]) -> None:
     """Mark invitations' queue entries as changed (a warning or breach recorded)."""
     ids = list(set(invitation_ids))
     if ids:
-        changed(
-            ctx.session,
-            ctx.session.scalars(
-                update(Invitation)
-                .where(Invitation.id.in_(ids))
-                .values(updated_at=ctx.now())
-                .returning(Invitation.unit_code)
-                .execution_options(synchronize_session=False)
-            ),
-        )
+        changed(ctx.session, repo.touch(ctx.session, ids, ctx.now()))

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from app.models import (
-    Deputy,
     Invitation,
     InvitationClock,
     InvitationEvaluation,
     InvitationEvent,
     InvitationExtension,
     InvitationReport,
-    Station,
     Supervision,
-    Unit,
 )
+from app.repositories import invitations as repo
+from app.repositories import registry
 from app.services.context import Ctx
-from app.services.invitations import parts_of
 from app.services.views import clock_view, local
 
 
@@ -93,18 +89,11 @@ def invitation_view(ctx: Ctx, inv: Invitation) -> dict[str, Any]:
     """The invitation with its clocks, acknowledgment, reports, evaluations, extensions,
     cases and history."""
     tz, now = ctx.tz, ctx.now()
-    parts = parts_of(ctx, inv)
-    names: dict[str, str] = (
-        {
-            i: n
-            for i, n in ctx.session.execute(select(Deputy.id, Deputy.name).where(Deputy.id.in_(inv.deputies)))
-        }
-        if inv.deputies
-        else {}
-    )
-    reports = [_report(ctx, r) for r in parts["reports"]]  # type: ignore[arg-type]
-    evaluations = [_evaluation(ctx, e) for e in parts["evaluations"]]  # type: ignore[arg-type]
-    clocks: list[InvitationClock] = parts["clocks"]  # type: ignore[assignment]
+    parts = repo.parts(ctx.session, inv.id)
+    names = registry.deputy_names(ctx.session, inv.deputies)
+    reports = [_report(ctx, r) for r in parts["reports"]]
+    evaluations = [_evaluation(ctx, e) for e in parts["evaluations"]]
+    clocks: list[InvitationClock] = parts["clocks"]
     ack = None
     if inv.acknowledged_at is not None:
         ack = {
@@ -126,9 +115,9 @@ def invitation_view(ctx: Ctx, inv: Invitation) -> dict[str, Any]:
         "id": inv.id,
         "number": inv.number,
         "station": inv.station_code,
-        "station_name": ctx.session.scalar(select(Station.name).where(Station.code == inv.station_code)),
+        "station_name": registry.station_name(ctx.session, inv.station_code),
         "unit": inv.unit_code,
-        "unit_name": ctx.session.scalar(select(Unit.name).where(Unit.code == inv.unit_code)),
+        "unit_name": registry.unit_name(ctx.session, inv.unit_code),
         "subject": inv.subject,
         "content": inv.content,
         "deputies": [{"id": d, "name": names.get(d)} for d in inv.deputies],
@@ -142,7 +131,7 @@ def invitation_view(ctx: Ctx, inv: Invitation) -> dict[str, Any]:
         "reports": reports,
         "evaluation": evaluations[-1] if evaluations else None,
         "evaluations": evaluations,
-        "extensions": [extension_view(ctx, e) for e in parts["extensions"]],  # type: ignore[arg-type]
-        "supervisions": [_case(ctx, c) for c in parts["cases"]],  # type: ignore[arg-type]
-        "history": [_event(ctx, e) for e in parts["history"]],  # type: ignore[arg-type]
+        "extensions": [extension_view(ctx, e) for e in parts["extensions"]],
+        "supervisions": [_case(ctx, c) for c in parts["cases"]],
+        "history": [_event(ctx, e) for e in parts["history"]],
     }

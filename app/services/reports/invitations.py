@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Invitation, InvitationClock, InvitationEvaluation, Unit
+from app.repositories import invitations as repo
+from app.repositories import registry
 from app.services.reports.period import Period
 from app.services.reports.tables import Column, Table, format_instant
 
@@ -44,17 +44,9 @@ def build(session: Session, period: Period) -> dict[str, Any]:
         return at is not None and (at <= cutoff if period.current else at < cutoff)
 
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (unit,) in session.execute(
-        select(Invitation.unit_code).where(
-            period.within(Invitation.reviewed_at), Invitation.letter_seq.is_not(None)
-        )
-    ):
+    for unit in repo.units_issued(session, period):
         counts[unit]["received"] += 1
-    for unit, kind, due_at, met_at in session.execute(
-        select(
-            InvitationClock.unit_code, InvitationClock.kind, InvitationClock.due_at, InvitationClock.met_at
-        ).where(period.within(InvitationClock.started_at))
-    ):
+    for unit, kind, due_at, met_at in repo.clocks_started(session, period):
         met = met_at if acted(met_at) else None
         if met is not None:
             verdict = "on_time" if met < due_at else "late"
@@ -63,16 +55,10 @@ def build(session: Session, period: Period) -> dict[str, Any]:
         else:
             continue  # still running and not yet due at the cut-off
         counts[unit][f"{kind}_{verdict}"] += 1
-    for unit, satisfied in session.execute(
-        select(Invitation.unit_code, InvitationEvaluation.satisfied)
-        .join(Invitation, Invitation.id == InvitationEvaluation.invitation_id)
-        .where(period.within(InvitationEvaluation.at))
-    ):
+    for unit, satisfied in repo.evaluations_in(session, period):
         counts[unit]["evaluated"] += 1
         counts[unit]["satisfied" if satisfied else "reopened"] += 1
-    names = {
-        c: n for c, n in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(list(counts))))
-    }
+    names = registry.unit_names(session, list(counts))
 
     def figures(c: dict[str, int]) -> dict[str, Any]:
         return {
