@@ -114,3 +114,13 @@ def unit_name(session: Session, code: str) -> str | None:
 def station_name(session: Session, code: str) -> str | None:
     """The name of one station."""
     return session.scalar(select(Station.name).where(Station.code == code))
+
+
+def get_district(session: Session, code: str) -> District | None:
+    """One district by code."""
+    return session.get(District, code)
+
+
+def deputies_by_name(session: Session) -> list[Deputy]:
+    """Every deputy, by name and phone."""
+    return list(session.scalars(select(Deputy).order_by(Deputy.name, Deputy.phone)))

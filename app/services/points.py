@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid
 from app.models import Activity, PointRule
+from app.repositories import points as repo
 from app.services import registry
 from app.services.context import Ctx
 
@@ -54,7 +54,7 @@ BUILTIN: dict[str, Rule] = {
 
 def rules(session: Session) -> dict[str, Rule]:
     """Every type in force: the built-ins (as re-weighted) first, then the committee's."""
-    stored = {r.type: r for r in session.scalars(select(PointRule).order_by(PointRule.type))}
+    stored = {r.type: r for r in repo.stored_rules(session)}
     out: dict[str, Rule] = {}
     for code, default in BUILTIN.items():
         row = stored.pop(code, None)
@@ -68,7 +68,7 @@ def put_rule(
     session: Session, *, type_: str, name: str, points: int, yearly_cap: int | None, now: datetime
 ) -> tuple[Rule, bool]:
     """Add a type (True) or re-weight one (False), built-in types included."""
-    row = session.scalar(select(PointRule).where(PointRule.type == type_).with_for_update())
+    row = repo.rule_for_update(session, type_)
     created = row is None and type_ not in BUILTIN
     if row is None:
         row = PointRule(
@@ -82,7 +82,8 @@ def put_rule(
         except IntegrityError:
             # Added at the same moment by another request: change that one, as any PUT does.
             created = False
-            row = session.scalars(select(PointRule).where(PointRule.type == type_).with_for_update()).one()
+            row = repo.rule_for_update(session, type_)
+            assert row is not None
     row.name, row.points, row.yearly_cap, row.updated_at = name, points, yearly_cap, now
     session.flush()
     return Rule(type_, name, points, yearly_cap, type_ in BUILTIN), created
@@ -97,7 +98,7 @@ def record_activity(ctx: Ctx, *, deputy_id: str, type_: str, on: date, note: str
             f"{type_} is counted by the service from its own records; "
             "record an item of a type the committee added",
         )
-    if ctx.session.get(PointRule, type_) is None:
+    if repo.get_rule(ctx.session, type_) is None:
         raise Invalid("type", f"unknown type {type_!r}; add it with PUT /api/v1/point-rules/{{type}}")
     if on > ctx.now().astimezone(ctx.tz).date():
         raise Invalid("on", "lies in the future; record an item once it is done")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Deputy, District, Ticket
+from app.repositories import points, registry
 from app.services.points import rules
 from app.services.reports.period import Period
 from app.services.reports.stations import deputy_message_figures
@@ -17,20 +16,15 @@ def build(session: Session, period: Period) -> dict[str, Any]:
     # Part I's rule (one point per problem, at most 5 a year) is the points table's
     # `hotline_problem` type: re-weighting it there re-weights it here.
     rule = rules(session)["hotline_problem"]
-    problems = func.coalesce(func.sum(case((Ticket.kind == "problem", 1), else_=0)), 0)
     counts = {
         deputy_id: (int(calls), int(probs))
-        for deputy_id, calls, probs in session.execute(
-            select(Ticket.deputy_id, func.count(), problems)
-            .where(Ticket.deputy_id.is_not(None), period.within(Ticket.called_at))
-            .group_by(Ticket.deputy_id)
-        )
+        for deputy_id, calls, probs in points.calls_by_deputy(session, period)
     }
-    districts = {code: name for code, name in session.execute(select(District.code, District.name))}
+    districts = dict(registry.districts(session))
     # Part II: the voters' messages each deputy received in the year and how they went.
     messages = deputy_message_figures(session, period)
     items, silent = [], []
-    for d in session.scalars(select(Deputy).order_by(Deputy.name, Deputy.phone)):
+    for d in registry.deputies_by_name(session):
         m = messages.get(d.id, {})
         base = {
             "deputy_id": d.id,
@@ -53,12 +47,7 @@ def build(session: Session, period: Period) -> dict[str, Any]:
     items.sort(key=lambda i: (-int(i["points"] or 0), -int(i["calls"] or 0), str(i["name"]), str(i["phone"])))
     unverified = [
         {"name": name, "phone": phone, "calls": int(calls), "problems": int(probs)}
-        for name, phone, calls, probs in session.execute(
-            select(func.max(Ticket.caller_name), Ticket.caller_phone, func.count(), problems)
-            .where(Ticket.deputy_id.is_(None), period.within(Ticket.called_at))
-            .group_by(Ticket.caller_phone)
-            .order_by(Ticket.caller_phone)
-        )
+        for name, phone, calls, probs in points.unverified_callers(session, period)
     ]
     return {
         "year": int(period.label),

@@ -13,21 +13,11 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import (
-    Activity,
-    Category,
-    Deputy,
-    District,
-    DutyReport,
-    Message,
-    Reception,
-    ReceptionDeputy,
-    Station,
-    Ticket,
-)
+from app.models import Deputy
+from app.repositories import points as repo
+from app.repositories import registry
 from app.services.points import Rule, rules
 from app.services.reports.period import Period
 
@@ -42,16 +32,6 @@ def dates_of(period: Period) -> tuple[date, date]:
     return date(year, 1, 1), last
 
 
-def _handled(period: Period) -> list[Any]:
-    """A message replied to or forwarded (not declined) before its clock fell due."""
-    return [
-        Message.responded_at.is_not(None),
-        Message.decline_reason.is_(None),
-        Message.responded_at < Message.due_at,
-        period.within(Message.responded_at),
-    ]
-
-
 def _types(rs: dict[str, Rule]) -> list[dict[str, Any]]:
     return [
         {"type": r.type, "name": r.name, "points": r.points, "yearly_cap": r.yearly_cap, "builtin": r.builtin}
@@ -63,50 +43,19 @@ def build(session: Session, period: Period) -> dict[str, Any]:
     """Every deputy's points in the year, by type, caps applied; the highest first."""
     rs = rules(session)
     first, last = dates_of(period)
-    conn = session.connection()
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     calls: dict[str, int] = {}
-    problem = func.coalesce(func.sum(case((Ticket.kind == "problem", 1), else_=0)), 0)
-    for deputy_id, n, problems in conn.execute(
-        select(Ticket.deputy_id, func.count(), problem)
-        .where(Ticket.deputy_id.is_not(None), period.within(Ticket.called_at))
-        .group_by(Ticket.deputy_id)
-    ):
+    for deputy_id, n, problems in repo.calls_by_deputy(session, period):
         calls[deputy_id] = int(n)
         counts[deputy_id]["hotline_problem"] = int(problems)
-    grouped = [
-        (
-            "message_handled",
-            select(Message.deputy_id, func.count()).where(*_handled(period)).group_by(Message.deputy_id),
-        ),
-        (
-            "reception",
-            select(ReceptionDeputy.deputy_id, func.count())
-            .join(Reception, Reception.id == ReceptionDeputy.reception_id)
-            .where(Reception.held_on.between(first, last))
-            .group_by(ReceptionDeputy.deputy_id),
-        ),
-        (
-            "duty_report",
-            select(DutyReport.deputy_id, func.count())
-            .where(DutyReport.held_on.between(first, last))
-            .group_by(DutyReport.deputy_id),
-        ),
-    ]
-    for type_, query in grouped:
-        for deputy_id, n in conn.execute(query):
+    for type_, rows in repo.items_by_deputy(session, period, first, last):
+        for deputy_id, n in rows:
             counts[deputy_id][type_] = int(n)
-    for deputy_id, type_, n in conn.execute(
-        select(Activity.deputy_id, Activity.type, func.count())
-        .where(Activity.done_on.between(first, last))
-        .group_by(Activity.deputy_id, Activity.type)
-    ):
+    for deputy_id, type_, n in repo.activities_by_deputy(session, first, last):
         counts[deputy_id][type_] = int(n)
-    districts: dict[str, str] = {c: n for c, n in conn.execute(select(District.code, District.name))}
+    districts = dict(registry.districts(session))
     items: list[dict[str, Any]] = []
-    for deputy_id, name, phone, level, district in conn.execute(
-        select(Deputy.id, Deputy.name, Deputy.phone, Deputy.level, Deputy.district)
-    ):
+    for deputy_id, name, phone, level, district in repo.deputies(session):
         own = counts.get(deputy_id, {})
         by_type = {t: r.capped(own.get(t, 0)) for t, r in rs.items()}
         items.append(
@@ -136,25 +85,16 @@ def build(session: Session, period: Period) -> dict[str, Any]:
 def _lines(session: Session, period: Period, deputy_id: str) -> dict[str, list[dict[str, Any]]]:
     """Every item of the deputy's year, by type, in date order."""
     first, last = dates_of(period)
-    conn = session.connection()
     local = period.local
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    cats: dict[str, str] = {c: n for c, n in conn.execute(select(Category.code, Category.name))}
-    for hotline_no, called_at, category in conn.execute(
-        select(Ticket.hotline_no, Ticket.called_at, Ticket.category)
-        .where(Ticket.deputy_id == deputy_id, Ticket.kind == "problem", period.within(Ticket.called_at))
-        .order_by(Ticket.called_at, Ticket.hotline_no)
-    ):
+    cats = registry.category_names(session)
+    for hotline_no, called_at, category in repo.problems_of(session, deputy_id, period):
         at = local(called_at)
         name = cats.get(category, category)
         out["hotline_problem"].append(
             {"on": at.date() if at else None, "ref": hotline_no, "detail": f"工单 {hotline_no}：{name}"}
         )
-    for message_id, responded_at, reply, ticket_id in conn.execute(
-        select(Message.id, Message.responded_at, Message.reply, Message.ticket_id)
-        .where(Message.deputy_id == deputy_id, *_handled(period))
-        .order_by(Message.responded_at, Message.id)
-    ):
+    for message_id, responded_at, reply, ticket_id in repo.handled_of(session, deputy_id, period):
         at = local(responded_at)
         out["message_handled"].append(
             {
@@ -163,31 +103,14 @@ def _lines(session: Session, period: Period, deputy_id: str) -> dict[str, list[d
                 "detail": "分级交办" if ticket_id is not None and reply is None else "答复选民",
             }
         )
-    for reception_id, held_on, station in conn.execute(
-        select(Reception.id, Reception.held_on, Station.name)
-        .join(
-            ReceptionDeputy,
-            and_(ReceptionDeputy.reception_id == Reception.id, ReceptionDeputy.deputy_id == deputy_id),
-        )
-        .join(Station, Station.code == Reception.station_code)
-        .where(Reception.held_on.between(first, last))
-        .order_by(Reception.held_on, Reception.id)
-    ):
+    for reception_id, held_on, station in repo.receptions_of(session, deputy_id, first, last):
         out["reception"].append({"on": held_on, "ref": reception_id, "detail": station})
-    for report_id, held_on, method, audience, note in conn.execute(
-        select(DutyReport.id, DutyReport.held_on, DutyReport.method, DutyReport.audience, DutyReport.note)
-        .where(DutyReport.deputy_id == deputy_id, DutyReport.held_on.between(first, last))
-        .order_by(DutyReport.held_on, DutyReport.id)
-    ):
+    for report_id, held_on, method, audience, note in repo.duty_reports_of(session, deputy_id, first, last):
         detail = f"{METHODS.get(method, method)}，对象：{AUDIENCES.get(audience, audience)}"
         out["duty_report"].append(
             {"on": held_on, "ref": report_id, "detail": f"{detail}；{note}" if note else detail}
         )
-    for activity_id, type_, done_on, note in conn.execute(
-        select(Activity.id, Activity.type, Activity.done_on, Activity.note)
-        .where(Activity.deputy_id == deputy_id, Activity.done_on.between(first, last))
-        .order_by(Activity.done_on, Activity.id)
-    ):
+    for activity_id, type_, done_on, note in repo.activities_of(session, deputy_id, first, last):
         out[type_].append({"on": done_on, "ref": activity_id, "detail": note or ""})
     return out
 
@@ -214,15 +137,8 @@ def for_deputy(session: Session, period: Period, deputy: Deputy) -> dict[str, An
                 "lines": own,
             }
         )
-    calls = (
-        session.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(Ticket.deputy_id == deputy.id, period.within(Ticket.called_at))
-        )
-        or 0
-    )
-    district = session.get(District, deputy.district) if deputy.district else None
+    calls = repo.calls_of(session, deputy.id, period)
+    district = registry.get_district(session, deputy.district) if deputy.district else None
     return {
         "year": int(period.label),
         "cutoff_at": period.local(period.cutoff),
