@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, Invalid, NotFound
-from app.models import Deputy, Reception, ReceptionDeputy, Station, StationDeputy
+from app.models import Reception, ReceptionDeputy, Station
+from app.repositories import registry
+from app.repositories import stations as repo
 from app.services.context import Actor, Ctx
 
 STATION_KINDS = ("physical", "online", "professional")
@@ -37,7 +38,7 @@ def _known_deputies(session: Session, ids: Sequence[str], field: str) -> list[st
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
-    found = set(session.scalars(select(Deputy.id).where(Deputy.id.in_(wanted))))
+    found = registry.known_deputies(session, wanted)
     missing = [d for d in wanted if d not in found]
     if missing:
         raise Invalid(field, f"unknown deputy {missing[0]!r}")
@@ -46,13 +47,7 @@ def _known_deputies(session: Session, ids: Sequence[str], field: str) -> list[st
 
 def members(session: Session, code: str) -> list[str]:
     """The ids of the deputies who belong to a station."""
-    return list(
-        session.scalars(
-            select(StationDeputy.deputy_id)
-            .where(StationDeputy.station_code == code)
-            .order_by(StationDeputy.deputy_id)
-        )
-    )
+    return repo.members(session, code)
 
 
 def put_station(ctx: Ctx, *, code: str, data: StationInput) -> tuple[StationView, bool]:
@@ -60,7 +55,7 @@ def put_station(ctx: Ctx, *, code: str, data: StationInput) -> tuple[StationView
     session, now = ctx.session, ctx.now()
     deputies = _known_deputies(session, data.deputies, "deputies")
     # The row lock orders concurrent PUTs of one station, so their member lists never mix.
-    station = session.scalar(select(Station).where(Station.code == code).with_for_update())
+    station = repo.get(session, code, for_update=True)
     created = station is None
     if station is None:
         try:
@@ -79,20 +74,19 @@ def put_station(ctx: Ctx, *, code: str, data: StationInput) -> tuple[StationView
         except IntegrityError:
             # Created at the same moment by another request: replace it like any PUT.
             created = False
-            station = session.scalar(select(Station).where(Station.code == code).with_for_update())
+            station = repo.get(session, code, for_update=True)
             if station is None:  # pragma: no cover - the other insert rolled back
                 raise
     station.name, station.district, station.kind = data.name, data.district, data.kind
     station.township = data.township
     station.updated_at = now
-    session.execute(delete(StationDeputy).where(StationDeputy.station_code == code))
-    session.add_all(StationDeputy(station_code=code, deputy_id=d) for d in deputies)
+    repo.replace_members(session, code, deputies)
     session.flush()
     return StationView(station, sorted(deputies)), created
 
 
 def get_station(session: Session, code: str) -> StationView:
-    station = session.get(Station, code)
+    station = repo.get(session, code)
     if station is None:
         raise NotFound(f"no station {code!r}")
     return StationView(station, members(session, code))
@@ -102,31 +96,14 @@ def list_stations(
     session: Session, *, district: str | None = None, deputy_id: str | None = None
 ) -> list[StationView]:
     """Every station (of a district, or that a deputy belongs to), by code."""
-    q = select(Station).order_by(Station.code)
-    if district is not None:
-        q = q.where(Station.district == district)
-    if deputy_id is not None:
-        q = q.where(
-            Station.code.in_(select(StationDeputy.station_code).where(StationDeputy.deputy_id == deputy_id))
-        )
-    stations = list(session.scalars(q))
-    by_station: dict[str, list[str]] = {s.code: [] for s in stations}
-    if stations:
-        for row in session.execute(
-            select(StationDeputy.station_code, StationDeputy.deputy_id)
-            .where(StationDeputy.station_code.in_(list(by_station)))
-            .order_by(StationDeputy.deputy_id)
-        ):
-            by_station[row.station_code].append(row.deputy_id)
+    stations = repo.listed(session, district=district, deputy_id=deputy_id)
+    by_station = repo.members_of(session, [s.code for s in stations])
     return [StationView(s, by_station[s.code]) for s in stations]
 
 
 def station_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
     """Station names by code (for pages and the card)."""
-    if not codes:
-        return {}
-    rows = session.execute(select(Station.code, Station.name).where(Station.code.in_(codes)))
-    return {r.code: r.name for r in rows}
+    return registry.station_names(session, codes)
 
 
 # --- receptions -------------------------------------------------------------------------------
@@ -185,22 +162,10 @@ def record_reception(ctx: Ctx, *, code: str, data: ReceptionInput) -> ReceptionV
 
 
 def get_reception(session: Session, reception_id: str) -> ReceptionView:
-    reception = session.get(Reception, reception_id)
+    reception = repo.get_reception(session, reception_id)
     if reception is None:
         raise NotFound(f"no reception {reception_id}")
-    return ReceptionView(reception, _present(session, [reception.id])[reception.id])
-
-
-def _present(session: Session, ids: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {i: [] for i in ids}
-    if ids:
-        for row in session.execute(
-            select(ReceptionDeputy.reception_id, ReceptionDeputy.deputy_id)
-            .where(ReceptionDeputy.reception_id.in_(ids))
-            .order_by(ReceptionDeputy.deputy_id)
-        ):
-            out[row.reception_id].append(row.deputy_id)
-    return out
+    return ReceptionView(reception, repo.present(session, [reception.id])[reception.id])
 
 
 def list_receptions(
@@ -218,16 +183,6 @@ def list_receptions(
     get_station(ctx.session, code)
     if start and end and end < start:
         raise Invalid("to", "must not lie before `from`")
-    q = select(Reception).where(Reception.station_code == code)
-    if start is not None:
-        q = q.where(Reception.held_on >= start)
-    if end is not None:
-        q = q.where(Reception.held_on <= end)
-    if after is not None:
-        held, rid = after
-        q = q.where((Reception.held_on < held) | ((Reception.held_on == held) & (Reception.id < rid)))
-    rows = list(
-        ctx.session.scalars(q.order_by(Reception.held_on.desc(), Reception.id.desc()).limit(limit + 1))
-    )
-    present = _present(ctx.session, [r.id for r in rows])
+    rows = repo.receptions_of(ctx.session, code, start=start, end=end, after=after, limit=limit + 1)
+    present = repo.present(ctx.session, [r.id for r in rows])
     return [ReceptionView(r, present[r.id]) for r in rows]

@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Message, Reception, Station, Ticket
+from app.models import Message
+from app.repositories import stations as repo
 from app.services.reports.period import Period
 from app.services.reports.tables import Table
 from app.services.vocabulary import THREE_POINT
@@ -36,32 +36,10 @@ def _days(period: Period) -> tuple[date, date]:
     return first, last
 
 
-def one(cond: Any) -> Any:
-    """How many rows meet `cond` (a portable SUM(CASE ...))."""
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-
 def message_figures(session: Session, period: Period, key: Any) -> dict[Any, dict[str, Any]]:
     """Per `key` (Message.station_code or Message.deputy_id): the month's messages and how
     they were handled, the response clock's on-time rate and the voters' satisfaction."""
-    acted = period.acted
-    responded = and_(Message.responded_at.is_not(None), acted(Message.responded_at))
-    due = Message.due_at <= period.cutoff  # unmet and past due by the cut-off: late
-    rows = session.execute(
-        select(
-            key,
-            func.count(),
-            one(and_(responded, Message.reply.is_not(None))),
-            one(and_(responded, Message.forward_level.is_not(None))),
-            one(and_(responded, Message.decline_reason.is_not(None))),
-            one(and_(Ticket.resolved_at.is_not(None), acted(Ticket.resolved_at))),
-            one(and_(responded, Message.responded_at < Message.due_at)),
-            one(responded | due),
-        )
-        .outerjoin(Ticket, Ticket.id == Message.ticket_id)
-        .where(key.is_not(None), period.within(Message.received_at))
-        .group_by(key)
-    )
+    rows = repo.message_handling(session, period, key)
     out: dict[Any, dict[str, Any]] = {}
     for k, total, answered, forwarded, declined, resolved, on_time, counted in rows:
         out[k] = {
@@ -72,12 +50,8 @@ def message_figures(session: Session, period: Period, key: Any) -> dict[Any, dic
             "resolved": int(resolved),
             "response_on_time_rate": _rate(int(on_time), int(counted)),
         }
-    satisfied = Message.rating.in_([r.value for r in THREE_POINT if r.satisfied])
-    for k, rated, happy in session.execute(
-        select(key, func.count(), one(satisfied))
-        .where(key.is_not(None), Message.rated_at.is_not(None), period.within(Message.rated_at))
-        .group_by(key)
-    ):
+    satisfied = [r.value for r in THREE_POINT if r.satisfied]
+    for k, rated, happy in repo.message_ratings(session, period, key, satisfied):
         row = out.setdefault(
             k,
             {
@@ -101,20 +75,11 @@ def build(session: Session, period: Period) -> dict[str, Any]:
     first, last = _days(period)
     receptions = {
         code: (int(n), int(voters or 0), int(batches or 0))
-        for code, n, voters, batches in session.execute(
-            select(
-                Reception.station_code,
-                func.count(),
-                func.sum(Reception.voters_received),
-                func.sum(Reception.batches),
-            )
-            .where(Reception.held_on >= first, Reception.held_on <= last)
-            .group_by(Reception.station_code)
-        )
+        for code, n, voters, batches in repo.receptions_by_station(session, first, last)
     }
     messages = message_figures(session, period, Message.station_code)
     items, inactive = [], []
-    for s in session.scalars(select(Station).order_by(Station.code)):
+    for s in repo.by_code(session):
         n, voters, batches = receptions.get(s.code, (0, 0, 0))
         m = messages.get(s.code, {})
         items.append(
