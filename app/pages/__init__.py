@@ -19,6 +19,7 @@ def install(app: FastAPI) -> None:
         cases,
         decisions,
         duty,
+        invitation_forms,
         invitations,
         liaison,
         messages,
@@ -47,6 +48,7 @@ def install(app: FastAPI) -> None:
         station,
         stations,
         invitations,
+        invitation_forms,  # after invitations: /invitations/{id}/letter before /{what}
     ):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=ROOT / "static"), name="static")
