@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -247,3 +247,9 @@ def evaluations_in(session: Session, period: Period) -> list[tuple[str, bool]]:
         .where(period.within(InvitationEvaluation.at))
     )
     return [(u, s) for u, s in session.execute(q)]
+
+
+def submitted_count(session: Session) -> int:
+    """How many invitations wait for the committee to vet them."""
+    q = select(func.count()).select_from(Invitation).where(Invitation.status == "submitted")
+    return int(session.scalar(q) or 0)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -26,6 +26,7 @@ from app.models import (
     Station,
     Ticket,
 )
+from app.repositories.figures import count_if
 
 if TYPE_CHECKING:
     from app.services.reports.period import Period
@@ -62,9 +63,9 @@ def handled_in_time(period: Period) -> list[ColumnElement[bool]]:
     ]
 
 
-def _problems() -> ColumnElement[int]:
+def _problems() -> Any:
     """How many of a group's calls raised a problem."""
-    return func.coalesce(func.sum(case((Ticket.kind == "problem", 1), else_=0)), 0)
+    return count_if(Ticket.kind == "problem")
 
 
 def calls_by_deputy(session: Session, period: Period) -> Iterable[Any]:

@@ -8,10 +8,11 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Message, Reception, ReceptionDeputy, Station, StationDeputy, Ticket
+from app.repositories.figures import count_if as one
 
 if TYPE_CHECKING:
     from app.services.reports.period import Period
@@ -114,11 +115,6 @@ def receptions_of(
 
 
 # --- the monthly station report ------------------------------------------------------------
-
-
-def one(cond: Any) -> Any:
-    """How many rows meet `cond` (a portable SUM(CASE ...))."""
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
 def receptions_by_station(session: Session, first: date, last: date) -> Iterable[Any]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Event, Supervision, Ticket, Unit
+from app.models import Assignment, Event, Extension, Supervision, Ticket, Unit
 from app.repositories.clocks import breached_exists
+from app.services.vocabulary import ExtensionState
 
 
 def get(session: Session, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
@@ -99,3 +101,22 @@ def filtered(
     if conds:
         q = q.where(and_(*conds))
     return list(session.scalars(q))
+
+
+def supervising(session: Session, *, limit: int) -> tuple[int, list[Any]]:
+    """How many tickets are under supervision (rated unsatisfied), and the newest `limit` of
+    them: (id, hotline number, category, lead unit, round, rated at)."""
+    count = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == "supervising"))
+    rows = session.execute(
+        select(Ticket.id, Ticket.hotline_no, Ticket.category, Ticket.lead_unit, Ticket.round, Ticket.rated_at)
+        .where(Ticket.status == "supervising")
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+    ).all()
+    return int(count or 0), list(rows)
+
+
+def pending_extensions_count(session: Session) -> int:
+    """How many tickets' extension requests wait for a decision."""
+    q = select(func.count()).select_from(Extension).where(Extension.state == ExtensionState.PENDING.value)
+    return int(session.scalar(q) or 0)

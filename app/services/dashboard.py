@@ -18,22 +18,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, literal_column
 from sqlalchemy.orm import Session
 
-from app.models import (
-    Clock,
-    Extension,
-    Invitation,
-    Rating,
-    Supervision,
-    Ticket,
-)
-from app.repositories.clocks import missed_due, open_clock
-from app.services.reports.lists import overdue_terms
-from app.services.reports.monthly import clock_judgement, count_if
+from app.models import Clock, Rating, Ticket
+from app.repositories import clocks, invitations, supervision, tickets
+from app.repositories.figures import by_month, count_if
 from app.services.reports.period import Period, month_start
-from app.services.vocabulary import ExtensionState
 
 log = logging.getLogger(__name__)
 LISTED = 20
@@ -53,79 +44,26 @@ def overview(session: Session, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     """What needs attention now: overdue unresolved, unsatisfied tickets and their cases,
     open cases, pending extension decisions, breaches today."""
     period = _now_period(now, tz)
-    # The report's rule, with the two terms that let the database read only open clocks.
-    overdue = [*overdue_terms(period), open_clock()]
-    overdue_count = session.scalar(select(func.count()).select_from(Clock).where(*overdue))
-    overdue_rows = session.execute(
-        select(
-            Ticket.id,
-            Ticket.hotline_no,
-            Ticket.category,
-            Ticket.urgency,
-            Clock.unit_code,
-            Clock.round,
-            Clock.due_at,
-        )
-        .select_from(Clock)
-        .join(Ticket, Ticket.id == Clock.ticket_id)
-        .where(*overdue)
-        .order_by(Clock.due_at, Clock.id)
-        .limit(LISTED)
-    ).all()
-    unsatisfied_count = session.scalar(
-        select(func.count()).select_from(Ticket).where(Ticket.status == "supervising")
-    )
-    unsatisfied = session.execute(
-        select(Ticket.id, Ticket.hotline_no, Ticket.category, Ticket.lead_unit, Ticket.round, Ticket.rated_at)
-        .where(Ticket.status == "supervising")
-        .order_by(Ticket.id.desc())
-        .limit(LISTED)
-    ).all()
-    cases: dict[str, list[tuple[str, str | None]]] = {t.id: [] for t in unsatisfied}
-    if cases:
-        for ticket_id, kind, unit in session.execute(
-            select(Supervision.ticket_id, Supervision.kind, Supervision.unit_code)
-            .where(Supervision.ticket_id.in_(cases), Supervision.state == "open")
-            .order_by(Supervision.opened_at)
-        ):
-            if ticket_id is not None:
-                cases[ticket_id].append((kind, unit))
-    open_cases = dict(
-        session.execute(
-            select(Supervision.kind, func.count())
-            .where(Supervision.state == "open")
-            .group_by(Supervision.kind)
-        ).all()
-    )
-    pending = session.scalar(
-        select(func.count()).select_from(Extension).where(Extension.state == ExtensionState.PENDING.value)
-    )
+    overdue_count, overdue_rows = clocks.overdue_now(session, period, limit=LISTED)
+    unsatisfied_count, unsatisfied = tickets.supervising(session, limit=LISTED)
+    cases = supervision.open_cases_of(session, [t.id for t in unsatisfied])
+    open_cases = supervision.open_by_kind(session)
+    pending = tickets.pending_extensions_count(session)
     # Invitations (约请) waiting for the committee to vet them.
-    invitations = session.scalar(
-        select(func.count()).select_from(Invitation).where(Invitation.status == "submitted")
-    )
+    invitations_ = invitations.submitted_count(session)
     midnight = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(UTC)
-    breached_today = session.scalar(
-        select(func.count())
-        .select_from(Clock)
-        .where(
-            Clock.due_at >= midnight,
-            Clock.due_at <= now,
-            missed_due(),
-            (Clock.cancelled_at.is_(None)) | (Clock.cancelled_at > Clock.due_at),
-        )
-    )
+    breached_today = clocks.breached_between(session, midnight, now)
     return {
-        "overdue": int(overdue_count or 0),
+        "overdue": overdue_count,
         "overdue_items": overdue_rows,
-        "unsatisfied": int(unsatisfied_count or 0),
+        "unsatisfied": unsatisfied_count,
         "unsatisfied_items": unsatisfied,
         "unsatisfied_cases": cases,
         "open_cases": int(sum(open_cases.values())),
         "open_cases_by_kind": open_cases,
-        "pending_extensions": int(pending or 0),
-        "breached_today": int(breached_today or 0),
-        "pending_invitations": int(invitations or 0),
+        "pending_extensions": pending,
+        "breached_today": breached_today,
+        "pending_invitations": invitations_,
     }
 
 
@@ -172,17 +110,13 @@ def trends(session: Session, period: Period) -> list[dict[str, Any]]:
         }
         for label, _ in period.months
     }
-    only = period.months[0][0]
 
     def grouped(col: Any, *measures: Any, where: tuple[Any, ...] = ()) -> Any:
-        bucket = period.bucket(col)
-        if bucket is None:  # one month: no CASE to work out per row
-            return ((only, *r) for r in session.execute(select(*measures).where(period.within(col), *where)))
-        return session.execute(select(bucket, *measures).where(period.within(col), *where).group_by(bucket))
+        return by_month(session, period, col, *measures, where=where)
 
     for month, n in grouped(Ticket.called_at, func.count()):
         rows[month]["calls"] = int(n)
-    on_time, late = clock_judgement(period)
+    on_time, late = clocks.judgement(period)
     for month, n_on, n_late in grouped(
         Clock.started_at,
         count_if(on_time),

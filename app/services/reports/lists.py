@@ -8,26 +8,12 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal_column, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Category, Clock, Deputy, District, Rating, Supervision, Ticket, Unit
-from app.repositories.clocks import missed_due
+from app.repositories.clocks import overdue
 from app.services.reports.period import Period
-
-
-def overdue_terms(period: Period) -> list[Any]:
-    """A resolve clock that should have been resolved by the cut-off and was not."""
-    # Due by the cut-off and unmet at it implies unmet or met late: the first two terms are
-    # ix_clocks_resolve_late_due's predicate, written out term for term (a literal, not a
-    # bound value) so that both engines can prove it and read only that index.
-    return [
-        Clock.kind == literal_column("'resolve'"),
-        missed_due(),
-        Clock.due_at <= period.cutoff,
-        period.not_acted(Clock.met_at),
-        period.not_acted(Clock.cancelled_at),
-    ]
 
 
 class Names:
@@ -79,7 +65,7 @@ def overdue_list(session: Session, period: Period, names: Names) -> list[dict[st
             .select_from(Clock)
             .join(Ticket, Ticket.id == Clock.ticket_id)
             .outerjoin(Deputy, Deputy.id == Ticket.deputy_id)
-            .where(*overdue_terms(period))
+            .where(*overdue(period))
             .order_by(Clock.due_at, Ticket.hotline_no, Clock.id)
         )
         .all()

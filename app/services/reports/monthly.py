@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, select, tuple_
+from sqlalchemy import Engine, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -26,6 +26,8 @@ from app.models import (
     Supervision,
     Ticket,
 )
+from app.repositories.clocks import judgement
+from app.repositories.figures import count_if
 from app.services.reports.lists import Names, overdue_list, unsatisfied_list
 from app.services.reports.period import Period
 from app.services.reports.scoring import ScoreWeights, assess
@@ -43,11 +45,6 @@ COUNTS = (
     "satisfied",
     *(f"{k}_{x}" for k in CLOCK_KINDS for x in ("on_time", "late")),
 )
-
-
-def count_if(cond: Any) -> Any:
-    """Portable count of rows where `cond` holds (no boolean arithmetic)."""
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
 def _figures(c: dict[str, int]) -> dict[str, Any]:
@@ -149,18 +146,6 @@ def _grouped(
 _GROUPED_ON = {0b011: "unit", 0b101: "category", 0b110: "district"}
 
 
-def clock_judgement(period: Period) -> tuple[Any, Any]:
-    """(on time, late) of a clock as of the cut-off: met before its due time; met at or
-    after it, or still unmet (and not cancelled) once it has passed. A clock running and
-    not yet due is neither (SPEC "Reports": on-time rates)."""
-    met = and_(Clock.met_at.is_not(None), period.acted(Clock.met_at))
-    on_time = and_(met, Clock.met_at < Clock.due_at)
-    late = and_(met, Clock.met_at >= Clock.due_at) | and_(
-        period.not_acted(Clock.met_at), period.not_acted(Clock.cancelled_at), Clock.due_at <= period.cutoff
-    )
-    return on_time, late
-
-
 def collect(session: Session, period: Period) -> _Acc:
     acc = _Acc()
     # Calls and problems, by call time; attributed to the ticket's lead unit.
@@ -185,7 +170,7 @@ def collect(session: Session, period: Period) -> _Acc:
     ):
         acc.add(dim, key, bucket, resolved=resolved, solved=solved)
     # Clocks started in the period, judged as of the cut-off.
-    on_time, late = clock_judgement(period)
+    on_time, late = judgement(period)
     for dim, key, bucket, kind, n_on, n_late in _grouped(
         session,
         period,
