@@ -12,10 +12,10 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from app.errors import Conflict, Invalid
-from app.models import Deputy, District, DutyReport
+from app.models import DutyReport
+from app.repositories import registry as names
+from app.repositories import terms as repo
 from app.services import registry, terms
 from app.services.context import Ctx
 from app.services.duty_schedule import MEETING_METHODS, Schedule
@@ -71,13 +71,7 @@ def report_dict(r: DutyReport) -> dict[str, Any]:
 def of_deputy(ctx: Ctx, deputy_id: str) -> list[DutyReport]:
     """A deputy's duty reports, the oldest first."""
     registry.get_deputy(ctx.session, deputy_id)
-    return list(
-        ctx.session.scalars(
-            select(DutyReport)
-            .where(DutyReport.deputy_id == deputy_id)
-            .order_by(DutyReport.held_on, DutyReport.id)
-        )
-    )
+    return repo.reports_of_deputy(ctx.session, deputy_id)
 
 
 def coverage(ctx: Ctx, *, term_code: str, period: Period, schedule: Schedule) -> dict[str, Any]:
@@ -93,19 +87,11 @@ def coverage(ctx: Ctx, *, term_code: str, period: Period, schedule: Schedule) ->
         period.cutoff.astimezone(ctx.tz).date() if period.current else date(year, 12, 31), term.ends_on
     )
     session = ctx.session
-    deputies = list(
-        session.scalars(
-            select(Deputy).where(Deputy.term_code == term.code).order_by(Deputy.name, Deputy.phone)
-        )
-    )
+    deputies = repo.deputies_of(session, term.code)
     reports: dict[str, list[DutyReport]] = defaultdict(list)
-    for r in session.scalars(
-        select(DutyReport)
-        .where(DutyReport.term_code == term.code, DutyReport.held_on <= cutoff_on)
-        .order_by(DutyReport.held_on, DutyReport.id)
-    ):
+    for r in repo.reports_by(session, term.code, cutoff_on):
         reports[r.deputy_id].append(r)
-    districts: dict[str, str] = {c: n for c, n in session.execute(select(District.code, District.name))}
+    districts = dict(names.districts(session))
     lists: dict[str, list[dict[str, Any]]] = {"due": [], "overdue": [], "done": [], "upcoming": []}
     made = meetings = 0
     for d in deputies:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Deputy, DutyReport, Term
+from app.models import Term
+from app.repositories import terms as repo
 
 
 def term_year(term: Term, year: int) -> int:
@@ -24,7 +24,7 @@ def put_term(
     its level or dates keeps them: changing those under them is a conflict."""
     if ends_on <= starts_on:
         raise Invalid("ends_on", "must be after starts_on")
-    term = session.scalar(select(Term).where(Term.code == code).with_for_update())
+    term = repo.get(session, code, for_update=True)
     if term is None:
         term = Term(
             code=code,
@@ -43,23 +43,16 @@ def put_term(
         except IntegrityError:
             # Created by a concurrent request since the look-up: change that one instead
             # (the savepoint's rollback has already dropped the pending row).
-            term = session.scalars(select(Term).where(Term.code == code).with_for_update()).one()
+            term = repo.get(session, code, for_update=True)
+            assert term is not None
     if level != term.level:
-        others = session.scalar(
-            select(func.count()).select_from(Deputy).where(Deputy.term_code == code, Deputy.level != level)
-        )
+        others = repo.deputies_of_other_level(session, code, level)
         if others:
             raise Conflict(
                 f"{others} deputies of term {code} are {term.level} deputies; "
                 "move them to another term before changing its level"
             )
-    outside = session.scalar(
-        select(func.count())
-        .select_from(DutyReport)
-        .where(
-            DutyReport.term_code == code, (DutyReport.held_on < starts_on) | (DutyReport.held_on > ends_on)
-        )
-    )
+    outside = repo.reports_outside(session, code, starts_on, ends_on)
     if outside:
         raise Conflict(f"{outside} duty reports of term {code} fall outside the new dates")
     term.level, term.name, term.starts_on, term.ends_on = level, name, starts_on, ends_on
@@ -70,12 +63,12 @@ def put_term(
 
 def list_terms(session: Session) -> list[Term]:
     """Every term, the newest first within each level."""
-    return list(session.scalars(select(Term).order_by(Term.level, Term.starts_on.desc(), Term.code)))
+    return repo.listed(session)
 
 
 def get_term(session: Session, code: str, *, field: str | None = None) -> Term:
     """The term with this code: 404, or 422 naming `field` when the request names it."""
-    term = session.get(Term, code)
+    term = repo.get(session, code)
     if term is None:
         if field is not None:
             raise Invalid(field, f"no term {code!r}; create it with PUT /api/v1/terms/{{code}}")
