@@ -80,10 +80,9 @@ def districts(session: Session) -> list[Choice]:
     return [(c, n) for c, n in session.execute(select(District.code, District.name).order_by(District.code))]
 
 
-def category_names(session: Session) -> dict[str, str]:
-    """code -> name of every category, by code."""
-    q = select(Category.code, Category.name).order_by(Category.code)
-    return {c: n for c, n in session.execute(q)}
+def category_names(session: Session, codes: Collection[str] | None = None) -> dict[str, str]:
+    """code -> name of these categories (all when None), by code."""
+    return _names(session, Category.code, Category.name, codes)
 
 
 def get_deputy(session: Session, deputy_id: str) -> Deputy | None:
@@ -124,3 +123,43 @@ def get_district(session: Session, code: str) -> District | None:
 def deputies_by_name(session: Session) -> list[Deputy]:
     """Every deputy, by name and phone."""
     return list(session.scalars(select(Deputy).order_by(Deputy.name, Deputy.phone)))
+
+
+def get_category(session: Session, code: str) -> Category | None:
+    """One category by code."""
+    return session.get(Category, code)
+
+
+def units(session: Session) -> list[Unit]:
+    """Every unit, by code."""
+    return list(session.scalars(select(Unit).order_by(Unit.code)))
+
+
+def categories(session: Session) -> list[Category]:
+    """Every category, by code."""
+    return list(session.scalars(select(Category).order_by(Category.code)))
+
+
+def district_rows(session: Session) -> list[District]:
+    """Every district, by code."""
+    return list(session.scalars(select(District).order_by(District.code)))
+
+
+def deputy_id_by_phone(session: Session, phone: str) -> str | None:
+    """The deputy registered under this (normalized) phone."""
+    return session.scalar(select(Deputy.id).where(Deputy.phone == phone))
+
+
+def deputies_by_phone(session: Session, phones: Collection[str]) -> dict[str, Deputy]:
+    """phone -> deputy, of those of these phones that are registered."""
+    return {d.phone: d for d in session.scalars(select(Deputy).where(Deputy.phone.in_(phones)))}
+
+
+def deputies_page(session: Session, *, phone: str | None, after: str | None, limit: int) -> list[Deputy]:
+    """Deputies by id after the cursor's id, of this phone when given, at most `limit`."""
+    q = select(Deputy).order_by(Deputy.id).limit(limit)
+    if phone is not None:
+        q = q.where(Deputy.phone == phone)
+    if after:
+        q = q.where(Deputy.id > after)
+    return list(session.scalars(q))

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.models import Account, AccountEvent, Deputy, Station, Unit, UserSession
+from app.models import Account, AccountEvent
+from app.repositories import accounts as repo
+from app.repositories import registry
 from app.services.context import Ctx
 from app.services.passwords import hash_password, password_problem
 
@@ -58,11 +59,11 @@ def check_binding(
     value = given[needs]
     if not value:
         raise Invalid(needs, f"a {role} account or key must name its {_thing(needs)}")
-    if needs == "unit_code" and session.get(Unit, value) is None:
+    if needs == "unit_code" and registry.get_unit(session, value) is None:
         raise Invalid("unit_code", f"unknown unit {value!r}")
-    if needs == "deputy_id" and session.get(Deputy, value) is None:
+    if needs == "deputy_id" and registry.get_deputy(session, value) is None:
         raise Invalid("deputy_id", f"unknown deputy {value!r}")
-    if needs == "station_code" and session.get(Station, value) is None:
+    if needs == "station_code" and registry.get_station(session, value) is None:
         raise Invalid("station_code", f"unknown station {value!r}")
 
 
@@ -141,7 +142,7 @@ def create_account(ctx: Ctx, data: AccountInput, *, base_url: str) -> tuple[Acco
         deputy_id=data.deputy_id,
         station_code=data.station_code,
     )
-    if ctx.session.scalar(select(Account.id).where(Account.username == username)):
+    if repo.id_by_username(ctx.session, username):
         raise Conflict(f"the username {username} is taken")
     now = ctx.now()
     account = Account(
@@ -180,10 +181,7 @@ def create_account(ctx: Ctx, data: AccountInput, *, base_url: str) -> tuple[Acco
 
 def get_account(ctx: Ctx, account_id: str, *, for_update: bool = False) -> Account:
     """An account this actor manages; any other is not found."""
-    q = select(Account).where(Account.id == account_id)
-    if for_update:
-        q = q.with_for_update()
-    account = ctx.session.scalar(q)
+    account = repo.get(ctx.session, account_id, for_update=for_update)
     if account is None or not may_manage(ctx, account.role):
         raise NotFound(f"no account {account_id}")
     return account
@@ -191,7 +189,7 @@ def get_account(ctx: Ctx, account_id: str, *, for_update: bool = False) -> Accou
 
 def id_of(ctx: Ctx, username: str) -> str:
     """The id of the account with this username (any case), or NotFound."""
-    found = ctx.session.scalar(select(Account.id).where(Account.username == normalize_username(username)))
+    found = repo.id_by_username(ctx.session, normalize_username(username))
     if found is None:
         raise NotFound(f"no account {normalize_username(username)}")
     return found
@@ -199,12 +197,8 @@ def id_of(ctx: Ctx, username: str) -> str:
 
 def list_accounts(ctx: Ctx, *, after: str | None = None, limit: int = 500) -> list[Account]:
     """The accounts this actor manages, by username."""
-    q = select(Account).order_by(Account.username).limit(limit)
-    if ctx.actor.role != "admin":
-        q = q.where(Account.role.in_(LIAISON_CREATES))
-    if after:
-        q = q.where(Account.username > after)
-    return list(ctx.session.scalars(q))
+    roles = None if ctx.actor.role == "admin" else LIAISON_CREATES
+    return repo.listed(ctx.session, roles=roles, after=after, limit=limit)
 
 
 def reinvite(ctx: Ctx, account_id: str, *, base_url: str) -> tuple[Account, str]:
@@ -239,40 +233,20 @@ def enable(ctx: Ctx, account_id: str) -> Account:
 
 
 def end_sessions(session: Session, account_id: str, now: datetime, reason: str) -> None:
-    session.execute(
-        update(UserSession)
-        .where(
-            UserSession.account_id == account_id,
-            UserSession.ended_at.is_(None),
-        )
-        .values(ended_at=now, end_reason=reason)
-    )
+    """End every session of the account still open."""
+    repo.end_sessions(session, account_id, now, reason)
 
 
 def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
     """What the log's actor names stand for, for people to read: a person's name, a key's
     label (what no longer exists is left out)."""
-    from app.models import ApiKey
-
     users = {a[len("user:") :] for a in actors if a.startswith("user:")}
     keys = {a[len("key:") :] for a in actors if a.startswith("key:")}
     out: dict[str, str] = {}
     if users:
-        out.update(
-            {
-                f"user:{u}": n
-                for u, n in session.execute(
-                    select(Account.username, Account.display_name).where(Account.username.in_(users))
-                )
-            }
-        )
+        out.update({f"user:{u}": n for u, n in repo.display_names(session, users).items()})
     if keys:
-        out.update(
-            {
-                f"key:{i}": f"接口：{label}"
-                for i, label in session.execute(select(ApiKey.id, ApiKey.label).where(ApiKey.id.in_(keys)))
-            }
-        )
+        out.update({f"key:{i}": f"接口：{label}" for i, label in repo.key_labels(session, keys).items()})
     return out
 
 
@@ -283,7 +257,7 @@ def invited(session: Session, token: str, now: datetime) -> Account | None:
     """The account a link stands for, while it is valid (unused, unexpired, not disabled)."""
     if not token or len(token) > 200:
         return None
-    account = session.scalar(select(Account).where(Account.invite_hash == token_hash(token)))
+    account = repo.by_invite(session, token_hash(token))
     if (
         account is None
         or account.disabled_at is not None
@@ -307,9 +281,7 @@ def check_new_password(account: Account, password: str, confirm: str) -> str:
 def set_password(session: Session, *, token: str, password_hash: str, now: datetime) -> Account:
     """Use a link: the password (hashed beforehand, outside the transaction) is set and the
     link stops working. A link used or replaced meanwhile → NotFound."""
-    account = session.scalar(
-        select(Account).where(Account.invite_hash == token_hash(token)).with_for_update()
-    )
+    account = repo.by_invite(session, token_hash(token), for_update=True)
     if (
         account is None
         or account.disabled_at is not None

@@ -8,13 +8,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth import ROLES, generate_key, hash_key
 from app.errors import Conflict, Invalid, NotFound
 from app.models import ApiKey, Category, Deputy, District, Unit
+from app.repositories import accounts as accounts_repo
+from app.repositories import registry as repo
 from app.services.context import Actor
 from app.services.text import control_character
 from app.webhooks.targets import registrable
@@ -72,7 +73,7 @@ def create_key(
 
 
 def revoke_key(session: Session, *, key_id: str, now: datetime) -> None:
-    key = session.get(ApiKey, key_id)
+    key = accounts_repo.get_key(session, key_id)
     if key is None:
         raise NotFound(f"no key {key_id}")
     if key.revoked_at is None:
@@ -80,11 +81,11 @@ def revoke_key(session: Session, *, key_id: str, now: datetime) -> None:
 
 
 def list_keys(session: Session) -> list[ApiKey]:
-    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+    return accounts_repo.keys(session)
 
 
 def find_key(session: Session, key_hash: str) -> ApiKey | None:
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
+    key = accounts_repo.key_by_hash(session, key_hash)
     return key if key is not None and key.revoked_at is None else None
 
 
@@ -109,7 +110,7 @@ def put_unit(
     problem = registrable(data.webhook_url, deny_private=deny_private)
     if problem is not None:
         raise Invalid("webhook_url", problem)
-    unit = session.get(Unit, code)
+    unit = repo.get_unit(session, code)
     created = unit is None
     if unit is None:
         unit = Unit(code=code, created_at=now)
@@ -125,14 +126,14 @@ def put_unit(
 
 
 def get_unit(session: Session, code: str) -> Unit:
-    unit = session.get(Unit, code)
+    unit = repo.get_unit(session, code)
     if unit is None:
         raise NotFound(f"no unit {code!r}")
     return unit
 
 
 def list_units(session: Session) -> list[Unit]:
-    return list(session.scalars(select(Unit).order_by(Unit.code)))
+    return repo.units(session)
 
 
 @dataclass
@@ -153,12 +154,12 @@ def put_category(session: Session, *, code: str, data: CategoryInput, now: datet
     for field_name, unit_code, kind in checks:
         if unit_code is None:
             continue
-        unit = session.get(Unit, unit_code)
+        unit = repo.get_unit(session, unit_code)
         if unit is None:
             raise Invalid(field_name, f"unknown unit {unit_code!r}")
         if kind is not None and unit.kind != kind:
             raise Invalid(field_name, f"unit {unit_code!r} is a {unit.kind}, not a {kind}")
-    cat = session.get(Category, code)
+    cat = repo.get_category(session, code)
     created = cat is None
     if cat is None:
         cat = Category(code=code, created_at=now)
@@ -177,10 +178,7 @@ def unit_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
     wanted = {c for c in codes if c}
     if not wanted:
         return {}
-    return {
-        code: name
-        for code, name in session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))
-    }
+    return repo.unit_names(session, wanted)
 
 
 def category_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
@@ -188,20 +186,15 @@ def category_names(session: Session, codes: Iterable[str | None]) -> dict[str, s
     wanted = {c for c in codes if c}
     if not wanted:
         return {}
-    return {
-        code: name
-        for code, name in session.execute(
-            select(Category.code, Category.name).where(Category.code.in_(wanted))
-        )
-    }
+    return repo.category_names(session, wanted)
 
 
 def list_categories(session: Session) -> list[Category]:
-    return list(session.scalars(select(Category).order_by(Category.code)))
+    return repo.categories(session)
 
 
 def get_category(session: Session, code: str) -> Category:
-    cat = session.get(Category, code)
+    cat = repo.get_category(session, code)
     if cat is None:
         raise NotFound(f"no category {code!r}")
     return cat
@@ -212,7 +205,7 @@ def get_category(session: Session, code: str) -> Category:
 
 def put_district(session: Session, *, code: str, name: str, now: datetime) -> tuple[District, bool]:
     """Create or rename a district; True when created."""
-    district = session.get(District, code)
+    district = repo.get_district(session, code)
     created = district is None
     if district is None:
         district = District(code=code, created_at=now)
@@ -224,15 +217,15 @@ def put_district(session: Session, *, code: str, name: str, now: datetime) -> tu
 
 def district_names(session: Session) -> dict[str, str]:
     """code -> Chinese name of every registered district."""
-    return {code: name for code, name in session.execute(select(District.code, District.name))}
+    return dict(repo.districts(session))
 
 
 def list_districts(session: Session) -> list[District]:
-    return list(session.scalars(select(District).order_by(District.code)))
+    return repo.district_rows(session)
 
 
 def get_district(session: Session, code: str) -> District:
-    district = session.get(District, code)
+    district = repo.get_district(session, code)
     if district is None:
         raise NotFound(f"no district {code!r}")
     return district
@@ -253,7 +246,7 @@ class DeputyInput:
 def create_deputy(session: Session, *, data: DeputyInput, now: datetime) -> Deputy:
     """Register a deputy; a phone already registered is a conflict."""
     phone = normalize_phone(data.phone)
-    if session.scalar(select(Deputy.id).where(Deputy.phone == phone)) is not None:
+    if repo.deputy_id_by_phone(session, phone) is not None:
         raise Conflict(f"a deputy with phone {phone} is already registered")
     deputy = Deputy(
         name=data.name,
@@ -274,19 +267,16 @@ def create_deputy(session: Session, *, data: DeputyInput, now: datetime) -> Depu
 
 
 def get_deputy(session: Session, deputy_id: str) -> Deputy:
-    deputy = session.get(Deputy, deputy_id)
+    deputy = repo.get_deputy(session, deputy_id)
     if deputy is None:
         raise NotFound(f"no deputy {deputy_id}")
     return deputy
 
 
 def list_deputies(session: Session, *, phone: str | None, after: str | None, limit: int) -> list[Deputy]:
-    q = select(Deputy).order_by(Deputy.id).limit(limit)
-    if phone:
-        q = q.where(Deputy.phone == normalize_phone(phone))
-    if after:
-        q = q.where(Deputy.id > after)
-    return list(session.scalars(q))
+    return repo.deputies_page(
+        session, phone=normalize_phone(phone) if phone else None, after=after, limit=limit
+    )
 
 
 def sees_webhook(actor: Actor, unit_code: str) -> bool:
@@ -396,7 +386,7 @@ def _flush_import(
 ) -> None:
     if not batch:
         return
-    existing = {d.phone: d for d in session.scalars(select(Deputy).where(Deputy.phone.in_(batch)))}
+    existing = repo.deputies_by_phone(session, list(batch))
     result.phones.extend(batch)
     for phone, (_, data) in batch.items():
         deputy = existing.get(phone)
