@@ -17,12 +17,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from app.models import Account, SignInThrottle, Unit, UserSession
+from app.models import Account, UserSession
+from app.repositories import accounts as repo
 from app.services import passwords
 from app.services.accounts import normalize_username, record, token_hash
 from app.services.context import Actor
@@ -64,39 +63,12 @@ class SignedIn:
         )
 
 
-# Built once (binding a value costs less than building the statement).
-_LOOKUP = (
-    select(
-        UserSession.id,
-        UserSession.account_id,
-        Account.username,
-        Account.display_name,
-        Account.role,
-        Account.unit_code,
-        Unit.name,
-        Account.deputy_id,
-        Account.station_code,
-        UserSession.csrf_token,
-        UserSession.last_seen_at,
-        UserSession.expires_at,
-    )
-    .select_from(UserSession)
-    .join(Account, Account.id == UserSession.account_id)
-    .outerjoin(Unit, Unit.code == Account.unit_code)
-    .where(
-        UserSession.token_hash == bindparam("digest"),
-        UserSession.ended_at.is_(None),
-        Account.disabled_at.is_(None),
-    )
-)
-
-
 def lookup(db: Session | Connection, token: str | None, now: datetime) -> SignedIn | None:
     """The session a cookie stands for, while it is valid; None otherwise. Every page asks
     this: a plain connection is enough (no ORM session to set up)."""
     if not token or len(token) > 200:
         return None
-    row = db.execute(_LOOKUP, {"digest": token_hash(token)}).first()
+    row = repo.signed_in(db, token_hash(token))
     if row is None:
         return None
     (
@@ -136,19 +108,13 @@ def needs_touch(signed_in: SignedIn, now: datetime) -> bool:
 
 def touch(session: Session, session_id: str, now: datetime) -> None:
     """Record a request on the session (what the idle limit counts from)."""
-    session.execute(
-        update(UserSession)
-        .where(UserSession.id == session_id, UserSession.ended_at.is_(None))
-        .values(last_seen_at=now)
-    )
+    repo.touch_session(session, session_id, now)
 
 
 def sign_out(session: Session, token: str | None, now: datetime) -> None:
     if not token or len(token) > 200:
         return
-    row = session.scalar(
-        select(UserSession).where(UserSession.token_hash == token_hash(token), UserSession.ended_at.is_(None))
-    )
+    row = repo.open_session(session, token_hash(token))
     if row is None:
         return
     row.ended_at, row.end_reason = now, "signed_out"
@@ -191,14 +157,8 @@ class Outcome:
 def prepare(session: Session, raw_username: str, now: datetime) -> Attempt:
     """Read the account and the throttle (no transaction needed)."""
     username = normalize_username(raw_username)[:64]
-    account = session.execute(
-        select(Account.id, Account.password_hash).where(
-            Account.username == username, Account.disabled_at.is_(None)
-        )
-    ).first()
-    locked_until = session.scalar(
-        select(SignInThrottle.locked_until).where(SignInThrottle.username == username)
-    )
+    account = repo.password_of(session, username)
+    locked_until = repo.locked_until(session, username)
     return Attempt(
         username=username,
         account_id=account[0] if account else None,
@@ -226,30 +186,11 @@ def check(attempt: Attempt, password: str, wait: float = passwords.WAIT_SECONDS)
     return Checked(matched=matched and not attempt.locked, rehash=rehash)
 
 
-def _throttle_row(session: Session, username: str, now: datetime) -> SignInThrottle:
-    """The username's throttle row, created if absent, locked for this transaction."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(SignInThrottle)
-        .values(username=username, failures=[], updated_at=now)
-        .on_conflict_do_nothing(index_elements=["username"])
-    )
-    row = session.scalar(
-        select(SignInThrottle)
-        .where(SignInThrottle.username == username)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert row is not None
-    return row
-
-
 def finish(session: Session, attempt: Attempt, checked: Checked, now: datetime) -> Outcome:
     """Record the attempt in one short transaction: a session when the password matched
     and the username is not locked (the lock is read again, under the row lock), a failure
     otherwise, locking the username at the fifth failure within the window."""
-    throttle = _throttle_row(session, attempt.username, now)
+    throttle = repo.throttle_row(session, attempt.username, now)
     locked = throttle.locked_until is not None and throttle.locked_until > now
     account = session.get(Account, attempt.account_id) if attempt.account_id else None
     if (
@@ -312,11 +253,7 @@ def sign_in_external(
 
     The password lockout does not apply: nothing is being guessed here."""
     name = normalize_username(username)
-    account = (
-        session.scalar(select(Account).where(Account.username == name[:64]).with_for_update())
-        if len(name) <= 64
-        else None
-    )
+    account = repo.by_username_for_update(session, name[:64]) if len(name) <= 64 else None
     if account is None:
         return None
     if account.disabled_at is not None:
@@ -342,18 +279,4 @@ def _failed(session: Session, account: Account | None, now: datetime, type_: str
 def housekeeping(session: Session, now: datetime) -> None:
     """Forget what no longer matters: throttle rows past their window and lock, and
     sessions that ended or expired more than 30 days ago."""
-    session.execute(
-        delete(SignInThrottle).where(
-            SignInThrottle.updated_at < now - WINDOW,
-            or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until < now),
-        )
-    )
-    old = now - timedelta(days=30)
-    session.execute(
-        delete(UserSession).where(
-            or_(
-                and_(UserSession.ended_at.is_not(None), UserSession.ended_at < old),
-                UserSession.expires_at < old,
-            )
-        )
-    )
+    repo.forget(session, throttled_before=now - WINDOW, now=now, ended_before=now - timedelta(days=30))
