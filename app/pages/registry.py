@@ -1,6 +1,4 @@
-"""The operator's pages: accounts (the liaison committee: deputies' and stations'), units,
-categories, API keys and the working calendar. Each form calls the service of the API
-endpoint beside it, validated by that endpoint's request model."""
+"""The registry's pages (admin): units, categories and districts, each through its API's request model."""
 
 from __future__ import annotations
 
@@ -10,139 +8,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.db import after_commit, savepoint
 from app.deps import OneTripRoute, app_state
-from app.errors import DomainError, Invalid, NotFound, status_of
+from app.errors import Invalid
 from app.pages import labels
-from app.pages.forms import Field, FormState, entry_page, read, refused, submit
-from app.pages.web import page_reader, page_writer, redirect, render
-from app.routers.accounts import account_state
-from app.schemas.accounts import AccountIn
+from app.pages.forms import Field, FormState, entry_page, submit
+from app.pages.web import page_reader, page_writer, render
 from app.schemas.common import Code
-from app.schemas.registry import CategoryIn, DistrictIn, KeyIn, UnitIn
-from app.services import accounts, registry
+from app.schemas.registry import CategoryIn, DistrictIn, UnitIn
+from app.services import registry
 from app.services.context import Ctx
 
 router = APIRouter(route_class=OneTripRoute, prefix="/ui/admin", include_in_schema=False)
-MANAGERS = ("admin", "liaison")
-
-
-def _base_url(request: Request) -> str:
-    configured: str | None = app_state(request).settings.public_base_url
-    return configured or str(request.base_url)
-
-
-# --- accounts --------------------------------------------------------------------------------
-
-
-def _role_options(ctx: Ctx) -> tuple[tuple[str, str], ...]:
-    return tuple((r, labels.ROLES[r]) for r in accounts.ROLES if accounts.may_manage(ctx, r))
-
-
-def _account_fields(ctx: Ctx) -> list[Field]:
-    units = tuple((u.code, u.name) for u in registry.list_units(ctx.session))
-    return [
-        Field(
-            "username",
-            "用户名",
-            width="w-20",
-            autocomplete="off",
-            hint="登录时使用：3 至 64 个字母、数字或 . _ @ -，如 wang.li。",
-        ),
-        Field("display_name", "姓名", width="w-20"),
-        Field("role", "身份", kind="radios", options=_role_options(ctx)),
-        Field(
-            "unit_code",
-            "所属单位",
-            kind="select",
-            options=units,
-            required=False,
-            hint="身份为承办（督办）单位时必填。",
-        ),
-        Field(
-            "deputy_id",
-            "代表编号",
-            required=False,
-            width="w-20",
-            hint="身份为人大代表时必填：代表名册中的编号。",
-        ),
-        Field("station_code", "联络站编码", required=False, width="w-20", hint="身份为代表联络站时必填。"),
-    ]
-
-
-@router.get("/accounts")
-def accounts_page(
-    request: Request,
-    ctx: Ctx = page_reader(*MANAGERS),
-    done: Annotated[str | None, Query(max_length=20)] = None,
-) -> Response:
-    rows = accounts.list_accounts(ctx)
-    now = ctx.now()
-    notice = {"disabled": "账户已停用，其登录会话已全部结束。", "enabled": "账户已启用。"}
-    return render(
-        request,
-        "admin/accounts.html",
-        title="账户",
-        rows=rows,
-        states={a.id: account_state(a, now) for a in rows},
-        units=registry.unit_names(ctx.session, {a.unit_code for a in rows}),
-        notice=notice.get(done or "", ""),
-    )
-
-
-def _new_account_page(request: Request, ctx: Ctx, state: FormState, status: int = 200) -> Response:
-    return render(
-        request,
-        "form.html",
-        status=status,
-        title="新建账户",
-        form=state,
-        submit="建立账户并生成邀请链接",
-        action="/ui/admin/accounts/new",
-        back="/ui/admin/accounts",
-        intro="建立后会生成一次性邀请链接（7 天内有效），请交给本人设置密码。",
-    )
-
-
-@router.get("/accounts/new")
-def new_account_form(request: Request, ctx: Ctx = page_reader(*MANAGERS)) -> Response:
-    return _new_account_page(request, ctx, FormState(_account_fields(ctx)))
-
-
-@router.post("/accounts/new")
-def new_account(request: Request, ctx: Ctx = page_writer(*MANAGERS)) -> Response:
-    """The same use-case as POST /api/v1/accounts; the link is shown once, on this page."""
-    fields = _account_fields(ctx)
-    model, state = read(fields, request.state.form, AccountIn, ctx.tz)
-    if model is None:
-        return _new_account_page(request, ctx, state, 422)
-    try:
-        with savepoint(ctx.session):
-            account, url = accounts.create_account(
-                ctx, accounts.AccountInput(**model.model_dump()), base_url=_base_url(request)
-            )
-    except DomainError as exc:
-        return _new_account_page(request, ctx, refused(state, exc), status_of(exc))
-    return render(request, "admin/invited.html", title="邀请链接", account=account, url=url, created=True)
-
-
-@router.post("/accounts/{account_id}/{what}")
-def account_action(
-    request: Request, account_id: str, what: str, ctx: Ctx = page_writer(*MANAGERS)
-) -> Response:
-    """A new invitation link, disabling, enabling (POST /api/v1/accounts/{id}/...)."""
-    if what == "invite":
-        account, url = accounts.reinvite(ctx, account_id, base_url=_base_url(request))
-        return render(
-            request, "admin/invited.html", title="邀请链接", account=account, url=url, created=False
-        )
-    if what == "disable":
-        accounts.disable(ctx, account_id)
-    elif what == "enable":
-        accounts.enable(ctx, account_id)
-    else:
-        raise NotFound(f"no action {what}")
-    return redirect(f"/ui/admin/accounts?done={what}d")
 
 
 # --- units and categories ----------------------------------------------------------------------
@@ -427,97 +303,3 @@ def save_district(request: Request, ctx: Ctx = page_writer("admin")) -> Response
             notice="",
         ),
     )
-
-
-# --- API keys -----------------------------------------------------------------------------------
-
-
-def _key_fields(ctx: Ctx) -> list[Field]:
-    units = tuple((u.code, u.name) for u in registry.list_units(ctx.session))
-    return [
-        Field("label", "用途说明", width="w-20", hint="持有该密钥的系统，如“市长热线工单系统”。"),
-        Field(
-            "role",
-            "身份",
-            kind="radios",
-            options=tuple(
-                (r, labels.ROLES[r]) for r in ("hotline", "unit", "liaison", "admin", "deputy", "station")
-            ),
-        ),
-        Field(
-            "unit_code",
-            "所属单位",
-            kind="select",
-            options=units,
-            required=False,
-            hint="身份为承办（督办）单位时必填。",
-        ),
-        Field("deputy_id", "代表编号", required=False, width="w-20"),
-        Field("station_code", "联络站编码", required=False, width="w-20"),
-    ]
-
-
-@router.get("/keys")
-def keys_page(
-    request: Request,
-    ctx: Ctx = page_reader("admin"),
-    done: Annotated[str | None, Query(max_length=20)] = None,
-) -> Response:
-    keys = registry.list_keys(ctx.session)
-    return render(
-        request,
-        "admin/keys.html",
-        title="接口密钥",
-        keys=keys,
-        units=registry.unit_names(ctx.session, {k.unit_code for k in keys}),
-        notice="密钥已吊销，即时失效（其他服务实例在几秒内失效）。" if done else "",
-    )
-
-
-def _key_page(request: Request, state: FormState, status: int = 200) -> Response:
-    return render(
-        request,
-        "form.html",
-        status=status,
-        title="新建接口密钥",
-        form=state,
-        submit="生成密钥",
-        action="/ui/admin/keys/new",
-        back="/ui/admin/keys",
-        intro="接口密钥供其他系统调用本服务的接口使用。密钥只显示一次，请立即妥善保存。",
-    )
-
-
-@router.get("/keys/new")
-def new_key_form(request: Request, ctx: Ctx = page_reader("admin")) -> Response:
-    return _key_page(request, FormState(_key_fields(ctx)))
-
-
-@router.post("/keys/new")
-def new_key(request: Request, ctx: Ctx = page_writer("admin")) -> Response:
-    """The same use-case as POST /api/v1/keys; the key is shown once, on this page."""
-    model, state = read(_key_fields(ctx), request.state.form, KeyIn, ctx.tz)
-    if not isinstance(model, KeyIn):
-        return _key_page(request, state, 422)
-    try:
-        with savepoint(ctx.session):
-            key, plain = registry.create_key(
-                ctx.session,
-                role=model.role,
-                unit_code=model.unit_code,
-                deputy_id=model.deputy_id,
-                station_code=model.station_code,
-                label=model.label,
-                now=ctx.now(),
-            )
-    except DomainError as exc:
-        return _key_page(request, refused(state, exc), status_of(exc))
-    return render(request, "admin/key_created.html", title="接口密钥", key=key, plain=plain)
-
-
-@router.post("/keys/{key_id}/revoke")
-def revoke_key(request: Request, key_id: str, ctx: Ctx = page_writer("admin")) -> Response:
-    """The same use-case as DELETE /api/v1/keys/{id}."""
-    registry.revoke_key(ctx.session, key_id=key_id, now=ctx.now())
-    after_commit(ctx.session, app_state(request).forget_keys)
-    return redirect("/ui/admin/keys?done=revoked")
