@@ -1,41 +1,22 @@
-"""The demo city for `hotline seed-demo`: Yiyang's registry, and a year of history made
-through the service's own use-cases on a clock that moves with the story.
-
-Nothing here writes a row the use-cases would not: every ticket is received, routed,
-contacted, resolved, fed back, rated, extended, returned and supervised by the same
-functions the API calls, each at its own moment (a `FixedClock` set to it), and the SLA
-sweep runs every morning of the story. So every report shows figures that the
-service's own rules produced: handled and late tickets, unsatisfied ones with their
-supervision, long-overdue joint cases, a deputy registered late. The story is
-seeded, so two runs on the same day tell it the same way; a second run adds nothing.
-"""
+"""The demo year: daily calls, and each ticket's course through units, ratings, extensions, supervision."""
 
 from __future__ import annotations
 
-import csv
-import heapq
-import itertools
-import random
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import partial
-from importlib.resources import files
-from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.clock import FixedClock
-from app.db import Transaction
-from app.errors import DomainError
-from app.models import Supervision, Ticket
+from app.demo.city import Registry
+from app.demo.timeline import Timeline
+from app.models import Supervision
 from app.services import actions, deputies, extensions, registry, supervision, tickets
-from app.services.context import SYSTEM, Actor, Ctx
+from app.services.context import SYSTEM, Actor
 from app.services.sweep import sweep
 from app.state import AppState
 
-T = TypeVar("T")
 MARK = "DEMO-"
 SEED = 20251001
 HOTLINE = Actor(role="hotline", label="demo: 12345 office")
@@ -59,59 +40,6 @@ OUTCOMES = ["solved"] * 6 + ["stepwise"] * 2 + ["referred", "explained"]
 
 
 @dataclass
-class Registry:
-    """What the demo city is made of (the fixture files)."""
-
-    units: list[dict[str, str]]
-    categories: list[dict[str, str]]
-    districts: list[dict[str, str]]
-    deputy_phones: list[str]
-
-
-def _rows(name: str) -> list[dict[str, str]]:
-    with (files("app") / "fixtures" / name).open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def load_registry(state: AppState) -> tuple[Registry, registry.ImportResult]:
-    """Units, categories, districts and deputies of the sample city (upserts: rerunnable)."""
-    reg = Registry(_rows("units.csv"), _rows("categories.csv"), _rows("districts.csv"), [])
-    now = state.clock.now()
-    with Transaction(state.db.write_session) as session:
-        for row in reg.units:
-            registry.put_unit(
-                session,
-                code=row["code"],
-                now=now,
-                data=registry.UnitInput(name=row["name"], kind=row["kind"], district=row["district"] or None),
-            )
-        for row in reg.districts:
-            registry.put_district(session, code=row["code"], name=row["name"], now=now)
-        for row in reg.categories:
-            registry.put_category(
-                session,
-                code=row["code"],
-                now=now,
-                data=registry.CategoryInput(
-                    name=row["name"],
-                    default_lead_unit=row["default_lead_unit"] or None,
-                    committee_unit=row["committee_unit"] or None,
-                ),
-            )
-        with (files("app") / "fixtures" / "deputies.csv").open(encoding="utf-8") as f:
-            result = registry.import_deputies(session, lines=f, now=now)
-    reg.deputy_phones = [row["phone"] for row in _rows("deputies.csv")]
-    return reg, result
-
-
-@dataclass(order=True)
-class _Step:
-    at: datetime
-    seq: int
-    run: Callable[[], None] = field(compare=False)
-
-
-@dataclass
 class _Case:
     """One ticket's story: what it is and how it is going to go."""
 
@@ -124,67 +52,17 @@ class _Case:
     stalls: bool  # never resolved until the liaison committee steps in
 
 
-class Story:
-    """A queue of dated steps, each run as a use-case at its own moment."""
+class Story(Timeline):
+    """The sample city's year, told step by step through the service's own use-cases."""
 
     def __init__(self, state: AppState, reg: Registry, start: datetime, end: datetime) -> None:
-        self.state, self.reg, self.end = state, reg, end
-        self.now = start
-        self.rnd = random.Random(f"{SEED}-{start.date().isoformat()}")
-        self._steps: list[_Step] = []
-        self._seq = itertools.count()
-        self.counts: Counter[str] = Counter()
-        tz = state.settings.tz
-        self.tz = tz
+        super().__init__(state, start, end, seed=f"{SEED}-{start.date().isoformat()}")
+        self.reg = reg
         self.lead_of = {c["code"]: c["default_lead_unit"] for c in reg.categories}
         self.district_gov = {
             u["district"]: u["code"] for u in reg.units if u["kind"] == "district_government"
         }
         self.departments = [u["code"] for u in reg.units if u["kind"] == "department"]
-        with state.db.read_session() as session:
-            self.calendar = state.calendars.current(session)
-
-    # --- running ---------------------------------------------------------------------------
-    def at(self, when: datetime, run: Callable[[], None]) -> None:
-        """Do `run` at `when`, if the story reaches it."""
-        if when < self.end:
-            heapq.heappush(self._steps, _Step(when, next(self._seq), run))
-
-    def run(self) -> None:
-        while self._steps:
-            step = heapq.heappop(self._steps)
-            self.now = max(self.now, step.at)
-            step.run()
-
-    def act(self, actor: Actor, use_case: Callable[[Ctx], T]) -> T | None:
-        """One use-case in a transaction of its own at the story's now; None when it was
-        refused (the ticket moved on meanwhile: part of the story, not an error). A result
-        read after the commit must be a plain value, not a row of the closed session."""
-        result: T | None = None
-        try:
-            with Transaction(self.state.db.write_session) as session:
-                ctx = replace(self.state.ctx(session, actor), clock=FixedClock(self.now))
-                result = use_case(ctx)
-        except DomainError:
-            self.counts["refused"] += 1
-            return None
-        return result
-
-    def office(self, when: datetime) -> datetime:
-        """The first office hour (8:30-17:30 on a working day) at or after `when`."""
-        local = when.astimezone(self.tz)
-        day = local.date()
-        if local.time() >= time(17, 30):
-            day += timedelta(days=1)
-        working, _ = self.calendar.next_working_day(day)
-        opens = datetime.combine(working, time(8, 30), tzinfo=self.tz)
-        if working == local.date() and local >= opens:
-            return when
-        return opens + timedelta(minutes=self.rnd.uniform(0, 120))
-
-    def later(self, start: datetime, hours: float, office: bool = True) -> datetime:
-        when = start + timedelta(hours=hours)
-        return self.office(when) if office else when
 
     # --- the year ---------------------------------------------------------------------------
     def tell(self) -> None:
@@ -481,36 +359,3 @@ class Story:
 def _id_if(ingested: tickets.Ingested) -> str | None:
     """The new ticket's id (None when the hotline number was already received)."""
     return ingested.ticket.id if ingested.created else None
-
-
-@dataclass
-class History:
-    """What a run of the story added."""
-
-    tickets: int
-    counts: dict[str, int]
-
-
-def demo_tickets(state: AppState) -> int:
-    with state.db.read_session() as session:
-        return int(
-            session.scalar(select(func.count()).select_from(Ticket).where(Ticket.hotline_no.startswith(MARK)))
-            or 0
-        )
-
-
-def load_history(state: AppState, reg: Registry, *, days: int = 365) -> History | None:
-    """A year of tickets up to now, told once: None when the demo history is already there."""
-    if demo_tickets(state):
-        return None
-    end = state.clock.now()
-    story = Story(state, reg, end - timedelta(days=days), end)
-    story.tell()
-    return History(demo_tickets(state), dict(story.counts))
-
-
-def summary(history: History) -> Iterator[str]:
-    yield f"history: {history.tickets} tickets, told up to now"
-    for key, value in sorted(history.counts.items()):
-        if key != "refused":
-            yield f"  {key}: {value}"
