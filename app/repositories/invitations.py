@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -23,6 +22,7 @@ from app.models import (
     LetterCounter,
     Supervision,
 )
+from app.repositories import EVERY, Every
 from app.repositories.clocks import open_clock
 from app.services.vocabulary import ExtensionState
 
@@ -36,6 +36,11 @@ def get(session: Session, invitation_id: str, *, for_update: bool = False) -> In
     if for_update:
         q = q.with_for_update()
     return session.scalar(q)
+
+
+def by_id(session: Session, invitation_id: str) -> Invitation | None:
+    """One invitation by id, from the session's identity map when it is loaded."""
+    return session.get(Invitation, invitation_id)
 
 
 def next_letter(session: Session, year: int) -> int:
@@ -152,15 +157,6 @@ def pending_extensions(session: Session, *, limit: int) -> list[tuple[Invitation
 
 
 # --- reading -------------------------------------------------------------------------------
-
-
-class Every(Enum):
-    """Not scoped to one unit or station (None is a value: a column with no code)."""
-
-    EVERY = 0
-
-
-EVERY = Every.EVERY
 
 
 def listed(

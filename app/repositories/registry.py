@@ -163,3 +163,19 @@ def deputies_page(session: Session, *, phone: str | None, after: str | None, lim
     if after:
         q = q.where(Deputy.id > after)
     return list(session.scalars(q))
+
+
+def coordinators(session: Session, *, limit: int) -> list[str]:
+    """Codes of coordinator units, at most `limit` (to tell one from several)."""
+    return list(session.scalars(select(Unit.code).where(Unit.kind == "coordinator").limit(limit)))
+
+
+def district_congress(session: Session, district: str) -> str | None:
+    """The code of the district's people's congress (the first by code)."""
+    q = (
+        select(Unit.code)
+        .where(Unit.kind == "district_congress", Unit.district == district)
+        .order_by(Unit.code)
+        .limit(1)
+    )
+    return session.scalar(q)

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.models import Invitation, InvitationClock, InvitationEvaluation, InvitationReport, Supervision
+from app.repositories import EVERY, registry
 from app.repositories import invitations as repo
-from app.repositories import registry
 from app.services import invitation_log
 from app.services.clocks import start_invitation_clock
 from app.services.context import Ctx
@@ -386,8 +386,8 @@ def list_visible(
         raise Forbidden(f"the {a.role} role does not read invitations")
     return repo.listed(
         ctx.session,
-        own_unit=a.unit_code if a.role == "unit" else repo.EVERY,
-        own_station=a.station_code if a.role == "station" else repo.EVERY,
+        own_unit=a.unit_code if a.role == "unit" else EVERY,
+        own_station=a.station_code if a.role == "station" else EVERY,
         status=status,
         unit=unit,
         station=station,

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.models import (
     Category,
     Clock,
-    Invitation,
     Supervision,
     SupervisionMeeting,
     SupervisionNote,
     Ticket,
-    Unit,
 )
+from app.repositories import EVERY, invitations, registry, tickets
+from app.repositories import supervision as repo
 from app.services import escalation
 from app.services.context import Ctx
 from app.services.events import emit, log
@@ -39,11 +38,7 @@ def open_case(
     trigger_clock_id: int | None = None,
 ) -> Supervision | None:
     """Open a case unless this kind is already open for this round (the unique key decides)."""
-    existing = ctx.session.scalar(
-        select(Supervision).where(
-            Supervision.ticket_id == ticket.id, Supervision.kind == kind, Supervision.round == round_
-        )
-    )
+    existing = repo.of_round(ctx.session, ticket.id, kind, round_)
     if existing is not None:
         return None
     case = Supervision(
@@ -95,22 +90,17 @@ def open_coordination(ctx: Ctx, ticket: Ticket, category: Category, *, at: datet
     """A complex ticket (复杂疑难) goes to the coordinator in charge (呈签)."""
     coordinators: list[str] = []
     if category.coordinator_unit is None:
-        coordinators = list(ctx.session.scalars(select(Unit.code).where(Unit.kind == "coordinator").limit(2)))
+        coordinators = registry.coordinators(ctx.session, limit=2)
     case = escalation.on_complex(category_coordinator=category.coordinator_unit, coordinators=coordinators)
     open_case(ctx, ticket, kind=case.kind.value, round_=1, unit=case.unit, reason=case.reason, at=at)
 
 
 def open_rating_cases(ctx: Ctx, ticket: Ticket, *, at: datetime, rounds_rated: int) -> None:
     """Unsatisfied: the cases app.services.escalation decides, for the new round."""
-    category = ctx.session.get(Category, ticket.category)
+    category = registry.get_category(ctx.session, ticket.category)
     congress = None
     if ticket.district:
-        congress = ctx.session.scalar(
-            select(Unit.code)
-            .where(Unit.kind == "district_congress", Unit.district == ticket.district)
-            .order_by(Unit.code)
-            .limit(1)
-        )
+        congress = registry.district_congress(ctx.session, ticket.district)
     cases = escalation.on_unsatisfied(
         rating=ticket.rating,
         rounds_rated=rounds_rated,
@@ -146,7 +136,7 @@ def open_long_overdue(ctx: Ctx, ticket: Ticket, clock: Clock, *, at: datetime) -
 def open_joint_by_hand(ctx: Ctx, *, ticket_id: str, reason: str) -> Supervision:
     """The liaison committee opens a joint case (联合督办) on a ticket not closed, for a hard
     case (难点) or poor handling (办理不力); at most one joint case per ticket round."""
-    ticket = ctx.session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+    ticket = tickets.get(ctx.session, ticket_id, for_update=True)
     if ticket is None:
         raise Invalid("ticket_id", f"no ticket {ticket_id}")
     if is_closed(ticket.status):
@@ -163,11 +153,7 @@ def withdraw_disproved(ctx: Ctx, ticket: Ticket, clock: Clock) -> None:
     """A case opened because this clock ran long is withdrawn if the clock was in fact met."""
     if clock.met_at is None or not escalation.disproved(met_at=clock.met_at, escalate_at=clock.escalate_at):
         return
-    for case in ctx.session.scalars(
-        select(Supervision).where(
-            Supervision.trigger_clock_id == clock.id, Supervision.state == CaseState.OPEN.value
-        )
-    ):
+    for case in repo.open_triggered_by(ctx.session, clock.id):
         case.state, case.closed_at = CaseState.WITHDRAWN.value, ctx.now()
         case.conclusion = (
             f"withdrawn: the clock was met at "
@@ -188,10 +174,7 @@ def withdraw_disproved(ctx: Ctx, ticket: Ticket, clock: Clock) -> None:
 
 
 def _visible_case(ctx: Ctx, case_id: str, *, for_update: bool = False) -> Supervision:
-    q = select(Supervision).where(Supervision.id == case_id)
-    if for_update:
-        q = q.with_for_update()
-    case = ctx.session.scalar(q)
+    case = repo.get(ctx.session, case_id, for_update=for_update)
     if case is None:
         raise NotFound(f"no supervision case {case_id}")
     if ctx.actor.role == "unit" and case.unit_code != ctx.actor.unit_code:
@@ -290,36 +273,23 @@ def _log_case(
     if case.ticket_id is None:
         from app.services import invitation_log
 
-        inv = ctx.session.get(Invitation, case.invitation_id)
+        assert case.invitation_id is not None
+        inv = invitations.by_id(ctx.session, case.invitation_id)
         assert inv is not None
         invitation_log.log(ctx, inv, type_, at=at, data=data)
         return None
-    ticket = ctx.session.get(Ticket, case.ticket_id)
+    ticket = tickets.get(ctx.session, case.ticket_id)
     assert ticket is not None
     log(ctx, ticket, type_, at=at, data=data)
     return ticket
 
 
 def meetings_of(ctx: Ctx, case_ids: list[str]) -> dict[str, list[SupervisionMeeting]]:
-    return _by_case(ctx, SupervisionMeeting, case_ids, SupervisionMeeting.held_at)
+    return repo.by_case(ctx.session, SupervisionMeeting, case_ids, SupervisionMeeting.held_at)
 
 
 def notes_of(ctx: Ctx, case_ids: list[str]) -> dict[str, list[SupervisionNote]]:
-    return _by_case(ctx, SupervisionNote, case_ids, SupervisionNote.at)
-
-
-_Row = TypeVar("_Row", SupervisionNote, SupervisionMeeting)
-
-
-def _by_case(ctx: Ctx, model: type[_Row], case_ids: list[str], when: Any) -> dict[str, list[_Row]]:
-    """The notes or meetings of each case, in the order they happened."""
-    out: dict[str, list[_Row]] = {i: [] for i in case_ids}
-    if case_ids:
-        for row in ctx.session.scalars(
-            select(model).where(model.supervision_id.in_(case_ids)).order_by(when, model.id)
-        ):
-            out[row.supervision_id].append(row)
-    return out
+    return repo.by_case(ctx.session, SupervisionNote, case_ids, SupervisionNote.at)
 
 
 def list_cases(
@@ -332,17 +302,13 @@ def list_cases(
     after: str | None,
     limit: int,
 ) -> list[Supervision]:
-    q = select(Supervision).order_by(Supervision.id.desc()).limit(limit)
-    if ctx.actor.role == "unit":
-        q = q.where(Supervision.unit_code == ctx.actor.unit_code)
-    if kind:
-        q = q.where(Supervision.kind == kind)
-    if state:
-        q = q.where(Supervision.state == state)
-    if unit:
-        q = q.where(Supervision.unit_code == unit)
-    if ticket_id:
-        q = q.where(Supervision.ticket_id == ticket_id)
-    if after:
-        q = q.where(Supervision.id < after)
-    return list(ctx.session.scalars(q))
+    return repo.listed(
+        ctx.session,
+        own_unit=ctx.actor.unit_code if ctx.actor.role == "unit" else EVERY,
+        kind=kind,
+        state=state,
+        unit=unit,
+        ticket_id=ticket_id,
+        after=after,
+        limit=limit,
+    )
