@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.models import Clock, InvitationClock, Ticket
+from app.models import Clock, Deputy, InvitationClock, Ticket
 
 if TYPE_CHECKING:
     from app.services.reports.period import Period
@@ -106,4 +106,38 @@ def breached_between(session: Session, since: datetime, now: datetime) -> int:
             )
         )
         or 0
+    )
+
+
+def overdue_with_tickets(session: Session, period: Period) -> list[Any]:
+    """The overdue resolve clocks as of the period's cut-off with their tickets and callers'
+    deputies, nearest due first: (ticket id, hotline number, category, district, urgency,
+    called at, status, caller name, caller phone, deputy name, unit, round, due, met), as
+    plain rows."""
+    return list(
+        session.connection()
+        .execute(
+            select(
+                Ticket.id,
+                Ticket.hotline_no,
+                Ticket.category,
+                Ticket.district,
+                Ticket.urgency,
+                Ticket.called_at,
+                Ticket.status,
+                Ticket.caller_name,
+                Ticket.caller_phone,
+                Deputy.name,
+                Clock.unit_code,
+                Clock.round,
+                Clock.due_at,
+                Clock.met_at,
+            )
+            .select_from(Clock)
+            .join(Ticket, Ticket.id == Clock.ticket_id)
+            .outerjoin(Deputy, Deputy.id == Ticket.deputy_id)
+            .where(*overdue(period))
+            .order_by(Clock.due_at, Ticket.hotline_no, Clock.id)
+        )
+        .all()
     )

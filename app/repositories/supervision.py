@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Supervision, SupervisionMeeting, SupervisionNote
-from app.repositories import EVERY, Every
+from app.models import Rating, Supervision, SupervisionMeeting, SupervisionNote
+from app.repositories import EVERY, Every, tickets
 from app.services.vocabulary import CaseState
+
+if TYPE_CHECKING:
+    from app.services.reports.period import Period
 
 
 def is_open() -> ColumnElement[bool]:
@@ -99,3 +102,27 @@ def listed(
     if after:
         q = q.where(Supervision.id < after)
     return list(session.scalars(q))
+
+
+def cases_of_unsatisfied(session: Session, period: Period) -> list[Any]:
+    """The cases opened by the cut-off on the tickets rated unsatisfied in the period, in
+    opening order: (id, ticket, kind, unit, round, state, opened, closed), as plain rows."""
+    rated = select(Rating.ticket_id).where(*tickets.unsatisfied_in(period))
+    return list(
+        session.connection()
+        .execute(
+            select(
+                Supervision.id,
+                Supervision.ticket_id,
+                Supervision.kind,
+                Supervision.unit_code,
+                Supervision.round,
+                Supervision.state,
+                Supervision.opened_at,
+                Supervision.closed_at,
+            )
+            .where(Supervision.ticket_id.in_(rated), period.acted(Supervision.opened_at))
+            .order_by(Supervision.opened_at, Supervision.id)
+        )
+        .all()
+    )

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Event, Extension, Supervision, Ticket, Unit
+from app.models import Assignment, Deputy, Event, Extension, Rating, Supervision, Ticket, Unit
 from app.repositories.clocks import breached_exists
 from app.services.vocabulary import ExtensionState
+
+if TYPE_CHECKING:
+    from app.services.reports.period import Period
 
 
 def get(session: Session, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
@@ -120,3 +123,40 @@ def pending_extensions_count(session: Session) -> int:
     """How many tickets' extension requests wait for a decision."""
     q = select(func.count()).select_from(Extension).where(Extension.state == ExtensionState.PENDING.value)
     return int(session.scalar(q) or 0)
+
+
+def unsatisfied_in(period: Period) -> list[ColumnElement[bool]]:
+    """A rating given in the period that was not satisfied."""
+    return [period.within(Rating.at), Rating.satisfied.is_(False)]
+
+
+def unsatisfied_ratings(session: Session, period: Period) -> list[Any]:
+    """The period's unsatisfied ratings with their tickets, in rating order: (ticket id,
+    round, at, rating, comment, hotline number, category, district, status, caller name,
+    caller phone, deputy name, unit), as plain rows."""
+    return list(
+        session.connection()
+        .execute(
+            select(
+                Rating.ticket_id,
+                Rating.round,
+                Rating.at,
+                Rating.rating,
+                Rating.comment,
+                Ticket.hotline_no,
+                Ticket.category,
+                Ticket.district,
+                Ticket.status,
+                Ticket.caller_name,
+                Ticket.caller_phone,
+                Deputy.name,
+                Rating.unit_code.label("unit"),
+            )
+            .select_from(Rating)
+            .join(Ticket, Ticket.id == Rating.ticket_id)
+            .outerjoin(Deputy, Deputy.id == Ticket.deputy_id)
+            .where(*unsatisfied_in(period))
+            .order_by(Rating.at, Ticket.hotline_no, Rating.id)
+        )
+        .all()
+    )

@@ -8,11 +8,9 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Category, Clock, Deputy, District, Rating, Supervision, Ticket, Unit
-from app.repositories.clocks import overdue
+from app.repositories import clocks, registry, supervision, tickets
 from app.services.reports.period import Period
 
 
@@ -20,11 +18,9 @@ class Names:
     """The Chinese names reports show for unit, category and district codes."""
 
     def __init__(self, session: Session) -> None:
-        self.units: dict[str, str] = {c: n for c, n in session.execute(select(Unit.code, Unit.name))}
-        self.cats: dict[str, str] = {c: n for c, n in session.execute(select(Category.code, Category.name))}
-        self.districts: dict[str, str] = {
-            c: n for c, n in session.execute(select(District.code, District.name))
-        }
+        self.units: dict[str, str] = registry.unit_names(session)
+        self.cats: dict[str, str] = registry.category_names(session)
+        self.districts: dict[str, str] = dict(registry.districts(session))
 
     def of(self, codes: dict[str, str], code: str | None) -> str | None:
         """The name of a code (the code itself when the registry has none)."""
@@ -43,33 +39,7 @@ class Names:
 
 
 def overdue_list(session: Session, period: Period, names: Names) -> list[dict[str, Any]]:
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Ticket.id,
-                Ticket.hotline_no,
-                Ticket.category,
-                Ticket.district,
-                Ticket.urgency,
-                Ticket.called_at,
-                Ticket.status,
-                Ticket.caller_name,
-                Ticket.caller_phone,
-                Deputy.name,
-                Clock.unit_code,
-                Clock.round,
-                Clock.due_at,
-                Clock.met_at,
-            )
-            .select_from(Clock)
-            .join(Ticket, Ticket.id == Clock.ticket_id)
-            .outerjoin(Deputy, Deputy.id == Ticket.deputy_id)
-            .where(*overdue(period))
-            .order_by(Clock.due_at, Ticket.hotline_no, Clock.id)
-        )
-        .all()
-    )
+    rows = clocks.overdue_with_tickets(session, period)
     out: dict[str, dict[str, Any]] = {}
     local, cutoff = period.local, period.cutoff
     # Rows unpacked as tuples: a Row's attribute look-up costs about 1 us, 14 of them a row.
@@ -118,54 +88,20 @@ def _case_state(period: Period, state: str, closed_at: datetime | None) -> str:
 
 
 def unsatisfied_list(session: Session, period: Period, names: Names) -> list[dict[str, Any]]:
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Rating.ticket_id,
-                Rating.round,
-                Rating.at,
-                Rating.rating,
-                Rating.comment,
-                Ticket.hotline_no,
-                Ticket.category,
-                Ticket.district,
-                Ticket.status,
-                Ticket.caller_name,
-                Ticket.caller_phone,
-                Deputy.name,
-                Rating.unit_code.label("unit"),
-            )
-            .select_from(Rating)
-            .join(Ticket, Ticket.id == Rating.ticket_id)
-            .outerjoin(Deputy, Deputy.id == Ticket.deputy_id)
-            .where(period.within(Rating.at), Rating.satisfied.is_(False))
-            .order_by(Rating.at, Ticket.hotline_no, Rating.id)
-        )
-        .all()
-    )
+    rows = tickets.unsatisfied_ratings(session, period)
     cases: dict[str, list[dict[str, Any]]] = defaultdict(list)
     # The cases of the same cohort's tickets, in one query of plain rows.
-    rated = select(Rating.ticket_id).where(period.within(Rating.at), Rating.satisfied.is_(False))
     local = period.local
-    for case_id, ticket_id, kind, unit, round_, state, opened_at, closed_at in (
-        session.connection()
-        .execute(
-            select(
-                Supervision.id,
-                Supervision.ticket_id,
-                Supervision.kind,
-                Supervision.unit_code,
-                Supervision.round,
-                Supervision.state,
-                Supervision.opened_at,
-                Supervision.closed_at,
-            )
-            .where(Supervision.ticket_id.in_(rated), period.acted(Supervision.opened_at))
-            .order_by(Supervision.opened_at, Supervision.id)
-        )
-        .all()
-    ):
+    for (
+        case_id,
+        ticket_id,
+        kind,
+        unit,
+        round_,
+        state,
+        opened_at,
+        closed_at,
+    ) in supervision.cases_of_unsatisfied(session, period):
         state = _case_state(period, state, closed_at)
         if ticket_id is None:
             continue  # not reachable: the query names tickets
