@@ -150,9 +150,19 @@ def deputy_id_by_phone(session: Session, phone: str) -> str | None:
     return session.scalar(select(Deputy.id).where(Deputy.phone == phone))
 
 
+def deputies_with_phones(session: Session, phones: Collection[str]) -> list[Deputy]:
+    """The deputies registered under these phones."""
+    return list(session.scalars(select(Deputy).where(Deputy.phone.in_(phones))))
+
+
 def deputies_by_phone(session: Session, phones: Collection[str]) -> dict[str, Deputy]:
     """phone -> deputy, of those of these phones that are registered."""
-    return {d.phone: d for d in session.scalars(select(Deputy).where(Deputy.phone.in_(phones)))}
+    return {d.phone: d for d in deputies_with_phones(session, phones)}
+
+
+def deputy_for_update(session: Session, deputy_id: str) -> Deputy | None:
+    """One deputy by id, locked for the transaction."""
+    return session.scalar(select(Deputy).where(Deputy.id == deputy_id).with_for_update())
 
 
 def deputies_page(session: Session, *, phone: str | None, after: str | None, limit: int) -> list[Deputy]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -159,4 +159,17 @@ def unsatisfied_ratings(session: Session, period: Period) -> list[Any]:
             .order_by(Rating.at, Ticket.hotline_no, Rating.id)
         )
         .all()
+    )
+
+
+def unlinked_calls(session: Session, phones: Collection[str], since: datetime) -> Iterable[Ticket]:
+    """Calls from these phones since `since` not yet linked to a deputy, in call order."""
+    return session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.deputy_id.is_(None),
+            Ticket.caller_phone.in_(phones),
+            Ticket.called_at >= since,
+        )
+        .order_by(Ticket.called_at, Ticket.id)
     )

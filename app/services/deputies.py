@@ -14,11 +14,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Invalid
-from app.models import Deputy, Ticket
+from app.models import Deputy
+from app.repositories import registry as names
+from app.repositories import tickets
 from app.services import registry, terms
 from app.services.context import Ctx
 from app.services.events import log
@@ -41,15 +42,7 @@ def link_calls(ctx: Ctx, deputies: Iterable[Deputy]) -> int:
     linked = 0
     for i in range(0, len(phones), _CHUNK):
         chunk = phones[i : i + _CHUNK]
-        for ticket in ctx.session.scalars(
-            select(Ticket)
-            .where(
-                Ticket.deputy_id.is_(None),
-                Ticket.caller_phone.in_(chunk),
-                Ticket.called_at >= since,
-            )
-            .order_by(Ticket.called_at, Ticket.id)
-        ):
+        for ticket in tickets.unlinked_calls(ctx.session, chunk, since):
             deputy = by_phone[ticket.caller_phone]
             ticket.deputy_id, ticket.deputy_verified = deputy.id, True
             log(
@@ -97,7 +90,7 @@ COLUMNS = {"term": "term_code"}
 
 def change(ctx: Ctx, deputy_id: str, changes: DeputyChanges, given: set[str]) -> Deputy:
     """Change the fields in `given`; a new phone links that phone's unverified calls."""
-    deputy = ctx.session.scalar(select(Deputy).where(Deputy.id == deputy_id).with_for_update())
+    deputy = names.deputy_for_update(ctx.session, deputy_id)
     if deputy is None:
         deputy = registry.get_deputy(ctx.session, deputy_id)  # raises NotFound
     values: dict[str, Any] = {f.name: getattr(changes, f.name) for f in fields(changes) if f.name in given}
@@ -114,7 +107,11 @@ def change(ctx: Ctx, deputy_id: str, changes: DeputyChanges, given: set[str]) ->
             level=values.get("level", deputy.level),
         )
     phone_changed = new_phone is not None and new_phone != deputy.phone
-    if phone_changed and ctx.session.scalar(select(Deputy.id).where(Deputy.phone == new_phone)) is not None:
+    if (
+        new_phone is not None
+        and phone_changed
+        and names.deputy_id_by_phone(ctx.session, new_phone) is not None
+    ):
         raise Conflict(f"a deputy with phone {new_phone} is already registered")
     try:
         with ctx.session.begin_nested():
@@ -134,5 +131,5 @@ def link_imported(ctx: Ctx, phones: Iterable[str]) -> int:
     wanted = sorted(set(phones))
     deputies: list[Deputy] = []
     for i in range(0, len(wanted), _CHUNK):
-        deputies += ctx.session.scalars(select(Deputy).where(Deputy.phone.in_(wanted[i : i + _CHUNK])))
+        deputies += names.deputies_with_phones(ctx.session, wanted[i : i + _CHUNK])
     return link_calls(ctx, deputies)
