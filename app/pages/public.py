@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydField
+from sqlalchemy import Connection
 
 from app.db import Transaction
 from app.deps import OneTripRoute, app_state
@@ -31,7 +32,7 @@ from app.pages.web import (
     redirect,
     render,
 )
-from app.repositories.messages import lock_senders
+from app.repositories.messages import lock_senders, write_in_one_trip
 from app.schemas.common import Code, ShortText
 from app.services import codes, messages
 from app.services.context import Actor
@@ -111,12 +112,11 @@ def _retry_after(oldest: datetime | None, window: timedelta, now: datetime) -> i
     return max(1, math.ceil((oldest + window - now).total_seconds()))
 
 
-def _address_limit(state: AppState, address: str, now: datetime) -> int | None:
+def _address_limit(state: AppState, conn: Connection, address: str, now: datetime) -> int | None:
     """Seconds to wait when the address is over its limit; one query, no transaction."""
     s = state.settings
     window = timedelta(minutes=s.message_address_window_minutes)
-    with state.db.reader.connect() as conn:
-        count, oldest = messages.recent_from_address(conn, address, now - window, s.message_limit_per_address)
+    count, oldest = messages.recent_from_address(conn, address, now - window, s.message_limit_per_address)
     if count >= s.message_limit_per_address:
         return _retry_after(oldest, window, now)
     return None
@@ -222,20 +222,53 @@ def _store(state: AppState, code: str, data: PublicMessage, address: str, now: d
             return Outcome("limited", seconds=_retry_after(found.oldest_by_address, window, now))
         if found.by_phone >= s.message_limit_per_phone:
             return Outcome("limited", seconds=_retry_after(found.oldest_by_phone, day, now))
-        tracking = messages.submit_public(
-            ctx,
-            messages.NewMessage(
-                deputy_id=found.deputy_id,
-                channel="code",
-                content=data.content,
-                voter_name=(data.name or "").strip() or None,
-                voter_phone=data.phone,
-                district=data.district,
-                received_at=now,
-                client_address=address,
-            ),
-        )
+        tracking = messages.submit_public(ctx, _new_message(found.deputy_id, data, address, now))
         return Outcome("stored", tracking=tracking)
+
+
+def _store_at_once(
+    state: AppState, conn: Connection | None, code: str, data: PublicMessage, address: str, now: datetime
+) -> str | None:
+    """The message written by statements that check the code, both limits and the calendar
+    themselves (messages.STORE_PUBLIC_MESSAGE): on PostgreSQL one round trip on `conn`, the
+    senders locked as `_store` locks them; on SQLite one short BEGIN IMMEDIATE. Its
+    tracking code; None when nothing was written (a code this process has not seen in the
+    last few seconds, no longer active, a sender at a limit, a calendar changed since this
+    process built it): then `_store` looks it all up and says why, or stores it."""
+    page, known = codes.PAGES.get(code), state.calendars.known()
+    if page is None or known is None:
+        return None
+    signature, calendar = known
+    s = state.settings
+    with state.db.read_session() as session:  # never used: the context wants one
+        ctx = state.ctx(session, VOTER)
+        ctx.use_calendar(calendar)
+        row, event = messages.public_rows(ctx, _new_message(page.deputy_id, data, address, now))
+    since = (now - timedelta(minutes=s.message_address_window_minutes), now - timedelta(days=1))
+    caps = (s.message_limit_per_address, s.message_limit_per_phone)
+    params = messages.store_public_params(row, event, code, since, caps, signature)
+    first, second = messages.STORE_PUBLIC_MESSAGE, messages.STORE_PUBLIC_EVENT
+    if conn is not None:
+        written = write_in_one_trip(conn, (address, data.phone), first, second, params)
+    else:
+        with state.db.writer.begin() as writer:
+            written = writer.execute(first, params).rowcount
+            if written:
+                writer.execute(second, params)
+    return str(row["tracking_code"]) if written == 1 else None
+
+
+def _new_message(deputy_id: str, data: PublicMessage, address: str, now: datetime) -> messages.NewMessage:
+    return messages.NewMessage(
+        deputy_id=deputy_id,
+        channel="code",
+        content=data.content,
+        voter_name=(data.name or "").strip() or None,
+        voter_phone=data.phone,
+        district=data.district,
+        received_at=now,
+        client_address=address,
+    )
 
 
 @dataclass
@@ -249,13 +282,26 @@ class Outcome:
 def _submit(state: AppState, code: str, data: PublicMessage | None, address: str, now: datetime) -> Outcome:
     """The submission's database work, in one trip to a thread: the address limit first
     (a refused address causes that one counting query and nothing else), then either the
-    page's look-ups to show the form again (`data` None: nothing is stored) or the store."""
-    wait = _address_limit(state, address, now)
+    page's look-ups to show the form again (`data` None: nothing is stored) or the store:
+    at once when it can be (`_store_at_once`; on PostgreSQL on the connection of the limit
+    check), else in `_store`'s transaction."""
+    postgres = state.db.is_postgres
+    with state.db.reader.connect() as conn:
+        wait = _address_limit(state, conn, address, now)
+        tracking = (
+            _store_at_once(state, conn, code, data, address, now)
+            if wait is None and data is not None and postgres
+            else None
+        )
     if wait is not None:
         return Outcome("limited", seconds=wait)
     if data is None:
         page = _deputy_page(state, code)
         return Outcome("gone") if page is None else Outcome("again", page=page)
+    if tracking is None and not postgres:
+        tracking = _store_at_once(state, None, code, data, address, now)
+    if tracking is not None:
+        return Outcome("stored", tracking=tracking)
     return _store(state, code, data, address, now)
 
 

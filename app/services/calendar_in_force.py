@@ -55,6 +55,15 @@ class CalendarProvider:
                 self._signature = signature
             return self._calendar
 
+    def known(self) -> tuple[tuple[int, datetime | None], WorkingCalendar] | None:
+        """The calendar last built and the signature it was built for, without a query (a
+        writer that uses it checks the signature in its own statement), or None before the
+        first build."""
+        with self._lock:
+            if self._signature is None or self._calendar is None:
+                return None
+            return self._signature, self._calendar
+
     def source(self, session: Session, year: int) -> str:
         if session.get(CalendarYear, year) is not None:
             return "custom"

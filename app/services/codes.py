@@ -107,11 +107,13 @@ def disable(ctx: Ctx, deputy_id: str) -> None:
 
 @dataclass
 class PublicPage:
-    """What the deputy's public page shows: name, level, stations; and the districts the
-    form offers."""
+    """What the deputy's public page shows: name, level, stations; the districts the form
+    offers; and the deputy's id (a code's deputy never changes, only its state: the form's
+    write needs the id and checks the state itself)."""
 
     deputy_name: str
     deputy_level: str
+    deputy_id: str
     stations: list[str]
     districts: list[tuple[str, str]]
 
@@ -120,7 +122,7 @@ def _public_page_query() -> Any:
     active = (DeputyCode.code == bindparam("code"), DeputyCode.state == "active")
     text_null = cast(null(), String)
     return union_all(
-        select(literal("a").label("k"), Deputy.name, Deputy.level, text_null.label("s"))
+        select(literal("a").label("k"), Deputy.name, Deputy.level, Deputy.id.label("s"))
         .join(DeputyCode, DeputyCode.deputy_id == Deputy.id)
         .where(*active),
         select(literal("b"), Station.name, text_null, Station.code)
@@ -145,6 +147,7 @@ def public_page(conn: Connection, code: str) -> PublicPage | None:
     return PublicPage(
         deputy_name=rows[0][1],
         deputy_level=rows[0][2],
+        deputy_id=rows[0][3],
         stations=[r[1] for r in rows if r[0] == "b"],
         districts=[(r[1], r[2]) for r in rows if r[0] == "c"],
     )

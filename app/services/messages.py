@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, exists, func, insert, literal_column, select
 
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Deputy, DeputyCode, Message, MessageEvent, Reception, StationDeputy
+from app.models import CalendarYear, Deputy, DeputyCode, Message, MessageEvent, Reception, StationDeputy
 from app.models.base import new_id
 from app.services.calendar_in_force import signature_columns
 from app.services.context import Ctx
@@ -172,6 +172,13 @@ def submit_public(ctx: Ctx, data: NewMessage) -> str:
     return str(row["tracking_code"])
 
 
+def public_rows(ctx: Ctx, data: NewMessage) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A public message's row and its first event's, as `submit_public` writes them (the
+    context's calendar set by the caller)."""
+    data.channel = "code"
+    return _rows(ctx, data, station_code=None)
+
+
 def _belongs(ctx: Ctx, deputy_id: str, station_code: str) -> bool:
     return bool(
         ctx.session.scalar(
@@ -221,6 +228,76 @@ _PUBLIC_LOOKUP = select(
     *_counted(Message.voter_phone, "phone"),
     *signature_columns(),
 )
+
+
+def _bound(table: Any, names: list[str], prefix: str = "") -> list[Any]:
+    return [bindparam(prefix + n, type_=table.c[n].type) for n in names]
+
+
+def _store_public_statements() -> tuple[Any, Any]:
+    """A public message's two rows as two INSERT ... SELECT, each written only if it may be:
+    the message while its code is active for its deputy, both senders are under their
+    limits and the calendar its due date was reckoned on is still the one in force (the
+    same conditions `public_intake` reads, checked by the write itself); its first event
+    only if the message was written. Nothing is written otherwise."""
+    messages, events = Message.__table__, MessageEvent.__table__
+    message_columns = [
+        "id", "tracking_code", "tracking_hash", "deputy_id", "channel", "content", "voter_name",
+        "voter_phone", "client_address", "district", "station_code", "reception_id", "status",
+        "received_at", "due_at", "warn_at", "provisional", "recorded_by", "created_at", "updated_at",
+    ]  # fmt: skip
+    values = _bound(messages, message_columns)
+    deputy = values[message_columns.index("deputy_id")]
+    by_address, _ = _counted(Message.client_address, "address")
+    by_phone, _ = _counted(Message.voter_phone, "phone")
+    cal_count, cal_latest = signature_columns()
+    latest = bindparam("cal_latest", type_=CalendarYear.__table__.c.updated_at.type)
+    may = select(*values).where(
+        exists().where(
+            DeputyCode.code == bindparam("code"), DeputyCode.state == "active", DeputyCode.deputy_id == deputy
+        ),
+        by_address < bindparam("address_cap"),
+        by_phone < bindparam("phone_cap"),
+        cal_count == bindparam("cal_count"),
+        cal_latest.is_not_distinct_from(latest),
+    )
+    event_columns = ["message_id", "at", "recorded_at", "actor", "actor_role", "type", "data"]
+    written = select(*_bound(events, event_columns, "e_")).where(
+        exists().where(Message.id == bindparam("e_message_id"))
+    )
+    return (
+        insert(Message).from_select(message_columns, may, include_defaults=False),
+        insert(MessageEvent).from_select(event_columns, written, include_defaults=False),
+    )
+
+
+STORE_PUBLIC_MESSAGE, STORE_PUBLIC_EVENT = _store_public_statements()
+
+
+def store_public_params(
+    row: dict[str, Any],
+    event: dict[str, Any],
+    code: str,
+    since: tuple[datetime, datetime],
+    caps: tuple[int, int],
+    signature: tuple[int, datetime | None],
+) -> dict[str, Any]:
+    """The parameters of STORE_PUBLIC_MESSAGE and STORE_PUBLIC_EVENT: the rows (`public_rows`),
+    the code, each limit's window start and cap (the address's then the phone's), and the
+    signature of the calendar the due date was reckoned on."""
+    return {
+        **row,
+        **{f"e_{k}": v for k, v in event.items()},
+        "code": code,
+        "address": row["client_address"],
+        "address_since": since[0],
+        "address_cap": caps[0],
+        "phone": row["voter_phone"],
+        "phone_since": since[1],
+        "phone_cap": caps[1],
+        "cal_count": signature[0],
+        "cal_latest": signature[1],
+    }
 
 
 @dataclass

@@ -9,12 +9,16 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, insert, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from app.models import CalendarYear
+from app.repositories.messages import write_in_one_trip
 from tests.builders import Api, csrf_of
 from tests.conftest import make_settings, serve
 from tests.part2 import zhang
@@ -319,3 +323,70 @@ def test_forty_submissions_at_once_from_one_address_store_five(voter):
     assert set(codes) <= {303, 429, 503}, codes
     assert codes.count(303) == 5
     assert len(stored(api)) == 5
+
+
+def test_a_code_retired_by_another_replica_accepts_nothing_while_its_page_is_remembered(voter):
+    """This process remembers the deputy's page for a few seconds (codes.PageCache), and the
+    form's write uses what it remembers; the write itself checks that the code is active."""
+    api, code, browser = voter
+    page = browser.get(f"/d/{code}")
+    # Another replica retires the code: this process's cache is not told.
+    with api.app.state.hotline.db.writer.begin() as conn:
+        conn.execute(
+            text("UPDATE deputy_codes SET state = 'retired', active_for = NULL WHERE code = :code"),
+            {"code": code},
+        )
+    r = browser.post(f"/d/{code}", data={**FORM, "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 404 and "停止使用" in r.text
+    assert stored(api) == []
+
+
+def test_a_calendar_changed_by_another_replica_reckons_the_response_clock(voter):
+    """The form's write reckons the due date on the calendar this process built, and is
+    refused by the database when the operator's years have changed since: the message is
+    then stored on the calendar in force."""
+    api, code, browser = voter
+    assert submit(browser, code, content="改历之前").status_code == 303
+    [before] = stored(api)
+    # The clock runs out at the end of a working day (the next day's 00:00 on the clock).
+    due = (datetime.fromisoformat(before["clock"]["due_at"]) - timedelta(seconds=1)).date()
+    state = api.app.state.hotline
+    builtin = state.calendars.builtin[due.year]
+    # Another replica makes that day a holiday: this process's calendar is not told.
+    with state.db.writer.begin() as conn:
+        conn.execute(
+            insert(CalendarYear).values(
+                year=due.year,
+                holidays=sorted(d.isoformat() for d in builtin.holidays | {due}),
+                workdays=sorted(d.isoformat() for d in builtin.workdays - {due}),
+                updated_at=api.clock.now(),
+            )
+        )
+    assert submit(browser, code, content="改历之后").status_code == 303
+    after = next(m for m in stored(api) if m["content"] == "改历之后")
+    assert datetime.fromisoformat(after["clock"]["due_at"]).date() > due + timedelta(days=1)
+
+
+def test_a_write_in_one_trip_that_fails_keeps_nothing(voter):
+    """PostgreSQL's one-trip write (pipeline mode): a statement that fails undoes the ones
+    before it, the error is SQLAlchemy's as for any query, and the connection goes on."""
+    api, code, browser = voter
+    db = api.app.state.hotline.db
+    if not db.is_postgres:
+        pytest.skip("the one-trip write is PostgreSQL's")
+    assert submit(browser, code).status_code == 303
+    [m] = stored(api)
+    logged = text("SELECT count(*) FROM message_events WHERE message_id = :mid")
+    event_row = text(
+        "INSERT INTO message_events (message_id, at, recorded_at, actor, type, data) "
+        "VALUES (:mid, now(), now(), 'test', 'test.event', '{}')"
+    )
+    broken = text("INSERT INTO messages (id) VALUES (:mid)")  # its id is taken, its columns missing
+    with db.reader.connect() as conn:
+        before = conn.execute(logged, {"mid": m["id"]}).scalar_one()
+        with pytest.raises(DBAPIError) as refused:
+            write_in_one_trip(conn, ("127.0.0.1", "13700000007"), event_row, broken, {"mid": m["id"]})
+        assert isinstance(refused.value, IntegrityError)
+        assert conn.execute(logged, {"mid": m["id"]}).scalar_one() == before
+    assert submit(browser, code, phone="13700000008").status_code == 303
+    assert len(stored(api)) == 2
