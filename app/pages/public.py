@@ -8,14 +8,16 @@ submission is stored; a tracking code is looked up by its digest, known or not a
 
 from __future__ import annotations
 
+import html
 import math
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydField
 from sqlalchemy import Connection
@@ -184,19 +186,53 @@ def _show_form(
     return response
 
 
+# Where the CSRF token goes in a rendered empty form: a random word of this process's, which
+# no page's data holds.
+_TOKEN_SLOT = f"csrf-{secrets.token_hex(16)}"
+
+
+class _EmptyForms:
+    """The deputy's page with its empty form, rendered once per remembered page: it is the
+    same for every voter who scans the code but for the CSRF token, which each response
+    puts in its slot (escaped, as the template would). A page read again (codes.PageCache:
+    every few seconds, or after a rotation) is rendered again."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._forms: dict[str, tuple[codes.PublicPage, int, bytes, bytes]] = {}
+
+    def response(self, request: Request, code: str, page: codes.PublicPage) -> Response:
+        token, new = anonymous_csrf(request)
+        days = app_state(request).settings.voter_data_days
+        found = self._forms.get(code)
+        if found is None or found[0] is not page or found[1] != days:
+            fields = [*_fields(page.districts), CONSENT]
+            shown = _show_form(request, code, _page_context(page), FormState(fields), _TOKEN_SLOT, False)
+            before, _, after = bytes(shown.body).partition(_TOKEN_SLOT.encode())
+            assert _TOKEN_SLOT.encode() not in after
+            if len(self._forms) >= self.size:
+                self._forms.clear()
+            found = self._forms[code] = (page, days, before, after)
+        body = found[2] + html.escape(token).encode() + found[3]
+        response = HTMLResponse(body, headers={"Cache-Control": "no-store"})
+        keep_anonymous_csrf(response, request, token, new)
+        return response
+
+
+_EMPTY_FORMS = _EmptyForms()
+
+
 @router.get("/d/{code}")
 async def deputy_page(request: Request, code: str) -> Response:
     """The deputy's public page: name, level, stations, and the message form (a page seen
-    in the last few seconds is shown without a query: codes.PageCache)."""
+    in the last few seconds is shown without a query, codes.PageCache, and without
+    rendering it again, _EmptyForms)."""
     page = codes.PAGES.get(code)
     if page is None:
         page = await run_in_threadpool(_read_page, app_state(request), code)
     if page is None:
         return _gone(request, GONE)
-    token, new = anonymous_csrf(request)
-    shown = _page_context(page)
-    fields = [*_fields(page.districts), CONSENT]
-    return _show_form(request, code, shown, FormState(fields), token, new)
+    return _EMPTY_FORMS.response(request, code, page)
 
 
 def _store(state: AppState, code: str, data: PublicMessage, address: str, now: datetime) -> Outcome:

@@ -390,3 +390,19 @@ def test_a_write_in_one_trip_that_fails_keeps_nothing(voter):
         assert conn.execute(logged, {"mid": m["id"]}).scalar_one() == before
     assert submit(browser, code, phone="13700000008").status_code == 303
     assert len(stored(api)) == 2
+
+
+def test_each_voter_gets_the_page_with_a_token_of_its_own_escaped(voter):
+    """The empty form is rendered once per remembered page and each voter's token put in
+    it: one voter's token never reaches another, and a token from a cookie is escaped."""
+    api, code, browser = voter
+    first = browser.get(f"/d/{code}")
+    with TestClient(api.app) as other:
+        second = other.get(f"/d/{code}")
+        assert csrf_of(second.text) == other.cookies["hotline_csrf"] != csrf_of(first.text)
+        other.cookies.set("hotline_csrf", 'x"><b>bold</b>' + "y" * 20)
+        third = other.get(f"/d/{code}")
+    assert third.status_code == 200 and "set-cookie" not in third.headers
+    assert "<b>bold</b>" not in third.text and "&#x27;" not in third.text
+    assert 'value="x&quot;&gt;&lt;b&gt;bold&lt;/b&gt;' in third.text
+    assert first.text.replace(csrf_of(first.text), "") == second.text.replace(csrf_of(second.text), "")
