@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -14,17 +13,17 @@ from app.services import invitation_log
 from app.services.context import Ctx
 from app.services.events import log
 from app.services.queue import refresh_queue
-from app.services.rows import insert_rows, row_of
+from app.services.rows import insert_rows, instance_of, row_of
 from app.services.sla import Basis, ClockKind, clock_state, compute_due, end_of_day, rule_for
 from app.services.supervision import withdraw_disproved
 from app.services.vocabulary import ExtensionState
 
 
-def clock_values(
-    ctx: Ctx, ticket: Ticket, *, unit: str, kind: ClockKind, round_: int, started_at: datetime
+def _reckoned(
+    ctx: Ctx, kind: ClockKind, urgency: str, started_at: datetime, *, escalates: bool
 ) -> dict[str, Any]:
-    """The columns of a new running clock, its due time computed on the calendar in force."""
-    basis, amount = rule_for(kind, ticket.urgency, ctx.policy)
+    """A new clock's counting columns: its rule, and its times on the calendar in force."""
+    basis, amount = rule_for(kind, urgency, ctx.policy)
     due = compute_due(
         calendar=ctx.calendar,
         tz=ctx.tz,
@@ -32,8 +31,23 @@ def clock_values(
         amount=amount,
         started_at=started_at,
         policy=ctx.policy,
-        escalates=kind is ClockKind.RESOLVE,
+        escalates=escalates,
     )
+    return {
+        "basis": basis.value,
+        "amount": amount,
+        "due_at": due.due_at,
+        "warn_at": due.warn_at,
+        "escalate_at": due.escalate_at,
+        "provisional": due.provisional,
+    }
+
+
+def clock_values(
+    ctx: Ctx, ticket: Ticket, *, unit: str, kind: ClockKind, round_: int, started_at: datetime
+) -> dict[str, Any]:
+    """The row of a new running clock of the ticket, its due time computed on the calendar
+    in force: what `start_clock` adds and intake inserts below the ORM."""
     return row_of(
         Clock,
         {
@@ -43,12 +57,7 @@ def clock_values(
             "round": round_,
             "started_at": started_at,
             **ticket.dimensions(),
-            "basis": basis.value,
-            "amount": amount,
-            "due_at": due.due_at,
-            "warn_at": due.warn_at,
-            "escalate_at": due.escalate_at,
-            "provisional": due.provisional,
+            **_reckoned(ctx, kind, ticket.urgency, started_at, escalates=kind is ClockKind.RESOLVE),
         },
     )
 
@@ -67,57 +76,29 @@ def start_invitation_clock(
 ) -> InvitationClock:
     """A new running clock of the invited unit (`acknowledge`, `complete`), counted by the
     same rules as a ticket's, added to the session."""
-    basis, amount = rule_for(kind, "normal", ctx.policy)
-    due = compute_due(
-        calendar=ctx.calendar, tz=ctx.tz, basis=basis, amount=amount, started_at=started_at, policy=ctx.policy
-    )
     clock = InvitationClock(
-        invitation_id=inv.id,
-        unit_code=inv.unit_code,
-        kind=kind.value,
-        round=round_,
-        started_at=started_at,
-        basis=basis.value,
-        amount=amount,
-        due_at=due.due_at,
-        warn_at=due.warn_at,
-        escalate_at=None,
-        provisional=due.provisional,
+        **row_of(
+            InvitationClock,
+            {
+                "invitation_id": inv.id,
+                "unit_code": inv.unit_code,
+                "kind": kind.value,
+                "round": round_,
+                "started_at": started_at,
+                **_reckoned(ctx, kind, "normal", started_at, escalates=False),
+            },
+        )
     )
     ctx.session.add(clock)
     return clock
 
 
-@dataclass(slots=True)
-class NewClock:
-    """A clock as just started (the ORM class costs more than the row on intake's path)."""
-
-    id: int
-    ticket_id: str
-    unit_code: str
-    kind: str
-    round: int
-    started_at: datetime
-    category: str
-    district: str | None
-    basis: str
-    amount: int
-    due_at: datetime
-    warn_at: datetime
-    escalate_at: datetime | None
-    provisional: bool
-    met_at: datetime | None = None
-    cancelled_at: datetime | None = None
-    warned_at: datetime | None = None
-    breach_recorded_at: datetime | None = None
-    escalated_at: datetime | None = None
-
-
-def insert_clocks(ctx: Ctx, values: list[dict[str, Any]]) -> list[NewClock]:
-    """Several new clocks in one statement, below the ORM; returns them with their ids."""
+def insert_clocks(ctx: Ctx, values: list[dict[str, Any]]) -> list[Clock]:
+    """Several new clocks in one statement, below the ORM (`clock_values` rows); returns
+    them with their ids, in the order of their ids."""
     returned = insert_rows(ctx.session, Clock, values, returning=("id", "unit_code", "kind"))
     ids = {(unit, kind): id_ for id_, unit, kind in returned}
-    clocks = [NewClock(id=ids[(v["unit_code"], v["kind"])], **v) for v in values]
+    clocks = [instance_of(Clock, {"id": ids[(v["unit_code"], v["kind"])], **v}) for v in values]
     clocks.sort(key=lambda c: c.id)
     return clocks
 

@@ -15,7 +15,7 @@ from app.repositories.clocks import open_clock
 from app.services.context import Ctx
 from app.services.rows import insert_rows, row_of
 from app.services.sla import ClockKind
-from app.services.views import AssignmentLike, ClockLike, local
+from app.services.views import local
 from app.services.workflow import in_queues
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -25,15 +25,15 @@ LEAD_ORDER = (ClockKind.CONTACT.value, ClockKind.RESOLVE.value, ClockKind.FEEDBA
 def _desired(
     ctx: Ctx,
     ticket: Ticket,
-    assignments: Sequence[AssignmentLike],
-    clocks: Sequence[ClockLike],
+    assignments: Sequence[Assignment],
+    clocks: Sequence[Clock],
     supervising: list[str],
 ) -> dict[tuple[str, str], tuple[str, datetime | None]]:
     """What each unit should see for this ticket: (unit, role) -> (next_action, next_due_at)."""
     want: dict[tuple[str, str], tuple[str, datetime | None]] = {}
     if in_queues(ticket.status):
         roles = {a.unit_code: a.role for a in assignments if a.active}
-        by_unit: dict[str, list[ClockLike]] = {}
+        by_unit: dict[str, list[Clock]] = {}
         for c in clocks:
             if c.met_at is None and c.cancelled_at is None:
                 by_unit.setdefault(c.unit_code, []).append(c)
@@ -58,7 +58,7 @@ def refresh_queue(
     ctx: Ctx,
     ticket: Ticket,
     *,
-    fresh: tuple[Sequence[AssignmentLike], Sequence[ClockLike]] | None = None,
+    fresh: tuple[Sequence[Assignment], Sequence[Clock]] | None = None,
 ) -> None:
     """Bring this ticket's queue rows in line with its state; every row it touches is 'changed'.
 

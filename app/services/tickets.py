@@ -13,18 +13,18 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import Raced
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Assignment, Category, Deputy, Event, Ticket, Unit
+from app.models import Assignment, Category, Clock, Deputy, Event, Ticket, Unit
 from app.models.base import new_id
 from app.repositories import tickets as tickets_repo
 from app.repositories.tickets import TicketFilter as TicketFilter
 from app.services.calendar_in_force import signature_columns
-from app.services.clocks import NewClock, clock_values, insert_clocks
+from app.services.clocks import clock_values, insert_clocks
 from app.services.context import Ctx
 from app.services.events import emit, event_row
 from app.services.queue import refresh_queue
 from app.services.registry import normalize_phone
 from app.services.routing import choose_lead
-from app.services.rows import insert_rows, pipelined, row_of
+from app.services.rows import insert_rows, instance_of, pipelined, row_of
 from app.services.sla import ClockKind
 from app.services.supervision import open_coordination
 from app.services.workflow import Status
@@ -61,7 +61,7 @@ class Ingested:
 
     ticket: Ticket
     created: bool
-    parts: tuple[list[NewAssignment], list[NewClock], Deputy | None] | None = None
+    parts: tuple[list[Assignment], list[Clock], Deputy | None] | None = None
 
 
 # Everything intake looks up, in one round trip; built once (building costs more than running).
@@ -163,9 +163,9 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
             "updated_at": now,
         },
     )
-    # The new rows go out below the ORM (see app.services.rows); `ticket` is a transient
-    # object carrying the same values, for the helpers and the response.
-    ticket = Ticket(**row)
+    # The new rows go out below the ORM (see app.services.rows); `ticket` holds the same
+    # values, for the helpers and the response.
+    ticket = instance_of(Ticket, row)
     # One instant for the new ticket: its row, its events and what the response shows.
     events = [
         event_row(
@@ -190,17 +190,18 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
             insert_rows(ctx.session, Ticket, [row])
             if consultation:
                 # Answered on the spot by the hotline: a call to count, not a problem to handle.
-                assignments = [
-                    NewAssignment(
+                rows = [
+                    assignment_row(
+                        ticket,
                         unit,
                         "lead" if unit == routing.lead else "co",
-                        False,
                         dispatched_at,
                         ended_at=dispatched_at,
                     )
                     for unit in units
                 ]
-                insert_rows(ctx.session, Assignment, [a.row(ticket.id) for a in assignments])
+                insert_rows(ctx.session, Assignment, rows)
+                assignments = [instance_of(Assignment, r) for r in rows]
                 events.append(
                     event_row(
                         ctx,
@@ -214,7 +215,7 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
                     )
                 )
                 insert_rows(ctx.session, Event, events)
-                clocks: list[NewClock] = []
+                clocks: list[Clock] = []
             else:
                 assignments, clocks = dispatch_to(
                     ctx,
@@ -243,30 +244,22 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     return Ingested(ticket, True, (assignments, clocks, deputy))
 
 
-@dataclass(slots=True)
-class NewAssignment:
-    """An assignment as written by dispatch (the ORM class costs more than the row)."""
-
-    unit_code: str
-    role: str
-    active: bool
-    assigned_at: datetime
-    ended_at: datetime | None = None
-    opinion: str | None = None
-    opinion_at: datetime | None = None
-
-    def row(self, ticket_id: str) -> dict[str, Any]:
-        return row_of(
-            Assignment,
-            {
-                "ticket_id": ticket_id,
-                "unit_code": self.unit_code,
-                "role": self.role,
-                "active": self.active,
-                "assigned_at": self.assigned_at,
-                "ended_at": self.ended_at,
-            },
-        )
+def assignment_row(
+    ticket: Ticket, unit: str, role: str, at: datetime, *, ended_at: datetime | None = None
+) -> dict[str, Any]:
+    """The row of a unit's new assignment to the ticket: active unless it ended at once
+    (a consultation answered at intake)."""
+    return row_of(
+        Assignment,
+        {
+            "ticket_id": ticket.id,
+            "unit_code": unit,
+            "role": role,
+            "active": ended_at is None,
+            "assigned_at": at,
+            "ended_at": ended_at,
+        },
+    )
 
 
 def dispatch_to(
@@ -278,7 +271,7 @@ def dispatch_to(
     *,
     rule: str,
     events: list[dict[str, Any]] | None = None,
-) -> tuple[list[NewAssignment], list[NewClock]]:
+) -> tuple[list[Assignment], list[Clock]]:
     """Assign lead and co-handlers and start their clocks (intake and re-dispatch).
 
     `events`: a ticket new in this transaction, with its log so far; nothing of it is in
@@ -288,8 +281,9 @@ def dispatch_to(
     if not fresh:
         # Whatever the session holds goes first: the rows below are inserted without it.
         ctx.session.flush()
-    assignments = [NewAssignment(lead, "lead", True, at), *(NewAssignment(u, "co", True, at) for u in co)]
-    insert_rows(ctx.session, Assignment, [a.row(ticket.id) for a in assignments])
+    rows = [assignment_row(ticket, lead, "lead", at), *(assignment_row(ticket, u, "co", at) for u in co)]
+    insert_rows(ctx.session, Assignment, rows)
+    assignments = [instance_of(Assignment, r) for r in rows]
     clocks = insert_clocks(
         ctx,
         [

@@ -4,63 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Clock, Deputy, Event, Ticket
+from app.models import Assignment, Clock, Deputy, Event, InvitationClock, Ticket
 from app.services.sla import clock_state
-
-
-class AssignmentLike(Protocol):
-    """An assignment as stored, or as just written by dispatch."""
-
-    @property
-    def unit_code(self) -> str: ...
-    @property
-    def role(self) -> str: ...
-    @property
-    def active(self) -> bool: ...
-    @property
-    def assigned_at(self) -> datetime: ...
-    @property
-    def ended_at(self) -> datetime | None: ...
-    @property
-    def opinion(self) -> str | None: ...
-    @property
-    def opinion_at(self) -> datetime | None: ...
-
-
-class ClockLike(Protocol):
-    """A clock as stored, or as just started."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def unit_code(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def round(self) -> int: ...
-    @property
-    def started_at(self) -> datetime: ...
-    @property
-    def due_at(self) -> datetime: ...
-    @property
-    def met_at(self) -> datetime | None: ...
-    @property
-    def cancelled_at(self) -> datetime | None: ...
-    @property
-    def provisional(self) -> bool: ...
 
 
 def local(dt: datetime | None, tz: ZoneInfo) -> datetime | None:
     return None if dt is None else dt.astimezone(tz)
 
 
-def clock_view(c: ClockLike, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+def clock_view(c: Clock | InvitationClock, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "id": c.id,
         "kind": c.kind,
@@ -101,8 +59,8 @@ def ticket_views(
 
 def ticket_view(
     t: Ticket,
-    assignments: Sequence[AssignmentLike],
-    clocks: Sequence[ClockLike],
+    assignments: Sequence[Assignment],
+    clocks: Sequence[Clock],
     deputy: Deputy | None,
     now: datetime,
     tz: ZoneInfo,
