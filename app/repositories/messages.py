@@ -47,12 +47,24 @@ def _compiled(statement: Executable, dialect: Dialect) -> Compiled:
     return statement.compile(dialect=dialect)  # type: ignore[attr-defined,no-any-return]
 
 
-def _driver_params(compiled: Compiled, params: dict[str, Any]) -> dict[str, Any]:
+@functools.cache
+def _processors(compiled: Compiled, dialect: Dialect) -> dict[str, Any]:
+    """Each bound name's bind processor, from the types' public API (what SQLAlchemy's own
+    execution applies before handing values to the driver)."""
+    found = {}
+    for bind, name in compiled.bind_names.items():  # type: ignore[attr-defined]
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            found[name] = process
+    return found
+
+
+def _driver_params(compiled: Compiled, dialect: Dialect, params: dict[str, Any]) -> dict[str, Any]:
     """The parameters as SQLAlchemy would hand them to the driver (types' bind processing)."""
     values = dict(compiled.construct_params(params) or {})
-    for key, process in compiled._bind_processors.items():  # type: ignore[attr-defined]
-        if key in values and values[key] is not None:
-            values[key] = process(values[key])
+    for name, process in _processors(compiled, dialect).items():
+        if values.get(name) is not None:
+            values[name] = process(values[name])
     return values
 
 
@@ -74,8 +86,8 @@ def write_in_one_trip(
         with raw.pipeline():
             control.execute("BEGIN")
             control.execute(_LOCKS, senders)
-            written.execute(one.string, _driver_params(one, params))
-            after.execute(two.string, _driver_params(two, params))
+            written.execute(one.string, _driver_params(one, conn.dialect, params))
+            after.execute(two.string, _driver_params(two, conn.dialect, params))
             control.execute("COMMIT")
         return written.rowcount
     except psycopg.Error as exc:
