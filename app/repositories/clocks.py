@@ -141,3 +141,19 @@ def overdue_with_tickets(session: Session, period: Period) -> list[Any]:
         )
         .all()
     )
+
+
+def uncancelled_of(session: Session, ticket_id: str, kind: str, round_: int, unit: str) -> Clock | None:
+    """The unit's latest clock of this kind in the round, not cancelled (met or not)."""
+    return session.scalar(
+        select(Clock)
+        .where(
+            Clock.ticket_id == ticket_id,
+            Clock.kind == kind,
+            Clock.round == round_,
+            Clock.unit_code == unit,
+            Clock.cancelled_at.is_(None),
+        )
+        .order_by(Clock.id.desc())
+        .limit(1)
+    )

@@ -119,10 +119,50 @@ def supervising(session: Session, *, limit: int) -> tuple[int, list[Any]]:
     return int(count or 0), list(rows)
 
 
+def pending_extension() -> ColumnElement[bool]:
+    """A ticket's extension request still waiting for a decision."""
+    return Extension.state == ExtensionState.PENDING.value
+
+
 def pending_extensions_count(session: Session) -> int:
     """How many tickets' extension requests wait for a decision."""
-    q = select(func.count()).select_from(Extension).where(Extension.state == ExtensionState.PENDING.value)
+    q = select(func.count()).select_from(Extension).where(pending_extension())
     return int(session.scalar(q) or 0)
+
+
+def pending_extension_id(session: Session, ticket_id: str) -> str | None:
+    """The ticket's pending extension request, if any (one at a time)."""
+    return session.scalar(select(Extension.id).where(Extension.ticket_id == ticket_id, pending_extension()))
+
+
+def get_extension(session: Session, extension_id: str, *, for_update: bool = False) -> Extension | None:
+    """A ticket's extension request by id (locked when `for_update`)."""
+    q = select(Extension).where(Extension.id == extension_id)
+    if for_update:
+        q = q.with_for_update()
+    return session.scalar(q)
+
+
+def extensions_of(session: Session, ticket_id: str) -> list[Extension]:
+    """A ticket's extension requests in the order they were made."""
+    q = (
+        select(Extension)
+        .where(Extension.ticket_id == ticket_id)
+        .order_by(Extension.requested_at, Extension.id)
+    )
+    return list(session.scalars(q))
+
+
+def pending_extensions(session: Session, *, limit: int) -> list[tuple[Extension, Ticket]]:
+    """Requests waiting for a decision, oldest first, with their tickets."""
+    q = (
+        select(Extension, Ticket)
+        .join(Ticket, Ticket.id == Extension.ticket_id)
+        .where(pending_extension())
+        .order_by(Extension.requested_at, Extension.id)
+        .limit(limit)
+    )
+    return [(e, t) for e, t in session.execute(q)]
 
 
 def unsatisfied_in(period: Period) -> list[ColumnElement[bool]]:

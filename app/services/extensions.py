@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, NotFound
 from app.models import Clock, Extension, Ticket
+from app.repositories import clocks, tickets
 from app.services.actions import require_role, transition
 from app.services.clocks import apply_due
 from app.services.context import Ctx
@@ -25,27 +25,14 @@ def request_extension(ctx: Ctx, *, ticket_id: str, working_days: int, reason: st
     transition(ticket, Action.EXTENSION)
     if not is_unresolved(ticket.status):
         raise Conflict(f"an extension is for an unresolved ticket; this one is {ticket.status}")
-    clock = ctx.session.scalar(
-        select(Clock)
-        .where(
-            Clock.ticket_id == ticket.id,
-            Clock.kind == ClockKind.RESOLVE.value,
-            Clock.round == ticket.round,
-            Clock.unit_code == lead.unit_code,
-            Clock.cancelled_at.is_(None),
-        )
-        .order_by(Clock.id.desc())
-        .limit(1)
+    clock = clocks.uncancelled_of(
+        ctx.session, ticket.id, ClockKind.RESOLVE.value, ticket.round, lead.unit_code
     )
     if clock is None:
         raise Conflict("there is no resolve clock to extend")
     if clock.basis != Basis.WORKDAYS.value:
         raise Conflict("an urgent ticket's resolve limit cannot be extended")
-    pending = ctx.session.scalar(
-        select(Extension.id).where(
-            Extension.ticket_id == ticket.id, Extension.state == ExtensionState.PENDING.value
-        )
-    )
+    pending = tickets.pending_extension_id(ctx.session, ticket.id)
     if pending is not None:
         raise Conflict(f"extension {pending} is still pending")
     now = ctx.now()
@@ -81,7 +68,7 @@ def request_extension(ctx: Ctx, *, ticket_id: str, working_days: int, reason: st
 
 def decide_extension(ctx: Ctx, *, extension_id: str, approve: bool, note: str | None) -> Extension:
     """Approve (moving the resolve due on by the working days asked) or refuse."""
-    ext = ctx.session.scalar(select(Extension).where(Extension.id == extension_id).with_for_update())
+    ext = tickets.get_extension(ctx.session, extension_id, for_update=True)
     if ext is None:
         raise NotFound(f"no extension {extension_id}")
     if ext.state != ExtensionState.PENDING:
@@ -119,24 +106,9 @@ def get_extension(ctx: Ctx, extension_id: str) -> Extension:
 def of_ticket(ctx: Ctx, ticket_id: str) -> list[Extension]:
     """A ticket's extension requests, oldest first (the ticket must be visible)."""
     get_visible(ctx, ticket_id)
-    return list(
-        ctx.session.scalars(
-            select(Extension)
-            .where(Extension.ticket_id == ticket_id)
-            .order_by(Extension.requested_at, Extension.id)
-        )
-    )
+    return tickets.extensions_of(ctx.session, ticket_id)
 
 
 def pending(ctx: Ctx, *, limit: int) -> list[tuple[Extension, Ticket]]:
     """Requests waiting for a decision, oldest first, with their tickets."""
-    return [
-        (e, t)
-        for e, t in ctx.session.execute(
-            select(Extension, Ticket)
-            .join(Ticket, Ticket.id == Extension.ticket_id)
-            .where(Extension.state == ExtensionState.PENDING.value)
-            .order_by(Extension.requested_at, Extension.id)
-            .limit(limit)
-        )
-    ]
+    return tickets.pending_extensions(ctx.session, limit=limit)
