@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import functools
 import select
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+import psycopg
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.expression import Executable
 
 from app.config import Settings
 
@@ -275,3 +278,62 @@ def savepoint(session: Session) -> Iterator[None]:
     shows the form again from what is stored, then the request's transaction ends)."""
     with session.begin_nested():
         yield
+
+
+def in_one_trip(conn: Connection, steps: Sequence[tuple[Executable, Mapping[str, Any]]]) -> list[int]:
+    """One short transaction in one round trip, for a hot write whose statements check
+    their own conditions (they need no answer between them): on PostgreSQL BEGIN, the
+    steps and COMMIT sent together in psycopg's pipeline mode, on a connection in
+    autocommit (the readers'). Nothing waits on this process while the transaction is
+    open, so its locks are held for the server's work alone. Returns each step's row count.
+    On an error nothing is kept (rolled back) and the error is SQLAlchemy's, as any query's."""
+    raw = conn.connection.dbapi_connection
+    if not isinstance(raw, psycopg.Connection) or not raw.autocommit:
+        raise TypeError("in_one_trip needs a PostgreSQL connection in autocommit")
+    compiled = [(_compiled(statement, conn.dialect), params) for statement, params in steps]
+    cursors = [raw.cursor() for _ in compiled]
+    try:
+        with raw.pipeline():
+            raw.execute("BEGIN")
+            for cursor, (statement, params) in zip(cursors, compiled, strict=True):
+                cursor.execute(statement.string, _driver_params(statement, conn.dialect, params))
+            raw.execute("COMMIT")
+        return [cursor.rowcount for cursor in cursors]
+    except psycopg.Error as exc:
+        if not raw.broken and raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            raw.rollback()
+        elif raw.broken:
+            conn.invalidate(exc)
+        sent = "; ".join(statement.string for statement, _ in compiled)
+        raise DBAPIError.instance(
+            sent, None, exc, psycopg.Error, connection_invalidated=raw.broken, dialect=conn.dialect
+        ) from exc
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+@functools.cache
+def _compiled(statement: Executable, dialect: Dialect) -> Compiled:
+    return statement.compile(dialect=dialect)  # type: ignore[attr-defined,no-any-return]
+
+
+@functools.cache
+def _processors(compiled: Compiled, dialect: Dialect) -> dict[str, Any]:
+    """Each bound name's bind processor, from the types' public API (what SQLAlchemy's own
+    execution applies before handing values to the driver)."""
+    found = {}
+    for bind, name in compiled.bind_names.items():  # type: ignore[attr-defined]
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            found[name] = process
+    return found
+
+
+def _driver_params(compiled: Compiled, dialect: Dialect, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters as SQLAlchemy would hand them to the driver (types' bind processing)."""
+    values = dict(compiled.construct_params(dict(params)) or {})
+    for name, process in _processors(compiled, dialect).items():
+        if values.get(name) is not None:
+            values[name] = process(values[name])
+    return values
