@@ -8,6 +8,7 @@ Under pytest-xdist (`-n 2`) each worker has a database of its own (see _worker_d
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,41 @@ METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 # learns 2027 (the State Council publishes it each autumn) changes no test's outcome.
 PUBLISHED_THROUGH = 2026
 T = TypeVar("T")
+
+
+def _compile_routes_once() -> None:
+    """Each app the tests make (about a thousand a run) compiles the same routes: FastAPI
+    builds an included route's dependencies, validators and handler per app, at the app's
+    first request (routing walks every included router), about 0.27 s of a core each time.
+    The result depends on the route and how it is included, never on which app includes it,
+    except for the app's `dependency_overrides`, which the service never sets (an app that
+    sets some compiles its own). So a process compiles each (route, inclusion) once and
+    every app shares it: what routing, validation and the handlers do is unchanged.
+    Relies on FastAPI internals: should they change, every app compiles its own again."""
+    from fastapi import routing
+
+    context_class = getattr(routing, "_EffectiveRouteContext", None)
+    compile_route = getattr(context_class, "from_api_route", None)
+    if context_class is None or compile_route is None or not dataclasses.is_dataclass(context_class):
+        return
+    compiled: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+    def shared(cls: Any, *, original_route: Any, include_context: Any) -> Any:
+        provider = getattr(include_context, "dependency_overrides_provider", None)
+        if getattr(provider, "dependency_overrides", None):
+            return compile_route(original_route=original_route, include_context=include_context)
+        how = repr(dataclasses.replace(include_context, dependency_overrides_provider=None))
+        key = (id(original_route), how)
+        hit = compiled.get(key)
+        if hit is None or hit[0] is not original_route:
+            context = compile_route(original_route=original_route, include_context=include_context)
+            hit = compiled[key] = (original_route, context)
+        return hit[1]
+
+    context_class.from_api_route = classmethod(shared)  # type: ignore[attr-defined]
+
+
+_compile_routes_once()
 
 
 def pinned_calendars() -> CalendarProvider:
@@ -236,8 +272,29 @@ def serve(settings: Settings, clock: FixedClock) -> Iterator[Any]:
 
     state = build_state(settings, clock, calendars=pinned_calendars())
     app = create_app(settings, clock=clock, state=state, background=False)
+    _share_openapi_document(app, settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, clock, app)
+
+
+_documents: dict[str, dict[str, Any]] = {}
+
+
+def _share_openapi_document(app: Any, settings: Settings) -> None:
+    """The OpenAPI document, built once per process for each set of settings: the same code
+    and settings give the same document (the database URL is in none of it), and building it
+    costs about 0.4 s of a core, which the fuzz and contract tests would pay for each app."""
+    generate = app.openapi
+    key = repr(sorted(settings.model_dump(exclude={"database_url"}).items()))
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            if key not in _documents:
+                _documents[key] = copy.deepcopy(generate())
+            app.openapi_schema = copy.deepcopy(_documents[key])
+        return app.openapi_schema  # type: ignore[no-any-return]
+
+    app.openapi = openapi
 
 
 @pytest.fixture(autouse=True)
