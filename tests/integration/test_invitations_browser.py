@@ -19,9 +19,10 @@ from tests.integration.test_pages_browser import (  # noqa: F401 (fixtures)
     site,
 )
 
-pytestmark = pytest.mark.skipif(
-    not __import__("pathlib").Path(CHROMIUM).exists(), reason="Chromium is not installed"
-)
+pytestmark = [
+    pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="Chromium is not installed"),
+    pytest.mark.xdist_group("browser"),  # one server for the module (test_pages_browser)
+]
 
 
 def _station(s: Any) -> None:
