@@ -53,6 +53,21 @@ ARGS = [
 ]
 
 
+# `hotline serve`, its password hashes at Argon2's smallest cost, as the in-process tests have
+# them (tests/conftest.py, cheap_password_hashes): each module's server sets four passwords
+# and checks one at every sign-in, about 0.35 s of a core each at the real cost, and which
+# parameters the service hashes with is not what these tests look at.
+SERVE_WITH_CHEAP_HASHES = """
+import sys
+from argon2 import PasswordHasher
+from app.services import passwords
+passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+from app.cli import main
+sys.argv[0] = "hotline"
+main()
+"""
+
+
 def free_port() -> int:
     import socket
 
@@ -135,10 +150,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "HOTLINE_SCHEDULER": "off",
             "HOTLINE_WEBHOOKS": "off",
         }
-        hotline = Path(sys.executable).parent / "hotline"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [str(hotline), "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+                [sys.executable, "-c", SERVE_WITH_CHEAP_HASHES, "serve", "--port", str(port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
         base = f"http://127.0.0.1:{port}"
         try:
