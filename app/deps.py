@@ -65,7 +65,7 @@ WRITES = "hotline_writes"
 START_BY = "hotline_start_by"
 
 
-def _in_one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+def ends_in_one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """The endpoint, then its writing session's commit (or, on error, rollback), in the
     worker thread the endpoint runs in."""
 
@@ -117,7 +117,7 @@ class OneTripRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if inspect.isfunction(endpoint) and not inspect.iscoroutinefunction(endpoint):
-            endpoint = _in_one_trip(endpoint)
+            endpoint = ends_in_one_trip(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.db import Raced, Transaction, after_commit, savepoint
-from app.deps import WRITES, _in_one_trip
+from app.deps import WRITES, ends_in_one_trip
 from app.errors import Conflict
 from app.models import District
 from app.services.context import CLI, Ctx
@@ -33,7 +33,7 @@ def test_a_use_case_that_lost_a_race_is_rolled_back_and_run_once_more(api):
         return "done"
 
     try:
-        assert _in_one_trip(endpoint)(ctx=state.ctx(session, CLI)) == "done"
+        assert ends_in_one_trip(endpoint)(ctx=state.ctx(session, CLI)) == "done"
     finally:
         session.close()
     assert calls == [False, False]  # the second run did not see the first run's row
@@ -52,7 +52,7 @@ def test_a_use_case_that_loses_twice_is_an_error_and_changes_nothing(api):
 
     try:
         with pytest.raises(Raced):
-            _in_one_trip(endpoint)(ctx=state.ctx(session, CLI))
+            ends_in_one_trip(endpoint)(ctx=state.ctx(session, CLI))
     finally:
         session.close()
     assert "race-again" not in _districts(api)
