@@ -117,10 +117,11 @@ def create_app(
     app.state.hotline = state
     install_handlers(app)
     # Routes are matched in order: the polled and posted ones first. The voters' public
-    # pages (two patterns) go before all: matching walks every route ahead of a request's.
-    from app.pages import public
+    # pages (three patterns) go before all: matching walks every route ahead of a request's.
+    from app.pages import public, tracking
 
     app.include_router(public.router)
+    app.include_router(tracking.router)
     for r in (
         queue,
         tickets,

@@ -1,5 +1,5 @@
-"""The public pages (一人一码): a deputy's page `/d/<code>` with the message form, and the
-tracking page `/t/<tracking code>` where the voter follows the message and rates it.
+"""The public pages (一人一码): a deputy's page `/d/<code>` with the message form (the
+tracking page where the voter follows the message is app.pages.tracking).
 
 They face the whole internet, so every byte is hostile: a refused address costs one
 counting query and nothing else; the form carries a CSRF token (double-submit cookie) and
@@ -13,9 +13,8 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, field_validator
@@ -24,7 +23,6 @@ from sqlalchemy import Connection
 
 from app.db import Transaction
 from app.deps import OneTripRoute, app_state
-from app.errors import Conflict
 from app.pages.forms import Field, FormState, read
 from app.pages.web import (
     anonymous_csrf,
@@ -34,13 +32,12 @@ from app.pages.web import (
     redirect,
     render,
 )
+from app.repositories import messages as repo
 from app.repositories.messages import lock_senders, write_in_one_trip
 from app.schemas.common import Code, ShortText
 from app.services import codes, messages
 from app.services.context import Actor
 from app.services.registry import normalize_phone, valid_phone
-from app.services.tracking import tracking_view
-from app.services.vocabulary import THREE_POINT, rating_of
 from app.state import AppState
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
@@ -118,7 +115,7 @@ def _address_limit(state: AppState, conn: Connection, address: str, now: datetim
     """Seconds to wait when the address is over its limit; one query, no transaction."""
     s = state.settings
     window = timedelta(minutes=s.message_address_window_minutes)
-    count, oldest = messages.recent_from_address(conn, address, now - window, s.message_limit_per_address)
+    count, oldest = repo.recent_from_address(conn, address, now - window, s.message_limit_per_address)
     if count >= s.message_limit_per_address:
         return _retry_after(oldest, window, now)
     return None
@@ -136,7 +133,7 @@ def limited(request: Request, seconds: int) -> Response:
     return response
 
 
-def _gone(request: Request, what: tuple[str, str]) -> Response:
+def gone(request: Request, what: tuple[str, str]) -> Response:
     return render(request, "public/gone.html", status=404, title=what[0], message=what[1])
 
 
@@ -231,7 +228,7 @@ async def deputy_page(request: Request, code: str) -> Response:
     if page is None:
         page = await run_in_threadpool(_read_page, app_state(request), code)
     if page is None:
-        return _gone(request, GONE)
+        return gone(request, GONE)
     return _EMPTY_FORMS.response(request, code, page)
 
 
@@ -266,7 +263,7 @@ def _store_at_once(
     state: AppState, conn: Connection | None, code: str, data: PublicMessage, address: str, now: datetime
 ) -> str | None:
     """The message written by statements that check the code, both limits and the calendar
-    themselves (messages.STORE_PUBLIC_MESSAGE): on PostgreSQL one round trip on `conn`, the
+    themselves (app.repositories.messages.STORE_PUBLIC_MESSAGE): on PostgreSQL one round trip on `conn`, the
     senders locked as `_store` locks them; on SQLite one short BEGIN IMMEDIATE. Its
     tracking code; None when nothing was written (a code this process has not seen in the
     last few seconds, no longer active, a sender at a limit, a calendar changed since this
@@ -282,8 +279,8 @@ def _store_at_once(
         row, event = messages.public_rows(ctx, _new_message(page.deputy_id, data, address, now))
     since = (now - timedelta(minutes=s.message_address_window_minutes), now - timedelta(days=1))
     caps = (s.message_limit_per_address, s.message_limit_per_phone)
-    params = messages.store_public_params(row, event, code, since, caps, signature)
-    first, second = messages.STORE_PUBLIC_MESSAGE, messages.STORE_PUBLIC_EVENT
+    params = repo.store_public_params(row, event, code, since, caps, signature)
+    first, second = repo.STORE_PUBLIC_MESSAGE, repo.STORE_PUBLIC_EVENT
     if conn is not None:
         written = write_in_one_trip(conn, (address, data.phone), first, second, params)
     else:
@@ -382,7 +379,7 @@ async def submit_message(request: Request, code: str) -> Response:
         assert outcome.seconds is not None
         return limited(request, outcome.seconds)
     if outcome.what == "gone":
-        return _gone(request, GONE)
+        return gone(request, GONE)
     assert outcome.page is not None
     token, _ = anonymous_csrf(request)
     return _again(request, code, outcome.page, shown, token)
@@ -394,96 +391,3 @@ def _again(request: Request, code: str, page: dict[str, object], shown: FormStat
     assert isinstance(districts, list)
     shown.fields = [*_fields(districts), CONSENT]
     return _show_form(request, code, page, shown, token, False, 422)
-
-
-# --- tracking ---------------------------------------------------------------------------------
-
-
-def _tracking(state: AppState, code: str) -> object | None:
-    with state.db.read_session() as session:
-        ctx = state.ctx(session, VOTER)
-        message = messages.find_by_tracking_code(ctx, code)
-        if message is None:
-            return None
-        view = tracking_view(session, message)
-        session.expunge_all()
-    return view
-
-
-@router.get("/t/{code}")
-def tracking_page(
-    request: Request, code: str, sent: Annotated[str | None, Query(max_length=1)] = None
-) -> Response:
-    """The voter's message: status, steps with dates, the result, the rating form."""
-    view = _tracking(app_state(request), code)
-    if view is None:
-        return _gone(request, NOT_FOUND)
-    token, new = anonymous_csrf(request)
-    response = render(
-        request,
-        "public/message.html",
-        title="留言查询",
-        view=view,
-        tracking_code=code.strip().upper(),
-        sent=sent == "1",
-        csrf_token=token,
-    )
-    keep_anonymous_csrf(response, request, token, new)
-    return response
-
-
-def _rate(state: AppState, code: str, rating: str, comment: str | None) -> str:
-    try:
-        with Transaction(state.db.write_session) as session:
-            ctx = state.ctx(session, VOTER)
-            message = messages.find_by_tracking_code(ctx, code)
-            if message is None:
-                return "gone"
-            messages.rate(ctx, message=message, rating=rating, comment=comment)
-    except Conflict:
-        return "conflict"  # rolled back: nothing of it stays
-    return "rated"
-
-
-@router.post("/t/{code}/rating")
-async def rate_message(request: Request, code: str) -> Response:
-    """The voter's rating (满意度测评): satisfied, basically satisfied or unsatisfied."""
-    state = app_state(request)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > PUBLIC_MAX_BYTES:
-        return render(
-            request, "public/gone.html", status=413, title="提交的内容过大", message="意见不能超过 500 字。"
-        )
-    form = await read_form(request)
-    check_anonymous_csrf(request, form)
-    raw = str(form.get("rating", "")).strip()
-    given = rating_of(raw, THREE_POINT)
-    comment = str(form.get("comment", "")).strip() or None
-    status, problem = 422, None
-    if given is None:
-        problem = "请选择您对办理结果的评价"
-    elif comment is not None and len(comment) > 500:
-        problem = "意见和建议不能超过 500 字"
-    if problem is None:
-        assert given is not None
-        outcome = await run_in_threadpool(_rate, state, code, given.value, comment)
-        if outcome == "gone":
-            return _gone(request, NOT_FOUND)
-        if outcome == "rated":
-            return redirect(f"/t/{code.strip().upper()}")
-        status, problem = 409, "这条留言现在不能评价（可能已经评价过，或者已经办结）。"
-    view = await run_in_threadpool(_tracking, state, code)
-    if view is None:
-        return _gone(request, NOT_FOUND)
-    token, _ = anonymous_csrf(request)
-    return render(
-        request,
-        "public/message.html",
-        status=status,
-        title="留言查询",
-        view=view,
-        tracking_code=code.strip().upper(),
-        sent=False,
-        csrf_token=token,
-        rate_error=problem,
-    )

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, literal_column, select
+from sqlalchemy import exists, insert, select
 
 from app.errors import Conflict, Invalid, NotFound
-from app.models import CalendarYear, Deputy, DeputyCode, Message, MessageEvent, Reception, StationDeputy
+from app.models import Deputy, Message, MessageEvent, Reception, StationDeputy
 from app.models.base import new_id
-from app.services.calendar_in_force import signature_columns
+from app.repositories import messages as repo
 from app.services.context import Ctx
 from app.services.message_flow import SETTLED, MsgAction, MsgStatus, next_status
 from app.services.registry import normalize_phone, valid_phone
@@ -194,112 +194,6 @@ def _belongs(ctx: Ctx, deputy_id: str, station_code: str) -> bool:
 # --- limits of the public form ------------------------------------------------------------------
 
 
-def _counted(column: Any, key: str) -> tuple[Any, Any]:
-    """The sender's messages since an instant, counted up to the limit and no further (a
-    limit is only ever compared with it: an address that has sent thousands costs what one
-    at its limit costs), and the oldest of them (one step down the sender's index)."""
-    where = (column == bindparam(key), Message.received_at > bindparam(f"{key}_since"))
-    first = select(literal_column("1")).where(*where).limit(bindparam(f"{key}_cap")).subquery()
-    return (
-        select(func.count()).select_from(first).scalar_subquery(),
-        select(func.min(Message.received_at)).where(*where).scalar_subquery(),
-    )
-
-
-_FROM_ADDRESS = select(*_counted(Message.client_address, "address"))
-
-
-def recent_from_address(
-    conn: Connection, address: str, since: datetime, cap: int
-) -> tuple[int, datetime | None]:
-    """Messages stored from an address since an instant (counted up to `cap`), and the
-    oldest of them (one query on a connection of its own, no transaction: the only one a
-    refused submission makes)."""
-    row = conn.execute(_FROM_ADDRESS, {"address": address, "address_since": since, "address_cap": cap}).one()
-    return int(row[0]), row[1]
-
-
-# Everything a public submission looks up, in one round trip; built once.
-_PUBLIC_LOOKUP = select(
-    select(DeputyCode.deputy_id)
-    .where(DeputyCode.code == bindparam("code"), DeputyCode.state == "active")
-    .scalar_subquery(),
-    *_counted(Message.client_address, "address"),
-    *_counted(Message.voter_phone, "phone"),
-    *signature_columns(),
-)
-
-
-def _bound(table: Any, names: list[str], prefix: str = "") -> list[Any]:
-    return [bindparam(prefix + n, type_=table.c[n].type) for n in names]
-
-
-def _store_public_statements() -> tuple[Any, Any]:
-    """A public message's two rows as two INSERT ... SELECT, each written only if it may be:
-    the message while its code is active for its deputy, both senders are under their
-    limits and the calendar its due date was reckoned on is still the one in force (the
-    same conditions `public_intake` reads, checked by the write itself); its first event
-    only if the message was written. Nothing is written otherwise."""
-    messages, events = Message.__table__, MessageEvent.__table__
-    message_columns = [
-        "id", "tracking_code", "tracking_hash", "deputy_id", "channel", "content", "voter_name",
-        "voter_phone", "client_address", "district", "station_code", "reception_id", "status",
-        "received_at", "due_at", "warn_at", "provisional", "recorded_by", "created_at", "updated_at",
-    ]  # fmt: skip
-    values = _bound(messages, message_columns)
-    deputy = values[message_columns.index("deputy_id")]
-    by_address, _ = _counted(Message.client_address, "address")
-    by_phone, _ = _counted(Message.voter_phone, "phone")
-    cal_count, cal_latest = signature_columns()
-    latest = bindparam("cal_latest", type_=CalendarYear.__table__.c.updated_at.type)
-    may = select(*values).where(
-        exists().where(
-            DeputyCode.code == bindparam("code"), DeputyCode.state == "active", DeputyCode.deputy_id == deputy
-        ),
-        by_address < bindparam("address_cap"),
-        by_phone < bindparam("phone_cap"),
-        cal_count == bindparam("cal_count"),
-        cal_latest.is_not_distinct_from(latest),
-    )
-    event_columns = ["message_id", "at", "recorded_at", "actor", "actor_role", "type", "data"]
-    written = select(*_bound(events, event_columns, "e_")).where(
-        exists().where(Message.id == bindparam("e_message_id"))
-    )
-    return (
-        insert(Message).from_select(message_columns, may, include_defaults=False),
-        insert(MessageEvent).from_select(event_columns, written, include_defaults=False),
-    )
-
-
-STORE_PUBLIC_MESSAGE, STORE_PUBLIC_EVENT = _store_public_statements()
-
-
-def store_public_params(
-    row: dict[str, Any],
-    event: dict[str, Any],
-    code: str,
-    since: tuple[datetime, datetime],
-    caps: tuple[int, int],
-    signature: tuple[int, datetime | None],
-) -> dict[str, Any]:
-    """The parameters of STORE_PUBLIC_MESSAGE and STORE_PUBLIC_EVENT: the rows (`public_rows`),
-    the code, each limit's window start and cap (the address's then the phone's), and the
-    signature of the calendar the due date was reckoned on."""
-    return {
-        **row,
-        **{f"e_{k}": v for k, v in event.items()},
-        "code": code,
-        "address": row["client_address"],
-        "address_since": since[0],
-        "address_cap": caps[0],
-        "phone": row["voter_phone"],
-        "phone_since": since[1],
-        "phone_cap": caps[1],
-        "cal_count": signature[0],
-        "cal_latest": signature[1],
-    }
-
-
 @dataclass
 class PublicIntake:
     """What the public form's write path needs to know before it stores a message."""
@@ -323,21 +217,8 @@ def public_intake(
     """The code's deputy, both limits' counts (each counted up to its cap in `caps`, the
     address's then the phone's) and oldest instants, and the working calendar's signature,
     in one statement; the calendar in force is set on the context."""
-    row = (
-        ctx.session.connection()
-        .execute(
-            _PUBLIC_LOOKUP,
-            {
-                "code": code,
-                "address": address,
-                "address_since": since_address,
-                "phone": phone,
-                "phone_since": since_phone,
-                "address_cap": caps[0],
-                "phone_cap": caps[1],
-            },
-        )
-        .one()
+    row = repo.public_lookup(
+        ctx.session.connection(), code, (address, since_address), (phone, since_phone), caps
     )
     deputy_id, by_address, oldest_address, by_phone, oldest_phone, cal_count, cal_latest = tuple(row)
     ctx.use_calendar(ctx.calendars(ctx.session, (int(cal_count), cal_latest)))
