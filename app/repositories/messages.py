@@ -100,6 +100,17 @@ def _bound(table: Any, names: list[str], prefix: str = "") -> list[Any]:
     return [bindparam(prefix + n, type_=table.c[n].type) for n in names]
 
 
+# The columns a new message's rows fill (messages.public_rows builds them); the statements
+# name these, and store_public_params refuses rows that fill others, so a column added to
+# the rows cannot be dropped here without a word.
+_MESSAGE_COLUMNS = frozenset({
+    "id", "tracking_code", "tracking_hash", "deputy_id", "channel", "content", "voter_name",
+    "voter_phone", "client_address", "district", "station_code", "reception_id", "status",
+    "received_at", "due_at", "warn_at", "provisional", "recorded_by", "created_at", "updated_at",
+})  # fmt: skip
+_EVENT_COLUMNS = frozenset({"message_id", "at", "recorded_at", "actor", "actor_role", "type", "data"})
+
+
 def _store_public_statements() -> tuple[Any, Any]:
     """A public message's two rows as two INSERT ... SELECT, each written only if it may be:
     the message while its code is active for its deputy, both senders are under their
@@ -107,11 +118,7 @@ def _store_public_statements() -> tuple[Any, Any]:
     same conditions `public_intake` reads, checked by the write itself); its first event
     only if the message was written. Nothing is written otherwise."""
     messages, events = Message.__table__, MessageEvent.__table__
-    message_columns = [
-        "id", "tracking_code", "tracking_hash", "deputy_id", "channel", "content", "voter_name",
-        "voter_phone", "client_address", "district", "station_code", "reception_id", "status",
-        "received_at", "due_at", "warn_at", "provisional", "recorded_by", "created_at", "updated_at",
-    ]  # fmt: skip
+    message_columns, event_columns = sorted(_MESSAGE_COLUMNS), sorted(_EVENT_COLUMNS)
     values = _bound(messages, message_columns)
     deputy = values[message_columns.index("deputy_id")]
     by_address, _ = _counted(Message.client_address, "address")
@@ -127,7 +134,6 @@ def _store_public_statements() -> tuple[Any, Any]:
         cal_count == bindparam("cal_count"),
         cal_latest.is_not_distinct_from(latest),
     )
-    event_columns = ["message_id", "at", "recorded_at", "actor", "actor_role", "type", "data"]
     written = select(*_bound(events, event_columns, "e_")).where(
         exists().where(Message.id == bindparam("e_message_id"))
     )
@@ -151,6 +157,8 @@ def store_public_params(
     """The parameters of STORE_PUBLIC_MESSAGE and STORE_PUBLIC_EVENT: the rows (`public_rows`),
     the code, each limit's window start and cap (the address's then the phone's), and the
     signature of the calendar the due date was reckoned on."""
+    if row.keys() != _MESSAGE_COLUMNS or event.keys() != _EVENT_COLUMNS:
+        raise ValueError("the public message's rows fill other columns than its statements write")
     return {
         **row,
         **{f"e_{k}": v for k, v in event.items()},
