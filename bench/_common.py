@@ -239,7 +239,7 @@ def emit(
 
 
 class LeanConnection:
-    """One keep-alive HTTP/1.1 connection sending GETs with fixed headers."""
+    """One keep-alive HTTP/1.1 connection sending requests with fixed headers."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
@@ -247,28 +247,43 @@ class LeanConnection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        status, _, body = await self.request("GET", path, headers)
+        return status, body
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Status, the response's headers (names in lower case) and its body."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         head = (
-            f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
             + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            + (f"Content-Length: {len(body)}\r\n" if body or method != "GET" else "")
             + "\r\n"
         )
-        self.writer.write(head.encode("latin-1"))
+        self.writer.write(head.encode("latin-1") + body)
         raw = await self.reader.readuntil(b"\r\n\r\n")
         lines = raw.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         length = 0
+        answered: list[tuple[str, str]] = []
         for line in lines[1:]:
+            if not line:
+                continue
             name, _, value = line.partition(":")
-            name = name.strip().lower()
+            name, value = name.strip().lower(), value.strip()
+            answered.append((name, value))
             if name == "content-length":
                 length = int(value)
             elif name == "transfer-encoding":
                 raise RuntimeError("chunked responses are not supported by the lean client")
-        body = await self.reader.readexactly(length) if length else b""
-        return status, body
+        content = await self.reader.readexactly(length) if length else b""
+        if ("connection", "close") in answered:
+            await self.close()
+            self.reader = self.writer = None
+        return status, answered, content
 
     async def close(self) -> None:
         if self.writer is not None:

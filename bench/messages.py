@@ -11,6 +11,11 @@ limits' counting queries run on every post and each counts what it would for a v
 a few rows. (The bench once sent every post from 127.0.0.1 with the address limit raised
 to a billion: each count then walked every post of the last minute, thousands of index
 entries twice a post, which no voter's post costs, since a count stops at its limit.)
+The voters are the lean keep-alive client of bench/_common.py (cookies kept, the token
+read from the page), not httpx: on two cores the client shares the CPU with the server,
+and httpx's millisecond of Python per request counted twice against the page (a GET and a
+POST) and once against the bare handler. The server's own CPU per message (its process,
+and on PostgreSQL every server process of the machine) is printed beside the throughput.
 All voters scan one code, as at a reception: its page is served from the process's 5-second
 page cache (app.services.codes.PageCache) after the first look-up, as it would be there;
 every post still checks the code, both limits and the calendar in its own transaction.
@@ -33,6 +38,7 @@ import asyncio  # noqa: E402
 import re  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
 
 import httpx  # noqa: E402
 
@@ -56,80 +62,107 @@ def prepare(url: str, port: int) -> str:
     return str(code)
 
 
-async def voters(port: int, code: str, clients: int, seconds: float) -> dict[str, Any]:
-    """Each client: fetch the page (token and cookie), post the form; repeat."""
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _cookies(headers: list[tuple[str, str]], jar: dict[str, str]) -> None:
+    for name, value in headers:
+        if name == "set-cookie":
+            pair = value.split(";", 1)[0]
+            key, _, val = pair.partition("=")
+            jar[key.strip()] = val.strip()
+
+
+def _cookie_header(jar: dict[str, str]) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+
+
+async def _run(clients: int, seconds: float, one: Any) -> dict[str, Any]:
+    """`clients` copies of `one(k, record)` until the deadline; `record(ok, t0)` counts."""
     done, failed, latencies = 0, 0, []
     deadline = time.monotonic() + seconds
 
-    async def one(k: int) -> None:
+    def record(ok: bool, t0: float) -> None:
         nonlocal done, failed
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            i = 0
+        if ok:
+            done += 1
+            latencies.append((time.perf_counter() - t0) * 1000)
+        else:
+            failed += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(k, deadline, record) for k in range(clients)))
+    took = time.monotonic() - started
+    return {
+        "per_s": done / took,
+        "done": done,
+        "failed": failed,
+        "p50_ms": round(c.percentile(latencies, 50), 1),
+        "p99_ms": round(c.percentile(latencies, 99), 1),
+    }
+
+
+async def voters(port: int, code: str, clients: int, seconds: float) -> dict[str, Any]:
+    """Each client: fetch the page (token and cookie), post the form; repeat."""
+
+    async def one(k: int, deadline: float, record: Any) -> None:
+        conn = c.LeanConnection("127.0.0.1", port)
+        jar: dict[str, str] = {}
+        i = 0
+        try:
             while time.monotonic() < deadline:
                 i += 1
                 t0 = time.perf_counter()
                 voter = {"X-Forwarded-For": f"10.{k % 250}.{i // 250 % 250}.{i % 250 + 1}"}
-                page = await client.get(f"/d/{code}", headers=voter)
-                m = TOKEN.search(page.text)
-                r = await client.post(
-                    f"/d/{code}",
-                    headers=voter,
-                    data={
+                status, headers, page = await conn.request(
+                    "GET", f"/d/{code}", {**voter, **_cookie_header(jar)}
+                )
+                _cookies(headers, jar)
+                m = TOKEN.search(page.decode("utf-8", "replace"))
+                body = urlencode(
+                    {
                         "csrf_token": m.group(1) if m else "",
                         "content": CONTENT,
                         "name": "王五",
                         "phone": f"13{k:03d}{i:06d}",
                         "consent": "yes",
-                    },
+                    }
+                ).encode("ascii")
+                status, headers, _ = await conn.request(
+                    "POST", f"/d/{code}", {**voter, **FORM, **_cookie_header(jar)}, body
                 )
-                if r.status_code == 303:
-                    done += 1
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                else:
-                    failed += 1
+                _cookies(headers, jar)
+                record(status == 303, t0)
+        finally:
+            await conn.close()
 
-    started = time.monotonic()
-    await asyncio.gather(*(one(k) for k in range(clients)))
-    took = time.monotonic() - started
-    return {
-        "per_s": done / took,
-        "done": done,
-        "failed": failed,
-        "p50_ms": round(c.percentile(latencies, 50), 1),
-        "p99_ms": round(c.percentile(latencies, 99), 1),
-    }
+    return await _run(clients, seconds, one)
 
 
 async def bare(port: int, clients: int, seconds: float) -> dict[str, Any]:
-    done, failed, latencies = 0, 0, []
-    deadline = time.monotonic() + seconds
-
-    async def one(k: int) -> None:
-        nonlocal done, failed
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            i = 0
+    async def one(k: int, deadline: float, record: Any) -> None:
+        conn = c.LeanConnection("127.0.0.1", port)
+        i = 0
+        try:
             while time.monotonic() < deadline:
                 i += 1
                 t0 = time.perf_counter()
-                r = await client.post(
-                    "/form", data={"content": CONTENT, "name": "王五", "phone": f"13{k:03d}{i:06d}"}
-                )
-                if r.status_code == 303:
-                    done += 1
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                else:
-                    failed += 1
+                body = urlencode({"content": CONTENT, "name": "王五", "phone": f"13{k:03d}{i:06d}"})
+                status, _, _ = await conn.request("POST", "/form", FORM, body.encode("ascii"))
+                record(status == 303, t0)
+        finally:
+            await conn.close()
 
-    started = time.monotonic()
-    await asyncio.gather(*(one(k) for k in range(clients)))
-    took = time.monotonic() - started
-    return {
-        "per_s": done / took,
-        "done": done,
-        "failed": failed,
-        "p50_ms": round(c.percentile(latencies, 50), 1),
-        "p99_ms": round(c.percentile(latencies, 99), 1),
-    }
+    return await _run(clients, seconds, one)
+
+
+def measured(server: Any, db: str, load: Any) -> dict[str, Any]:
+    """The load's figures, and the CPU the server (and PostgreSQL) spent per message."""
+    cpu0 = c.tree_cpu_seconds(server.pid) + (c.postgres_cpu_seconds() if db == "postgres" else 0.0)
+    result: dict[str, Any] = asyncio.run(load)
+    cpu1 = c.tree_cpu_seconds(server.pid) + (c.postgres_cpu_seconds() if db == "postgres" else 0.0)
+    result["server_cpu_ms"] = round((cpu1 - cpu0) * 1000 / result["done"], 2) if result["done"] else None
+    return result
 
 
 def main() -> None:
@@ -158,7 +191,7 @@ def main() -> None:
         try:
             code = prepare(url, port)
             asyncio.run(voters(port, code, args.clients, 2.0))  # warm-up
-            real = asyncio.run(voters(port, code, args.clients, args.seconds))
+            real = measured(server, args.db, voters(port, code, args.clients, args.seconds))
         finally:
             c.stop(server)
         port = c.free_port()
@@ -180,7 +213,7 @@ def main() -> None:
         )
         try:
             asyncio.run(bare(port, args.clients, 2.0))
-            baseline = asyncio.run(bare(port, args.clients, args.seconds))
+            baseline = measured(base, args.db, bare(port, args.clients, args.seconds))
         finally:
             c.stop(base)
     finally:
@@ -190,7 +223,7 @@ def main() -> None:
     print(f"\nmessages, {args.db}: {args.clients} concurrent voters, {args.seconds:.0f} s each")
     print(
         c.table(
-            ["what", "per s", "done", "refused", "p50 ms", "p99 ms"],
+            ["what", "per s", "done", "refused", "p50 ms", "p99 ms", "server CPU ms/msg"],
             [
                 [
                     "public page: GET token + POST form",
@@ -199,6 +232,7 @@ def main() -> None:
                     real["failed"],
                     real["p50_ms"],
                     real["p99_ms"],
+                    real["server_cpu_ms"],
                 ],
                 [
                     "bare FastAPI form handler (POST)",
@@ -207,11 +241,18 @@ def main() -> None:
                     baseline["failed"],
                     baseline["p50_ms"],
                     baseline["p99_ms"],
+                    baseline["server_cpu_ms"],
                 ],
             ],
         )
     )
     print(f"public page / bare handler: {ratio:.2f}  (target >= 0.5)" if ratio else "no ratio")
+    if real["server_cpu_ms"] and baseline["server_cpu_ms"]:
+        print(
+            "server CPU per message, bare handler / public page: "
+            f"{baseline['server_cpu_ms'] / real['server_cpu_ms']:.2f}"
+            + (" (PostgreSQL's processes included)" if args.db == "postgres" else "")
+        )
     c.emit(
         "messages",
         args.db,
