@@ -16,6 +16,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from app.services.statutory import statutory_holidays
 
@@ -78,6 +79,41 @@ class OutOfRange(ValueError):
 Fallback = Callable[[int], frozenset[date]]
 
 
+@lru_cache(maxsize=8)
+def _working_days(
+    arrangements: frozenset[tuple[int, YearArrangement]], fallback: Fallback | None
+) -> tuple[list[int], list[date], list[int]]:
+    """The span's working days (as ordinals and as dates) and, for each day of the span, the
+    index of the first working day on or after it: what a calendar of these arrangements
+    looks up. The same arrangements give the same lists, which no calendar changes, so they
+    are made once per process: walking the span's 91,000 days (and reckoning the statutory
+    holidays of the years without an arrangement) costs tens of milliseconds of a core, paid
+    by every app at its first due time and again by each replica after a change."""
+    holidays: set[date] = set()
+    workdays: set[date] = set()
+    known: set[int] = set()
+    for year, arr in arrangements:
+        holidays |= arr.holidays
+        workdays |= arr.workdays
+        known.add(year)
+    if fallback is not None:
+        for year in range(FIRST_YEAR, LAST_YEAR + 1):
+            if year not in known:
+                holidays |= fallback(year)
+    ordinals: list[int] = []
+    # nxt[k]: index in ordinals of the first working day on or after day k of the span, so
+    # that every lookup is two list indexings.
+    nxt: list[int] = []
+    first = date(FIRST_YEAR, 1, 1).toordinal()
+    for o in range(first, date(LAST_YEAR, 12, 31).toordinal() + 1):
+        nxt.append(len(ordinals))
+        d = date.fromordinal(o)
+        if d in workdays or (d.weekday() < 5 and d not in holidays):
+            ordinals.append(o)
+    nxt.append(len(ordinals))
+    return ordinals, [date.fromordinal(o) for o in ordinals], nxt
+
+
 class WorkingCalendar:
     """Immutable: build a new one when an arrangement changes.
 
@@ -91,29 +127,8 @@ class WorkingCalendar:
         self.fallback = fallback
         self._start = date(FIRST_YEAR, 1, 1)
         self._end = date(LAST_YEAR, 12, 31)
-        holidays: set[date] = set()
-        workdays: set[date] = set()
-        for arr in self.years.values():
-            holidays |= arr.holidays
-            workdays |= arr.workdays
-        if fallback is not None:
-            for year in range(FIRST_YEAR, LAST_YEAR + 1):
-                if year not in self.years:
-                    holidays |= fallback(year)
-        ordinals: list[int] = []
-        # _next[k]: index in _working of the first working day on or after day k of the span,
-        # so that every lookup is two list indexings.
-        nxt: list[int] = []
-        self._first = first = self._start.toordinal()
-        for o in range(first, self._end.toordinal() + 1):
-            nxt.append(len(ordinals))
-            d = date.fromordinal(o)
-            if d in workdays or (d.weekday() < 5 and d not in holidays):
-                ordinals.append(o)
-        nxt.append(len(ordinals))
-        self._working = ordinals
-        self._dates = [date.fromordinal(o) for o in ordinals]
-        self._next = nxt
+        self._first = self._start.toordinal()
+        self._working, self._dates, self._next = _working_days(frozenset(self.years.items()), fallback)
         self._known_years = frozenset(self.years)
 
     def _check(self, d: date) -> None:
