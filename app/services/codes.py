@@ -11,15 +11,16 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import segno
-from sqlalchemy import Connection, String, bindparam, cast, exists, literal, null, select, union_all
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
-from app.models import Deputy, DeputyCode, District, Station, StationDeputy
+from app.models import Deputy, DeputyCode
+from app.repositories import codes as repo
+from app.repositories import registry
 from app.services.context import Ctx
 
 CODE_BYTES = 12  # 16 URL-safe characters (SPEC: at least 12)
@@ -36,14 +37,14 @@ def page_url(base_url: str, code: str) -> str:
 
 def _deputy_locked(ctx: Ctx, deputy_id: str) -> Deputy:
     # The deputy's row orders concurrent rotations and first issues of its code.
-    deputy = ctx.session.scalar(select(Deputy).where(Deputy.id == deputy_id).with_for_update())
+    deputy = registry.deputy_for_update(ctx.session, deputy_id)
     if deputy is None:
         raise NotFound(f"no deputy {deputy_id}")
     return deputy
 
 
 def active_code(session: Session, deputy_id: str) -> DeputyCode | None:
-    return session.scalar(select(DeputyCode).where(DeputyCode.active_for == deputy_id))
+    return repo.active_of(session, deputy_id)
 
 
 def _issue(ctx: Ctx, deputy_id: str) -> DeputyCode:
@@ -65,10 +66,7 @@ def ensure_code(ctx: Ctx, deputy_id: str) -> DeputyCode:
     current = active_code(ctx.session, deputy_id)
     if current is not None:
         return current
-    if (
-        ctx.session.scalar(select(DeputyCode.code).where(DeputyCode.deputy_id == deputy_id).limit(1))
-        is not None
-    ):
+    if repo.ever_issued(ctx.session, deputy_id):
         raise Conflict("the deputy's code is disabled; rotate it to issue a new one")
     try:
         with ctx.session.begin_nested():
@@ -118,30 +116,11 @@ class PublicPage:
     districts: list[tuple[str, str]]
 
 
-def _public_page_query() -> Any:
-    active = (DeputyCode.code == bindparam("code"), DeputyCode.state == "active")
-    text_null = cast(null(), String)
-    return union_all(
-        select(literal("a").label("k"), Deputy.name, Deputy.level, Deputy.id.label("s"))
-        .join(DeputyCode, DeputyCode.deputy_id == Deputy.id)
-        .where(*active),
-        select(literal("b"), Station.name, text_null, Station.code)
-        .join(StationDeputy, StationDeputy.station_code == Station.code)
-        .join(DeputyCode, DeputyCode.deputy_id == StationDeputy.deputy_id)
-        .where(*active),
-        select(literal("c"), District.code, District.name, District.code).where(exists().where(*active)),
-    ).order_by("k", "s")
-
-
-# The page in one round trip (the code's deputy, its stations, the districts); built once.
-_PUBLIC_PAGE = _public_page_query()
-
-
 def public_page(conn: Connection, code: str) -> PublicPage | None:
     """The public page of an active code, or None (unknown, retired and disabled alike)."""
     if not code or len(code) > 64:
         return None
-    rows = conn.execute(_PUBLIC_PAGE, {"code": code}).all()
+    rows = repo.public_page_rows(conn, code)
     if not rows or rows[0][0] != "a":
         return None
     return PublicPage(
