@@ -1,14 +1,17 @@
-"""Voters' message queries."""
+"""Voters' message queries: the public form's (its look-ups and its one-trip write), the
+reads a reader's scope narrows, and the look-ups of recording and forwarding a message."""
 
 from __future__ import annotations
 
 import functools
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     TextClause,
     bindparam,
@@ -23,7 +26,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from app.db import in_one_trip
-from app.models import CalendarYear, DeputyCode, Message, MessageEvent
+from app.models import CalendarYear, DeputyCode, Message, MessageEvent, StationDeputy, Unit
+from app.repositories.codes import is_active
 from app.services.calendar_in_force import signature_columns
 
 
@@ -62,9 +66,7 @@ def recent_from_address(
 
 # Everything a public submission looks up, in one round trip; built once.
 _PUBLIC_LOOKUP = select(
-    select(DeputyCode.deputy_id)
-    .where(DeputyCode.code == bindparam("code"), DeputyCode.state == "active")
-    .scalar_subquery(),
+    select(DeputyCode.deputy_id).where(*is_active(bindparam("code"))).scalar_subquery(),
     *_counted(Message.client_address, "address"),
     *_counted(Message.voter_phone, "phone"),
     *signature_columns(),
@@ -126,9 +128,7 @@ def _store_public_statements() -> tuple[Any, Any]:
     cal_count, cal_latest = signature_columns()
     latest = bindparam("cal_latest", type_=CalendarYear.__table__.c.updated_at.type)
     may = select(*values).where(
-        exists().where(
-            DeputyCode.code == bindparam("code"), DeputyCode.state == "active", DeputyCode.deputy_id == deputy
-        ),
+        exists().where(*is_active(bindparam("code")), DeputyCode.deputy_id == deputy),
         by_address < bindparam("address_cap"),
         by_phone < bindparam("phone_cap"),
         cal_count == bindparam("cal_count"),
@@ -204,3 +204,124 @@ def write_in_one_trip(
     statement takes its snapshot after the locks are held, so concurrent writers of one
     sender still see each other's rows. Returns how many rows `first` wrote."""
     return in_one_trip(conn, [_sender_locks(senders), (first, params), (second, params)])[1]
+
+
+_INSERT_MESSAGE = insert(Message)
+_INSERT_EVENT = insert(MessageEvent)
+
+
+def insert_rows(conn: Connection, row: dict[str, Any], event: dict[str, Any]) -> None:
+    """A new message's row and its first event's, as two plain INSERTs (no unit of work)."""
+    conn.execute(_INSERT_MESSAGE, row)
+    conn.execute(_INSERT_EVENT, event)
+
+
+# --- recording and forwarding -----------------------------------------------------------------
+
+
+def deputy_at_station(session: Session, deputy_id: str, station_code: str) -> bool:
+    """The deputy belongs to the station (a station records messages for its own only)."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    StationDeputy.station_code == station_code, StationDeputy.deputy_id == deputy_id
+                )
+            )
+        )
+    )
+
+
+def units_named(session: Session, codes: Collection[str]) -> dict[str, Unit]:
+    """code -> unit, of those of these codes a forwarded message names that exist."""
+    return {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+
+
+def townships_of(session: Session, district: str) -> list[str]:
+    """The codes of the district's township governments, by code (where a township matter
+    goes when the message names none)."""
+    q = select(Unit.code).where(Unit.kind == "township", Unit.district == district).order_by(Unit.code)
+    return list(session.scalars(q))
+
+
+# --- reads: a reader's scope is a predicate (None: every message) --------------------------------
+
+
+def to_deputy(deputy_id: str | None) -> ColumnElement[bool]:
+    """A message to this deputy."""
+    return Message.deputy_id == deputy_id
+
+
+def to_station(station_code: str | None) -> ColumnElement[bool]:
+    """A message to one of the station's deputies."""
+    return Message.deputy_id.in_(
+        select(StationDeputy.deputy_id).where(StationDeputy.station_code == station_code)
+    )
+
+
+def no_message() -> ColumnElement[bool]:
+    """No message at all (a reader who may read none)."""
+    return Message.id.is_(None)
+
+
+def get(
+    session: Session, message_id: str, *, scope: ColumnElement[bool] | None = None, for_update: bool = False
+) -> Message | None:
+    """One message by id, if within the scope (locked for the transaction when `for_update`)."""
+    q = select(Message).where(Message.id == message_id)
+    if scope is not None:
+        q = q.where(scope)
+    if for_update:
+        q = q.with_for_update()
+    return session.scalar(q)
+
+
+@dataclass
+class MessageFilter:
+    """The message list's filters (GET /api/v1/messages)."""
+
+    deputy_id: str | None = None
+    station: str | None = None
+    status: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+
+
+def listed(
+    session: Session,
+    f: MessageFilter,
+    *,
+    scope: ColumnElement[bool] | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Message]:
+    """Messages within the scope, filtered, newest first, after the cursor's (received at,
+    id), at most `limit`."""
+    q = select(Message)
+    if scope is not None:
+        q = q.where(scope)
+    if f.deputy_id is not None:
+        q = q.where(to_deputy(f.deputy_id))
+    if f.station is not None:
+        q = q.where(to_station(f.station))
+    if f.status is not None:
+        q = q.where(Message.status == f.status)
+    if f.received_from is not None:
+        q = q.where(Message.received_at >= f.received_from)
+    if f.received_to is not None:
+        q = q.where(Message.received_at < f.received_to)
+    if after is not None:
+        at, mid = after
+        q = q.where((Message.received_at < at) | ((Message.received_at == at) & (Message.id < mid)))
+    return list(session.scalars(q.order_by(Message.received_at.desc(), Message.id.desc()).limit(limit)))
+
+
+def events(session: Session, message_id: str) -> list[MessageEvent]:
+    """A message's history, in recording order."""
+    q = select(MessageEvent).where(MessageEvent.message_id == message_id).order_by(MessageEvent.id)
+    return list(session.scalars(q))
+
+
+def by_tracking_hash(session: Session, digest: str) -> Message | None:
+    """The message whose tracking code hashes to this digest (the unique index's probe)."""
+    return session.scalar(select(Message).where(Message.tracking_hash == digest))

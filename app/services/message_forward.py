@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.errors import Invalid
-from app.models import Deputy, Message, Ticket, Unit
+from app.models import Deputy, Message, Ticket
+from app.repositories import messages as repo
 from app.services import messages
 from app.services.context import Ctx
 from app.services.events import emit, log
@@ -33,7 +34,7 @@ def _township_units(ctx: Ctx, message: Message, named: list[str] | None) -> list
     if not message.district:
         raise Invalid("level", "a township matter needs the message's district, and it has none")
     if named:
-        found = {u.code: u for u in ctx.session.scalars(select(Unit).where(Unit.code.in_(named)))}
+        found = repo.units_named(ctx.session, named)
         for i, code in enumerate(named):
             unit = found.get(code)
             if unit is None:
@@ -43,13 +44,7 @@ def _township_units(ctx: Ctx, message: Message, named: list[str] | None) -> list
                     f"units[{i}]", f"{code!r} is not a township government of district {message.district!r}"
                 )
         return named
-    candidates = list(
-        ctx.session.scalars(
-            select(Unit.code)
-            .where(Unit.kind == "township", Unit.district == message.district)
-            .order_by(Unit.code)
-        )
-    )
+    candidates = repo.townships_of(ctx.session, message.district)
     if len(candidates) != 1:
         raise Invalid(
             "units",
@@ -153,7 +148,7 @@ def ticket_fed_back(ctx: Ctx, ticket: Ticket, at: datetime) -> None:
     """A forwarded message's ticket is fed back: the voter can see the result and rate it."""
     if ticket.message_id is None:
         return
-    message = ctx.session.scalar(select(Message).where(Message.id == ticket.message_id).with_for_update())
+    message = repo.get(ctx.session, ticket.message_id, for_update=True)
     if message is None or message.status != MsgStatus.FORWARDED.value:
         return  # a later round's feedback: the voter has the result already
     message.status = MsgStatus.RESULT_READY.value

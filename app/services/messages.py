@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import ColumnElement
 
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Deputy, Message, MessageEvent, Reception, StationDeputy
+from app.models import Deputy, Message, MessageEvent, Reception
 from app.models.base import new_id
 from app.repositories import messages as repo
+from app.repositories.messages import MessageFilter as MessageFilter
 from app.services.context import Ctx
 from app.services.message_flow import SETTLED, MsgAction, MsgStatus, next_status
 from app.services.registry import normalize_phone, valid_phone
@@ -156,19 +157,13 @@ def record(ctx: Ctx, data: NewMessage) -> Message:
     return _insert(ctx, data, station_code=station_code)
 
 
-_INSERT_MESSAGE = insert(Message)
-_INSERT_EVENT = insert(MessageEvent)
-
-
 def submit_public(ctx: Ctx, data: NewMessage) -> str:
     """A message from the deputy's public page (channel `code`); the page checked the code,
     the limits and the fields. The same rows as a recorded message's, written as two plain
     INSERTs (no unit of work: nothing else of the session changes); its tracking code."""
     data.channel = "code"
     row, event = _rows(ctx, data, station_code=None)
-    conn = ctx.session.connection()
-    conn.execute(_INSERT_MESSAGE, row)
-    conn.execute(_INSERT_EVENT, event)
+    repo.insert_rows(ctx.session.connection(), row, event)
     return str(row["tracking_code"])
 
 
@@ -180,15 +175,7 @@ def public_rows(ctx: Ctx, data: NewMessage) -> tuple[dict[str, Any], dict[str, A
 
 
 def _belongs(ctx: Ctx, deputy_id: str, station_code: str) -> bool:
-    return bool(
-        ctx.session.scalar(
-            select(
-                exists().where(
-                    StationDeputy.station_code == station_code, StationDeputy.deputy_id == deputy_id
-                )
-            )
-        )
-    )
+    return repo.deputy_at_station(ctx.session, deputy_id, station_code)
 
 
 # --- limits of the public form ------------------------------------------------------------------
@@ -228,79 +215,35 @@ def public_intake(
 # --- reads ----------------------------------------------------------------------------------
 
 
-def _visible_clause(ctx: Ctx) -> Any:
-    """What the actor may read: liaison and admin everything; a deputy its own; a station its
-    deputies'."""
+def _scope(ctx: Ctx) -> ColumnElement[bool] | None:
+    """What the actor may read: liaison and admin everything (None); a deputy its own; a
+    station its deputies'."""
     actor = ctx.actor
     if actor.role in ("liaison", "admin"):
         return None
     if actor.role == "deputy":
-        return Message.deputy_id == actor.deputy_id
+        return repo.to_deputy(actor.deputy_id)
     if actor.role == "station":
-        return Message.deputy_id.in_(
-            select(StationDeputy.deputy_id).where(StationDeputy.station_code == actor.station_code)
-        )
-    return Message.id.is_(None)  # nothing (the routes refuse other roles first)
+        return repo.to_station(actor.station_code)
+    return repo.no_message()  # the routes refuse other roles first
 
 
 def get_visible(ctx: Ctx, message_id: str, *, for_update: bool = False) -> Message:
-    q = select(Message).where(Message.id == message_id)
-    clause = _visible_clause(ctx)
-    if clause is not None:
-        q = q.where(clause)
-    if for_update:
-        q = q.with_for_update()
-    message = ctx.session.scalar(q)
+    message = repo.get(ctx.session, message_id, scope=_scope(ctx), for_update=for_update)
     if message is None:
         raise NotFound(f"no message {message_id}")
     return message
-
-
-@dataclass
-class MessageFilter:
-    deputy_id: str | None = None
-    station: str | None = None
-    status: str | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
 
 
 def list_messages(
     ctx: Ctx, f: MessageFilter, *, after: tuple[datetime, str] | None, limit: int
 ) -> list[Message]:
     """Newest first; one more than `limit` when there is a next page."""
-    q = select(Message)
-    clause = _visible_clause(ctx)
-    if clause is not None:
-        q = q.where(clause)
-    if f.deputy_id is not None:
-        q = q.where(Message.deputy_id == f.deputy_id)
-    if f.station is not None:
-        q = q.where(
-            Message.deputy_id.in_(
-                select(StationDeputy.deputy_id).where(StationDeputy.station_code == f.station)
-            )
-        )
-    if f.status is not None:
-        q = q.where(Message.status == f.status)
-    if f.received_from is not None:
-        q = q.where(Message.received_at >= f.received_from)
-    if f.received_to is not None:
-        q = q.where(Message.received_at < f.received_to)
-    if after is not None:
-        at, mid = after
-        q = q.where((Message.received_at < at) | ((Message.received_at == at) & (Message.id < mid)))
-    return list(
-        ctx.session.scalars(q.order_by(Message.received_at.desc(), Message.id.desc()).limit(limit + 1))
-    )
+    return repo.listed(ctx.session, f, scope=_scope(ctx), after=after, limit=limit + 1)
 
 
 def history(ctx: Ctx, message_id: str) -> list[MessageEvent]:
-    return list(
-        ctx.session.scalars(
-            select(MessageEvent).where(MessageEvent.message_id == message_id).order_by(MessageEvent.id)
-        )
-    )
+    return repo.events(ctx.session, message_id)
 
 
 def response_state(message: Message, now: datetime) -> ClockState:
@@ -311,7 +254,7 @@ def find_by_tracking_code(ctx: Ctx, code: str) -> Message | None:
     """The message a tracking code stands for. The code is hashed whatever it is, and the
     unique index is probed with the digest: known and unknown codes cost the same."""
     digest = tracking_hash(code[:64])
-    return ctx.session.scalar(select(Message).where(Message.tracking_hash == digest))
+    return repo.by_tracking_hash(ctx.session, digest)
 
 
 # --- the deputy's actions -------------------------------------------------------------------
@@ -370,7 +313,7 @@ def decline(ctx: Ctx, *, message_id: str, reason: str, at: datetime | None) -> M
 def rate(ctx: Ctx, *, message: Message, rating: str, comment: str | None) -> Message:
     """The voter rates the result on the tracking page; the message closes. The ticket's own
     rating is the hotline's, from its call to the deputy: it is not touched."""
-    locked = ctx.session.scalar(select(Message).where(Message.id == message.id).with_for_update())
+    locked = repo.get(ctx.session, message.id, for_update=True)
     assert locked is not None
     message = locked
     message.status = transition(message, MsgAction.RATE).value
