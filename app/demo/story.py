@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.demo.city import Registry
 from app.demo.timeline import Timeline
 from app.models import Supervision
+from app.repositories import supervision as supervision_repo
 from app.services import actions, deputies, extensions, registry, supervision, tickets
 from app.services.context import SYSTEM, Actor
 from app.services.sweep import sweep
@@ -312,7 +313,7 @@ class Story(Timeline):
             open_cases = list(
                 session.execute(
                     select(Supervision.id, Supervision.unit_code).where(
-                        Supervision.ticket_id == case.id, Supervision.state == "open"
+                        Supervision.ticket_id == case.id, supervision_repo.is_open()
                     )
                 )
             )
