@@ -279,14 +279,33 @@ def serve(settings: Settings, clock: FixedClock) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
     from app.main import create_app
-    from app.state import build_state
+    from app.state import AppState
     from tests.builders import Api
 
-    state = build_state(settings, clock, calendars=pinned_calendars())
+    state = AppState(settings=settings, db=_database(settings), clock=clock, calendars=pinned_calendars())
     app = create_app(settings, clock=clock, state=state, background=False)
     _share_openapi_document(app, settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, clock, app)
+
+
+_databases: dict[str, Any] = {}
+
+
+def _database(settings: Settings) -> Any:
+    """The engines for these settings, made once per process and shared by every app made
+    with the same settings, one test after another. Each app's lifespan disposes them at
+    its end, which closes their connections but keeps what SQLAlchemy learned: the compiled
+    form of every statement (an engine's cache) and the dialect's first-connect checks. A
+    fresh engine per test compiled each statement the test ran again."""
+    from app.db import make_database
+
+    key = repr(sorted(settings.model_dump().items()))
+    if key not in _databases:
+        if len(_databases) >= 16:  # throwaway databases of their own: forget the oldest
+            _databases.pop(next(iter(_databases))).dispose()
+        _databases[key] = make_database(settings)
+    return _databases[key]
 
 
 _documents: dict[str, dict[str, Any]] = {}

@@ -164,22 +164,29 @@ def test_an_unknown_rotated_or_disabled_code_is_the_same_not_found_page(voter):
     assert stored(api) == []
 
 
-def _counting(api: Api) -> list[str]:
+def _counting(api: Api, request: pytest.FixtureRequest) -> list[str]:
+    """Every statement the app's engines run from now to the end of the test (the engines
+    outlive the test: tests/conftest.py shares them between apps, so the listener goes)."""
     statements: list[str] = []
     db = api.app.state.hotline.db
     # On PostgreSQL the reader is the writer with other options: its events are the writer's.
     engines = [db.writer] if db.reader.pool is db.writer.pool else [db.writer, db.reader]
+
+    def count(conn: Any, cursor: Any, sql: str, *rest: Any) -> None:
+        statements.append(sql)
+
     for engine in engines:
-        event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *a: statements.append(sql))
+        event.listen(engine, "before_cursor_execute", count)
+        request.addfinalizer(lambda engine=engine: event.remove(engine, "before_cursor_execute", count))
     return statements
 
 
-def test_an_address_over_its_limit_gets_429_after_one_counting_query(voter):
+def test_an_address_over_its_limit_gets_429_after_one_counting_query(voter, request):
     api, code, browser = voter
     for i in range(5):
         assert submit(browser, code, content=f"第{i}条留言").status_code == 303
     page = browser.get(f"/d/{code}")
-    statements = _counting(api)
+    statements = _counting(api, request)
     r = browser.post(f"/d/{code}", data={**FORM, "csrf_token": csrf_of(page.text)}, follow_redirects=False)
     assert r.status_code == 429, r.text
     assert 1 <= int(r.headers["retry-after"]) <= 600
