@@ -85,7 +85,7 @@ class Load:
                     headers={"Authorization": f"Bearer {self.unit_key}"},
                     json={"method": "phone", "deputy_invited": True, "note": f"{n}"},
                 )
-                if c.status_code not in (200, 201):
+                if c.status_code != 200:
                     self.errors.append(f"contact {c.status_code} {c.text[:200]}")
                     return
                 now = time.monotonic()
