@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,9 @@ class AppState:
         # Valid keys are remembered briefly: polling units would otherwise pay a query per
         # request. A key revoked on another replica stops working within the TTL.
         self._keys: dict[str, tuple[Actor, float]] = {}
+        # The local day the periodic job last said next year's calendar is not loaded
+        # (app.jobs.scheduler: once a day per process).
+        self.calendar_reminded_on: date | None = None
 
     def remembered(self, token: str | None) -> Actor | None:
         """The actor of a key known without a query (bootstrap key, or recently seen)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -58,9 +58,6 @@ def _housekeeping(state: AppState) -> None:
         log.exception("session housekeeping failed")
 
 
-_reminded: set[date] = set()
-
-
 def _calendar_reminder(state: AppState) -> None:
     """From November, once a day, say that next year's arrangement is not loaded."""
     from app.services.calendar_in_force import missing_next_year
@@ -71,9 +68,8 @@ def _calendar_reminder(state: AppState) -> None:
     with state.db.read_session() as session:
         missing = missing_next_year(state.calendars.current(session), today)
     CALENDAR_NEXT_YEAR_MISSING.set(1 if missing else 0)
-    if missing is not None and today not in _reminded:
-        _reminded.add(today)
-        _reminded.discard(today - timedelta(days=1))
+    if missing is not None and state.calendar_reminded_on != today:
+        state.calendar_reminded_on = today
         log.warning(
             "working calendar for %s is not loaded: deadlines in it will be provisional; "
             "load it with PUT /api/v1/calendar/%s or `hotline calendar load`",

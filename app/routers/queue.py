@@ -184,7 +184,7 @@ class UnchangedPolls:
         params = self._params(scope["query_string"])
         if params is None:
             return None
-        tag = await run_in_threadpool(self._etag, state, actor, code, params)
+        tag = await run_in_threadpool(self.etag, state, actor, code, params)
         if tag is None:
             return None
         if not _matches(tag, if_none_match.decode("latin-1")):
@@ -208,6 +208,7 @@ class UnchangedPolls:
         return query.tag_params()
 
     @staticmethod
-    def _etag(state: AppState, actor: Actor, code: str, params: str) -> str | None:
+    def etag(state: AppState, actor: Actor, code: str, params: str) -> str | None:
+        """The queue's current ETag, looked up as the route does (what the lane decides on)."""
         with state.db.read_session() as session:
             return svc.etag(state.ctx(session, actor), code, params)
