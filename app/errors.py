@@ -248,21 +248,14 @@ async def _has_valid_key(request: Request) -> bool:
     return await run_in_threadpool(state.authenticate, token) is not None
 
 
-def _page(request: Request) -> bool:
-    """Pages (/ui, and the public /d/ and /t/) show errors as pages; everything else
-    answers problem+json."""
-    path = request.url.path
-    return path == "/ui" or path.startswith(("/ui/", "/d/", "/t/"))
-
-
 def install_handlers(app: FastAPI) -> None:
     """Register the one mapping from errors to problem+json (or, on pages, to a page)."""
     from app.allow import API_PREFIX, method_table
-    from app.pages.web import domain_error_page, error_page
+    from app.pages.web import domain_error_page, error_page, is_page_path
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
-        if _page(request):
+        if is_page_path(request.url.path):
             response = domain_error_page(request, exc)
         else:
             response = problem(status_of(exc), exc.detail, errors=exc.errors)
@@ -280,7 +273,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        if _page(request):
+        if is_page_path(request.url.path):
             return error_page(request, 400)
         # FastAPI validates the body before the auth dependency runs: a caller without a
         # valid key learns nothing about the request's shape, only that it needs a key.
@@ -295,7 +288,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        if _page(request):
+        if is_page_path(request.url.path):
             return error_page(request, exc.status_code)
         if exc.status_code == 405 and request.url.path.startswith(API_PREFIX):
             allowed = method_table(request.app).allowed(request.url.path)
@@ -314,6 +307,6 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        if _page(request):
+        if is_page_path(request.url.path):
             return error_page(request, 500)
         return problem(500, "an unexpected error occurred; it has been logged")

@@ -228,8 +228,9 @@ def local_path(raw: str | None, default: str = PREFIX + "/") -> str:
 PUBLIC_PREFIXES = ("/d/", "/t/")  # the voters' pages (一人一码)
 
 
-def is_page(request: Request) -> bool:
-    path = request.url.path
+def is_page_path(path: str) -> bool:
+    """Whether a path is a page's (under /ui, or the voters' /d/ and /t/): pages answer
+    errors as pages (app.errors) and carry the pages' security headers (PageHeaders)."""
     return path == PREFIX or path.startswith((PREFIX + "/", *PUBLIC_PREFIXES))
 
 
@@ -308,7 +309,7 @@ class PageHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path == PREFIX or path.startswith((PREFIX + "/", *PUBLIC_PREFIXES))):
+        if not is_page_path(path):
             await self.app(scope, receive, send)
             return
 
