@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from app.schemas.common import Code, Instant, LongText, ShortText, Strict, one_of
-from app.schemas.tickets import ExtensionState
+from app.schemas.tickets import ClockStateName, ExtensionState, Outcome
 from app.services import vocabulary as v
+from app.services.invitation_flow import Status
 
 Subject = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Person = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
@@ -19,10 +20,11 @@ Phone = Annotated[
 DeputyId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
 if TYPE_CHECKING:
     EvaluationRating = str
+    InvitationStatus = str
 else:
     # A code or its Chinese label.
     EvaluationRating = one_of(*v.THREE_POINT_LABELS, *v.THREE_POINT_LABELS.values())
-InvitationStatus = Literal["submitted", "issued", "rejected", "acknowledged", "reported", "closed"]
+    InvitationStatus = one_of(*v.values(Status))
 
 
 class InvitationIn(Strict):
@@ -58,7 +60,7 @@ class ExtensionNoteIn(Strict):
 class ReportIn(Strict):
     summary: LongText
     measures: LongText
-    outcome: Literal["solved", "stepwise", "referred", "explained"]
+    outcome: Outcome
     responsible_person: Person
     at: Instant | None = None
 
@@ -76,7 +78,7 @@ class InvitationClockOut(BaseModel):
     round: int
     started_at: datetime
     due_at: datetime
-    state: Literal["running", "met", "met_late", "breached", "cancelled"]
+    state: ClockStateName
     met_at: datetime | None
     provisional: bool
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import Code, Instant, ShortText, Strict
+from app.schemas.common import Code, Instant, ShortText, Strict, one_of
 from app.schemas.tickets import ClockStateName, Phone, TicketOut, Urgency
+from app.services.message_flow import MsgStatus
+from app.services.vocabulary import values
 
 RecordedChannel = Literal["station", "paper", "wechat", "other"]
 Channel = Literal["code", "station", "paper", "wechat", "other"]
-MessageStatus = Literal["received", "answered", "forwarded", "declined", "result_ready", "closed"]
+if TYPE_CHECKING:
+    MessageStatus = str
+else:
+    MessageStatus = one_of(*values(MsgStatus))
 Level = Literal["township", "county", "city"]
 
 

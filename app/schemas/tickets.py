@@ -10,21 +10,25 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, field_validat
 from app.schemas.common import Code, Instant, LongText, Name, ShortText, Strict, one_of
 from app.services import vocabulary as v
 from app.services.registry import normalize_phone, valid_phone
+from app.services.sla import ClockState
+from app.services.workflow import Status as TicketStatus
 
 Kind = Literal["problem", "consultation", "suggestion"]
 Urgency = Literal["urgent", "normal"]
-Status = Literal["dispatched", "in_progress", "resolved", "fed_back", "supervising", "returned", "closed"]
 Outcome = Literal["solved", "stepwise", "referred", "explained"]
 Method = Literal["phone", "visit", "meeting", "online"]
 if TYPE_CHECKING:
+    Status = str
     RatingCode = str
     ExtensionState = str
+    ClockStateName = str
 else:
+    Status = one_of(*v.values(TicketStatus))
     # A code or its Chinese label.
     RatingCode = one_of(*v.RATING_LABELS, *v.RATING_LABELS.values())
     ExtensionState = one_of(*v.values(v.ExtensionState))
+    ClockStateName = one_of(*v.values(ClockState))
 ClockKindName = Literal["contact", "resolve", "feedback", "opinion"]
-ClockStateName = Literal["running", "met", "met_late", "breached", "cancelled"]
 
 MAX_UNITS = 20
 

@@ -6,7 +6,7 @@ from typing import get_args
 
 import pytest
 
-from app.schemas import invitations, supervision, tickets, webhooks
+from app.schemas import invitations, messages, supervision, tickets, webhooks
 from app.services import vocabulary as v
 
 
@@ -57,6 +57,35 @@ def test_schema_literals_list_the_enums_words_in_order():
         "满意",
         "基本满意",
         "不满意",
+    )
+
+
+def test_statuses_and_clock_states_in_the_schemas_are_the_state_machines_words():
+    assert get_args(tickets.Status) == (
+        "dispatched",
+        "in_progress",
+        "resolved",
+        "fed_back",
+        "supervising",
+        "returned",
+        "closed",
+    )
+    assert get_args(tickets.ClockStateName) == ("running", "met", "met_late", "breached", "cancelled")
+    assert get_args(invitations.InvitationStatus) == (
+        "submitted",
+        "issued",
+        "rejected",
+        "acknowledged",
+        "reported",
+        "closed",
+    )
+    assert get_args(messages.MessageStatus) == (
+        "received",
+        "answered",
+        "forwarded",
+        "declined",
+        "result_ready",
+        "closed",
     )
 
 
