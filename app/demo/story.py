@@ -16,6 +16,7 @@ from app.repositories import supervision as supervision_repo
 from app.services import actions, deputies, extensions, registry, supervision, tickets
 from app.services.context import SYSTEM, Actor
 from app.services.sweep import sweep
+from app.services.vocabulary import Rating
 from app.state import AppState
 
 MARK = "DEMO-"
@@ -288,9 +289,9 @@ class Story(Timeline):
     def rate(self, case: _Case) -> None:
         unhappy = case.rounds_left > 0
         choice = self.rnd.choice(
-            ["unsatisfied", "very_unsatisfied"]
+            [Rating.UNSATISFIED, Rating.VERY_UNSATISFIED]
             if unhappy
-            else ["very_satisfied", "satisfied", "satisfied", "basically_satisfied"]
+            else [Rating.VERY_SATISFIED, Rating.SATISFIED, Rating.SATISFIED, Rating.BASICALLY_SATISFIED]
         )
         rated = self.act(
             HOTLINE,

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, new_id
-from app.models.mixins import ClockColumns, EventColumns, open_clock_index
+from app.models.mixins import OPEN_CLOCK, ClockColumns, EventColumns, open_clock_index
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a log.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -107,7 +107,7 @@ class Event(EventColumns, Base):
 
 
 _LATE_RESOLVE = "kind = 'resolve' AND (met_at IS NULL OR met_at >= due_at)"
-_OPEN_RESOLVE = "kind = 'resolve' AND met_at IS NULL AND cancelled_at IS NULL"
+_OPEN_RESOLVE = f"kind = 'resolve' AND {OPEN_CLOCK}"
 
 
 class Clock(ClockColumns, Base):
