@@ -121,10 +121,3 @@ class InvitationOut(BaseModel):
     extensions: list[InvitationExtensionOut]
     supervisions: list[dict[str, Any]]
     history: list[dict[str, Any]]
-
-
-class InvitationSummary(BaseModel):
-    id: str
-    number: str | None
-    subject: str
-    status: InvitationStatus
