@@ -48,6 +48,11 @@ def problem_fields(r: Any, status: int) -> list[str]:
     return [e["field"] for e in problem(r, status).get("errors", [])]
 
 
+def fields(body: dict[str, Any]) -> set[str]:
+    """The fields a problem body names (its `errors`)."""
+    return {e["field"] for e in body["errors"]}
+
+
 def act(api: Api, t: dict[str, Any], action: str, who: str, **body: Any) -> Any:
     """POST an action (contact, resolve, rating, ...) on ticket `t` as `who`."""
     return api.post(f"/api/v1/tickets/{t['id']}/{action}", who, json=body)

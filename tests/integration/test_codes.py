@@ -8,7 +8,7 @@ import re
 from sqlalchemy import create_engine, select
 
 from app.models import DeputyCode
-from tests.integration.test_registry import is_problem
+from tests.builders import problem
 from tests.part2 import deputy, key_for, zhang
 
 
@@ -26,7 +26,7 @@ def test_the_qr_image_encodes_the_deputys_page_at_the_public_base_url(api):
     assert re.fullmatch(r"[A-Za-z0-9_-]{12,}", rotated["public_code"])
     assert rotated["url"] == f"http://testserver/d/{rotated['public_code']}"
     assert "13800000001" not in rotated["public_code"] and z not in rotated["public_code"]
-    is_problem(api.get(f"/api/v1/deputies/{z}/qr?format=gif"), 422)
+    problem(api.get(f"/api/v1/deputies/{z}/qr?format=gif"), 422)
 
 
 def test_a_decoded_qr_reads_the_page_url(api):
@@ -50,11 +50,11 @@ def test_rotating_and_disabling_a_code(api):
     r = api.post(f"/api/v1/deputies/{z}/code/disable", "liaison")
     assert r.status_code == 204
     assert api.post(f"/api/v1/deputies/{z}/code/disable").status_code == 204  # idempotent
-    is_problem(api.get(f"/api/v1/deputies/{z}/qr"), 409)  # no code is issued behind its back
+    problem(api.get(f"/api/v1/deputies/{z}/qr"), 409)  # no code is issued behind its back
     third = api.post(f"/api/v1/deputies/{z}/code/rotate").json()["public_code"]
     assert third not in (first, second)
     assert api.get(f"/api/v1/deputies/{z}/qr").status_code == 200
-    is_problem(api.post("/api/v1/deputies/nobody/code/rotate"), 404)
+    problem(api.post("/api/v1/deputies/nobody/code/rotate"), 404)
 
 
 def test_a_deputy_sees_its_own_qr_and_no_one_elses(api):
@@ -62,9 +62,9 @@ def test_a_deputy_sees_its_own_qr_and_no_one_elses(api):
     z, li = zhang(api), deputy(api)
     mine = key_for(api, "deputy", deputy_id=z)
     assert api.client.get(f"/api/v1/deputies/{z}/qr", headers=mine).status_code == 200
-    is_problem(api.client.get(f"/api/v1/deputies/{li}/qr", headers=mine), 404)
-    is_problem(api.client.post(f"/api/v1/deputies/{z}/code/rotate", headers=mine), 403)
-    is_problem(api.get(f"/api/v1/deputies/{z}/qr", "hotline"), 403)
+    problem(api.client.get(f"/api/v1/deputies/{li}/qr", headers=mine), 404)
+    problem(api.client.post(f"/api/v1/deputies/{z}/code/rotate", headers=mine), 403)
+    problem(api.get(f"/api/v1/deputies/{z}/qr", "hotline"), 403)
 
 
 def test_first_codes_issued_at_once_are_one_code(api):

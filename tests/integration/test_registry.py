@@ -4,22 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-PROBLEM = "application/problem+json"
-
-
-def is_problem(r, status: int) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM), r.headers["content-type"]
-    body = r.json()
-    for key in ("type", "title", "status", "detail"):
-        assert key in body, body
-    assert body["status"] == status
-    return body
-
-
-def fields(body: dict) -> set[str]:
-    return {e["field"] for e in body["errors"]}
-
+from tests.builders import fields, problem
 
 # --- keys -------------------------------------------------------------------------------------
 
@@ -42,25 +27,25 @@ def test_keys_create_list_revoke(api):
 
     r = api.call("DELETE", f"/api/v1/keys/{created['id']}")
     assert r.status_code == 204
-    is_problem(api.client.get("/api/v1/units", headers=auth), 401)
+    problem(api.client.get("/api/v1/units", headers=auth), 401)
     row = next(k for k in api.get("/api/v1/keys").json() if k["id"] == created["id"])
     assert row["revoked_at"] is not None
-    is_problem(api.call("DELETE", "/api/v1/keys/no-such-key"), 404)
+    problem(api.call("DELETE", "/api/v1/keys/no-such-key"), 404)
 
 
 def test_unit_key_needs_known_unit_code(api):
     api.city()
-    body = is_problem(api.post("/api/v1/keys", json={"role": "unit", "label": "x"}), 422)
+    body = problem(api.post("/api/v1/keys", json={"role": "unit", "label": "x"}), 422)
     assert "unit_code" in fields(body)
-    body = is_problem(api.post("/api/v1/keys", json={"role": "unit", "unit_code": "nope", "label": "x"}), 422)
+    body = problem(api.post("/api/v1/keys", json={"role": "unit", "unit_code": "nope", "label": "x"}), 422)
     assert "unit_code" in fields(body)
-    body = is_problem(
+    body = problem(
         api.post("/api/v1/keys", json={"role": "hotline", "unit_code": "water-bureau", "label": "x"}), 422
     )
     assert "unit_code" in fields(body)
     r = api.post("/api/v1/keys", json={"role": "unit", "unit_code": "water-bureau", "label": "water"})
     assert r.status_code == 201 and r.json()["unit_code"] == "water-bureau"
-    body = is_problem(api.post("/api/v1/keys", json={"role": "boss", "label": "x"}), 422)
+    body = problem(api.post("/api/v1/keys", json={"role": "boss", "label": "x"}), 422)
     assert "role" in fields(body)
 
 
@@ -69,19 +54,19 @@ def test_unit_key_needs_known_unit_code(api):
 
 def test_auth_missing_unknown_and_wrong_role(api):
     api.city()
-    is_problem(api.client.get("/api/v1/units"), 401)
-    is_problem(api.client.get("/api/v1/units", headers={"Authorization": "Bearer nope"}), 401)
-    is_problem(api.client.get("/api/v1/units", headers={"Authorization": "Basic abc"}), 401)
-    is_problem(api.post("/api/v1/keys", "hotline", json={"role": "hotline", "label": "x"}), 403)
-    is_problem(api.put("/api/v1/units/x", "liaison", json={"name": "x", "kind": "department"}), 403)
-    is_problem(api.post("/api/v1/tickets", "liaison", json=api.ticket_body()), 403)
-    is_problem(
+    problem(api.client.get("/api/v1/units"), 401)
+    problem(api.client.get("/api/v1/units", headers={"Authorization": "Bearer nope"}), 401)
+    problem(api.client.get("/api/v1/units", headers={"Authorization": "Basic abc"}), 401)
+    problem(api.post("/api/v1/keys", "hotline", json={"role": "hotline", "label": "x"}), 403)
+    problem(api.put("/api/v1/units/x", "liaison", json={"name": "x", "kind": "department"}), 403)
+    problem(api.post("/api/v1/tickets", "liaison", json=api.ticket_body()), 403)
+    problem(
         api.post(
             "/api/v1/deputies", "water-bureau", json={"name": "李四", "phone": "13900000000", "level": "city"}
         ),
         403,
     )
-    is_problem(api.put("/api/v1/calendar/2027", "hotline", json={"holidays": [], "workdays": []}), 403)
+    problem(api.put("/api/v1/calendar/2027", "hotline", json={"holidays": [], "workdays": []}), 403)
 
 
 # --- units and categories ---------------------------------------------------------------------
@@ -105,10 +90,10 @@ def test_units_put_create_then_replace_and_read(api):
     assert got["name"] == "水务局" and got["webhook_secret_set"] is True
     assert "webhook_secret" not in got
     assert [u["code"] for u in api.get("/api/v1/units").json()] == ["water-bureau"]
-    is_problem(api.get("/api/v1/units/nope"), 404)
-    bad = is_problem(api.put("/api/v1/units/x", json={"name": "x", "kind": "ministry"}), 422)
+    problem(api.get("/api/v1/units/nope"), 404)
+    bad = problem(api.put("/api/v1/units/x", json={"name": "x", "kind": "ministry"}), 422)
     assert "kind" in fields(bad)
-    bad = is_problem(
+    bad = problem(
         api.put("/api/v1/units/x", json={"name": "x", "kind": "department", "webhook_url": "ftp://x"}), 422
     )
     assert "webhook_url" in fields(bad)
@@ -127,7 +112,7 @@ def test_categories_put_and_unknown_unit(api):
         ("committee_unit", "water-bureau"),
         ("coordinator_unit", "heshan-gov"),
     ):
-        body = is_problem(api.put("/api/v1/categories/roads", json={"name": "道路", field: value}), 422)
+        body = problem(api.put("/api/v1/categories/roads", json={"name": "道路", field: value}), 422)
         assert field in fields(body), body
     codes = [c["code"] for c in api.get("/api/v1/categories").json()]
     assert codes == sorted(codes) and "roads" in codes
@@ -152,10 +137,10 @@ def test_deputies_create_duplicate_and_lookup(api):
     assert r.status_code == 201, r.text
     d = r.json()
     assert d["id"] and d["phone"] == "13900000002" and d["level"] == "provincial"
-    is_problem(
+    problem(
         api.post("/api/v1/deputies", json={"name": "王五", "phone": "+86 13900000002", "level": "city"}), 409
     )
-    bad = is_problem(
+    bad = problem(
         api.post("/api/v1/deputies", json={"name": "王五", "phone": "1390000003", "level": "mayor"}), 422
     )
     assert "level" in fields(bad)
@@ -201,7 +186,7 @@ def test_deputies_csv_import_keeps_good_lines_and_numbers_bad_ones(api):
 )
 def test_deputies_import_rejects_bad_files(api, content, ctype):
     r = api.post("/api/v1/deputies/import", content=content, headers={"Content-Type": ctype})
-    body = is_problem(r, 422)
+    body = problem(r, 422)
     assert body["errors"]
 
 
@@ -223,4 +208,4 @@ def test_deputies_pagination(api):
         if cursor is None:
             break
     assert len(seen) == 5 == len(set(seen))
-    is_problem(api.get("/api/v1/deputies?cursor=!!!"), 422)
+    problem(api.get("/api/v1/deputies?cursor=!!!"), 422)

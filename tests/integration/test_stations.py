@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.test_registry import fields, is_problem
+from tests.builders import fields, problem
 
 
 def deputy(api, name: str = "李四", phone: str = "13900000002") -> str:
@@ -61,7 +61,7 @@ def test_a_station_is_created_replaced_and_read_with_its_deputies(api):
     assert [s["code"] for s in api.get("/api/v1/stations", "liaison").json()] == ["heshan-01", "ziyang-01"]
     assert [s["code"] for s in api.get("/api/v1/stations?district=ziyang").json()] == ["ziyang-01"]
     assert [s["code"] for s in api.get(f"/api/v1/stations?deputy_id={zhang}").json()] == ["ziyang-01"]
-    is_problem(api.get("/api/v1/stations/nowhere"), 404)
+    problem(api.get("/api/v1/stations/nowhere"), 404)
 
 
 def test_a_bad_station_is_refused_naming_the_field_and_changes_nothing(api):
@@ -72,16 +72,16 @@ def test_a_bad_station_is_refused_naming_the_field_and_changes_nothing(api):
         ({"name": "x", "district": "heshan", "kind": "physical", "deputies": ["no-such-deputy"]}, "deputies"),
         ({"name": "x", "kind": "physical"}, "district"),
     ):
-        body = is_problem(api.put("/api/v1/stations/s-1", json=body), 422)
+        body = problem(api.put("/api/v1/stations/s-1", json=body), 422)
         assert field in fields(body), body
-    is_problem(api.get("/api/v1/stations/s-1"), 404)
-    is_problem(
+    problem(api.get("/api/v1/stations/s-1"), 404)
+    problem(
         api.put(
             "/api/v1/stations/s-1", "hotline", json={"name": "x", "district": "heshan", "kind": "physical"}
         ),
         403,
     )
-    is_problem(api.get("/api/v1/stations", "water-bureau"), 403)
+    problem(api.get("/api/v1/stations", "water-bureau"), 403)
 
 
 def test_concurrent_puts_of_one_station_all_succeed_and_leave_one_member_list(api):
@@ -145,10 +145,10 @@ def test_a_station_records_its_receptions_and_reads_them_back(api):
     # Another station's staff neither record nor read here; admin reads but does not record.
     theirs = station_key(api, "ziyang-01")
     body = {"date": "2025-09-30", "deputies": [li], "voters_received": 1, "batches": 1}
-    is_problem(api.client.post("/api/v1/stations/heshan-01/receptions", headers=theirs, json=body), 403)
-    is_problem(api.client.get("/api/v1/stations/heshan-01/receptions", headers=theirs), 403)
-    is_problem(api.post("/api/v1/stations/heshan-01/receptions", json=body), 403)
-    is_problem(api.get("/api/v1/stations/heshan-01/receptions", "hotline"), 403)
+    problem(api.client.post("/api/v1/stations/heshan-01/receptions", headers=theirs, json=body), 403)
+    problem(api.client.get("/api/v1/stations/heshan-01/receptions", headers=theirs), 403)
+    problem(api.post("/api/v1/stations/heshan-01/receptions", json=body), 403)
+    problem(api.get("/api/v1/stations/heshan-01/receptions", "hotline"), 403)
     assert len(api.get("/api/v1/stations/heshan-01/receptions").json()["items"]) == 2
 
 
@@ -166,10 +166,10 @@ def test_a_bad_reception_is_refused_naming_the_field_and_stores_nothing(api):
         ({"deputies": ["nobody"]}, "deputies"),
         ({"deputies": [li]}, "deputies"),
     ):  # not of this station
-        body = is_problem(
+        body = problem(
             api.post("/api/v1/stations/heshan-01/receptions", "liaison", json={**good, **change}), 422
         )
         assert field in fields(body), body
-    is_problem(api.post("/api/v1/stations/nowhere/receptions", "liaison", json=good), 404)
-    is_problem(api.get("/api/v1/stations/heshan-01/receptions?from=2025-09-30&to=2025-09-01"), 422)
+    problem(api.post("/api/v1/stations/nowhere/receptions", "liaison", json=good), 404)
+    problem(api.get("/api/v1/stations/heshan-01/receptions?from=2025-09-30&to=2025-09-01"), 422)
     assert api.get("/api/v1/stations/heshan-01/receptions").json()["items"] == []
