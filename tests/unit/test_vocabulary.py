@@ -92,3 +92,15 @@ def test_statuses_and_clock_states_in_the_schemas_are_the_state_machines_words()
 def test_a_word_without_a_label_is_refused_when_the_labels_are_built():
     with pytest.raises(ValueError, match="no label for lapsed"):
         v.labelled(v.ExtensionState, {s: "x" for s in v.ExtensionState if s is not v.ExtensionState.LAPSED})
+
+
+def test_every_status_and_clock_word_has_a_chinese_label():
+    """A state added to a machine and not labelled would show its code on pages and reports."""
+    from app.pages import labels
+    from app.services import invitation_flow, message_flow, sla, workflow
+
+    assert set(labels.STATUSES) == set(v.values(workflow.Status))
+    assert set(labels.INVITATION_STATUSES) == set(v.values(invitation_flow.Status))
+    assert set(labels.MSG_STATUSES) == set(v.values(message_flow.MsgStatus))
+    assert set(labels.CLOCK_STATES) == set(v.values(sla.ClockState))
+    assert set(labels.CLOCK_KINDS) == set(v.values(sla.ClockKind))
