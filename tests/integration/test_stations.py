@@ -3,22 +3,7 @@
 from __future__ import annotations
 
 from tests.builders import fields, problem
-
-
-def deputy(api, name: str = "李四", phone: str = "13900000002") -> str:
-    r = api.post(
-        "/api/v1/deputies",
-        "liaison",
-        json={"name": name, "phone": phone, "level": "county", "district": "heshan"},
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
-def station_key(api, code: str) -> dict[str, str]:
-    r = api.post("/api/v1/keys", json={"role": "station", "station_code": code, "label": code})
-    assert r.status_code == 201, r.text
-    return {"Authorization": f"Bearer {r.json()['key']}"}
+from tests.part2 import deputy, key_for
 
 
 def test_a_station_is_created_replaced_and_read_with_its_deputies(api):
@@ -104,7 +89,7 @@ def test_a_station_records_its_receptions_and_reads_them_back(api):
     li = deputy(api)
     api.station("heshan-01", [zhang, li])
     api.station("ziyang-01", [li], district="ziyang")
-    mine = station_key(api, "heshan-01")
+    mine = key_for(api, "station", station_code="heshan-01")
     r = api.client.post(
         "/api/v1/stations/heshan-01/receptions",
         headers=mine,
@@ -143,7 +128,7 @@ def test_a_station_records_its_receptions_and_reads_them_back(api):
     ).json()
     assert [x["date"] for x in rest["items"]] == ["2025-08-15"] and rest["next_cursor"] is None
     # Another station's staff neither record nor read here; admin reads but does not record.
-    theirs = station_key(api, "ziyang-01")
+    theirs = key_for(api, "station", station_code="ziyang-01")
     body = {"date": "2025-09-30", "deputies": [li], "voters_received": 1, "batches": 1}
     problem(api.client.post("/api/v1/stations/heshan-01/receptions", headers=theirs, json=body), 403)
     problem(api.client.get("/api/v1/stations/heshan-01/receptions", headers=theirs), 403)
