@@ -48,13 +48,15 @@ class MethodTable:
             _Template(path, regex[path], _specificity(path), frozenset(methods))
             for path, methods in by_path.items()
         ]
-        # Literal API paths that a template of another route also matches.
+        # Literal API paths that a template of another route also matches (only a template
+        # with a parameter can: a literal one matches its own path alone).
+        templated = [t for t in self._templates if "{" in t.path]
         self.shadowed: dict[str, frozenset[str]] = {
             t.path: t.methods
             for t in self._templates
             if t.path.startswith(API_PREFIX)
             and "{" not in t.path
-            and any(o is not t and o.regex.match(t.path) for o in self._templates)
+            and any(o.regex.match(t.path) for o in templated)
         }
 
     def allowed(self, path: str) -> list[str]:
