@@ -1,17 +1,32 @@
-"""Ticket queries."""
+"""Ticket queries: the ticket's row and its parts (assignments, clocks, ratings,
+resolutions, extensions), intake's look-up, and the lists. An assignment in force is defined
+once (`active`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Deputy, Event, Extension, Rating, Supervision, Ticket, Unit
+from app.models import (
+    Assignment,
+    Category,
+    Clock,
+    Deputy,
+    Extension,
+    Rating,
+    Resolution,
+    Supervision,
+    Ticket,
+    Unit,
+)
 from app.repositories.clocks import breached_exists
+from app.repositories.events import hooked
+from app.services.calendar_in_force import signature_columns
 from app.services.vocabulary import ExtensionState
 
 if TYPE_CHECKING:
@@ -49,9 +64,110 @@ def by_hotline_no(session: Session, hotline_no: str) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.hotline_no == hotline_no))
 
 
-def events(session: Session, ticket_id: str) -> list[Event]:
-    """A ticket's whole log, in recording order."""
-    return list(session.scalars(select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id)))
+# Everything intake looks up, in one round trip; built once (building costs more than running).
+_INTAKE = select(
+    select(Ticket.id).where(Ticket.hotline_no == bindparam("hotline_no")).scalar_subquery(),
+    select(Category.code).where(Category.code == bindparam("category")).scalar_subquery(),
+    select(Category.default_lead_unit).where(Category.code == bindparam("category")).scalar_subquery(),
+    *(
+        select(col).where(Deputy.phone == bindparam("phone")).scalar_subquery()
+        for col in (Deputy.id, Deputy.name, Deputy.level)
+    ),
+    *signature_columns(),
+    # The units named, and how many have webhooks: the usual post needs no other look-up.
+    select(func.count()).where(Unit.code.in_(bindparam("units", expanding=True))).scalar_subquery(),
+    select(func.count()).where(Unit.code.in_(bindparam("units", expanding=True)), hooked()).scalar_subquery(),
+)
+
+
+def intake_lookup(
+    session: Session, *, hotline_no: str, category: str, phone: str, units: list[str]
+) -> tuple[Any, ...]:
+    """What a new call needs, in one statement: the id of a ticket already received under
+    the hotline number, the category's code and default lead unit (None when unknown), the
+    id, name and level of the deputy with this phone, the working calendar's signature
+    (count, latest change), and how many of `units` exist and how many of them have a
+    webhook endpoint."""
+    return tuple(
+        session.connection()
+        .execute(_INTAKE, {"hotline_no": hotline_no, "category": category, "phone": phone, "units": units})
+        .one()
+    )
+
+
+_UNITS = select(Unit.code, hooked()).where(Unit.code.in_(bindparam("units", expanding=True)))
+
+
+def units_hooked(session: Session, units: list[str]) -> Sequence[Row[str, bool]]:
+    """(code, has a webhook endpoint) of those of these units that exist."""
+    return session.connection().execute(_UNITS, {"units": units}).all()
+
+
+# --- assignments and the round's steps -----------------------------------------------------
+
+
+def active() -> ColumnElement[bool]:
+    """An assignment in force: not returned, replaced or ended with its ticket's closing."""
+    return Assignment.active.is_(True)
+
+
+def assignments_of(session: Session, ticket_id: str) -> list[Assignment]:
+    """All of a ticket's assignments, ended or not (in no order)."""
+    return list(session.scalars(select(Assignment).where(Assignment.ticket_id == ticket_id)))
+
+
+def active_assignments(session: Session, ticket_id: str) -> list[Assignment]:
+    """A ticket's assignments in force (in no order)."""
+    return list(session.scalars(select(Assignment).where(Assignment.ticket_id == ticket_id, active())))
+
+
+def active_assignment(session: Session, ticket_id: str, unit: str | None) -> Assignment | None:
+    """The unit's assignment in force on the ticket, if any (a unit holds one at a time)."""
+    return session.scalar(
+        select(Assignment).where(
+            Assignment.ticket_id == ticket_id,
+            Assignment.unit_code == unit,
+            active(),
+        )
+    )
+
+
+def last_ended(session: Session, ticket_id: str) -> datetime | None:
+    """When the ticket's latest assignment to end ended (None: none has)."""
+    return session.scalar(select(func.max(Assignment.ended_at)).where(Assignment.ticket_id == ticket_id))
+
+
+def rated_at(session: Session, ticket_id: str, round_: int) -> datetime | None:
+    """When the ticket's rating of the round was given (None: not rated)."""
+    return session.scalar(select(Rating.at).where(Rating.ticket_id == ticket_id, Rating.round == round_))
+
+
+def resolved_by(session: Session, ticket_id: str, round_: int) -> str | None:
+    """The unit whose resolution of the round came last (None: not resolved)."""
+    return session.scalar(
+        select(Resolution.unit_code)
+        .where(
+            Resolution.ticket_id == ticket_id,
+            Resolution.round == round_,
+        )
+        .order_by(Resolution.at.desc(), Resolution.id.desc())
+        .limit(1)
+    )
+
+
+def parts(
+    session: Session, ticket_ids: Collection[str], deputy_ids: Collection[str]
+) -> tuple[list[Assignment], list[Clock], list[Deputy]]:
+    """The assignments and clocks of these tickets, each in creation order, and these
+    deputies (their callers'): a query each, none for no deputies."""
+    assignments = list(
+        session.scalars(
+            select(Assignment).where(Assignment.ticket_id.in_(ticket_ids)).order_by(Assignment.id)
+        )
+    )
+    clocks = list(session.scalars(select(Clock).where(Clock.ticket_id.in_(ticket_ids)).order_by(Clock.id)))
+    deputies = list(session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids)))) if deputy_ids else []
+    return assignments, clocks, deputies
 
 
 def hotline_numbers(session: Session, ticket_ids: Collection[str]) -> dict[str, str]:

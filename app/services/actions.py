@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-
 from app.errors import Conflict, Forbidden, Invalid
 from app.models import Assignment, Category, Clock, Rating, Resolution, Ticket
+from app.repositories import tickets as tickets_repo
 from app.repositories.clocks import open_clocks
 from app.services.clocks import cancel, meet, start_clock
 from app.services.context import Ctx
@@ -30,13 +29,7 @@ def transition(ticket: Ticket, action: Action) -> Status:
 
 
 def _active_role(ctx: Ctx, ticket: Ticket) -> Assignment | None:
-    return ctx.session.scalar(
-        select(Assignment).where(
-            Assignment.ticket_id == ticket.id,
-            Assignment.unit_code == ctx.actor.unit_code,
-            Assignment.active.is_(True),
-        )
-    )
+    return tickets_repo.active_assignment(ctx.session, ticket.id, ctx.actor.unit_code)
 
 
 def require_role(ctx: Ctx, ticket: Ticket, role: str, what: str) -> Assignment:
@@ -75,9 +68,7 @@ def _open_clock(ctx: Ctx, ticket: Ticket, kind: ClockKind, unit: str | None) -> 
 def _round_started_at(ctx: Ctx, ticket: Ticket, lead: Assignment) -> datetime:
     if ticket.round == 1:
         return lead.assigned_at
-    started = ctx.session.scalar(
-        select(Rating.at).where(Rating.ticket_id == ticket.id, Rating.round == ticket.round - 1)
-    )
+    started = tickets_repo.rated_at(ctx.session, ticket.id, ticket.round - 1)
     return started or lead.assigned_at
 
 
@@ -190,11 +181,7 @@ def return_ticket(ctx: Ctx, *, ticket_id: str, reason: str, at: datetime | None)
     lead = require_role(ctx, ticket, "lead", "return the ticket")
     new_status = transition(ticket, Action.RETURN)
     at = _at(ctx, at, not_before=lead.assigned_at, step="the dispatch")
-    assignments = list(
-        ctx.session.scalars(
-            select(Assignment).where(Assignment.ticket_id == ticket.id, Assignment.active.is_(True))
-        )
-    )
+    assignments = tickets_repo.active_assignments(ctx.session, ticket.id)
     for a in assignments:
         a.active, a.ended_at = False, at
     cancel(ctx, ticket, open_clocks(ctx.session, ticket.id), at, "assignment returned")
@@ -223,10 +210,7 @@ def redispatch(
     check_units(ctx, units, "units")
     if lead_unit is not None and lead_unit not in units:
         raise Invalid("lead_unit", f"{lead_unit!r} is not one of units")
-    returned_at = (
-        ctx.session.scalar(select(func.max(Assignment.ended_at)).where(Assignment.ticket_id == ticket.id))
-        or ticket.dispatched_at
-    )
+    returned_at = tickets_repo.last_ended(ctx.session, ticket.id) or ticket.dispatched_at
     at = _at(ctx, at, not_before=returned_at, step="the return")
     category = ctx.session.get(Category, ticket.category)
     routing = choose_lead(units, lead_unit, category.default_lead_unit if category else None)
@@ -245,15 +229,7 @@ def rate(ctx: Ctx, *, ticket_id: str, rating: str, at: datetime | None, comment:
     new_status = transition(ticket, Action.RATE_SATISFIED if satisfied else Action.RATE_UNSATISFIED)
     assert ticket.fed_back_at is not None
     at = _at(ctx, at, not_before=ticket.fed_back_at, step="the feedback")
-    resolved_by = ctx.session.scalar(
-        select(Resolution.unit_code)
-        .where(
-            Resolution.ticket_id == ticket.id,
-            Resolution.round == ticket.round,
-        )
-        .order_by(Resolution.at.desc(), Resolution.id.desc())
-        .limit(1)
-    )
+    resolved_by = tickets_repo.resolved_by(ctx.session, ticket.id, ticket.round)
     ctx.session.add(
         Rating(
             ticket_id=ticket.id,

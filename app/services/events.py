@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 
-from app.models import Event, Ticket, Unit, WebhookDelivery
+from app.models import Event, Ticket, WebhookDelivery
 from app.models.base import new_id
+from app.repositories import events as events_repo
 from app.services.context import Ctx
 from app.services.vocabulary import DeliveryState
 
@@ -73,14 +73,7 @@ def outbox(
     unknown = [c for c in codes if c not in ctx.webhook_units]
     if unknown:
         ctx.webhook_units.update({c: False for c in unknown})
-        ctx.webhook_units.update(
-            {
-                c: True
-                for c in ctx.session.scalars(
-                    select(Unit.code).where(Unit.code.in_(unknown), Unit.webhook_url.is_not(None))
-                )
-            }
-        )
+        ctx.webhook_units.update(dict.fromkeys(events_repo.hooked_among(ctx.session, unknown), True))
     targets = [c for c in codes if ctx.webhook_units[c]]
     now = ctx.now()
     for code in targets:

@@ -8,16 +8,15 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import Raced
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Assignment, Category, Clock, Deputy, Event, Ticket, Unit
+from app.models import Assignment, Category, Clock, Deputy, Event, Ticket
 from app.models.base import new_id
+from app.repositories import events as events_repo
 from app.repositories import tickets as tickets_repo
 from app.repositories.tickets import TicketFilter as TicketFilter
-from app.services.calendar_in_force import signature_columns
 from app.services.clocks import clock_values, insert_clocks
 from app.services.context import Ctx
 from app.services.events import emit, event_row
@@ -64,44 +63,13 @@ class Ingested:
     parts: tuple[list[Assignment], list[Clock], Deputy | None] | None = None
 
 
-# Everything intake looks up, in one round trip; built once (building costs more than running).
-_LOOKUP = select(
-    select(Ticket.id).where(Ticket.hotline_no == bindparam("hotline_no")).scalar_subquery(),
-    select(Category.code).where(Category.code == bindparam("category")).scalar_subquery(),
-    select(Category.default_lead_unit).where(Category.code == bindparam("category")).scalar_subquery(),
-    *(
-        select(col).where(Deputy.phone == bindparam("phone")).scalar_subquery()
-        for col in (Deputy.id, Deputy.name, Deputy.level)
-    ),
-    *signature_columns(),
-    # The units named, and how many have webhooks: the usual post needs no other look-up.
-    select(func.count()).where(Unit.code.in_(bindparam("units", expanding=True))).scalar_subquery(),
-    select(func.count())
-    .where(Unit.code.in_(bindparam("units", expanding=True)), Unit.webhook_url.is_not(None))
-    .scalar_subquery(),
-)
-_UNITS = select(Unit.code, Unit.webhook_url.is_not(None)).where(
-    Unit.code.in_(bindparam("units", expanding=True))
-)
-
-
 def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
     """Store a deputy call; created=False (the existing ticket) on an identical retry."""
     fingerprint = data.fingerprint()
     phone = normalize_phone(data.caller_phone)
     named = list(dict.fromkeys(data.units or []))
-    looked_up = (
-        ctx.session.connection()
-        .execute(
-            _LOOKUP,
-            {
-                "hotline_no": data.hotline_no,
-                "category": data.category,
-                "phone": phone,
-                "units": named,
-            },
-        )
-        .one()
+    looked_up = tickets_repo.intake_lookup(
+        ctx.session, hotline_no=data.hotline_no, category=data.category, phone=phone, units=named
     )
     (
         existing_id,
@@ -114,7 +82,7 @@ def ingest(ctx: Ctx, data: TicketInput) -> Ingested:
         cal_latest,
         known_units,
         hooked_units,
-    ) = tuple(looked_up)
+    ) = looked_up
     if existing_id is not None:
         existing = ctx.session.get(Ticket, existing_id)
         assert existing is not None
@@ -355,7 +323,7 @@ def check_units(ctx: Ctx, units: list[str], field: str, *, counted: tuple[int, i
     if counted == (len(units), 0):
         ctx.webhook_units.update(dict.fromkeys(units, False))
         return
-    rows = ctx.session.connection().execute(_UNITS, {"units": units}).all()
+    rows = tickets_repo.units_hooked(ctx.session, units)
     known = {code for code, _ in rows}
     ctx.webhook_units.update({code: bool(has_hook) for code, has_hook in rows})
     for i, unit in enumerate(units):
@@ -392,7 +360,7 @@ def get_visible(ctx: Ctx, ticket_id: str, *, for_update: bool = False) -> Ticket
 def events_of(ctx: Ctx, ticket_id: str) -> list[Event]:
     """The ticket's whole log in recording order; NotFound as for the ticket itself."""
     get_visible(ctx, ticket_id)
-    return tickets_repo.events(ctx.session, ticket_id)
+    return events_repo.of_ticket(ctx.session, ticket_id)
 
 
 def hotline_numbers(ctx: Ctx, ticket_ids: set[str]) -> dict[str, str]:

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Clock, Deputy, Event, InvitationClock, Ticket
+from app.repositories import tickets as tickets_repo
 from app.services.sla import clock_state
 
 
@@ -39,18 +39,15 @@ def ticket_views(
     if not tickets:
         return []
     ids = [t.id for t in tickets]
+    deputy_ids = {t.deputy_id for t in tickets if t.deputy_id}
+    found_assignments, found_clocks, found_deputies = tickets_repo.parts(session, ids, deputy_ids)
     assignments: dict[str, list[Assignment]] = {i: [] for i in ids}
-    for a in session.scalars(select(Assignment).where(Assignment.ticket_id.in_(ids)).order_by(Assignment.id)):
+    for a in found_assignments:
         assignments[a.ticket_id].append(a)
     clocks: dict[str, list[Clock]] = {i: [] for i in ids}
-    for c in session.scalars(select(Clock).where(Clock.ticket_id.in_(ids)).order_by(Clock.id)):
+    for c in found_clocks:
         clocks[c.ticket_id].append(c)
-    deputy_ids = {t.deputy_id for t in tickets if t.deputy_id}
-    deputies = (
-        {d.id: d for d in session.scalars(select(Deputy).where(Deputy.id.in_(deputy_ids)))}
-        if deputy_ids
-        else {}
-    )
+    deputies = {d.id: d for d in found_deputies}
     return [
         ticket_view(t, assignments[t.id], clocks[t.id], deputies.get(t.deputy_id or ""), now, tz)
         for t in tickets
