@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, bindparam, event, func, literal, select, tuple_, update
+from sqlalchemy import Row, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Assignment, Clock, Invitation, QueueItem, Supervision, Ticket, Unit
-from app.repositories.clocks import open_clock
+from app.models import Assignment, Clock, QueueItem, Ticket
+from app.repositories import queue as queue_repo
+from app.repositories.queue import INVITED
 from app.services.context import Ctx
 from app.services.rows import insert_rows, row_of
 from app.services.sla import ClockKind
@@ -68,27 +69,14 @@ def refresh_queue(
         ctx.session.flush()
     now = ctx.now()
     rows: dict[tuple[str, str], QueueItem] = {}
+    assignments: Sequence[Assignment]
+    clocks: Sequence[Clock]
     if fresh is not None:
         assignments, clocks = fresh
         supervising: list[str] = []
     else:
-        assignments = list(ctx.session.scalars(select(Assignment).where(Assignment.ticket_id == ticket.id)))
-        clocks = list(ctx.session.scalars(select(Clock).where(Clock.ticket_id == ticket.id, open_clock())))
-        supervising = [
-            u
-            for u in ctx.session.scalars(
-                select(Supervision.unit_code).where(
-                    Supervision.ticket_id == ticket.id,
-                    Supervision.state == "open",
-                    Supervision.unit_code.is_not(None),
-                )
-            )
-            if u is not None
-        ]
-        rows = {
-            (r.unit_code, r.role): r
-            for r in ctx.session.scalars(select(QueueItem).where(QueueItem.ticket_id == ticket.id))
-        }
+        assignments, clocks, supervising, items = queue_repo.sources(ctx.session, ticket.id)
+        rows = {(r.unit_code, r.role): r for r in items}
     want = _desired(ctx, ticket, assignments, clocks, supervising)
     if fresh is not None:
         insert_rows(
@@ -137,15 +125,7 @@ def touch(ctx: Ctx, ticket_ids: Iterable[str]) -> None:
     """Mark tickets' queue rows as changed (e.g. a breach recorded), without recomputing."""
     ids = list(set(ticket_ids))
     if ids:
-        changed(
-            ctx.session,
-            ctx.session.scalars(
-                update(QueueItem)
-                .where(QueueItem.ticket_id.in_(ids), QueueItem.active.is_(True))
-                .values(updated_at=ctx.now())
-                .returning(QueueItem.unit_code)
-            ),
-        )
+        changed(ctx.session, queue_repo.touch(ctx.session, ids, ctx.now()))
 
 
 # --- queue versions ------------------------------------------------------------------------
@@ -179,37 +159,12 @@ def _raise_versions(session: Session) -> None:
         return
     session.flush()  # every other write first, so the unit locks are held the least
     units = session.info.pop(_UNITS_KEY)
-    session.connection().execute(_RAISE, [{"unit": code} for code in sorted(units)])
+    queue_repo.raise_versions(session.connection(), sorted(units))
 
 
 def _forget_versions(session: Session, transaction: Any) -> None:
     if transaction.parent is None:  # the whole transaction ended (rolled back or closed)
         session.info.pop(_UNITS_KEY, None)
-
-
-_RAISE = update(Unit).where(Unit.code == bindparam("unit")).values(queue_version=Unit.queue_version + 1)
-
-
-# Built once: a poll's 304 costs about as much to build as to run (bound per request).
-_ETAG = select(
-    Unit.code,
-    Unit.queue_version,
-    select(func.min(QueueItem.sort_key))
-    .where(
-        QueueItem.unit_code == bindparam("unit"),
-        QueueItem.active.is_(True),
-        QueueItem.sort_key > bindparam("now", type_=QueueItem.sort_key.type),
-    )
-    .scalar_subquery(),
-    # The unit's invitations (SPEC Part II) are queue entries too, kept on their own rows.
-    select(func.min(Invitation.sort_key))
-    .where(
-        Invitation.unit_code == bindparam("unit"),
-        Invitation.queue_active.is_(True),
-        Invitation.sort_key > bindparam("now", type_=Invitation.sort_key.type),
-    )
-    .scalar_subquery(),
-).where(Unit.code == bindparam("unit"))
 
 
 def etag(ctx: Ctx, unit: str, params: str) -> str | None:
@@ -218,112 +173,12 @@ def etag(ctx: Ctx, unit: str, params: str) -> str | None:
 
     One round trip of index seeks, whatever the queue's size: no page is built to decide a
     304. None when there is no such unit."""
-    row = ctx.session.connection().execute(_ETAG, {"unit": unit, "now": ctx.now()}).first()
+    row = queue_repo.version(ctx.session.connection(), unit, ctx.now())
     if row is None:
         return None
     _, version, due, invitation_due = row
     raw = f"{unit}|{params}|{version}|{due}|{invitation_due}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
-
-
-_PAGE_COLUMNS = (
-    QueueItem.sort_key,
-    Ticket.id,
-    QueueItem.role,
-    QueueItem.active,
-    QueueItem.next_action,
-    QueueItem.next_due_at,
-    QueueItem.updated_at,
-    Ticket.hotline_no,
-    Ticket.status,
-    Ticket.kind,
-    Ticket.category,
-    Ticket.district,
-    Ticket.urgency,
-    Ticket.round,
-    Ticket.lead_unit,
-    Ticket.called_at,
-)
-
-
-def _page_query(*, since: bool, after: bool) -> Executable:
-    q = (
-        select(*_PAGE_COLUMNS)
-        .join(Ticket, Ticket.id == QueueItem.ticket_id)
-        .where(QueueItem.unit_code == bindparam("unit"))
-        .order_by(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
-        .limit(bindparam("limit"))
-    )
-    if since:
-        q = q.where(QueueItem.updated_at > bindparam("since", type_=QueueItem.updated_at.type))
-    else:
-        q = q.where(QueueItem.active.is_(True))
-    if after:
-        q = q.where(
-            tuple_(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
-            > tuple_(
-                bindparam("after_key", type_=QueueItem.sort_key.type),
-                bindparam("after_ticket"),
-                bindparam("after_role"),
-            )
-        )
-    return q
-
-
-# The four shapes of a page, built once: building a statement cost as much as running it.
-_PAGES = {
-    (since, after): _page_query(since=since, after=after)
-    for since in (False, True)
-    for after in (False, True)
-}
-
-
-INVITED = "invited"  # the role of an invited unit's entry (SPEC Part II, invitations)
-
-
-def _invitation_page_query(*, since: bool, after: bool) -> Executable:
-    """The unit's invitations as queue rows, in the tickets' order and keyset: only issued
-    letters are the unit's work (a request under review is not)."""
-    q = (
-        select(
-            Invitation.sort_key,
-            Invitation.id,
-            literal(INVITED).label("role"),
-            Invitation.queue_active.label("active"),
-            Invitation.next_action,
-            Invitation.next_due_at,
-            Invitation.updated_at,
-            Invitation.number.label("invitation_number"),
-            Invitation.subject,
-            Invitation.status,
-            Invitation.round,
-            Invitation.station_code,
-        )
-        .where(Invitation.unit_code == bindparam("unit"), Invitation.number.is_not(None))
-        .order_by(Invitation.sort_key, Invitation.id)
-        .limit(bindparam("limit"))
-    )
-    if since:
-        q = q.where(Invitation.updated_at > bindparam("since", type_=Invitation.updated_at.type))
-    else:
-        q = q.where(Invitation.queue_active.is_(True))
-    if after:
-        q = q.where(
-            tuple_(Invitation.sort_key, Invitation.id, literal(INVITED))
-            > tuple_(
-                bindparam("after_key", type_=Invitation.sort_key.type),
-                bindparam("after_ticket"),
-                bindparam("after_role"),
-            )
-        )
-    return q
-
-
-_INVITATION_PAGES = {
-    (since, after): _invitation_page_query(since=since, after=after)
-    for since in (False, True)
-    for after in (False, True)
-}
 
 
 def read_queue(
@@ -342,11 +197,9 @@ def read_queue(
     params: dict[str, Any] = {"unit": unit, "limit": limit, "since": updated_since}
     if after is not None:
         params.update(after_key=after[0], after_ticket=after[1], after_role=after[2])
-    shape = (updated_since is not None, after is not None)
-    conn = ctx.session.connection()
-    # All at once: fetching a page row by row cost a fifth more.
-    rows = list(conn.execute(_PAGES[shape], params).all())
-    invited = list(conn.execute(_INVITATION_PAGES[shape], params).all())
+    rows, invited = queue_repo.page(
+        ctx.session.connection(), params, since=updated_since is not None, after=after is not None
+    )
     if not invited:
         return rows
     merged = sorted(rows + invited, key=lambda r: (r.sort_key, r.id, r.role))
@@ -355,8 +208,8 @@ def read_queue(
 
 def item_view(row: Sequence[Any], now: datetime, tz: Any) -> dict[str, Any]:
     """A queue item as the API shows it: a ticket's, or an invitation's."""
-    # Unpacked by position (the page queries' columns, in their order): reading a row's
-    # values by name cost four times as much as the rest of building the view. An
+    # Unpacked by position (app.repositories.queue's page columns, in their order): reading
+    # a row's values by name cost four times as much as the rest of building the view. An
     # invitation's entry is told by its role, which no ticket's entry has.
     if row[2] == INVITED:
         (_, id_, role, active, action, due, updated, number, subject, status, round_, station) = row
