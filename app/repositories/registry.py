@@ -46,17 +46,6 @@ def station_names(session: Session, codes: Collection[str] | None = None) -> dic
     return _names(session, Station.code, Station.name, codes)
 
 
-def stations_of_deputy(session: Session, deputy_id: str) -> list[str]:
-    """The names of the stations a deputy belongs to, by station code."""
-    q = (
-        select(Station.name)
-        .join(StationDeputy, StationDeputy.station_code == Station.code)
-        .where(StationDeputy.deputy_id == deputy_id)
-        .order_by(Station.code)
-    )
-    return list(session.scalars(q))
-
-
 def deputy_names(session: Session, ids: Collection[str]) -> dict[str, str]:
     """id -> name of these deputies, by name."""
     if not ids:

@@ -28,6 +28,7 @@ from app.repositories.clocks import breached_exists
 from app.repositories.events import hooked
 from app.services.calendar_in_force import signature_columns
 from app.services.vocabulary import ExtensionState
+from app.services.workflow import Status
 
 if TYPE_CHECKING:
     from app.services.reports.period import Period
@@ -225,10 +226,11 @@ def filtered(
 def supervising(session: Session, *, limit: int) -> tuple[int, list[Any]]:
     """How many tickets are under supervision (rated unsatisfied), and the newest `limit` of
     them: (id, hotline number, category, lead unit, round, rated at)."""
-    count = session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == "supervising"))
+    under = Ticket.status == Status.SUPERVISING.value
+    count = session.scalar(select(func.count()).select_from(Ticket).where(under))
     rows = session.execute(
         select(Ticket.id, Ticket.hotline_no, Ticket.category, Ticket.lead_unit, Ticket.round, Ticket.rated_at)
-        .where(Ticket.status == "supervising")
+        .where(under)
         .order_by(Ticket.id.desc())
         .limit(limit)
     ).all()
