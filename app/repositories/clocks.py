@@ -1,15 +1,18 @@
 """Clock queries: tickets' clocks and invitations' clocks share their columns and their
-one definition of "open"."""
+one definition of "open". The sweep's batches (`due_rows`, `mark`) and the recomputation
+after a calendar change (`open_from`) read them here too."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, literal_column, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.models import Clock, Deputy, InvitationClock, Ticket
+from app.models import Clock, Deputy, Extension, Invitation, InvitationClock, Ticket
+from app.repositories.batches import claimed
 
 if TYPE_CHECKING:
     from app.services.reports.period import Period
@@ -157,3 +160,97 @@ def uncancelled_of(session: Session, ticket_id: str, kind: str, round_: int, uni
         .order_by(Clock.id.desc())
         .limit(1)
     )
+
+
+# --- the sweep's batches --------------------------------------------------------------------
+
+# The mark each due time is recorded in, once.
+_MARKS = {"due_at": "breach_recorded_at", "warn_at": "warned_at", "escalate_at": "escalated_at"}
+
+
+def due_rows(
+    session: Session, column: str, now: datetime, model: ClockTable = Clock, *, limit: int
+) -> list[Any]:
+    """The next `limit` open clocks whose `column` time ("warn_at", "due_at") has come and
+    is not yet marked, earliest first, claimed, as plain rows (id, owner_id, kind, unit_code,
+    round, due_at): the sweep marks a batch with one UPDATE instead of loading (and flushing)
+    thousands of ORM objects one by one.
+
+    `model`: a ticket's clocks, or an invitation's (same columns, `invitation_id` for
+    `ticket_id`)."""
+    col = getattr(model, column)
+    mark = getattr(model, _MARKS[column])
+    owner = model.ticket_id if model is Clock else InvitationClock.invitation_id
+    q = (
+        select(model.id, owner.label("owner_id"), model.kind, model.unit_code, model.round, model.due_at)
+        .where(open_clock(model), mark.is_(None), col <= now)
+        .order_by(col)
+        .limit(limit)
+    )
+    return list(session.execute(claimed(session, q)))
+
+
+def due_clocks(session: Session, column: str, now: datetime, *, limit: int) -> list[Clock]:
+    """Like `due_rows`, as tickets' clocks (ORM objects): the long-overdue batch, whose cases
+    read and change them one by one."""
+    col = getattr(Clock, column)
+    mark = getattr(Clock, _MARKS[column])
+    q = select(Clock).where(open_clock(), mark.is_(None), col <= now).order_by(col).limit(limit)
+    return list(session.scalars(claimed(session, q)))
+
+
+def mark(session: Session, column: str, ids: list[int], now: datetime, model: ClockTable = Clock) -> None:
+    """Record that these clocks' `column` time was swept at `now` (one UPDATE, below the ORM)."""
+    session.execute(
+        update(model)
+        .where(model.id.in_(ids))
+        .values({_MARKS[column]: now})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def tickets_of(session: Session, ticket_ids: Collection[str]) -> dict[str, Ticket]:
+    """The tickets owning a batch of clocks, by id."""
+    return {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+
+
+def invitations_of(session: Session, invitation_ids: Collection[str]) -> dict[str, Invitation]:
+    """The invitations owning a batch of clocks, by id."""
+    return {i.id: i for i in session.scalars(select(Invitation).where(Invitation.id.in_(invitation_ids)))}
+
+
+# --- after a calendar change ----------------------------------------------------------------
+
+
+def open_from(session: Session, boundary: datetime) -> Iterable[Clock]:
+    """The tickets' open clocks that fall due, or go long overdue, at or after `boundary`,
+    ticket by ticket."""
+    return session.scalars(
+        select(Clock)
+        .where(
+            open_clock(),
+            (Clock.due_at >= boundary) | (Clock.escalate_at >= boundary),
+        )
+        .order_by(Clock.ticket_id, Clock.id)
+    )
+
+
+def invitation_open_from(session: Session, boundary: datetime) -> Iterable[InvitationClock]:
+    """The invitations' open clocks that fall due at or after `boundary`, invitation by
+    invitation."""
+    return session.scalars(
+        select(InvitationClock)
+        .where(
+            open_clock(InvitationClock),
+            InvitationClock.due_at >= boundary,
+        )
+        .order_by(InvitationClock.invitation_id, InvitationClock.id)
+    )
+
+
+def pending_extensions_of(session: Session, clock_ids: Collection[int]) -> Iterable[Extension]:
+    """The extension requests of these resolve clocks still waiting for a decision."""
+    # Imported here: the tickets' queries import this module (`breached_exists`).
+    from app.repositories.tickets import pending_extension
+
+    return session.scalars(select(Extension).where(Extension.clock_id.in_(clock_ids), pending_extension()))

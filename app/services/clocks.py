@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from app.models import Clock, Extension, Invitation, InvitationClock, Ticket
-from app.repositories.clocks import open_clock
+from app.models import Clock, Invitation, InvitationClock, Ticket
+from app.repositories import clocks as clocks_repo
 from app.services import invitation_log
 from app.services.context import Ctx
 from app.services.events import log
@@ -150,9 +148,7 @@ def lapse_extensions(ctx: Ctx, ticket: Ticket, clocks: list[Clock], at: datetime
     ids = [c.id for c in clocks if c.kind == ClockKind.RESOLVE.value]
     if not ids:
         return
-    for ext in ctx.session.scalars(
-        select(Extension).where(Extension.clock_id.in_(ids), Extension.state == ExtensionState.PENDING.value)
-    ):
+    for ext in clocks_repo.pending_extensions_of(ctx.session, ids):
         ext.state = ExtensionState.LAPSED.value
         log(
             ctx,
@@ -221,17 +217,9 @@ def recompute_open(ctx: Ctx, years: set[int]) -> int:
     # A period reaches at most a few weeks past its start: anything started before the
     # year's start minus that margin and due before the year cannot be affected.
     boundary = end_of_day(date(lo - 1, 11, 30), ctx.tz)
-    q = (
-        select(Clock)
-        .where(
-            open_clock(),
-            (Clock.due_at >= boundary) | (Clock.escalate_at >= boundary),
-        )
-        .order_by(Clock.ticket_id, Clock.id)
-    )
     changed = 0
     tickets: dict[str, Ticket] = {}
-    for clock in ctx.session.scalars(q):
+    for clock in clocks_repo.open_from(ctx.session, boundary):
         change = apply_due(ctx, clock)
         if change is None:
             continue
@@ -256,17 +244,9 @@ def recompute_open(ctx: Ctx, years: set[int]) -> int:
 
 def _recompute_invitations(ctx: Ctx, years: set[int], boundary: datetime) -> int:
     """`recompute_open` for the invitations' clocks, logged in their histories."""
-    q = (
-        select(InvitationClock)
-        .where(
-            open_clock(InvitationClock),
-            InvitationClock.due_at >= boundary,
-        )
-        .order_by(InvitationClock.invitation_id, InvitationClock.id)
-    )
     changed = 0
     invitations: dict[str, Invitation] = {}
-    for clock in ctx.session.scalars(q):
+    for clock in clocks_repo.invitation_open_from(ctx.session, boundary):
         change = apply_due(ctx, clock)
         if change is None:
             continue

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, text
 
-from app.models import Clock, Event, Invitation, InvitationClock, Ticket
-from app.repositories.clocks import ClockTable, open_clock
+from app.models import Clock, Event, InvitationClock, Ticket
+from app.repositories import clocks
 from app.services import invitation_log, message_sweep
 from app.services.context import Ctx
 from app.services.events import emit
@@ -42,49 +42,8 @@ def _locked(ctx: Ctx) -> bool:
     return bool(ctx.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK}))
 
 
-def _due(ctx: Ctx, column: str, now: datetime) -> list[Clock]:
-    col = getattr(Clock, column)
-    mark = {
-        "due_at": Clock.breach_recorded_at,
-        "warn_at": Clock.warned_at,
-        "escalate_at": Clock.escalated_at,
-    }[column]
-    q = select(Clock).where(open_clock(), mark.is_(None), col <= now).order_by(col).limit(BATCH)
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    return list(ctx.session.scalars(q))
-
-
-_MARKS = {"due_at": "breach_recorded_at", "warn_at": "warned_at"}
-
-
-def _due_rows(ctx: Ctx, column: str, now: datetime, model: ClockTable = Clock) -> list[Any]:
-    """Like `_due`, as plain rows: the warning and breach loops mark them with one UPDATE per
-    batch instead of loading (and flushing) thousands of ORM objects one by one.
-
-    `model`: a ticket's clocks, or an invitation's (same columns, `invitation_id` for
-    `ticket_id`)."""
-    col = getattr(model, column)
-    mark = getattr(model, _MARKS[column])
-    owner = model.ticket_id if model is Clock else InvitationClock.invitation_id
-    q = (
-        select(model.id, owner.label("owner_id"), model.kind, model.unit_code, model.round, model.due_at)
-        .where(open_clock(model), mark.is_(None), col <= now)
-        .order_by(col)
-        .limit(BATCH)
-    )
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    return list(ctx.session.execute(q))
-
-
-def _mark(ctx: Ctx, column: str, ids: list[int], now: datetime, model: ClockTable = Clock) -> None:
-    ctx.session.execute(
-        update(model)
-        .where(model.id.in_(ids))
-        .values({_MARKS[column]: now})
-        .execution_options(synchronize_session=False)
-    )
+def _due_rows(ctx: Ctx, column: str, now: datetime, model: clocks.ClockTable = Clock) -> list[Any]:
+    return clocks.due_rows(ctx.session, column, now, model, limit=BATCH)
 
 
 def _log_many(ctx: Ctx, tickets: dict[str, Ticket], events: list[dict[str, Any]], now: datetime) -> None:
@@ -96,10 +55,6 @@ def _log_many(ctx: Ctx, tickets: dict[str, Ticket], events: list[dict[str, Any]]
     )
     for ticket_id in {e["ticket_id"] for e in events}:
         tickets[ticket_id].updated_at = now
-
-
-def _tickets(ctx: Ctx, ids: set[str]) -> dict[str, Ticket]:
-    return {t.id: t for t in ctx.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
 
 
 def _clock_data(ctx: Ctx, c: Any) -> dict[str, object]:
@@ -120,9 +75,9 @@ def sweep(ctx: Ctx) -> SweepResult:
         return result
     now = ctx.now()
     while rows := _due_rows(ctx, "warn_at", now):
-        _mark(ctx, "warn_at", [c.id for c in rows], now)
+        clocks.mark(ctx.session, "warn_at", [c.id for c in rows], now)
         rows = [c for c in rows if c.due_at > now]  # already past due: the breach says it all
-        tickets = _tickets(ctx, {c.owner_id for c in rows})
+        tickets = clocks.tickets_of(ctx.session, {c.owner_id for c in rows})
         events = []
         for c in rows:
             data = _clock_data(ctx, c)
@@ -133,8 +88,8 @@ def sweep(ctx: Ctx) -> SweepResult:
         touch(ctx, tickets)
         ctx.session.flush()
     while rows := _due_rows(ctx, "due_at", now):
-        _mark(ctx, "due_at", [c.id for c in rows], now)
-        tickets = _tickets(ctx, {c.owner_id for c in rows})
+        clocks.mark(ctx.session, "due_at", [c.id for c in rows], now)
+        tickets = clocks.tickets_of(ctx.session, {c.owner_id for c in rows})
         events = []
         for c in rows:
             data = _clock_data(ctx, c)
@@ -145,8 +100,8 @@ def sweep(ctx: Ctx) -> SweepResult:
         touch(ctx, tickets)
         ctx.session.flush()
     _sweep_invitations(ctx, result, now)
-    while batch := _due(ctx, "escalate_at", now):
-        tickets = _tickets(ctx, {c.ticket_id for c in batch})
+    while batch := clocks.due_clocks(ctx.session, "escalate_at", now, limit=BATCH):
+        tickets = clocks.tickets_of(ctx.session, {c.ticket_id for c in batch})
         for c in batch:
             c.escalated_at = now
             if open_long_overdue(ctx, tickets[c.ticket_id], c, at=now):
@@ -163,13 +118,11 @@ def _sweep_invitations(ctx: Ctx, result: SweepResult, now: datetime) -> None:
     logged in the invitation's history and sent to the invited unit."""
     for column, type_ in (("warn_at", "clock.warning"), ("due_at", "clock.breached")):
         while rows := _due_rows(ctx, column, now, InvitationClock):
-            _mark(ctx, column, [c.id for c in rows], now, InvitationClock)
+            clocks.mark(ctx.session, column, [c.id for c in rows], now, InvitationClock)
             if column == "warn_at":
                 rows = [c for c in rows if c.due_at > now]
             ids = {c.owner_id for c in rows}
-            invitations = {
-                i.id: i for i in ctx.session.scalars(select(Invitation).where(Invitation.id.in_(ids)))
-            }
+            invitations = clocks.invitations_of(ctx.session, ids)
             for c in rows:
                 inv = invitations[c.owner_id]
                 data = _clock_data(ctx, c)
