@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
 from app.models import CalendarYear
+from app.repositories import calendars as repo
+
+# Also importable from here: intake (services/tickets) and the public form
+# (repositories/messages) read the signature inside statements of their own.
+from app.repositories.calendars import signature_columns as signature_columns
 from app.services.working_days import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -41,15 +44,14 @@ class CalendarProvider:
         """The calendar in force, checked against the database in one small query (or with
         a signature the caller read in a query of its own, see `signature_columns`)."""
         if signature is None:
-            count, latest = session.execute(select(*signature_columns())).one()
-            signature = (int(count), latest)
+            signature = repo.signature(session)
         calendar = self._calendar
         if signature == self._signature and calendar is not None:
             return calendar
         with self._lock:
             if signature != self._signature or self._calendar is None:
                 years = dict(self.builtin)
-                for row in session.scalars(select(CalendarYear)):
+                for row in repo.years(session):
                     years[row.year] = _arrangement(row)
                 self._calendar = WorkingCalendar(years)
                 self._signature = signature
@@ -65,21 +67,13 @@ class CalendarProvider:
             return self._signature, self._calendar
 
     def source(self, session: Session, year: int) -> str:
-        if session.get(CalendarYear, year) is not None:
+        if repo.get(session, year) is not None:
             return "custom"
         return "builtin" if year in self.builtin else "none"
 
     def invalidate(self) -> None:
         with self._lock:
             self._signature = None
-
-
-def signature_columns() -> tuple[Any, Any]:
-    """What identifies the operator's years: their count and latest change."""
-    return (
-        select(func.count()).select_from(CalendarYear).scalar_subquery(),
-        select(func.max(CalendarYear.updated_at)).scalar_subquery(),
-    )
 
 
 def _arrangement(row: CalendarYear) -> YearArrangement:
@@ -115,7 +109,7 @@ def validated_arrangement(year: int, holidays: list[date], workdays: list[date])
 
 
 def store_year(session: Session, arrangement: YearArrangement, now: datetime) -> None:
-    row = session.get(CalendarYear, arrangement.year)
+    row = repo.get(session, arrangement.year)
     if row is None:
         row = CalendarYear(year=arrangement.year)
         session.add(row)
@@ -126,7 +120,7 @@ def store_year(session: Session, arrangement: YearArrangement, now: datetime) ->
 
 
 def drop_year(session: Session, year: int) -> bool:
-    row = session.get(CalendarYear, year)
+    row = repo.get(session, year)
     if row is None:
         return False
     session.delete(row)
