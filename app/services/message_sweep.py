@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-
-from app.models import Message, MessageEvent
+from app.models import MessageEvent
+from app.repositories import message_batches as repo
 from app.services.context import Ctx
-from app.services.message_flow import SETTLED, MsgStatus
 
 BATCH = 1000
 
@@ -22,19 +20,6 @@ class MessageSweep:
     warned: int = 0
     breached: int = 0
     closed: int = 0
-
-
-def _due_rows(ctx: Ctx, column: str, mark: str, now: datetime) -> list[Any]:
-    col, marked = getattr(Message, column), getattr(Message, mark)
-    q = (
-        select(Message.id, Message.deputy_id, Message.due_at)
-        .where(Message.status == MsgStatus.RECEIVED.value, marked.is_(None), col <= now)
-        .order_by(col)
-        .limit(BATCH)
-    )
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    return list(ctx.session.execute(q))
 
 
 def _events(ctx: Ctx, rows: list[tuple[str, datetime, str, dict[str, Any]]]) -> None:
@@ -52,12 +37,7 @@ def _events(ctx: Ctx, rows: list[tuple[str, datetime, str, dict[str, Any]]]) -> 
             )
             for mid, at, type_, data in rows
         )
-        ctx.session.execute(
-            update(Message)
-            .where(Message.id.in_([r[0] for r in rows]))
-            .values(updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        repo.touch(ctx.session, [r[0] for r in rows], now)
 
 
 def sweep(ctx: Ctx) -> MessageSweep:
@@ -68,14 +48,8 @@ def sweep(ctx: Ctx) -> MessageSweep:
         ("warn_at", "warned_at", "message.clock_warning"),
         ("due_at", "breach_recorded_at", "message.clock_breached"),
     ):
-        while rows := _due_rows(ctx, column, mark, now):
-            ids = [r.id for r in rows]
-            ctx.session.execute(
-                update(Message)
-                .where(Message.id.in_(ids))
-                .values({mark: now})
-                .execution_options(synchronize_session=False)
-            )
+        while rows := repo.due_rows(ctx.session, column, mark, now, limit=BATCH):
+            repo.mark(ctx.session, [r.id for r in rows], mark, now)
             if column == "warn_at":
                 rows = [r for r in rows if r.due_at > now]  # past due: the breach says it all
                 result.warned += len(rows)
@@ -94,25 +68,9 @@ def sweep(ctx: Ctx) -> MessageSweep:
                 ],
             )
             ctx.session.flush()
-    limit = now - timedelta(days=ctx.policy.message_rating_days)
-    while True:
-        q = (
-            select(Message.id, Message.status, Message.settled_at)
-            .where(Message.status.in_([s.value for s in SETTLED]), Message.settled_at <= limit)
-            .order_by(Message.settled_at)
-            .limit(BATCH)
-        )
-        if ctx.session.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        rows = list(ctx.session.execute(q))
-        if not rows:
-            break
-        ctx.session.execute(
-            update(Message)
-            .where(Message.id.in_([r.id for r in rows]))
-            .values(status=MsgStatus.CLOSED.value, closed_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    settled_by = now - timedelta(days=ctx.policy.message_rating_days)
+    while rows := repo.unrated(ctx.session, settled_by, limit=BATCH):
+        repo.close(ctx.session, [r.id for r in rows], now)
         _events(
             ctx,
             [

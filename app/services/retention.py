@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-
-from app.models import Message, MessageEvent
+from app.models import MessageEvent
+from app.repositories import message_batches as repo
 from app.services.context import Ctx
-from app.services.message_flow import MsgStatus
 
 BATCH = 500
 ERASED = "message.voter_data_erased"
@@ -31,27 +29,10 @@ def erase_batch(ctx: Ctx, *, days: int, limit: int = BATCH) -> int:
     many. Small batches, each its own transaction (the caller's): a first run over years of
     messages never holds many rows locked at once."""
     now = ctx.now()
-    q = (
-        select(Message.id)
-        .where(
-            Message.status == MsgStatus.CLOSED.value,
-            Message.voter_erased_at.is_(None),
-            Message.closed_at <= cutoff(now, days),
-        )
-        .order_by(Message.closed_at)
-        .limit(limit)
-    )
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)  # two schedulers never erase the same row
-    ids = list(ctx.session.scalars(q))
+    ids = repo.past_keeping(ctx.session, cutoff(now, days), limit=limit)
     if not ids:
         return 0
-    ctx.session.execute(
-        update(Message)
-        .where(Message.id.in_(ids))
-        .values(voter_name=None, voter_phone=None, client_address=None, voter_erased_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    repo.erase_voter_data(ctx.session, ids, now)
     ctx.session.add_all(
         MessageEvent(
             message_id=mid,
