@@ -1,33 +1,23 @@
 """The monthly and annual reports (月报, 年报): every figure aggregated in SQL.
 
-Each cohort is one GROUP BY query over (month, unit, category, district); its rows
-are rolled up in Python into the per-unit, per-category and per-district tables, the
-totals and the month-by-month rows, so all of them add up exactly. Cohorts follow
-SPEC.md "Reports"; see `period.Period` for how the cut-off is applied.
+Each cohort is one GROUP BY query over (month, unit, category, district), in
+app.repositories.reports; its rows are rolled up in Python into the per-unit,
+per-category and per-district tables, the totals and the month-by-month rows, so all of
+them add up exactly. Cohorts follow SPEC.md "Reports"; see `period.Period` for how the
+cut-off is applied.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import Engine, func, select, tuple_
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.models import (
-    Clock,
-    Event,
-    Extension,
-    Rating,
-    Resolution,
-    Supervision,
-    Ticket,
-)
-from app.repositories.clocks import judgement
-from app.repositories.figures import count_if
+from app.repositories import reports as repo
 from app.services.reports.lists import Names, overdue_list, unsatisfied_list
 from app.services.reports.period import Period
 from app.services.reports.scoring import ScoreWeights, assess
@@ -97,171 +87,47 @@ class _Acc:
         return self.rows[("total", None)]
 
 
-def _grouped(
-    session: Session,
-    period: Period,
-    entity: Any,
-    time_col: Any,
-    unit_col: Any,
-    measures: Iterable[Any],
-    *,
-    where: Iterable[Any] = (),
-    extra_group: Iterable[Any] = (),
-) -> Iterator[tuple[Any, ...]]:
-    """One GROUP BY (month, unit, category, district, *extra_group) over a cohort, as
-    (dimension, key, month, *extra_group, *measures) rows, one per dimension.
-
-    Every cohort's rows carry their ticket's category and district, so a month is read
-    from the time column's index alone, whatever the size of the history. One scan
-    serves all three dimensions (measured faster than a query per dimension)."""
-    bucket = period.bucket(time_col)
-    head = [bucket.label("bucket")] if bucket is not None else []
-    dims = [unit_col, entity.category, entity.district]
-    extra = list(extra_group)
-    q = select(*head, *dims, *extra, *measures).select_from(entity).where(period.within(time_col), *where)
-    conn = session.connection()
-    grouping_sets = conn.dialect.name == "postgresql"
-    if grouping_sets:
-        # One scan, one small group per dimension: GROUPING() names the dimension of a row
-        # (a bit set for each column not grouped on).
-        q = q.add_columns(func.grouping(*dims)).group_by(
-            func.grouping_sets(*(tuple_(*head, d, *extra) for d in dims))
-        )
-    else:
-        # SQLite has no grouping sets: one row per (unit, category, district), rolled up here.
-        q = q.group_by(*head, *dims, *extra)
-    for row in conn.execute(q):
-        month = row[0] if head else period.months[0][0]
-        unit, cat, dist, *rest = row[len(head) :]
-        keys = {"unit": unit, "category": cat, "district": dist}
-        if grouping_sets:
-            *rest, grouping = rest
-            dim = _GROUPED_ON[grouping]
-            yield (dim, keys[dim], month, *rest)
-        else:
-            for dim, key in keys.items():
-                yield (dim, key, month, *rest)
-
-
-_GROUPED_ON = {0b011: "unit", 0b101: "category", 0b110: "district"}
-
-
 def collect(session: Session, period: Period) -> _Acc:
     acc = _Acc()
-    # Calls and problems, by call time; attributed to the ticket's lead unit.
-    for dim, key, bucket, calls, problems in _grouped(
-        session,
-        period,
-        Ticket,
-        Ticket.called_at,
-        Ticket.lead_unit,
-        [func.count(), count_if(Ticket.kind == "problem")],
-    ):
+    for dim, key, bucket, calls, problems in repo.calls(session, period):
         acc.add(dim, key, bucket, calls=calls, problems=problems)
-    # Resolutions of problems, by the resolution's `at`; the unit that resolved.
-    for dim, key, bucket, resolved, solved in _grouped(
-        session,
-        period,
-        Resolution,
-        Resolution.at,
-        Resolution.unit_code,
-        [func.count(), count_if(Resolution.outcome == "solved")],
-        where=[Resolution.ticket_kind == "problem"],
-    ):
+    for dim, key, bucket, resolved, solved in repo.resolutions(session, period):
         acc.add(dim, key, bucket, resolved=resolved, solved=solved)
-    # Clocks started in the period, judged as of the cut-off.
-    on_time, late = judgement(period)
-    for dim, key, bucket, kind, n_on, n_late in _grouped(
-        session,
-        period,
-        Clock,
-        Clock.started_at,
-        Clock.unit_code,
-        [count_if(on_time), count_if(late)],
-        where=[Clock.kind.in_(CLOCK_KINDS)],
-        extra_group=[Clock.kind],
-    ):
+    for dim, key, bucket, kind, n_on, n_late in repo.clocks_judged(session, period, CLOCK_KINDS):
         acc.add(dim, key, bucket, **{f"{kind}_on_time": n_on, f"{kind}_late": n_late})
-    # Ratings, by rating time; attributed to the unit that resolved the rated round.
-    for dim, key, bucket, rated, satisfied in _grouped(
-        session,
-        period,
-        Rating,
-        Rating.at,
-        Rating.unit_code,
-        [func.count(), count_if(Rating.satisfied.is_(True))],
-    ):
+    for dim, key, bucket, rated, satisfied in repo.ratings(session, period):
         acc.add(dim, key, bucket, rated=rated, satisfied=satisfied)
     return acc
 
 
 def supervision_counts(session: Session, period: Period) -> dict[str, Any]:
     by_kind = {k: {"opened": 0, "closed": 0, "withdrawn": 0} for k in SUPERVISION_KINDS}
-    for kind, n in session.execute(
-        select(Supervision.kind, func.count())
-        .where(period.within(Supervision.opened_at))
-        .group_by(Supervision.kind)
-    ):
+    for kind, n in repo.cases_opened(session, period):
         by_kind.setdefault(kind, {"opened": 0, "closed": 0, "withdrawn": 0})["opened"] += n
-    for kind, state, n in session.execute(
-        select(Supervision.kind, Supervision.state, func.count())
-        .where(
-            Supervision.closed_at.is_not(None),
-            period.within(Supervision.closed_at),
-            Supervision.state.in_(("closed", "withdrawn")),
-        )
-        .group_by(Supervision.kind, Supervision.state)
-    ):
+    for kind, state, n in repo.cases_ended(session, period):
         by_kind.setdefault(kind, {"opened": 0, "closed": 0, "withdrawn": 0})[state] += n
-    open_at_cutoff = session.scalar(
-        select(func.count())
-        .select_from(Supervision)
-        .where(period.acted(Supervision.opened_at), period.not_acted(Supervision.closed_at))
-    )
     return {
         "opened": sum(v["opened"] for v in by_kind.values()),
         "closed": sum(v["closed"] for v in by_kind.values()),
         "withdrawn": sum(v["withdrawn"] for v in by_kind.values()),
-        "open_at_cutoff": int(open_at_cutoff or 0),
+        "open_at_cutoff": repo.cases_open_at_cutoff(session, period),
         "by_kind": by_kind,
     }
 
 
 def extension_counts(session: Session, period: Period) -> dict[str, int]:
-    requested = session.scalar(
-        select(func.count()).select_from(Extension).where(period.within(Extension.requested_at))
-    )
-    decided = dict(
-        session.execute(
-            select(Extension.state, func.count())
-            .where(
-                Extension.decided_at.is_not(None),
-                period.within(Extension.decided_at),
-                Extension.state.in_(("approved", "refused")),
-            )
-            .group_by(Extension.state)
-        ).all()
-    )
-    pending = session.scalar(
-        select(func.count())
-        .select_from(Extension)
-        .where(period.acted(Extension.requested_at), period.not_acted(Extension.decided_at))
-    )
+    requested = repo.extensions_requested(session, period)
+    decided = repo.extensions_decided(session, period)
     return {
-        "requested": int(requested or 0),
+        "requested": requested,
         "approved": int(decided.get("approved", 0)),
         "refused": int(decided.get("refused", 0)),
-        "pending_at_cutoff": int(pending or 0),
+        "pending_at_cutoff": repo.extensions_pending_at_cutoff(session, period),
     }
 
 
 def return_counts(session: Session, period: Period) -> dict[str, int]:
-    n = session.scalar(
-        select(func.count())
-        .select_from(Event)
-        .where(Event.type == "ticket.returned", period.within(Event.at))
-    )
-    return {"returned": int(n or 0)}
+    return {"returned": repo.returns(session, period)}
 
 
 def _table(acc: _Acc, overdue: list[dict[str, Any]], dim: str, names: dict[str, str]) -> list[dict[str, Any]]:
