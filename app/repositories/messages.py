@@ -27,8 +27,8 @@ from sqlalchemy.sql.expression import Executable
 
 from app.db import in_one_trip
 from app.models import CalendarYear, DeputyCode, Message, MessageEvent, StationDeputy, Unit
+from app.repositories.calendars import signature_columns
 from app.repositories.codes import is_active
-from app.services.calendar_in_force import signature_columns
 
 
 def counts_by_reception(session: Session, reception_ids: Collection[str]) -> dict[str, int]:

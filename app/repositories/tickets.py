@@ -24,9 +24,9 @@ from app.models import (
     Ticket,
     Unit,
 )
+from app.repositories.calendars import signature_columns
 from app.repositories.clocks import breached_exists
 from app.repositories.events import hooked
-from app.services.calendar_in_force import signature_columns
 from app.services.vocabulary import ExtensionState
 from app.services.workflow import Status
 

@@ -10,10 +10,6 @@ from sqlalchemy.orm import Session
 from app.errors import Invalid, NotFound
 from app.models import CalendarYear
 from app.repositories import calendars as repo
-
-# Also importable from here: intake (services/tickets) and the public form
-# (repositories/messages) read the signature inside statements of their own.
-from app.repositories.calendars import signature_columns as signature_columns
 from app.services.working_days import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -42,7 +38,7 @@ class CalendarProvider:
         self, session: Session, signature: tuple[int, datetime | None] | None = None
     ) -> WorkingCalendar:
         """The calendar in force, checked against the database in one small query (or with
-        a signature the caller read in a query of its own, see `signature_columns`)."""
+        a signature the caller read in a query of its own: repositories.calendars.signature_columns)."""
         if signature is None:
             signature = repo.signature(session)
         calendar = self._calendar
