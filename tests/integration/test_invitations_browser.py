@@ -21,7 +21,6 @@ from tests.integration.test_pages_browser import (  # noqa: F401 (fixtures)
 
 pytestmark = [
     pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="Chromium is not installed"),
-    pytest.mark.xdist_group("browser"),  # one server for the module (test_pages_browser)
 ]
 
 

@@ -33,13 +33,13 @@ from tests.builders import PASSWORD, csrf_of, person, sign_in
 from tests.conftest import make_settings
 
 NODE = shutil.which("node")
+# One provider (a Node.js process) for the module: .ci/run keeps a module's tests on one
+# xdist worker (--dist loadfile).
 pytestmark = [
     pytest.mark.skipif(
         NODE is None,
         reason="Node.js is not installed: the real OpenID provider of these tests (oidc-provider) runs on it",
     ),
-    # One provider (a Node.js process) for the module: its tests stay on one xdist worker.
-    pytest.mark.xdist_group("oidc"),
 ]
 HERE = Path(__file__).resolve().parent.parent / "oidc"
 CLIENT_ID = "deputy-hotline"

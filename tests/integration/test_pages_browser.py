@@ -30,13 +30,12 @@ from tests.builders import PASSWORD, UNITS, csrf_of
 from tests.support import throwaway_database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Under xdist a module's tests stay on one worker (`--dist loadfile`, .ci/run): each worker
+# that ran some of them would start a server, migrate and load the city anew.
 pytestmark = [
     pytest.mark.skipif(
         not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"
     ),
-    # Under xdist (`--dist loadgroup`, .ci/run) a module's tests stay on one worker: each
-    # worker that ran some of them would start a server, migrate and load the city anew.
-    pytest.mark.xdist_group("browser"),
 ]
 ADMIN_KEY = "pages-admin-key-0123456789abcdef"
 SCREENS = Path(__file__).resolve().parent.parent / "out" / "screens"
