@@ -346,3 +346,45 @@ def cheap_password_hashes(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         passwords.use_hasher(real)
+
+
+# Modules that take the longest on one worker (a server and a browser, an OpenID provider, a
+# month reckoned by brute force, migrations run again and again), in about that order. The
+# two workers take whole modules in collection order (`--dist loadfile`, .ci/run): taken
+# last, one of these kept one worker busy for half a minute after the other had finished.
+HEAVY_FIRST = (
+    "test_pages_browser.py",
+    "test_oidc.py",
+    "test_reports.py",
+    "test_migrations.py",
+    "test_report_readers.py",
+    "test_messages_browser.py",
+    "test_invitations_browser.py",
+    "test_fuzz.py",
+    "test_export_masking.py",
+    "test_fuzz_contract.py",
+    "test_duty_pages_browser.py",
+    "test_station_pages_browser.py",
+    "test_upgrade.py",
+    "test_first_hour.py",
+)
+UNIT = Path(__file__).resolve().parent / "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Heavy modules first (a stable sort: every other order is kept). And on PostgreSQL the
+    tests of tests/unit that take no database are deselected: they are pure, so the SQLite
+    pass that runs them (in CI, the same run) checks all they can check, and a second
+    engine would run the same code again."""
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    if not os.environ.get("HOTLINE_TEST_DATABASE_URL", "").startswith("postgresql"):
+        return
+    pure = [
+        item
+        for item in items
+        if item.path.is_relative_to(UNIT) and "database_url" not in getattr(item, "fixturenames", ())
+    ]
+    if pure:
+        config.hook.pytest_deselected(items=pure)
+        items[:] = [item for item in items if item not in pure]
