@@ -148,28 +148,30 @@ class Api:
         return asyncio.run(burst())
 
     def city(self) -> Api:
-        """The sample units and two categories."""
-        for code, (name, kind, district) in UNITS.items():
-            r = self.put(f"/api/v1/units/{code}", json={"name": name, "kind": kind, "district": district})
-            assert r.status_code == 201, r.text  # created: the database is empty
-        for code, lead in (("water", "water-bureau"), ("housing", "housing-bureau")):
-            r = self.put(
-                f"/api/v1/categories/{code}",
-                json={
-                    "name": code,
-                    "default_lead_unit": lead,
-                    "committee_unit": "urban-env-committee",
-                },
+        """The sample units, three categories and deputy 张三, written through the service
+        layer in one transaction. Most tests start from it; what HTTP adds to these writes
+        (the admin key, the bodies' schemas, 201 or 200) is what test_registry checks."""
+        from app.db import Transaction
+        from app.services import deputies, registry
+        from app.services.context import BOOTSTRAP
+
+        state = self.app.state.hotline
+        with Transaction(state.db.write_session) as session:
+            ctx = state.ctx(session, BOOTSTRAP)
+            for code, (name, kind, district) in UNITS.items():
+                unit = registry.UnitInput(name=name, kind=kind, district=district)
+                _, created = registry.put_unit(session, code=code, data=unit, now=ctx.now())
+                assert created, code  # the database is empty
+            categories = (
+                ("water", registry.CategoryInput("water", "water-bureau", "urban-env-committee")),
+                ("housing", registry.CategoryInput("housing", "housing-bureau", "urban-env-committee")),
+                ("misc", registry.CategoryInput("其他")),
             )
-            assert r.status_code == 201, r.text  # created: the database is empty
-        r = self.put("/api/v1/categories/misc", json={"name": "其他"})
-        assert r.status_code == 201, r.text  # created: the database is empty
-        r = self.post(
-            "/api/v1/deputies",
-            "liaison",
-            json={"name": "张三", "phone": "13800000001", "level": "city", "district": "heshan"},
-        )
-        assert r.status_code == 201, r.text
+            for code, category in categories:
+                _, created = registry.put_category(session, code=code, data=category, now=ctx.now())
+                assert created, code
+            zhang = registry.DeputyInput(name="张三", phone="13800000001", level="city", district="heshan")
+            deputies.register(ctx, zhang)
         return self
 
     def station(
