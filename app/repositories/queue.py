@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, bindparam, func, literal, select, tuple_, update
+from sqlalchemy import Connection, Executable, Row, Select, bindparam, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Clock, Invitation, QueueItem, Supervision, Ticket, Unit
@@ -118,15 +118,24 @@ def _page_query(*, since: bool, after: bool) -> Executable:
         .order_by(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
         .limit(bindparam("limit"))
     )
-    if since:
-        q = q.where(QueueItem.updated_at > bindparam("since", type_=QueueItem.updated_at.type))
-    else:
-        q = q.where(QueueItem.active.is_(True))
+    key = (QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
+    return _window(
+        q, since=since, after=after, updated=QueueItem.updated_at, active=QueueItem.active, key=key
+    )
+
+
+def _window(
+    q: Select[*tuple[Any, ...]], *, since: bool, after: bool, updated: Any, active: Any, key: tuple[Any, ...]
+) -> Select[*tuple[Any, ...]]:
+    """A page's rows: changed since an instant, or those still in the queue; after the
+    cursor's keyset (sort key, ticket, role) when there is one. Tickets' and invitations'
+    pages read the same parameters."""
+    q = q.where(updated > bindparam("since", type_=updated.type) if since else active.is_(True))
     if after:
         q = q.where(
-            tuple_(QueueItem.sort_key, QueueItem.ticket_id, QueueItem.role)
+            tuple_(*key)
             > tuple_(
-                bindparam("after_key", type_=QueueItem.sort_key.type),
+                bindparam("after_key", type_=key[0].type),
                 bindparam("after_ticket"),
                 bindparam("after_role"),
             )
@@ -156,20 +165,10 @@ def _invitation_page_query(*, since: bool, after: bool) -> Executable:
         .order_by(Invitation.sort_key, Invitation.id)
         .limit(bindparam("limit"))
     )
-    if since:
-        q = q.where(Invitation.updated_at > bindparam("since", type_=Invitation.updated_at.type))
-    else:
-        q = q.where(Invitation.queue_active.is_(True))
-    if after:
-        q = q.where(
-            tuple_(Invitation.sort_key, Invitation.id, literal(INVITED))
-            > tuple_(
-                bindparam("after_key", type_=Invitation.sort_key.type),
-                bindparam("after_ticket"),
-                bindparam("after_role"),
-            )
-        )
-    return q
+    key = (Invitation.sort_key, Invitation.id, literal(INVITED))
+    return _window(
+        q, since=since, after=after, updated=Invitation.updated_at, active=Invitation.queue_active, key=key
+    )
 
 
 _PAGES = {
