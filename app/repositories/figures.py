@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from app.services.reports.period import Period
 
 
+def count_rows(session: Session, entity: Any, *where: Any) -> int:
+    """How many rows of `entity` meet every condition: SELECT count(*) ... WHERE, one trip."""
+    return int(session.scalar(select(func.count()).select_from(entity).where(*where)) or 0)
+
+
 def count_if(cond: Any) -> Any:
     """Portable count of rows where `cond` holds (no boolean arithmetic)."""
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)

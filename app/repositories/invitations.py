@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from app.models import (
 )
 from app.repositories import EVERY, Every
 from app.repositories.clocks import open_clock
+from app.repositories.figures import count_rows
 from app.services.vocabulary import ExtensionState
 
 if TYPE_CHECKING:
@@ -247,5 +248,4 @@ def evaluations_in(session: Session, period: Period) -> list[tuple[str, bool]]:
 
 def submitted_count(session: Session) -> int:
     """How many invitations wait for the committee to vet them."""
-    q = select(func.count()).select_from(Invitation).where(Invitation.status == "submitted")
-    return int(session.scalar(q) or 0)
+    return count_rows(session, Invitation, Invitation.status == "submitted")

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Clock, Event, Extension, Rating, Resolution, Supervision, Ticket
 from app.repositories.clocks import judgement
-from app.repositories.figures import count_if
+from app.repositories.figures import count_if, count_rows
+from app.services.vocabulary import ExtensionState
 
 if TYPE_CHECKING:
     from app.services.reports.period import Period
@@ -155,18 +156,14 @@ def cases_ended(session: Session, period: Period) -> list[tuple[str, str, int]]:
 
 def cases_open_at_cutoff(session: Session, period: Period) -> int:
     """How many supervision cases were open at the cut-off."""
-    n = session.scalar(
-        select(func.count())
-        .select_from(Supervision)
-        .where(period.acted(Supervision.opened_at), period.not_acted(Supervision.closed_at))
+    return count_rows(
+        session, Supervision, period.acted(Supervision.opened_at), period.not_acted(Supervision.closed_at)
     )
-    return int(n or 0)
 
 
 def extensions_requested(session: Session, period: Period) -> int:
     """How many extensions were requested in the period."""
-    q = select(func.count()).select_from(Extension).where(period.within(Extension.requested_at))
-    return int(session.scalar(q) or 0)
+    return count_rows(session, Extension, period.within(Extension.requested_at))
 
 
 def extensions_decided(session: Session, period: Period) -> dict[str, int]:
@@ -177,7 +174,7 @@ def extensions_decided(session: Session, period: Period) -> dict[str, int]:
             .where(
                 Extension.decided_at.is_not(None),
                 period.within(Extension.decided_at),
-                Extension.state.in_(("approved", "refused")),
+                Extension.state.in_((ExtensionState.APPROVED.value, ExtensionState.REFUSED.value)),
             )
             .group_by(Extension.state)
         ).all()
@@ -186,19 +183,11 @@ def extensions_decided(session: Session, period: Period) -> dict[str, int]:
 
 def extensions_pending_at_cutoff(session: Session, period: Period) -> int:
     """How many extension requests waited for a decision at the cut-off."""
-    n = session.scalar(
-        select(func.count())
-        .select_from(Extension)
-        .where(period.acted(Extension.requested_at), period.not_acted(Extension.decided_at))
+    return count_rows(
+        session, Extension, period.acted(Extension.requested_at), period.not_acted(Extension.decided_at)
     )
-    return int(n or 0)
 
 
 def returns(session: Session, period: Period) -> int:
     """How many times a ticket was returned in the period."""
-    n = session.scalar(
-        select(func.count())
-        .select_from(Event)
-        .where(Event.type == "ticket.returned", period.within(Event.at))
-    )
-    return int(n or 0)
+    return count_rows(session, Event, Event.type == "ticket.returned", period.within(Event.at))

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Deputy, DutyReport, Term
+from app.repositories.figures import count_rows
 
 
 def get(session: Session, code: str, *, for_update: bool = False) -> Term | None:
@@ -25,8 +26,7 @@ def listed(session: Session) -> list[Term]:
 
 def deputies_of_other_level(session: Session, code: str, level: str) -> int:
     """How many of the term's deputies are not of this level."""
-    q = select(func.count()).select_from(Deputy).where(Deputy.term_code == code, Deputy.level != level)
-    return int(session.scalar(q) or 0)
+    return count_rows(session, Deputy, Deputy.term_code == code, Deputy.level != level)
 
 
 def reports_outside(session: Session, code: str, starts_on: date, ends_on: date) -> int:

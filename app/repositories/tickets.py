@@ -27,6 +27,7 @@ from app.models import (
 from app.repositories.calendars import signature_columns
 from app.repositories.clocks import breached_exists
 from app.repositories.events import hooked
+from app.repositories.figures import count_rows
 from app.services.vocabulary import ExtensionState
 from app.services.workflow import Status
 
@@ -227,14 +228,14 @@ def supervising(session: Session, *, limit: int) -> tuple[int, list[Any]]:
     """How many tickets are under supervision (rated unsatisfied), and the newest `limit` of
     them: (id, hotline number, category, lead unit, round, rated at)."""
     under = Ticket.status == Status.SUPERVISING.value
-    count = session.scalar(select(func.count()).select_from(Ticket).where(under))
+    count = count_rows(session, Ticket, under)
     rows = session.execute(
         select(Ticket.id, Ticket.hotline_no, Ticket.category, Ticket.lead_unit, Ticket.round, Ticket.rated_at)
         .where(under)
         .order_by(Ticket.id.desc())
         .limit(limit)
     ).all()
-    return int(count or 0), list(rows)
+    return count, list(rows)
 
 
 def pending_extension() -> ColumnElement[bool]:
@@ -244,8 +245,7 @@ def pending_extension() -> ColumnElement[bool]:
 
 def pending_extensions_count(session: Session) -> int:
     """How many tickets' extension requests wait for a decision."""
-    q = select(func.count()).select_from(Extension).where(pending_extension())
-    return int(session.scalar(q) or 0)
+    return count_rows(session, Extension, pending_extension())
 
 
 def pending_extension_id(session: Session, ticket_id: str) -> str | None:
