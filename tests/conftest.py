@@ -387,4 +387,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ]
     if pure:
         config.hook.pytest_deselected(items=pure)
-        items[:] = [item for item in items if item not in pure]
+        gone = {id(item) for item in pure}
+        items[:] = [item for item in items if id(item) not in gone]
