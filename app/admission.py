@@ -12,6 +12,8 @@ a plain counter needs no lock.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from app.errors import Unavailable
@@ -49,3 +51,13 @@ class Gate:
         if self.taken <= 0:
             raise RuntimeError(f"gate {self.name!r} left more often than entered")
         self.taken -= 1
+
+
+@contextmanager
+def admitted(gate: Gate) -> Iterator[None]:
+    """A place in `gate` for the block (entered on the event loop), or Saturated at once."""
+    gate.enter()
+    try:
+        yield
+    finally:
+        gate.leave()

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # 503 + Retry-After at once rather than a queue without end.
     max_writers: int = Field(default=128, ge=1, alias="HOTLINE_MAX_WRITERS")
     max_readers: int = Field(default=256, ge=1, alias="HOTLINE_MAX_READERS")
+    # The voters' pages face the whole internet: their own places, so that a flood of them
+    # never takes a place the hotline's systems and the staff's pages need.
+    max_public: int = Field(default=64, ge=1, alias="HOTLINE_MAX_PUBLIC")
     key_cache_seconds: float = Field(default=5.0, ge=0, alias="HOTLINE_KEY_CACHE_SECONDS")
     # /metrics for this bearer token; unset: for local requests only (app.main).
     metrics_token: str | None = Field(default=None, alias="HOTLINE_METRICS_TOKEN")

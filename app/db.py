@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import select
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -282,15 +283,21 @@ def savepoint(session: Session) -> Iterator[None]:
 
 def in_one_trip(conn: Connection, steps: Sequence[tuple[Executable, Mapping[str, Any]]]) -> list[int]:
     """One short transaction in one round trip, for a hot write whose statements check
-    their own conditions (they need no answer between them): on PostgreSQL BEGIN, the
-    steps and COMMIT sent together in psycopg's pipeline mode, on a connection in
-    autocommit (the readers'). Nothing waits on this process while the transaction is
-    open, so its locks are held for the server's work alone. Returns each step's row count.
-    On an error nothing is kept (rolled back) and the error is SQLAlchemy's, as any query's."""
+    their own conditions (they need no answer between them), each statement compiled once
+    and handed to the driver directly:
+    - on PostgreSQL, BEGIN, the steps and COMMIT sent together in psycopg's pipeline mode,
+      on a connection in autocommit (the readers'). Nothing waits on this process while the
+      transaction is open, so its locks are held for the server's work alone;
+    - on SQLite, BEGIN IMMEDIATE, the steps and COMMIT on the writer's connection (not yet
+      in a transaction), with none of SQLAlchemy's per-statement work in between.
+    Returns each step's row count. On an error nothing is kept (rolled back) and the error
+    is SQLAlchemy's, as any query's."""
     raw = conn.connection.dbapi_connection
-    if not isinstance(raw, psycopg.Connection) or not raw.autocommit:
-        raise TypeError("in_one_trip needs a PostgreSQL connection in autocommit")
     compiled = [(_compiled(statement, conn.dialect), params) for statement, params in steps]
+    if isinstance(raw, sqlite3.Connection) and raw.isolation_level is None and not raw.in_transaction:
+        return _immediately(conn, raw, compiled)
+    if not isinstance(raw, psycopg.Connection) or not raw.autocommit:
+        raise TypeError("in_one_trip needs a PostgreSQL connection in autocommit or an idle SQLite one")
     cursors = [raw.cursor() for _ in compiled]
     try:
         with raw.pipeline():
@@ -313,6 +320,27 @@ def in_one_trip(conn: Connection, steps: Sequence[tuple[Executable, Mapping[str,
             cursor.close()
 
 
+def _immediately(
+    conn: Connection, raw: sqlite3.Connection, compiled: list[tuple[Compiled, Mapping[str, Any]]]
+) -> list[int]:
+    cursor = raw.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+        counts = []
+        for statement, params in compiled:
+            cursor.execute(statement.string, _driver_params(statement, conn.dialect, params))
+            counts.append(cursor.rowcount)
+        cursor.execute("COMMIT")
+        return counts
+    except sqlite3.Error as exc:
+        if raw.in_transaction:
+            raw.rollback()
+        sent = "; ".join(statement.string for statement, _ in compiled)
+        raise DBAPIError.instance(sent, None, exc, sqlite3.Error, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
+
+
 @functools.cache
 def _compiled(statement: Executable, dialect: Dialect) -> Compiled:
     return statement.compile(dialect=dialect)  # type: ignore[attr-defined,no-any-return]
@@ -330,10 +358,14 @@ def _processors(compiled: Compiled, dialect: Dialect) -> dict[str, Any]:
     return found
 
 
-def _driver_params(compiled: Compiled, dialect: Dialect, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters as SQLAlchemy would hand them to the driver (types' bind processing)."""
+def _driver_params(
+    compiled: Compiled, dialect: Dialect, params: Mapping[str, Any]
+) -> dict[str, Any] | tuple[Any, ...]:
+    """The parameters as SQLAlchemy would hand them to the driver (types' bind processing),
+    by name or, for a positional paramstyle (SQLite's qmark), in the statement's order."""
     values = dict(compiled.construct_params(dict(params)) or {})
     for name, process in _processors(compiled, dialect).items():
         if values.get(name) is not None:
             values[name] = process(values[name])
-    return values
+    order = compiled.positiontup  # type: ignore[attr-defined]
+    return tuple(values[name] for name in order) if order is not None else values

@@ -113,6 +113,10 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
+        # The service reports through /metrics (Prometheus) and its JSON log lines; left on,
+        # FastAPI's OpenTelemetry hook would look up the global providers on every request
+        # to find that none is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.hotline = state
     install_handlers(app)
@@ -120,7 +124,7 @@ def create_app(
     # pages (three patterns) go before all: matching walks every route ahead of a request's.
     from app.pages import public, tracking
 
-    app.include_router(public.router)
+    app.router.routes.extend(public.routes)
     app.include_router(tracking.router)
     for r in (
         queue,

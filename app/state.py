@@ -55,6 +55,7 @@ class AppState:
         # Places for requests waiting on the database (app.admission): past them, 503.
         self.write_gate = Gate("writes", s.max_writers)
         self.read_gate = Gate("reads", s.max_readers)
+        self.public_gate = Gate("public pages", s.max_public)
         self.admin_hash = hash_key(s.admin_key) if s.admin_key else None
         # Valid keys are remembered briefly: polling units would otherwise pay a query per
         # request. A key revoked on another replica stops working within the TTL.

@@ -14,15 +14,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydField
 from sqlalchemy import Connection
+from starlette.routing import Route
 
+from app.admission import admitted
 from app.db import Transaction
-from app.deps import OneTripRoute, app_state
+from app.deps import app_state
 from app.pages.forms import Field, FormState, read
 from app.pages.web import (
     anonymous_csrf,
@@ -39,8 +41,6 @@ from app.services import codes, messages
 from app.services.context import Actor
 from app.services.registry import normalize_phone, valid_phone
 from app.state import AppState
-
-router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
 VOTER = Actor(role="voter", label="voter")
 PUBLIC_MAX_BYTES = 32 * 1024  # 2,000 characters of Chinese, form-encoded, are ~18 KB
@@ -219,14 +219,16 @@ class _EmptyForms:
 _EMPTY_FORMS = _EmptyForms()
 
 
-@router.get("/d/{code}")
-async def deputy_page(request: Request, code: str) -> Response:
+async def deputy_page(request: Request) -> Response:
     """The deputy's public page: name, level, stations, and the message form (a page seen
     in the last few seconds is shown without a query, codes.PageCache, and without
     rendering it again, _EmptyForms)."""
+    code = request.path_params["code"]
     page = codes.PAGES.get(code)
     if page is None:
-        page = await run_in_threadpool(_read_page, app_state(request), code)
+        state = app_state(request)
+        with admitted(state.public_gate):
+            page = await run_in_threadpool(_read_page, state, code)
     if page is None:
         return gone(request, GONE)
     return _EMPTY_FORMS.response(request, code, page)
@@ -281,13 +283,12 @@ def _store_at_once(
     caps = (s.message_limit_per_address, s.message_limit_per_phone)
     params = repo.store_public_params(row, event, code, since, caps, signature)
     first, second = repo.STORE_PUBLIC_MESSAGE, repo.STORE_PUBLIC_EVENT
+    senders = (address, data.phone)
     if conn is not None:
-        written = write_in_one_trip(conn, (address, data.phone), first, second, params)
+        written = write_in_one_trip(conn, senders, first, second, params)
     else:
-        with state.db.writer.begin() as writer:
-            written = writer.execute(first, params).rowcount
-            if written:
-                writer.execute(second, params)
+        with state.db.writer.connect() as writer:
+            written = write_in_one_trip(writer, senders, first, second, params)
     return str(row["tracking_code"]) if written == 1 else None
 
 
@@ -348,10 +349,10 @@ def _too_large(request: Request) -> Response:
     )
 
 
-@router.post("/d/{code}")
-async def submit_message(request: Request, code: str) -> Response:
+async def submit_message(request: Request) -> Response:
     """Size, token, trap and fields (no database work); then the address limit, and the
     store or the form again, in one trip; then the tracking page."""
+    code = request.path_params["code"]
     state = app_state(request)
     address = client_address(request)
     now = state.clock.now()
@@ -372,7 +373,8 @@ async def submit_message(request: Request, code: str) -> Response:
     else:
         model, shown = read(fields, form, PublicMessage, state.settings.tz)
     assert model is None or isinstance(model, PublicMessage)
-    outcome = await run_in_threadpool(_submit, state, code, model, address, now)
+    with admitted(state.public_gate):
+        outcome = await run_in_threadpool(_submit, state, code, model, address, now)
     if outcome.what == "stored":
         return redirect(f"/t/{outcome.tracking}?sent=1")
     if outcome.what == "limited":
@@ -391,3 +393,15 @@ def _again(request: Request, code: str, page: dict[str, object], shown: FormStat
     assert isinstance(districts, list)
     shown.fields = [*_fields(districts), CONSENT]
     return _show_form(request, code, page, shown, token, False, 422)
+
+
+# Plain Starlette routes, not FastAPI's: every voter who scans a code costs a GET and a POST
+# here, and these two take no key, no session, no parameter but the code and no JSON, so
+# FastAPI's per-request work (resolving dependencies, validating parameters, serialising a
+# return value) would be all cost (a tenth of the server's CPU per message, bench/messages.py).
+# Everything around a route stays the same: the middleware, the error handlers (a page's
+# error is a page), the route's name in the metrics, a 405 for another method.
+routes = [
+    Route("/d/{code}", deputy_page, methods=["GET"]),
+    Route("/d/{code}", submit_message, methods=["POST"]),
+]

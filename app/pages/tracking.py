@@ -5,12 +5,14 @@ the rating form carries a CSRF token and its size is bounded before it is parsed
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from app.admission import admitted
 from app.db import Transaction
 from app.deps import OneTripRoute, app_state
 from app.errors import Conflict
@@ -28,7 +30,14 @@ from app.services.tracking import tracking_view
 from app.services.vocabulary import THREE_POINT, rating_of
 from app.state import AppState
 
-router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
+
+async def _public_place(request: Request) -> AsyncIterator[None]:
+    """A place among the public pages' (app.admission), held while the page is made."""
+    with admitted(app_state(request).public_gate):
+        yield
+
+
+router = APIRouter(route_class=OneTripRoute, include_in_schema=False, dependencies=[Depends(_public_place)])
 
 
 def _tracking(state: AppState, code: str) -> object | None:

@@ -199,11 +199,15 @@ def _locks_statement(n: int) -> TextClause:
 def write_in_one_trip(
     conn: Connection, senders: tuple[str, str], first: Executable, second: Executable, params: dict[str, Any]
 ) -> int:
-    """On PostgreSQL, the senders' transaction locks (as `lock_senders` takes them), `first`
-    and `second` in one transaction sent in one round trip (`db.in_one_trip`): each
-    statement takes its snapshot after the locks are held, so concurrent writers of one
-    sender still see each other's rows. Returns how many rows `first` wrote."""
-    return in_one_trip(conn, [_sender_locks(senders), (first, params), (second, params)])[1]
+    """`first` and `second` in one short transaction (`db.in_one_trip`). On PostgreSQL, after
+    the senders' transaction locks (as `lock_senders` takes them), all in one round trip:
+    each statement takes its snapshot after the locks are held, so concurrent writers of
+    one sender still see each other's rows. On SQLite (`conn` the writer's), BEGIN
+    IMMEDIATE orders every writer already. Returns how many rows `first` wrote."""
+    steps = [(first, params), (second, params)]
+    if conn.dialect.name != "postgresql":
+        return in_one_trip(conn, steps)[0]
+    return in_one_trip(conn, [_sender_locks(senders), *steps])[1]
 
 
 _INSERT_MESSAGE = insert(Message)

@@ -375,26 +375,29 @@ def test_a_calendar_changed_by_another_replica_reckons_the_response_clock(voter)
 
 
 def test_a_write_in_one_trip_that_fails_keeps_nothing(voter):
-    """PostgreSQL's one-trip write (pipeline mode): a statement that fails undoes the ones
-    before it, the error is SQLAlchemy's as for any query, and the connection goes on."""
+    """The one-trip write (PostgreSQL's pipeline on a reader's connection, SQLite's BEGIN
+    IMMEDIATE on the writer's): a statement that fails undoes the ones before it, the error
+    is SQLAlchemy's as for any query, and the connection goes on."""
     api, code, browser = voter
     db = api.app.state.hotline.db
-    if not db.is_postgres:
-        pytest.skip("the one-trip write is PostgreSQL's")
     assert submit(browser, code).status_code == 303
     [m] = stored(api)
     logged = text("SELECT count(*) FROM message_events WHERE message_id = :mid")
     event_row = text(
         "INSERT INTO message_events (message_id, at, recorded_at, actor, type, data) "
-        "VALUES (:mid, now(), now(), 'test', 'test.event', '{}')"
+        "VALUES (:mid, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'test', 'test.event', '{}')"
     )
     broken = text("INSERT INTO messages (id) VALUES (:mid)")  # its id is taken, its columns missing
-    with db.reader.connect() as conn:
+    with (db.reader if db.is_postgres else db.writer).connect() as conn:
         before = conn.execute(logged, {"mid": m["id"]}).scalar_one()
+        conn.rollback()  # SQLite's write needs its connection out of a transaction
         with pytest.raises(DBAPIError) as refused:
             write_in_one_trip(conn, ("127.0.0.1", "13700000007"), event_row, broken, {"mid": m["id"]})
         assert isinstance(refused.value, IntegrityError)
         assert conn.execute(logged, {"mid": m["id"]}).scalar_one() == before
+        conn.rollback()
+        written = write_in_one_trip(conn, ("127.0.0.1", "13700000007"), event_row, logged, {"mid": m["id"]})
+        assert written == 1 and conn.execute(logged, {"mid": m["id"]}).scalar_one() == before + 1
     assert submit(browser, code, phone="13700000008").status_code == 303
     assert len(stored(api)) == 2
 
@@ -413,3 +416,28 @@ def test_each_voter_gets_the_page_with_a_token_of_its_own_escaped(voter):
     assert "<b>bold</b>" not in third.text and "&#x27;" not in third.text
     assert 'value="x&quot;&gt;&lt;b&gt;bold&lt;/b&gt;' in third.text
     assert first.text.replace(csrf_of(first.text), "") == second.text.replace(csrf_of(second.text), "")
+
+
+def test_with_every_public_place_taken_a_voter_is_told_to_retry_and_nothing_is_stored(voter):
+    """The public pages have places of their own (HOTLINE_MAX_PUBLIC): when a flood holds
+    them all, the next voter gets a page saying so, 503 with Retry-After, at once; the
+    hotline's systems still have theirs."""
+    api, code, browser = voter
+    tracking = submit(browser, code).headers["location"].split("?")[0]
+    page = browser.get(f"/d/{code}")
+    gate = api.app.state.hotline.public_gate
+    for _ in range(gate.capacity):
+        gate.enter()
+    try:
+        data = {**FORM, "csrf_token": csrf_of(page.text)}
+        r = browser.post(f"/d/{code}", data=data, follow_redirects=False)
+        assert r.status_code == 503 and r.headers["retry-after"] == "1", r.text
+        assert "text/html" in r.headers["content-type"] and "系统繁忙" in r.text
+        assert browser.get(tracking).status_code == 503
+        assert api.get("/api/v1/messages", "liaison").status_code == 200  # not the API's places
+    finally:
+        for _ in range(gate.capacity):
+            gate.leave()
+    assert len(stored(api)) == 1
+    assert browser.get(tracking).status_code == 200
+    assert submit(browser, code, phone="13700000008").status_code == 303
