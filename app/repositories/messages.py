@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
-from app.db import in_one_trip
+from app.db import first_row, in_one_trip
 from app.models import CalendarYear, DeputyCode, Message, MessageEvent, StationDeputy, Unit
 from app.repositories.calendars import signature_columns
 from app.repositories.codes import is_active
@@ -60,7 +60,8 @@ def recent_from_address(
     """Messages stored from an address since an instant (counted up to `cap`), and the
     oldest of them (one query on a connection of its own, no transaction: the only one a
     refused submission makes)."""
-    row = conn.execute(_FROM_ADDRESS, {"address": address, "address_since": since, "address_cap": cap}).one()
+    row = first_row(conn, _FROM_ADDRESS, {"address": address, "address_since": since, "address_cap": cap})
+    assert row is not None  # an aggregate's one row
     return int(row[0]), row[1]
 
 
