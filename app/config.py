@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # The voters' pages face the whole internet: their own places, so that a flood of them
     # never takes a place the hotline's systems and the staff's pages need.
     max_public: int = Field(default=64, ge=1, alias="HOTLINE_MAX_PUBLIC")
+    # ... and threads of their own: they never take a thread the hotline's requests wait for.
+    public_threads: int = Field(default=2, ge=1, le=64, alias="HOTLINE_PUBLIC_THREADS")
     key_cache_seconds: float = Field(default=5.0, ge=0, alias="HOTLINE_KEY_CACHE_SECONDS")
     # /metrics for this bearer token; unset: for local requests only (app.main).
     metrics_token: str | None = Field(default=None, alias="HOTLINE_METRICS_TOKEN")

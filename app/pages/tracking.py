@@ -5,18 +5,15 @@ the rating form carries a CSRF token and its size is bounded before it is parsed
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.admission import admitted
 from app.db import Transaction
 from app.deps import OneTripRoute, app_state
 from app.errors import Conflict
-from app.pages.public import NOT_FOUND, PUBLIC_MAX_BYTES, VOTER, gone
+from app.pages.public import NOT_FOUND, PUBLIC_MAX_BYTES, VOTER, gone, public_work
 from app.pages.web import (
     anonymous_csrf,
     check_anonymous_csrf,
@@ -30,14 +27,7 @@ from app.services.tracking import tracking_view
 from app.services.vocabulary import THREE_POINT, rating_of
 from app.state import AppState
 
-
-async def _public_place(request: Request) -> AsyncIterator[None]:
-    """A place among the public pages' (app.admission), held while the page is made."""
-    with admitted(app_state(request).public_gate):
-        yield
-
-
-router = APIRouter(route_class=OneTripRoute, include_in_schema=False, dependencies=[Depends(_public_place)])
+router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
 
 
 def _tracking(state: AppState, code: str) -> object | None:
@@ -52,11 +42,12 @@ def _tracking(state: AppState, code: str) -> object | None:
 
 
 @router.get("/t/{code}")
-def tracking_page(
+async def tracking_page(
     request: Request, code: str, sent: Annotated[str | None, Query(max_length=1)] = None
 ) -> Response:
     """The voter's message: status, steps with dates, the result, the rating form."""
-    view = _tracking(app_state(request), code)
+    state = app_state(request)
+    view = await public_work(state, _tracking, state, code)
     if view is None:
         return gone(request, NOT_FOUND)
     token, new = anonymous_csrf(request)
@@ -107,13 +98,13 @@ async def rate_message(request: Request, code: str) -> Response:
         problem = "意见和建议不能超过 500 字"
     if problem is None:
         assert given is not None
-        outcome = await run_in_threadpool(_rate, state, code, given.value, comment)
+        outcome = await public_work(state, _rate, state, code, given.value, comment)
         if outcome == "gone":
             return gone(request, NOT_FOUND)
         if outcome == "rated":
             return redirect(f"/t/{code.strip().upper()}")
         status, problem = 409, "这条留言现在不能评价（可能已经评价过，或者已经办结）。"
-    view = await run_in_threadpool(_tracking, state, code)
+    view = await public_work(state, _tracking, state, code)
     if view is None:
         return gone(request, NOT_FOUND)
     token, _ = anonymous_csrf(request)
