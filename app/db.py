@@ -293,27 +293,33 @@ def in_one_trip(conn: Connection, steps: Sequence[tuple[Executable, Mapping[str,
     Returns each step's row count. On an error nothing is kept (rolled back) and the error
     is SQLAlchemy's, as any query's."""
     raw = conn.connection.dbapi_connection
-    compiled = [(_compiled(statement, conn.dialect), params) for statement, params in steps]
+    # Every parameter is bound before the transaction begins: a bind that fails opens none.
+    bound = [
+        (compiled.string, _driver_params(compiled, conn.dialect, params))
+        for compiled, params in ((_compiled(statement, conn.dialect), params) for statement, params in steps)
+    ]
     if isinstance(raw, sqlite3.Connection) and raw.isolation_level is None and not raw.in_transaction:
-        return _immediately(conn, raw, compiled)
+        return _immediately(conn, raw, bound)
     if not isinstance(raw, psycopg.Connection) or not raw.autocommit:
         raise TypeError("in_one_trip needs a PostgreSQL connection in autocommit or an idle SQLite one")
-    cursors = [raw.cursor() for _ in compiled]
+    cursors = [raw.cursor() for _ in bound]
     try:
         with raw.pipeline():
             raw.execute("BEGIN")
-            for cursor, (statement, params) in zip(cursors, compiled, strict=True):
-                values = _driver_params(statement, conn.dialect, params)
-                _announce(conn, cursor, statement.string, values)
-                cursor.execute(statement.string, values)
+            for cursor, (sql, values) in zip(cursors, bound, strict=True):
+                _announce(conn, cursor, sql, values)
+                cursor.execute(sql, values)
             raw.execute("COMMIT")
         return [cursor.rowcount for cursor in cursors]
-    except psycopg.Error as exc:
+    except BaseException as exc:
+        # Whatever went wrong (the server, a listener, a cancellation), nothing stays open.
         if not raw.broken and raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             raw.rollback()
         elif raw.broken:
-            conn.invalidate(exc)
-        sent = "; ".join(statement.string for statement, _ in compiled)
+            conn.invalidate(exc if isinstance(exc, Exception) else None)
+        if not isinstance(exc, psycopg.Error):
+            raise
+        sent = "; ".join(sql for sql, _ in bound)
         raise DBAPIError.instance(
             sent, None, exc, psycopg.Error, connection_invalidated=raw.broken, dialect=conn.dialect
         ) from exc
@@ -327,15 +333,26 @@ def first_row(conn: Connection, statement: Select[Any], params: Mapping[str, Any
     values converted as SQLAlchemy's own execution converts them (the public form's count
     of an address's messages: the one query a refused submission makes, on every post)."""
     compiled = _compiled(statement, conn.dialect)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    raw = conn.connection.dbapi_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
     try:
         values = _driver_params(compiled, conn.dialect, params)
         _announce(conn, cursor, compiled.string, values)
         cursor.execute(compiled.string, values)
         row = cursor.fetchone()
     except conn.dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy's own execution does: a lost connection is thrown away (not pooled
+        # again) and the error says so, which app.errors answers with 503.
+        gone = conn.dialect.is_disconnect(exc, raw, cursor)
+        if gone:
+            conn.invalidate(exc)
         raise DBAPIError.instance(
-            compiled.string, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+            compiled.string,
+            None,
+            exc,
+            conn.dialect.loaded_dbapi.Error,
+            connection_invalidated=gone,
+            dialect=conn.dialect,
         ) from exc
     finally:
         cursor.close()
@@ -354,24 +371,24 @@ def _result_processors(statement: Select[Any], dialect: Dialect) -> tuple[Any, .
     )
 
 
-def _immediately(
-    conn: Connection, raw: sqlite3.Connection, compiled: list[tuple[Compiled, Mapping[str, Any]]]
-) -> list[int]:
+def _immediately(conn: Connection, raw: sqlite3.Connection, bound: list[tuple[str, Any]]) -> list[int]:
     cursor = raw.cursor()
     try:
         cursor.execute("BEGIN IMMEDIATE")
         counts = []
-        for statement, params in compiled:
-            values = _driver_params(statement, conn.dialect, params)
-            _announce(conn, cursor, statement.string, values)
-            cursor.execute(statement.string, values)
+        for sql, values in bound:
+            _announce(conn, cursor, sql, values)
+            cursor.execute(sql, values)
             counts.append(cursor.rowcount)
         cursor.execute("COMMIT")
         return counts
-    except sqlite3.Error as exc:
+    except BaseException as exc:
+        # Whatever went wrong (the driver, a listener, a cancellation), the lock goes with it.
         if raw.in_transaction:
             raw.rollback()
-        sent = "; ".join(statement.string for statement, _ in compiled)
+        if not isinstance(exc, sqlite3.Error):
+            raise
+        sent = "; ".join(sql for sql, _ in bound)
         raise DBAPIError.instance(sent, None, exc, sqlite3.Error, dialect=conn.dialect) from exc
     finally:
         cursor.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,11 +25,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydField
 from sqlalchemy import Connection
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from app.admission import admitted
 from app.db import Transaction
 from app.deps import app_state
+from app.errors import Unavailable
 from app.pages.forms import Field, FormState, read
 from app.pages.web import (
     anonymous_csrf,
@@ -119,8 +122,17 @@ async def public_work(state: AppState, work: Callable[..., T], *args: object) ->
     except LookupError:
         threads = CapacityLimiter(state.settings.public_threads)
         _THREADS.set(threads)
+    # A place bounds how many wait, this how long (HOTLINE_QUEUE_TIMEOUT, as for the API's
+    # requests): work that finds a thread too late is not started.
+    start_by = time.monotonic() + state.settings.queue_timeout
+
+    def in_time() -> T:
+        if time.monotonic() > start_by:
+            raise Unavailable("the request waited too long for a worker; it changed nothing")
+        return work(*args)
+
     with admitted(state.public_gate):
-        return await anyio.to_thread.run_sync(work, *args, limiter=threads)
+        return await anyio.to_thread.run_sync(in_time, limiter=threads)
 
 
 def client_address(request: Request) -> str:
@@ -417,6 +429,17 @@ def _again(request: Request, code: str, page: dict[str, object], shown: FormStat
     return _show_form(request, code, page, shown, token, False, 422)
 
 
+class _Route(Route):
+    """A Starlette route that names itself in the request's scope, as FastAPI's routes do
+    (its router does not): the metrics and the access log label each request by it."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE:
+            child["route"] = self
+        return match, child
+
+
 # Plain Starlette routes, not FastAPI's: every voter who scans a code costs a GET and a POST
 # here, and these two take no key, no session, no parameter but the code and no JSON, so
 # FastAPI's per-request work (resolving dependencies, validating parameters, serialising a
@@ -424,6 +447,6 @@ def _again(request: Request, code: str, page: dict[str, object], shown: FormStat
 # Everything around a route stays the same: the middleware, the error handlers (a page's
 # error is a page), the route's name in the metrics, a 405 for another method.
 routes = [
-    Route("/d/{code}", deputy_page, methods=["GET"]),
-    Route("/d/{code}", submit_message, methods=["POST"]),
+    _Route("/d/{code}", deputy_page, methods=["GET"]),
+    _Route("/d/{code}", submit_message, methods=["POST"]),
 ]

@@ -441,3 +441,104 @@ def test_with_every_public_place_taken_a_voter_is_told_to_retry_and_nothing_is_s
     assert len(stored(api)) == 1
     assert browser.get(tracking).status_code == 200
     assert submit(browser, code, phone="13700000008").status_code == 303
+
+
+def test_the_metrics_and_the_log_name_the_deputys_page_by_its_route(voter):
+    """The page and its form are plain Starlette routes (app.pages.public.routes); each
+    request is still counted under its route, not lumped with unmatched paths."""
+    from app.observability import REGISTRY
+
+    api, code, browser = voter
+
+    def seen(method: str, status: str) -> float:
+        labels = {"method": method, "route": "/d/{code}", "status": status}
+        return REGISTRY.get_sample_value("hotline_http_requests_total", labels) or 0.0
+
+    before = seen("GET", "200"), seen("POST", "303")
+    assert submit(browser, code).status_code == 303
+    assert (seen("GET", "200"), seen("POST", "303")) == (before[0] + 1, before[1] + 1)
+
+
+def test_a_write_in_one_trip_interrupted_by_anything_leaves_no_transaction_open(voter):
+    """Not only the driver's errors: whatever stops the write halfway (here a statement
+    listener, as a tracer would be) rolls it back, so SQLite's write lock and PostgreSQL's
+    transaction end with it, and the next voter's post is stored at once."""
+    api, code, browser = voter
+    db = api.app.state.hotline.db
+    assert submit(browser, code).status_code == 303
+    [m] = stored(api)
+    logged = text("SELECT count(*) FROM message_events WHERE message_id = :mid")
+
+    def tracer(*_: Any) -> None:
+        raise KeyError("a tracer that fails")
+
+    with (db.reader if db.is_postgres else db.writer).connect() as conn:
+        event.listen(conn, "before_cursor_execute", tracer)
+        with pytest.raises(KeyError):
+            write_in_one_trip(conn, ("127.0.0.1", "13700000007"), logged, logged, {"mid": m["id"]})
+        event.remove(conn, "before_cursor_execute", tracer)
+        raw = conn.connection.dbapi_connection
+        if db.is_postgres:
+            assert raw.info.transaction_status.name == "IDLE"
+        else:
+            assert not raw.in_transaction
+        # The connection goes on: on SQLite a write still open would refuse a new BEGIN.
+        write_in_one_trip(conn, ("127.0.0.1", "13700000007"), logged, logged, {"mid": m["id"]})
+    assert submit(browser, code, phone="13700000008").status_code == 303
+
+
+def test_a_connection_lost_during_the_address_count_is_a_503_and_is_not_pooled_again(voter):
+    """The count is read straight through the driver (db.first_row); a connection the
+    network dropped is still thrown away and answered as SQLAlchemy's own reads are."""
+    import os
+    import socket
+
+    from app.errors import database_busy
+    from app.repositories.messages import recent_from_address
+
+    api, _, _ = voter
+    db = api.app.state.hotline.db
+    if not db.is_postgres:
+        pytest.skip("a connection the network drops is PostgreSQL's")
+    with db.reader.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        dropped = socket.socket(fileno=os.dup(raw.pgconn.socket))
+        dropped.shutdown(socket.SHUT_RDWR)
+        dropped.close()
+        with pytest.raises(DBAPIError) as lost:
+            recent_from_address(conn, "10.0.0.1", api.clock.now(), 5)
+        assert lost.value.connection_invalidated and conn.invalidated
+        assert database_busy(lost.value) is not None  # 503, not 500
+
+
+def test_a_post_that_waits_too_long_for_a_public_thread_is_refused_unstarted(db_url, clock):
+    """A place bounds how many posts wait for the public pages' threads, and
+    HOTLINE_QUEUE_TIMEOUT how long: one that finds a thread too late is answered 503 with
+    Retry-After, its work never started."""
+    import asyncio
+
+    import httpx
+
+    from app.pages.public import public_work
+
+    settings = make_settings(db_url, HOTLINE_QUEUE_TIMEOUT=0.05, HOTLINE_PUBLIC_THREADS=1)
+    with serve(settings, clock) as api:
+        api.city()
+        code = code_of(api, zhang(api))
+        state = api.app.state.hotline
+
+        async def scenario() -> httpx.Response:
+            transport = httpx.ASGITransport(app=api.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                page = await client.get(f"/d/{code}")
+                data = {**FORM, "district": "", "csrf_token": csrf_of(page.text)}
+                # The one public thread is busy for 0.5 s; the post waits ten times its bound.
+                busy = asyncio.create_task(public_work(state, time.sleep, 0.5))
+                await asyncio.sleep(0.05)
+                r = await client.post(f"/d/{code}", data=data)
+                await busy
+                return r
+
+        r = asyncio.run(scenario())
+        assert r.status_code == 503 and r.headers["retry-after"] == "1", r.text
+        assert "系统繁忙" in r.text and stored(api) == []
