@@ -532,8 +532,8 @@ def test_a_post_that_waits_too_long_for_a_public_thread_is_refused_unstarted(db_
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 page = await client.get(f"/d/{code}")
                 data = {**FORM, "district": "", "csrf_token": csrf_of(page.text)}
-                # The one public thread is busy for 0.5 s; the post waits ten times its bound.
-                busy = asyncio.create_task(public_work(state, time.sleep, 0.5))
+                # The one public thread is busy for 1 s; the post waits twenty times its bound.
+                busy = asyncio.create_task(public_work(state, time.sleep, 1.0))
                 await asyncio.sleep(0.05)
                 r = await client.post(f"/d/{code}", data=data)
                 await busy
