@@ -2,7 +2,7 @@
 token, the form posted, the 303 to the tracking page) against a bare FastAPI form handler
 that validates and inserts one row, measured in the same run on the same engine.
 
-    .venv/bin/python bench/messages.py --db sqlite|postgres [--seconds 20] [--clients 8]
+    .venv/bin/python bench/messages.py --db sqlite|postgres [--seconds 20] [--clients 8] [--rounds 4]
 
 Each voter has its own phone and its own address, as voters scanning a code on their
 phones do: the address comes as a proxy in front would give it (X-Forwarded-For, which
@@ -16,6 +16,10 @@ read from the page), not httpx: on two cores the client shares the CPU with the 
 and httpx's millisecond of Python per request counted twice against the page (a GET and a
 POST) and once against the bare handler. The server's own CPU per message (its process,
 and on PostgreSQL every server process of the machine) is printed beside the throughput.
+Both servers run side by side (the one not under load idles) and the load alternates
+between them in `--rounds` slices of `--seconds / --rounds` each, page first: on a shared
+machine whose speed drifts over a minute, each side meets the same drift. The ratio is of
+the totals; each round's is printed too.
 All voters scan one code, as at a reception: its page is served from the process's 5-second
 page cache (app.services.codes.PageCache) after the first look-up, as it would be there;
 every post still checks the code, both limits and the calendar in its own transaction.
@@ -93,13 +97,7 @@ async def _run(clients: int, seconds: float, one: Any) -> dict[str, Any]:
     started = time.monotonic()
     await asyncio.gather(*(one(k, deadline, record) for k in range(clients)))
     took = time.monotonic() - started
-    return {
-        "per_s": done / took,
-        "done": done,
-        "failed": failed,
-        "p50_ms": round(c.percentile(latencies, 50), 1),
-        "p99_ms": round(c.percentile(latencies, 99), 1),
-    }
+    return {"done": done, "failed": failed, "took": took, "latencies": latencies}
 
 
 async def voters(port: int, code: str, clients: int, seconds: float) -> dict[str, Any]:
@@ -157,12 +155,27 @@ async def bare(port: int, clients: int, seconds: float) -> dict[str, Any]:
 
 
 def measured(server: Any, db: str, load: Any) -> dict[str, Any]:
-    """The load's figures, and the CPU the server (and PostgreSQL) spent per message."""
+    """One slice of load: its counts, latencies and the CPU the server (and PostgreSQL) spent."""
     cpu0 = c.tree_cpu_seconds(server.pid) + (c.postgres_cpu_seconds() if db == "postgres" else 0.0)
     result: dict[str, Any] = asyncio.run(load)
     cpu1 = c.tree_cpu_seconds(server.pid) + (c.postgres_cpu_seconds() if db == "postgres" else 0.0)
-    result["server_cpu_ms"] = round((cpu1 - cpu0) * 1000 / result["done"], 2) if result["done"] else None
+    result["cpu_s"] = cpu1 - cpu0
     return result
+
+
+def totals(slices: list[dict[str, Any]]) -> dict[str, Any]:
+    """A side's figures over all its slices."""
+    done = sum(s["done"] for s in slices)
+    took = sum(s["took"] for s in slices)
+    latencies = [x for s in slices for x in s["latencies"]]
+    return {
+        "per_s": done / took if took else 0.0,
+        "done": done,
+        "failed": sum(s["failed"] for s in slices),
+        "p50_ms": round(c.percentile(latencies, 50), 1),
+        "p99_ms": round(c.percentile(latencies, 99), 1),
+        "server_cpu_ms": round(sum(s["cpu_s"] for s in slices) * 1000 / done, 2) if done else None,
+    }
 
 
 def main() -> None:
@@ -170,9 +183,13 @@ def main() -> None:
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     ap.add_argument("--seconds", type=float, default=20.0, help="load time of each side")
     ap.add_argument("--clients", type=int, default=8, help="concurrent voters")
+    ap.add_argument("--rounds", type=int, default=4, help="alternating slices of each side's load")
     args = ap.parse_args()
 
     url, drop = c.fresh_database(args.db)
+    servers: list[Any] = []
+    rounds = max(1, args.rounds)
+    slice_s = args.seconds / rounds
     try:
         port = c.free_port()
         server = c.start_server(
@@ -188,13 +205,9 @@ def main() -> None:
             ready_path="/healthz",
             log_name="messages",
         )
-        try:
-            code = prepare(url, port)
-            asyncio.run(voters(port, code, args.clients, 2.0))  # warm-up
-            real = measured(server, args.db, voters(port, code, args.clients, args.seconds))
-        finally:
-            c.stop(server)
-        port = c.free_port()
+        servers.append(server)
+        code = prepare(url, port)
+        base_port = c.free_port()
         base = c.start_server(
             [
                 str(c.VENV_BIN / "python"),
@@ -202,25 +215,38 @@ def main() -> None:
                 "uvicorn",
                 "bench._bare_form:app",
                 "--port",
-                str(port),
+                str(base_port),
                 "--log-level",
                 "warning",
             ],
             {"DATABASE_URL": url},
-            port,
+            base_port,
             ready_path="/healthz",
             log_name="bare-form",
         )
-        try:
-            asyncio.run(bare(port, args.clients, 2.0))
-            baseline = measured(base, args.db, bare(port, args.clients, args.seconds))
-        finally:
-            c.stop(base)
+        servers.append(base)
+        asyncio.run(voters(port, code, args.clients, 2.0))  # warm-up
+        asyncio.run(bare(base_port, args.clients, 2.0))
+        pages: list[dict[str, Any]] = []
+        bares: list[dict[str, Any]] = []
+        for _ in range(rounds):
+            pages.append(measured(server, args.db, voters(port, code, args.clients, slice_s)))
+            bares.append(measured(base, args.db, bare(base_port, args.clients, slice_s)))
     finally:
+        for proc in servers:
+            c.stop(proc)
         drop()
 
+    real, baseline = totals(pages), totals(bares)
+    per_round = [
+        round((p["done"] / p["took"]) / (b["done"] / b["took"]), 2) if b["done"] else None
+        for p, b in zip(pages, bares, strict=True)
+    ]
     ratio = real["per_s"] / baseline["per_s"] if baseline["per_s"] else None
-    print(f"\nmessages, {args.db}: {args.clients} concurrent voters, {args.seconds:.0f} s each")
+    print(
+        f"\nmessages, {args.db}: {args.clients} concurrent voters, {args.seconds:.0f} s each side "
+        f"in {rounds} alternating rounds"
+    )
     print(
         c.table(
             ["what", "per s", "done", "refused", "p50 ms", "p99 ms", "server CPU ms/msg"],
@@ -247,6 +273,7 @@ def main() -> None:
         )
     )
     print(f"public page / bare handler: {ratio:.2f}  (target >= 0.5)" if ratio else "no ratio")
+    print("each round's ratio: " + ", ".join(str(r) for r in per_round))
     if real["server_cpu_ms"] and baseline["server_cpu_ms"]:
         print(
             "server CPU per message, bare handler / public page: "
@@ -256,7 +283,7 @@ def main() -> None:
     c.emit(
         "messages",
         args.db,
-        {"seconds": args.seconds, "clients": args.clients},
+        {"seconds": args.seconds, "clients": args.clients, "rounds": rounds},
         {k: round(v, 2) if isinstance(v, float) else v for k, v in real.items()},
         {k: round(v, 2) if isinstance(v, float) else v for k, v in baseline.items()},
         ratio,
