@@ -314,14 +314,14 @@ def in_one_trip(conn: Connection, steps: Sequence[tuple[Executable, Mapping[str,
     except BaseException as exc:
         # Whatever went wrong (the server, a listener, a cancellation), nothing stays open.
         if not raw.broken and raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            raw.rollback()
+            _roll_back(conn, raw)
         elif raw.broken:
             conn.invalidate(exc if isinstance(exc, Exception) else None)
         if not isinstance(exc, psycopg.Error):
             raise
         sent = "; ".join(sql for sql, _ in bound)
         raise DBAPIError.instance(
-            sent, None, exc, psycopg.Error, connection_invalidated=raw.broken, dialect=conn.dialect
+            sent, None, exc, psycopg.Error, connection_invalidated=conn.invalidated, dialect=conn.dialect
         ) from exc
     finally:
         for cursor in cursors:
@@ -385,13 +385,25 @@ def _immediately(conn: Connection, raw: sqlite3.Connection, bound: list[tuple[st
     except BaseException as exc:
         # Whatever went wrong (the driver, a listener, a cancellation), the lock goes with it.
         if raw.in_transaction:
-            raw.rollback()
+            _roll_back(conn, raw)
         if not isinstance(exc, sqlite3.Error):
             raise
         sent = "; ".join(sql for sql, _ in bound)
-        raise DBAPIError.instance(sent, None, exc, sqlite3.Error, dialect=conn.dialect) from exc
+        raise DBAPIError.instance(
+            sent, None, exc, sqlite3.Error, connection_invalidated=conn.invalidated, dialect=conn.dialect
+        ) from exc
     finally:
-        cursor.close()
+        if not conn.invalidated:  # an invalidated connection is closed, its cursors with it
+            cursor.close()
+
+
+def _roll_back(conn: Connection, raw: Any) -> None:
+    """Undo a write that failed halfway; a connection that cannot even roll back is thrown
+    away (the pool opens a fresh one), and the write's own error is the one raised."""
+    try:
+        raw.rollback()
+    except Exception as exc:
+        conn.invalidate(exc)
 
 
 def _announce(conn: Connection, cursor: Any, statement: str, values: Any) -> None:

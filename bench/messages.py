@@ -39,6 +39,8 @@ if _ROOT not in sys.path:
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import itertools  # noqa: E402
 import re  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
@@ -100,18 +102,22 @@ async def _run(clients: int, seconds: float, one: Any) -> dict[str, Any]:
     return {"done": done, "failed": failed, "took": took, "latencies": latencies}
 
 
+# Every post of the run is a new voter: its own address and phone, across clients, the
+# warm-up and the rounds (a sender's sixth post in ten minutes would be refused, 429).
+_VOTERS = itertools.count(1)
+
+
 async def voters(port: int, code: str, clients: int, seconds: float) -> dict[str, Any]:
     """Each client: fetch the page (token and cookie), post the form; repeat."""
 
     async def one(k: int, deadline: float, record: Any) -> None:
         conn = c.LeanConnection("127.0.0.1", port)
         jar: dict[str, str] = {}
-        i = 0
         try:
             while time.monotonic() < deadline:
-                i += 1
+                i = next(_VOTERS)
                 t0 = time.perf_counter()
-                voter = {"X-Forwarded-For": f"10.{k % 250}.{i // 250 % 250}.{i % 250 + 1}"}
+                voter = {"X-Forwarded-For": f"10.{i // 62500 % 250}.{i // 250 % 250}.{i % 250 + 1}"}
                 status, headers, page = await conn.request(
                     "GET", f"/d/{code}", {**voter, **_cookie_header(jar)}
                 )
@@ -122,7 +128,7 @@ async def voters(port: int, code: str, clients: int, seconds: float) -> dict[str
                         "csrf_token": m.group(1) if m else "",
                         "content": CONTENT,
                         "name": "王五",
-                        "phone": f"13{k:03d}{i:06d}",
+                        "phone": f"13{i:09d}",
                         "consent": "yes",
                     }
                 ).encode("ascii")
@@ -186,11 +192,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=4, help="alternating slices of each side's load")
     args = ap.parse_args()
 
-    url, drop = c.fresh_database(args.db)
-    servers: list[Any] = []
     rounds = max(1, args.rounds)
     slice_s = args.seconds / rounds
-    try:
+    # Whatever stops the run, both servers stop and the database is dropped.
+    with contextlib.ExitStack() as cleanup:
+        url, drop = c.fresh_database(args.db)
+        cleanup.callback(drop)
         port = c.free_port()
         server = c.start_server(
             [str(c.VENV_BIN / "hotline"), "serve", "--port", str(port)],
@@ -205,7 +212,7 @@ def main() -> None:
             ready_path="/healthz",
             log_name="messages",
         )
-        servers.append(server)
+        cleanup.callback(c.stop, server)
         code = prepare(url, port)
         base_port = c.free_port()
         base = c.start_server(
@@ -224,7 +231,7 @@ def main() -> None:
             ready_path="/healthz",
             log_name="bare-form",
         )
-        servers.append(base)
+        cleanup.callback(c.stop, base)
         asyncio.run(voters(port, code, args.clients, 2.0))  # warm-up
         asyncio.run(bare(base_port, args.clients, 2.0))
         pages: list[dict[str, Any]] = []
@@ -232,10 +239,6 @@ def main() -> None:
         for _ in range(rounds):
             pages.append(measured(server, args.db, voters(port, code, args.clients, slice_s)))
             bares.append(measured(base, args.db, bare(base_port, args.clients, slice_s)))
-    finally:
-        for proc in servers:
-            c.stop(proc)
-        drop()
 
     real, baseline = totals(pages), totals(bares)
     per_round = [

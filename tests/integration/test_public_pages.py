@@ -516,27 +516,38 @@ def test_a_post_that_waits_too_long_for_a_public_thread_is_refused_unstarted(db_
     HOTLINE_QUEUE_TIMEOUT how long: one that finds a thread too late is answered 503 with
     Retry-After, its work never started."""
     import asyncio
+    import threading
 
     import httpx
 
     from app.pages.public import public_work
 
-    settings = make_settings(db_url, HOTLINE_QUEUE_TIMEOUT=0.05, HOTLINE_PUBLIC_THREADS=1)
-    with serve(settings, clock) as api:
+    with serve(make_settings(db_url, HOTLINE_PUBLIC_THREADS=1), clock) as api:
         api.city()
         code = code_of(api, zhang(api))
         state = api.app.state.hotline
+        holding = threading.Event()
+
+        def hold() -> None:
+            holding.set()
+            time.sleep(1.0)
 
         async def scenario() -> httpx.Response:
             transport = httpx.ASGITransport(app=api.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 page = await client.get(f"/d/{code}")
                 data = {**FORM, "district": "", "csrf_token": csrf_of(page.text)}
-                # The one public thread is busy for 1 s; the post waits twenty times its bound.
-                busy = asyncio.create_task(public_work(state, time.sleep, 1.0))
-                await asyncio.sleep(0.05)
-                r = await client.post(f"/d/{code}", data=data)
-                await busy
+                # The one public thread is held for 1 s, under the default bound; only then
+                # is the bound lowered, for the post alone: it waits twenty times as long.
+                held = asyncio.create_task(public_work(state, hold))
+                while not holding.is_set():
+                    await asyncio.sleep(0.01)
+                bound, state.settings.queue_timeout = state.settings.queue_timeout, 0.05
+                try:
+                    r = await client.post(f"/d/{code}", data=data)
+                finally:
+                    state.settings.queue_timeout = bound
+                await held
                 return r
 
         r = asyncio.run(scenario())
