@@ -275,7 +275,20 @@ def error_page(request: Request, status: int, detail: str = "") -> Response:
         title=_TITLES.get(status, "出错了"),
         message=message,
         advice=_ADVICE.get(status, ""),
+        back=_back(request.url.path),
     )
+
+
+def _back(path: str) -> tuple[str, str]:
+    """Where an error page leads: a voter back to the deputy's page or the tracking page
+    they were on (the staff's home would only ask them to sign in), the staff home."""
+    head, _, rest = path.partition("/")[2].partition("/")
+    code = rest.split("/", 1)[0]
+    if head == "d" and code:
+        return f"/d/{quote(code)}", "返回留言页面"
+    if head == "t" and code:
+        return f"/t/{quote(code)}", "返回留言查询"
+    return PREFIX + "/", "返回首页"
 
 
 def domain_error_page(request: Request, exc: DomainError) -> Response:

@@ -433,7 +433,10 @@ def test_with_every_public_place_taken_a_voter_is_told_to_retry_and_nothing_is_s
         r = browser.post(f"/d/{code}", data=data, follow_redirects=False)
         assert r.status_code == 503 and r.headers["retry-after"] == "1", r.text
         assert "text/html" in r.headers["content-type"] and "系统繁忙" in r.text
-        assert browser.get(tracking).status_code == 503
+        # It leads the voter back to the deputy's page, not to the staff's sign-in.
+        assert f'<a href="/d/{code}">返回留言页面</a>' in r.text and 'href="/ui/">返回首页' not in r.text
+        busy = browser.get(tracking)
+        assert busy.status_code == 503 and f'<a href="{tracking}">返回留言查询</a>' in busy.text
         assert api.get("/api/v1/messages", "liaison").status_code == 200  # not the API's places
     finally:
         for _ in range(gate.capacity):
