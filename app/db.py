@@ -22,7 +22,7 @@ import anyio
 import anyio.to_thread
 import psycopg
 from sqlalchemy import Connection, Dialect, Engine, Select, create_engine, event
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.sql.compiler import Compiled
@@ -290,42 +290,49 @@ def in_one_trip(conn: Connection, steps: Sequence[tuple[Executable, Mapping[str,
       transaction is open, so its locks are held for the server's work alone;
     - on SQLite, BEGIN IMMEDIATE, the steps and COMMIT on the writer's connection (not yet
       in a transaction), with none of SQLAlchemy's per-statement work in between.
-    Returns each step's row count. On an error nothing is kept (rolled back) and the error
-    is SQLAlchemy's, as any query's."""
-    raw = conn.connection.dbapi_connection
+    Returns each step's row count. On any error nothing is kept (rolled back) and a driver's
+    error is SQLAlchemy's, as any query's (`_driver_error`)."""
+    raw: Any = conn.connection.dbapi_connection
     # Every parameter is bound before the transaction begins: a bind that fails opens none.
     bound = [
         (compiled.string, _driver_params(compiled, conn.dialect, params))
         for compiled, params in ((_compiled(statement, conn.dialect), params) for statement, params in steps)
     ]
-    if isinstance(raw, sqlite3.Connection) and raw.isolation_level is None and not raw.in_transaction:
-        return _immediately(conn, raw, bound)
-    if not isinstance(raw, psycopg.Connection) or not raw.autocommit:
-        raise TypeError("in_one_trip needs a PostgreSQL connection in autocommit or an idle SQLite one")
+    sqlite = isinstance(raw, sqlite3.Connection)
+    if sqlite and (raw.isolation_level is not None or raw.in_transaction):
+        raise TypeError("in_one_trip needs an SQLite connection in no transaction, driver autocommit")
+    if not sqlite and not (isinstance(raw, psycopg.Connection) and raw.autocommit):
+        raise TypeError("in_one_trip needs a PostgreSQL connection in autocommit")
     cursors = [raw.cursor() for _ in bound]
     try:
-        with raw.pipeline():
-            raw.execute("BEGIN")
-            for cursor, (sql, values) in zip(cursors, bound, strict=True):
-                _announce(conn, cursor, sql, values)
-                cursor.execute(sql, values)
+        if sqlite:
+            raw.execute("BEGIN IMMEDIATE")
+            _send(conn, cursors, bound)
             raw.execute("COMMIT")
+        else:
+            with raw.pipeline():
+                raw.execute("BEGIN")
+                _send(conn, cursors, bound)
+                raw.execute("COMMIT")
         return [cursor.rowcount for cursor in cursors]
     except BaseException as exc:
-        # Whatever went wrong (the server, a listener, a cancellation), nothing stays open.
-        if not raw.broken and raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        # Whatever went wrong (the driver, a listener, a cancellation), nothing stays open.
+        if raw.in_transaction if sqlite else (not raw.broken and raw.info.transaction_status != _IDLE):
             _roll_back(conn, raw)
-        elif raw.broken:
-            conn.invalidate(exc if isinstance(exc, Exception) else None)
-        if not isinstance(exc, psycopg.Error):
+        if not isinstance(exc, conn.dialect.loaded_dbapi.Error):
             raise
-        sent = "; ".join(sql for sql, _ in bound)
-        raise DBAPIError.instance(
-            sent, None, exc, psycopg.Error, connection_invalidated=conn.invalidated, dialect=conn.dialect
-        ) from exc
+        raise _driver_error(conn, exc, "; ".join(sql for sql, _ in bound), raw, cursors[-1]) from exc
     finally:
-        for cursor in cursors:
-            cursor.close()
+        _close(conn, cursors)
+
+
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
+def _send(conn: Connection, cursors: list[Any], bound: list[tuple[str, Any]]) -> None:
+    for cursor, (sql, values) in zip(cursors, bound, strict=True):
+        _announce(conn, cursor, sql, values)
+        cursor.execute(sql, values)
 
 
 def first_row(conn: Connection, statement: Select[Any], params: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -333,29 +340,17 @@ def first_row(conn: Connection, statement: Select[Any], params: Mapping[str, Any
     values converted as SQLAlchemy's own execution converts them (the public form's count
     of an address's messages: the one query a refused submission makes, on every post)."""
     compiled = _compiled(statement, conn.dialect)
-    raw = conn.connection.dbapi_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
     try:
         values = _driver_params(compiled, conn.dialect, params)
         _announce(conn, cursor, compiled.string, values)
         cursor.execute(compiled.string, values)
         row = cursor.fetchone()
     except conn.dialect.loaded_dbapi.Error as exc:
-        # As SQLAlchemy's own execution does: a lost connection is thrown away (not pooled
-        # again) and the error says so, which app.errors answers with 503.
-        gone = conn.dialect.is_disconnect(exc, raw, cursor)
-        if gone:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(
-            compiled.string,
-            None,
-            exc,
-            conn.dialect.loaded_dbapi.Error,
-            connection_invalidated=gone,
-            dialect=conn.dialect,
-        ) from exc
+        raise _driver_error(conn, exc, compiled.string, raw, cursor) from exc
     finally:
-        cursor.close()
+        _close(conn, [cursor])
     if row is None:
         return None
     processors = _result_processors(statement, conn.dialect)
@@ -371,30 +366,15 @@ def _result_processors(statement: Select[Any], dialect: Dialect) -> tuple[Any, .
     )
 
 
-def _immediately(conn: Connection, raw: sqlite3.Connection, bound: list[tuple[str, Any]]) -> list[int]:
-    cursor = raw.cursor()
-    try:
-        cursor.execute("BEGIN IMMEDIATE")
-        counts = []
-        for sql, values in bound:
-            _announce(conn, cursor, sql, values)
-            cursor.execute(sql, values)
-            counts.append(cursor.rowcount)
-        cursor.execute("COMMIT")
-        return counts
-    except BaseException as exc:
-        # Whatever went wrong (the driver, a listener, a cancellation), the lock goes with it.
-        if raw.in_transaction:
-            _roll_back(conn, raw)
-        if not isinstance(exc, sqlite3.Error):
-            raise
-        sent = "; ".join(sql for sql, _ in bound)
-        raise DBAPIError.instance(
-            sent, None, exc, sqlite3.Error, connection_invalidated=conn.invalidated, dialect=conn.dialect
-        ) from exc
-    finally:
-        if not conn.invalidated:  # an invalidated connection is closed, its cursors with it
-            cursor.close()
+def _driver_error(conn: Connection, exc: Exception, sent: str, raw: Any, cursor: Any) -> StatementError:
+    """A driver's error as SQLAlchemy's own execution raises it: a connection that is lost (or
+    could not even roll back, `_roll_back`) is thrown away, not pooled again, and the error
+    says so, which app.errors answers with 503."""
+    gone = conn.invalidated or conn.dialect.is_disconnect(exc, raw, cursor)  # type: ignore[arg-type]
+    if gone and not conn.invalidated:
+        conn.invalidate(exc)
+    error = conn.dialect.loaded_dbapi.Error
+    return DBAPIError.instance(sent, None, exc, error, connection_invalidated=gone, dialect=conn.dialect)
 
 
 def _roll_back(conn: Connection, raw: Any) -> None:
@@ -404,6 +384,12 @@ def _roll_back(conn: Connection, raw: Any) -> None:
         raw.rollback()
     except Exception as exc:
         conn.invalidate(exc)
+
+
+def _close(conn: Connection, cursors: list[Any]) -> None:
+    if not conn.invalidated:  # an invalidated connection is closed, its cursors with it
+        for cursor in cursors:
+            cursor.close()
 
 
 def _announce(conn: Connection, cursor: Any, statement: str, values: Any) -> None:
