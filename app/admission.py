@@ -12,6 +12,7 @@ a plain counter needs no lock.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,10 +55,19 @@ class Gate:
 
 
 @contextmanager
-def admitted(gate: Gate) -> Iterator[None]:
-    """A place in `gate` for the block (entered on the event loop), or Saturated at once."""
+def admitted(gate: Gate, wait: float) -> Iterator[float]:
+    """A place in `gate` for the block (entered on the event loop), or Saturated at once.
+    Yields the instant by which the request's work must start (`started_in_time`): a place
+    bounds how many wait for a worker thread, this how long (HOTLINE_QUEUE_TIMEOUT)."""
     gate.enter()
     try:
-        yield
+        yield time.monotonic() + wait
     finally:
         gate.leave()
+
+
+def started_in_time(start_by: float) -> None:
+    """In the worker thread, before any work: a request that found its thread after its
+    bound has waited its share and is answered 503 before it takes a connection."""
+    if time.monotonic() > start_by:
+        raise Unavailable("the request waited too long for a worker; it changed nothing")

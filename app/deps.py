@@ -15,7 +15,6 @@ import base64
 import functools
 import inspect
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
@@ -25,8 +24,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.admission import admitted, started_in_time
 from app.db import Raced, Transaction, end
-from app.errors import Forbidden, Invalid, Unauthorized, Unavailable
+from app.errors import Forbidden, Invalid, Unauthorized
 from app.services.context import Actor, Ctx
 from app.state import AppState
 
@@ -72,9 +72,9 @@ def ends_in_one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
         contexts = [v for v in kwargs.values() if isinstance(v, Ctx)]
-        now = time.monotonic()
-        if any(c.session.info.get(START_BY, now) < now for c in contexts):
-            raise Unavailable("the request waited too long for a worker; it changed nothing")
+        starts = [c.session.info[START_BY] for c in contexts if START_BY in c.session.info]
+        if starts:
+            started_in_time(min(starts))
         sessions = [c.session for c in contexts if c.session.info.get(WRITES)]
         try:
             try:
@@ -135,9 +135,8 @@ def _context(
             raise Forbidden(f"the {actor.role} role may not do this; needs {' or '.join(roles)}")
         state = app_state(request)
         gate = state.write_gate if write else state.read_gate
-        gate.enter()  # or 503 at once, before anything is taken
-        start_by = time.monotonic() + state.settings.queue_timeout
-        try:
+        # A place, or 503 at once, before anything is taken.
+        with admitted(gate, state.settings.queue_timeout) as start_by:
             if not write:
                 # Reads hold no transaction on either engine (see app.db): releasing the
                 # connection does no I/O, so it needs no trip to the thread pool.
@@ -152,8 +151,6 @@ def _context(
                 session.info[WRITES] = True
                 session.info[START_BY] = start_by
                 yield state.ctx(session, actor)
-        finally:
-            gate.leave()
 
     # Read by app.openapi: an operation whose roles are restricted documents its 403.
     dependency.__dict__["hotline_roles"] = roles

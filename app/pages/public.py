@@ -11,28 +11,19 @@ from __future__ import annotations
 import html
 import math
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
-import anyio.to_thread
-from anyio import CapacityLimiter
-from anyio.lowlevel import RunVar
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, field_validator
 from pydantic import Field as PydField
 from sqlalchemy import Connection
-from starlette.routing import Match, Route
-from starlette.types import Scope
 
-from app.admission import admitted
 from app.db import Transaction
 from app.deps import app_state
-from app.errors import Unavailable
 from app.pages.forms import Field, FormState, read
+from app.pages.voters import PUBLIC_MAX_BYTES, VOTER, PublicRoute, gone, public_work
 from app.pages.web import (
     anonymous_csrf,
     check_anonymous_csrf,
@@ -45,21 +36,13 @@ from app.repositories import messages as repo
 from app.repositories.messages import lock_senders, write_in_one_trip
 from app.schemas.common import Code, ShortText
 from app.services import codes, messages
-from app.services.context import Actor
 from app.services.registry import normalize_phone, valid_phone
 from app.state import AppState
 
-T = TypeVar("T")
-# The public pages' threads, per event loop (as anyio keeps its default limiter).
-_THREADS: RunVar[CapacityLimiter] = RunVar("hotline_public_threads")
-
-VOTER = Actor(role="voter", label="voter")
-PUBLIC_MAX_BYTES = 32 * 1024  # 2,000 characters of Chinese, form-encoded, are ~18 KB
 GONE = (
     "二维码不存在或已停止使用",
     "这个二维码不存在，或者已经停止使用。请向代表或代表联络站索取新的二维码。",
 )
-NOT_FOUND = ("找不到这条留言", "查询码不正确，或者这条留言不存在。请核对查询码后重试。")
 TRAP = (
     "提交未被接受：页面上一个应当留空的栏目被填写了。如果您使用了浏览器自动填表功能，请关闭后重新填写提交。"
 )
@@ -110,31 +93,6 @@ def _fields(districts: list[tuple[str, str]]) -> list[Field]:
 CONSENT = Field("consent", "我已阅读上述告知，同意按告知处理我的个人信息", kind="checkbox")
 
 
-async def public_work(state: AppState, work: Callable[..., T], *args: object) -> T:
-    """A voter's request's database work: a place among the public pages' (past them 503 at
-    once, app.admission), then one of their own threads (HOTLINE_PUBLIC_THREADS). Counted
-    apart, a flood from the internet takes neither a place nor a thread the hotline's
-    systems and the staff's pages wait for; and on two cores two threads do the public
-    form's work with less CPU per message than eight contending for the interpreter
-    (bench/messages.py)."""
-    try:
-        threads = _THREADS.get()
-    except LookupError:
-        threads = CapacityLimiter(state.settings.public_threads)
-        _THREADS.set(threads)
-    # A place bounds how many wait, this how long (HOTLINE_QUEUE_TIMEOUT, as for the API's
-    # requests): work that finds a thread too late is not started.
-    start_by = time.monotonic() + state.settings.queue_timeout
-
-    def in_time() -> T:
-        if time.monotonic() > start_by:
-            raise Unavailable("the request waited too long for a worker; it changed nothing")
-        return work(*args)
-
-    with admitted(state.public_gate):
-        return await anyio.to_thread.run_sync(in_time, limiter=threads)
-
-
 def client_address(request: Request) -> str:
     """The address limits count by (the proxy in front sets it through uvicorn's
     --forwarded-allow-ips; a forged header from anyone else is not believed)."""
@@ -167,10 +125,6 @@ def limited(request: Request, seconds: int) -> Response:
     )
     response.headers["Retry-After"] = str(seconds)
     return response
-
-
-def gone(request: Request, what: tuple[str, str]) -> Response:
-    return render(request, "public/gone.html", status=404, title=what[0], message=what[1])
 
 
 def _read_page(state: AppState, code: str) -> codes.PublicPage | None:
@@ -429,17 +383,6 @@ def _again(request: Request, code: str, page: dict[str, object], shown: FormStat
     return _show_form(request, code, page, shown, token, False, 422)
 
 
-class _Route(Route):
-    """A Starlette route that names itself in the request's scope, as FastAPI's routes do
-    (its router does not): the metrics and the access log label each request by it."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        match, child = super().matches(scope)
-        if match is not Match.NONE:
-            child["route"] = self
-        return match, child
-
-
 # Plain Starlette routes, not FastAPI's: every voter who scans a code costs a GET and a POST
 # here, and these two take no key, no session, no parameter but the code and no JSON, so
 # FastAPI's per-request work (resolving dependencies, validating parameters, serialising a
@@ -447,6 +390,6 @@ class _Route(Route):
 # Everything around a route stays the same: the middleware, the error handlers (a page's
 # error is a page), the route's name in the metrics, a 405 for another method.
 routes = [
-    _Route("/d/{code}", deputy_page, methods=["GET"]),
-    _Route("/d/{code}", submit_message, methods=["POST"]),
+    PublicRoute("/d/{code}", deputy_page, methods=["GET"]),
+    PublicRoute("/d/{code}", submit_message, methods=["POST"]),
 ]

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from app.db import Transaction
 from app.deps import OneTripRoute, app_state
 from app.errors import Conflict
-from app.pages.public import NOT_FOUND, PUBLIC_MAX_BYTES, VOTER, gone, public_work
+from app.pages.voters import PUBLIC_MAX_BYTES, VOTER, gone, public_work
 from app.pages.web import (
     anonymous_csrf,
     check_anonymous_csrf,
@@ -28,6 +28,8 @@ from app.services.vocabulary import THREE_POINT, rating_of
 from app.state import AppState
 
 router = APIRouter(route_class=OneTripRoute, include_in_schema=False)
+
+NOT_FOUND = ("找不到这条留言", "查询码不正确，或者这条留言不存在。请核对查询码后重试。")
 
 
 def _tracking(state: AppState, code: str) -> object | None:

@@ -272,7 +272,7 @@ def test_an_unknown_tracking_code_is_not_found_and_shows_no_one_elses_data(voter
 def test_tracking_codes_are_looked_up_in_the_same_time_known_or_not(voter):
     """Interleaved timings of the look-up itself (digest, then one probe of the unique
     index): the medians of known and unknown codes agree within noise."""
-    from app.pages.public import VOTER
+    from app.pages.voters import VOTER
     from app.services.messages import find_by_tracking_code, new_tracking_code
 
     api, code, browser = voter
@@ -523,7 +523,7 @@ def test_a_post_that_waits_too_long_for_a_public_thread_is_refused_unstarted(db_
 
     import httpx
 
-    from app.pages.public import public_work
+    from app.pages.voters import public_work
 
     with serve(make_settings(db_url, HOTLINE_PUBLIC_THREADS=1), clock) as api:
         api.city()
