@@ -61,25 +61,24 @@ def raise_versions(conn: Connection, units: Iterable[str]) -> None:
     conn.execute(_RAISE, [{"unit": code} for code in units])
 
 
-# A poll's 304 costs about as much to build as to run: bound per request.
+def _next_due(unit_code: Any, active: Any, sort_key: Any) -> Any:
+    """The unit's next due time after `now` among one table's queue entries."""
+    return (
+        select(func.min(sort_key))
+        .where(
+            unit_code == bindparam("unit"), active.is_(True), sort_key > bindparam("now", type_=sort_key.type)
+        )
+        .scalar_subquery()
+    )
+
+
+# A poll's 304 costs about as much to build as to run: bound per request. The unit's
+# invitations (SPEC Part II) are queue entries too, kept on their own rows.
 _ETAG = select(
     Unit.code,
     Unit.queue_version,
-    select(func.min(QueueItem.sort_key))
-    .where(
-        QueueItem.unit_code == bindparam("unit"),
-        QueueItem.active.is_(True),
-        QueueItem.sort_key > bindparam("now", type_=QueueItem.sort_key.type),
-    )
-    .scalar_subquery(),
-    # The unit's invitations (SPEC Part II) are queue entries too, kept on their own rows.
-    select(func.min(Invitation.sort_key))
-    .where(
-        Invitation.unit_code == bindparam("unit"),
-        Invitation.queue_active.is_(True),
-        Invitation.sort_key > bindparam("now", type_=Invitation.sort_key.type),
-    )
-    .scalar_subquery(),
+    _next_due(QueueItem.unit_code, QueueItem.active, QueueItem.sort_key),
+    _next_due(Invitation.unit_code, Invitation.queue_active, Invitation.sort_key),
 ).where(Unit.code == bindparam("unit"))
 
 
