@@ -172,8 +172,7 @@ def submit_public(ctx: Ctx, data: NewMessage) -> str:
     """A message from the deputy's public page (channel `code`); the page checked the code,
     the limits and the fields. The same rows as a recorded message's, written as two plain
     INSERTs (no unit of work: nothing else of the session changes); its tracking code."""
-    data.channel = "code"
-    row, event = _rows(ctx, data, station_code=None)
+    row, event = public_rows(ctx, data)
     repo.insert_rows(ctx.session.connection(), row, event)
     return str(row["tracking_code"])
 
